@@ -1,0 +1,157 @@
+/**
+ * The media record and the payloads that flow between the pipeline steps.
+ * The ASL in statemachines/media-pipeline.asl.json moves these shapes between states;
+ * DESIGN.md "Media record" is the contract for MediaRecord.
+ */
+
+export const MEDIA_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'REJECTED', 'FAILED'] as const;
+export type MediaStatus = (typeof MEDIA_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly MediaStatus[] = ['READY', 'REJECTED', 'FAILED'];
+
+/** Where uploads land; the EventBridge rule matches only this prefix. */
+export const UPLOAD_PREFIX = 'uploads/';
+/** Where the pipeline writes; never under UPLOAD_PREFIX, so the pipeline cannot trigger itself. */
+export const DERIVED_PREFIX = 'derived/';
+
+export interface OriginalImage {
+  key: string;
+  bytes: number;
+  /** The type found in the bytes, not the one the client declared. */
+  contentType: string;
+  width: number;
+  height: number;
+}
+
+export interface Rendition {
+  name: string;
+  width: number;
+  height: number;
+  format: 'webp' | 'jpeg';
+  key: string;
+  bytes: number;
+}
+
+export interface Label {
+  name: string;
+  confidence: number;
+  parents: string[];
+}
+
+export interface ModerationLabel {
+  name: string;
+  parentName: string;
+  confidence: number;
+}
+
+export type ModerationVerdict = 'APPROVED' | 'REJECTED';
+
+export interface ModerationResult {
+  verdict: ModerationVerdict;
+  labels: ModerationLabel[];
+}
+
+export interface MediaError {
+  code: string;
+  message: string;
+}
+
+export interface MediaRecord {
+  mediaId: string;
+  ownerId: string;
+  status: MediaStatus;
+  original?: OriginalImage;
+  renditions?: Rendition[];
+  labels?: Label[];
+  moderation?: ModerationResult;
+  error?: MediaError;
+  /** Zero-padded S3 sequencer of the object version this record describes; orders late and duplicate runs. */
+  sourceSequencer?: string;
+  sourceEtag?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `$.upload` in the state machine: built by DescribeUpload from the EventBridge event. */
+export interface UploadRef {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  sequencer: string;
+}
+
+/** An object the detectors read: the analysis JPEG written by the thumbnail step. */
+export interface ImageRef {
+  bucket: string;
+  key: string;
+}
+
+/** Output of CreateThumbnails (`$.thumbnail`). */
+export interface ThumbnailResult {
+  mediaId: string;
+  ownerId: string;
+  original: OriginalImage;
+  renditions: Rendition[];
+  analysis: ImageRef & { width: number; height: number; bytes: number };
+}
+
+/** Output of DetectLabels. */
+export interface LabelsResult {
+  labels: Label[];
+}
+
+/** Output of Moderate. */
+export type ModerateResult = ModerationResult;
+
+/** Input of the record function, one variant per ASL state that calls it. */
+export type RecordCommand =
+  | { action: 'processing'; upload: UploadRef }
+  | {
+      action: 'complete';
+      upload: UploadRef;
+      thumbnail: ThumbnailResult;
+      labels: LabelsResult;
+      moderation: ModerateResult;
+    }
+  | {
+      action: 'failure';
+      upload: UploadRef;
+      /** The Catch result: `{ Error, Cause }` as Step Functions writes it. */
+      error: { Error?: string; Cause?: string };
+    };
+
+/** Output of MarkProcessing (`$.claim`). */
+export interface ClaimResult {
+  proceed: boolean;
+  mediaId: string;
+  reason?: 'duplicate' | 'superseded';
+}
+
+const UPLOAD_KEY = /^uploads\/([A-Za-z0-9_-]{1,128})\/([A-Za-z0-9_-]{1,128})$/;
+
+/**
+ * Reads owner and media id from `uploads/{ownerId}/{mediaId}`. Keys are chosen by the server
+ * (POST /media/uploads) from safe characters, so no URL-decoding question arises.
+ * @returns undefined when the key does not have that shape.
+ */
+export function parseUploadKey(key: string): { ownerId: string; mediaId: string } | undefined {
+  const match = UPLOAD_KEY.exec(key);
+  if (!match || match[1] === undefined || match[2] === undefined) return undefined;
+  return { ownerId: match[1], mediaId: match[2] };
+}
+
+export function uploadKeyFor(ownerId: string, mediaId: string): string {
+  return `${UPLOAD_PREFIX}${ownerId}/${mediaId}`;
+}
+
+export function derivedKeyFor(mediaId: string, fileName: string): string {
+  return `${DERIVED_PREFIX}${mediaId}/${fileName}`;
+}
+
+/**
+ * S3 sequencers are hex strings of varying length; AWS documents comparing them after
+ * left-padding the shorter with zeros. Stored padded, they compare as plain strings.
+ */
+export function normaliseSequencer(sequencer: string): string {
+  return sequencer.toUpperCase().padStart(32, '0');
+}

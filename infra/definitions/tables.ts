@@ -1,0 +1,50 @@
+/**
+ * Key schemas of the DynamoDB tables, written once. The CDK constructs build the real tables
+ * from these, and the local twin creates its emulator tables from the very same objects.
+ * Attribute and index names here are also what the handlers query, so they are a contract.
+ */
+
+export type AttributeType = 'S' | 'N' | 'B';
+
+export interface KeyAttribute {
+  name: string;
+  type: AttributeType;
+}
+
+export interface GlobalIndexDefinition {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+}
+
+export interface TableDefinition {
+  /** Logical id in the CDK stack and the table name suffix in the local twin. */
+  id: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  globalSecondaryIndexes: GlobalIndexDefinition[];
+}
+
+/** One item per uploaded media object (DESIGN.md "Media record"). */
+export const mediaTable: TableDefinition = {
+  id: 'MediaTable',
+  partitionKey: { name: 'mediaId', type: 'S' },
+  globalSecondaryIndexes: [],
+};
+
+/**
+ * One item per article. `byNewest` lists articles newest first: every article shares the
+ * partition `listPartition = "ARTICLE"` and sorts by `listSortKey = {createdAt}#{id}`.
+ * One partition sustains ~1,000 writes/s, far beyond a travel guide's authoring rate.
+ */
+export const articlesTable: TableDefinition = {
+  id: 'ArticlesTable',
+  partitionKey: { name: 'id', type: 'S' },
+  globalSecondaryIndexes: [
+    {
+      indexName: 'byNewest',
+      partitionKey: { name: 'listPartition', type: 'S' },
+      sortKey: { name: 'listSortKey', type: 'S' },
+    },
+  ],
+};
