@@ -1,0 +1,239 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MediaRecord } from '../shared/media';
+import { ValidationError } from './errors';
+import type {
+  Article,
+  ArticleContent,
+  ArticlePage,
+  ArticleStore,
+  GeoLocation,
+  MediaStore,
+  OwnedWriteOutcome,
+  PageCursor,
+  PendingMedia,
+} from './ports';
+
+/** Index and key attributes from infra/definitions/tables.ts (articlesTable.byNewest). */
+export const NEWEST_INDEX = 'byNewest';
+export const LIST_PARTITION = 'ARTICLE';
+
+/** Condition shared by every author-only write: the item exists and `authorId` is the caller. */
+const AUTHOR_ONLY = 'attribute_exists(#id) AND #authorId = :me';
+
+/**
+ * Articles in DynamoDB: one item per article, plus the two GSI attributes that list all
+ * articles newest first (`listPartition`, `listSortKey = {createdAt}#{id}`).
+ */
+export class DynamoArticleStore implements ArticleStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(article: Article): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...article, listPartition: LIST_PARTITION, listSortKey: `${article.createdAt}#${article.id}` },
+        ConditionExpression: 'attribute_not_exists(#id)',
+        ExpressionAttributeNames: { '#id': 'id' },
+      }),
+    );
+  }
+
+  async get(id: string): Promise<Article | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    return result.Item === undefined ? undefined : toArticle(result.Item);
+  }
+
+  async listNewest(limit: number, after?: PageCursor): Promise<ArticlePage> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: NEWEST_INDEX,
+        KeyConditionExpression: '#listPartition = :partition',
+        ExpressionAttributeNames: { '#listPartition': 'listPartition' },
+        ExpressionAttributeValues: { ':partition': LIST_PARTITION },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: after === undefined ? undefined : toStartKey(after),
+      }),
+    );
+    const items = (result.Items ?? []).map(toArticle);
+    return result.LastEvaluatedKey === undefined ? { items } : { items, cursor: toCursor(result.LastEvaluatedKey) };
+  }
+
+  async replaceContent(
+    id: string,
+    authorId: string,
+    content: ArticleContent,
+    updatedAt: string,
+  ): Promise<OwnedWriteOutcome<Article>> {
+    const names: Record<string, string> = {
+      '#id': 'id',
+      '#authorId': 'authorId',
+      '#title': 'title',
+      '#body': 'body',
+      '#tags': 'tags',
+      '#updatedAt': 'updatedAt',
+      '#location': 'location',
+      '#coverMediaId': 'coverMediaId',
+    };
+    const values: Record<string, unknown> = {
+      ':me': authorId,
+      ':title': content.title,
+      ':body': content.body,
+      ':tags': content.tags,
+      ':updatedAt': updatedAt,
+    };
+    const set = ['#title = :title', '#body = :body', '#tags = :tags', '#updatedAt = :updatedAt'];
+    const remove: string[] = [];
+    // Full replacement: optional fields the caller left out are removed from the item.
+    if (content.location === undefined) remove.push('#location');
+    else {
+      set.push('#location = :location');
+      values[':location'] = content.location;
+    }
+    if (content.coverMediaId === undefined) remove.push('#coverMediaId');
+    else {
+      set.push('#coverMediaId = :coverMediaId');
+      values[':coverMediaId'] = content.coverMediaId;
+    }
+
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: AUTHOR_ONLY,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      if (result.Attributes === undefined) throw new Error('UpdateItem returned no attributes');
+      return { kind: 'done', value: toArticle(result.Attributes) };
+    } catch (error: unknown) {
+      return this.ownershipFailure(id, error);
+    }
+  }
+
+  async delete(id: string, authorId: string): Promise<OwnedWriteOutcome<undefined>> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { id },
+          ConditionExpression: AUTHOR_ONLY,
+          ExpressionAttributeNames: { '#id': 'id', '#authorId': 'authorId' },
+          ExpressionAttributeValues: { ':me': authorId },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'done', value: undefined };
+    } catch (error: unknown) {
+      return this.ownershipFailure(id, error);
+    }
+  }
+
+  /**
+   * Explains a failed author-only condition. With ALL_OLD, DynamoDB returns the item when it
+   * exists (so the author did not match). Emulators that ignore ReturnValuesOnConditionCheckFailure
+   * (dynalite) return nothing, so absence is confirmed with a consistent read before saying 404.
+   * Any other error is not ours to interpret.
+   */
+  private async ownershipFailure(id: string, error: unknown): Promise<OwnedWriteOutcome<never>> {
+    if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+    if ((error as Error & { Item?: unknown }).Item !== undefined) return { kind: 'forbidden' };
+    return (await this.get(id)) === undefined ? { kind: 'not-found' } : { kind: 'forbidden' };
+  }
+}
+
+/** Media records: the articles function only writes PENDING records and reads any record. */
+export class DynamoMediaStore implements MediaStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async createPending(record: PendingMedia): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...record },
+        ConditionExpression: 'attribute_not_exists(#mediaId)',
+        ExpressionAttributeNames: { '#mediaId': 'mediaId' },
+      }),
+    );
+  }
+
+  async get(mediaId: string): Promise<MediaRecord | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { mediaId }, ConsistentRead: true }));
+    if (result.Item === undefined) return undefined;
+    const item = result.Item;
+    if (typeof item.mediaId !== 'string' || typeof item.ownerId !== 'string' || typeof item.status !== 'string') {
+      throw new Error(`Media record ${mediaId} is malformed`);
+    }
+    // Written by this function and the record function only, both typed against MediaRecord.
+    return item as MediaRecord;
+  }
+}
+
+const START_KEY_ATTRIBUTES = ['id', 'listPartition', 'listSortKey'];
+
+function toCursor(key: Record<string, unknown>): PageCursor {
+  const cursor: Record<string, string> = {};
+  for (const name of START_KEY_ATTRIBUTES) {
+    const value = key[name];
+    if (typeof value !== 'string') throw new Error(`LastEvaluatedKey lacks string attribute ${name}`);
+    cursor[name] = value;
+  }
+  return cursor;
+}
+
+/** The cursor is authenticated by the page token; its shape is still checked before DynamoDB sees it. */
+function toStartKey(cursor: PageCursor): Record<string, string> {
+  const names = Object.keys(cursor);
+  const wellFormed =
+    names.length === START_KEY_ATTRIBUTES.length &&
+    START_KEY_ATTRIBUTES.every((name) => typeof cursor[name] === 'string') &&
+    cursor.listPartition === LIST_PARTITION;
+  if (!wellFormed) throw new ValidationError('nextToken', 'is not a valid page token');
+  return { id: cursor.id ?? '', listPartition: LIST_PARTITION, listSortKey: cursor.listSortKey ?? '' };
+}
+
+/** Picks the article's fields from an item, leaving the index attributes behind. */
+function toArticle(item: Record<string, unknown>): Article {
+  const { id, authorId, title, body, tags, createdAt, updatedAt, location, coverMediaId } = item;
+  if (
+    typeof id !== 'string' ||
+    typeof authorId !== 'string' ||
+    typeof title !== 'string' ||
+    typeof body !== 'string' ||
+    typeof createdAt !== 'string' ||
+    typeof updatedAt !== 'string'
+  ) {
+    throw new Error('Article item is malformed');
+  }
+  const article: Article = {
+    id,
+    authorId,
+    title,
+    body,
+    tags: Array.isArray(tags) ? tags.filter((tag): tag is string => typeof tag === 'string') : [],
+    createdAt,
+    updatedAt,
+  };
+  if (isGeoLocation(location)) article.location = { name: location.name, lat: location.lat, lng: location.lng };
+  if (typeof coverMediaId === 'string') article.coverMediaId = coverMediaId;
+  return article;
+}
+
+function isGeoLocation(value: unknown): value is GeoLocation {
+  if (typeof value !== 'object' || value === null) return false;
+  const { name, lat, lng } = value as Record<string, unknown>;
+  return typeof name === 'string' && typeof lat === 'number' && typeof lng === 'number';
+}

@@ -1,0 +1,66 @@
+/**
+ * Errors the articles API answers with. Each carries the HTTP status and the stable `code` of the
+ * contract's error shape `{"error": {"code", "message"}}` (DESIGN.md "REST API"), so the core can
+ * say *what* went wrong and the handler needs no table to say *how* to answer.
+ * Messages are written for API clients: they name the offending field and never echo internals.
+ */
+export abstract class ApiError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A request input is invalid; the message starts with the field name (`title: ...`). */
+export class ValidationError extends ApiError {
+  readonly status = 400;
+  readonly code = 'VALIDATION_ERROR';
+  constructor(
+    /** The first field at fault. */
+    readonly field: string,
+    problem: string,
+    /** Replaces the message when several fields are reported, each already named. */
+    message?: string,
+  ) {
+    super(message ?? `${field}: ${problem}`);
+  }
+}
+
+export class UnauthorizedError extends ApiError {
+  readonly status = 401;
+  readonly code = 'UNAUTHORIZED';
+}
+
+export class ForbiddenError extends ApiError {
+  readonly status = 403;
+  readonly code = 'FORBIDDEN';
+}
+
+export class NotFoundError extends ApiError {
+  readonly status = 404;
+  readonly code = 'NOT_FOUND';
+}
+
+export class MethodNotAllowedError extends ApiError {
+  readonly status = 405;
+  readonly code = 'METHOD_NOT_ALLOWED';
+  constructor(
+    message: string,
+    /** Methods the resource does support, for the `Allow` response header. */
+    readonly allowed: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+export class PayloadTooLargeError extends ApiError {
+  readonly status = 413;
+  readonly code = 'PAYLOAD_TOO_LARGE';
+}
+
+export class UnsupportedMediaTypeError extends ApiError {
+  readonly status = 415;
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+}

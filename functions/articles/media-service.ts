@@ -1,0 +1,144 @@
+import { DERIVED_PREFIX, uploadKeyFor } from '../shared/media';
+import type { Label, MediaRecord, MediaStatus, ModerationVerdict } from '../shared/media';
+import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
+import type { Clock, DownloadSigner, IdGenerator, MediaStore, UploadSigner } from './ports';
+import type { CreateUploadInput } from './schemas';
+
+/** Types the pipeline can turn into renditions; the bytes are checked again by the thumbnail step. */
+export const ACCEPTED_UPLOAD_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/webp'];
+
+export interface MediaSettings {
+  /** Largest upload accepted (MAX_UPLOAD_BYTES). */
+  maxUploadBytes: number;
+  uploadUrlTtlSeconds: number;
+  downloadUrlTtlSeconds: number;
+}
+
+export interface MediaServiceDeps {
+  media: MediaStore;
+  uploadSigner: UploadSigner;
+  downloadSigner: DownloadSigner;
+  clock: Clock;
+  ids: IdGenerator;
+  settings: MediaSettings;
+}
+
+/** Response of POST /media/uploads (DESIGN.md "REST API"). */
+export interface UploadTicket {
+  mediaId: string;
+  url: string;
+  fields: Record<string, string>;
+  expiresAt: string;
+  /** Upper bound of the policy's content-length-range: the declared contentLength. */
+  maxBytes: number;
+}
+
+export interface RenditionView {
+  name: string;
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+  url: string;
+}
+
+/** Response of GET /media/{id}: the record without storage keys or pipeline bookkeeping. */
+export interface MediaView {
+  mediaId: string;
+  status: MediaStatus;
+  original?: { contentType: string; width: number; height: number; bytes: number };
+  renditions?: RenditionView[];
+  labels?: Label[];
+  moderation?: { verdict: ModerationVerdict };
+  error?: { code: string; message: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class MediaService {
+  constructor(private readonly deps: MediaServiceDeps) {}
+
+  /**
+   * Issues a presigned POST for one upload. The policy's content-length-range is
+   * [1, contentLength]: the client declared the size, so S3 refuses anything larger than what
+   * was declared and validated here (not merely anything under the global maximum).
+   */
+  async createUpload(ownerId: string, input: CreateUploadInput): Promise<UploadTicket> {
+    const contentType = input.contentType.trim().toLowerCase();
+    if (!ACCEPTED_UPLOAD_TYPES.includes(contentType)) {
+      throw new UnsupportedMediaTypeError(`contentType: must be one of ${ACCEPTED_UPLOAD_TYPES.join(', ')}`);
+    }
+    const { maxUploadBytes, uploadUrlTtlSeconds } = this.deps.settings;
+    if (input.contentLength > maxUploadBytes) {
+      throw new PayloadTooLargeError(`contentLength: must be at most ${maxUploadBytes} bytes`);
+    }
+
+    const mediaId = this.deps.ids.newId();
+    const now = this.deps.clock.now();
+    const presigned = await this.deps.uploadSigner.signUpload({
+      key: uploadKeyFor(ownerId, mediaId),
+      contentType,
+      minBytes: 1,
+      maxBytes: input.contentLength,
+      expiresInSeconds: uploadUrlTtlSeconds,
+    });
+    // Written after signing succeeds, so a PENDING record always has a URL that was handed out.
+    const timestamp = now.toISOString();
+    await this.deps.media.createPending({ mediaId, ownerId, status: 'PENDING', createdAt: timestamp, updatedAt: timestamp });
+
+    return {
+      mediaId,
+      url: presigned.url,
+      fields: presigned.fields,
+      expiresAt: new Date(now.getTime() + uploadUrlTtlSeconds * 1000).toISOString(),
+      maxBytes: input.contentLength,
+    };
+  }
+
+  /**
+   * READY media shows its renditions with short-lived signed GET URLs, its labels and verdict;
+   * REJECTED media shows only its status and verdict (never a URL); FAILED media its error.
+   */
+  async view(mediaId: string): Promise<MediaView> {
+    const record = await this.deps.media.get(mediaId);
+    if (!record) throw new NotFoundError('Media not found');
+
+    const view: MediaView = { mediaId: record.mediaId, status: record.status, createdAt: record.createdAt, updatedAt: record.updatedAt };
+    switch (record.status) {
+      case 'READY':
+        if (record.original) {
+          const { contentType, width, height, bytes } = record.original;
+          view.original = { contentType, width, height, bytes };
+        }
+        view.renditions = await this.signRenditions(record);
+        view.labels = (record.labels ?? []).map(({ name, confidence, parents }) => ({ name, confidence, parents: [...parents] }));
+        if (record.moderation) view.moderation = { verdict: record.moderation.verdict };
+        break;
+      case 'REJECTED':
+        view.moderation = { verdict: record.moderation?.verdict ?? 'REJECTED' };
+        break;
+      case 'FAILED':
+        if (record.error) view.error = { code: record.error.code, message: record.error.message };
+        break;
+      default:
+        break;
+    }
+    return view;
+  }
+
+  /** Signs only objects under this media's derived prefix, whatever else a record might hold. */
+  private async signRenditions(record: MediaRecord): Promise<RenditionView[]> {
+    const prefix = `${DERIVED_PREFIX}${record.mediaId}/`;
+    const renditions = (record.renditions ?? []).filter((rendition) => rendition.key.startsWith(prefix));
+    return Promise.all(
+      renditions.map(async ({ name, width, height, format, bytes, key }) => ({
+        name,
+        width,
+        height,
+        format,
+        bytes,
+        url: await this.deps.downloadSigner.signDownload(key, this.deps.settings.downloadUrlTtlSeconds),
+      })),
+    );
+  }
+}

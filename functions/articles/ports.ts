@@ -1,0 +1,112 @@
+import type { MediaRecord } from '../shared/media';
+
+/**
+ * The articles core's view of the world. The core (articles-service.ts, media-service.ts) only
+ * talks to these interfaces; the AWS adapters live in dynamodb-stores.ts and s3-signers.ts, and
+ * tests or the local twin may pass any other implementation to `createHandler`.
+ */
+
+export interface GeoLocation {
+  name: string;
+  lat: number;
+  lng: number;
+}
+
+/** What an author writes. */
+export interface ArticleContent {
+  title: string;
+  body: string;
+  location?: GeoLocation;
+  tags: string[];
+  coverMediaId?: string;
+}
+
+/** An article as the API returns it. */
+export interface Article extends ArticleContent {
+  id: string;
+  authorId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * A position in the newest-first listing, defined by the store (DynamoDB: the LastEvaluatedKey).
+ * The core never reads it; it only signs it into a `nextToken` and verifies it on the way back.
+ */
+export type PageCursor = Readonly<Record<string, string>>;
+
+export interface ArticlePage {
+  items: Article[];
+  /** Present when more items may follow. */
+  cursor?: PageCursor;
+}
+
+/** Outcome of a write that only the author may make. */
+export type OwnedWriteOutcome<T> = { kind: 'done'; value: T } | { kind: 'not-found' } | { kind: 'forbidden' };
+
+export interface ArticleStore {
+  /** Stores a new article; never overwrites an existing id. */
+  create(article: Article): Promise<void>;
+  get(id: string): Promise<Article | undefined>;
+  /** Newest first. */
+  listNewest(limit: number, after?: PageCursor): Promise<ArticlePage>;
+  /**
+   * Replaces the editable fields, but only if the article exists and `authorId` is its author at
+   * the moment of the write (a conditional write, so a race cannot bypass ownership).
+   */
+  replaceContent(
+    id: string,
+    authorId: string,
+    content: ArticleContent,
+    updatedAt: string,
+  ): Promise<OwnedWriteOutcome<Article>>;
+  /** Deletes the article only if `authorId` is its author at the moment of the write. */
+  delete(id: string, authorId: string): Promise<OwnedWriteOutcome<undefined>>;
+}
+
+/** The record written when an upload URL is issued (DESIGN.md "Media record": PENDING). */
+export interface PendingMedia {
+  mediaId: string;
+  ownerId: string;
+  status: 'PENDING';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MediaStore {
+  /** Writes the PENDING record; fails rather than overwrite an existing one. */
+  createPending(record: PendingMedia): Promise<void>;
+  get(mediaId: string): Promise<MediaRecord | undefined>;
+}
+
+export interface PresignedUpload {
+  url: string;
+  fields: Record<string, string>;
+}
+
+export interface UploadRequest {
+  key: string;
+  contentType: string;
+  /** Inclusive bounds of the policy's `content-length-range`. */
+  minBytes: number;
+  maxBytes: number;
+  expiresInSeconds: number;
+}
+
+/** Issues a browser-form POST whose policy pins the key, the Content-Type and the size range. */
+export interface UploadSigner {
+  signUpload(request: UploadRequest): Promise<PresignedUpload>;
+}
+
+/** Issues a short-lived GET URL for a derived object. */
+export interface DownloadSigner {
+  signDownload(key: string, expiresInSeconds: number): Promise<string>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  newId(): string;
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+
+/**
+ * Request body schemas of the REST API. They are used twice: the articles function parses every
+ * body with them, and the CDK stack turns them into API Gateway request models with
+ * `z.toJSONSchema(schema, { target: 'draft-04' })`. So they stay within what draft-04 can say:
+ * plain strings, numbers, arrays and `.strict()` objects (`additionalProperties: false`), no
+ * transforms or refinements whose meaning would be lost in the model. Each check carries the
+ * message the API returns after the field name, e.g. `title: must be at most 200 characters`.
+ *
+ * What a model cannot say is still enforced by the function: blank-after-trim titles, duplicate
+ * tags (dropped), cover ownership, accepted upload types (415) and the upload size bound (413).
+ * The model measures `title` before trimming, so it is slightly stricter for padded titles.
+ */
+
+/** Media and article ids: what `crypto.randomUUID()` produces, within the upload-key alphabet. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Single-line text: no C0 control characters and no DEL. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const SINGLE_LINE = /^[^\u0000-\u001f\u007f]*$/;
+/** Long text: line breaks and tabs are fine, other control characters are not. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const MULTI_LINE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+/** Lowercase words joined by single hyphens: `street-food`, `lisbon`, `2026`. */
+const TAG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export const TITLE_MAX = 200;
+export const BODY_MAX = 50_000;
+export const TAGS_MAX = 10;
+export const TAG_MAX = 30;
+export const PLACE_NAME_MAX = 200;
+
+const title = z
+  .string()
+  .trim()
+  .min(1, { error: 'must not be blank' })
+  .max(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` })
+  .regex(SINGLE_LINE, { error: 'must not contain control characters' });
+
+const body = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .max(BODY_MAX, { error: `must be at most ${BODY_MAX} characters` })
+  .regex(MULTI_LINE, { error: 'must not contain control characters other than line breaks and tabs' });
+
+/**
+ * Where an article is about: a display name and WGS 84 coordinates in decimal degrees.
+ */
+const location = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1, { error: 'must not be blank' })
+      .max(PLACE_NAME_MAX, { error: `must be at most ${PLACE_NAME_MAX} characters` })
+      .regex(SINGLE_LINE, { error: 'must not contain control characters' }),
+    lat: z.number().min(-90, { error: 'must be between -90 and 90' }).max(90, { error: 'must be between -90 and 90' }),
+    lng: z
+      .number()
+      .min(-180, { error: 'must be between -180 and 180' })
+      .max(180, { error: 'must be between -180 and 180' }),
+  })
+  .strict();
+
+const tags = z
+  .array(
+    z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(TAG_MAX, { error: `must be at most ${TAG_MAX} characters` })
+      .regex(TAG, { error: 'must be lowercase letters and digits joined by single hyphens' }),
+  )
+  .max(TAGS_MAX, { error: `must have at most ${TAGS_MAX} items` });
+
+const mediaId = z.string().regex(ID_PATTERN, { error: 'must be 1 to 128 letters, digits, "-" or "_"' });
+
+const articleFields = {
+  title,
+  body,
+  location: location.optional(),
+  /** Duplicates are dropped by the service (first occurrence kept), so the model needs no uniqueItems. */
+  tags: tags.optional(),
+  /** Must name media uploaded by the same author that was not rejected (checked by the service). */
+  coverMediaId: mediaId.optional(),
+};
+
+/** Body of POST /articles. */
+export const createArticleSchema = z.object(articleFields).strict();
+
+/**
+ * Body of PUT /articles/{id}: a **full replacement** of the article's editable fields, the
+ * usual meaning of PUT. `title` and `body` are required; an optional field left out is removed
+ * from the article (send the current `tags` to keep them). `id`, `authorId`, `createdAt` are
+ * not editable and are rejected as unknown fields.
+ */
+export const updateArticleSchema = z.object(articleFields).strict();
+
+/**
+ * Body of POST /media/uploads. The model only checks shapes: the accepted content types (415
+ * otherwise) and the upper size bound (413, configured per stage) are checked by the function,
+ * because a gateway model can only answer 400.
+ */
+export const createUploadSchema = z
+  .object({
+    contentType: z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(100, { error: 'must be at most 100 characters' }),
+    contentLength: z
+      .number()
+      .int({ error: 'must be an integer' })
+      .min(1, { error: 'must be at least 1' }),
+  })
+  .strict();
+
+export type CreateArticleInput = z.infer<typeof createArticleSchema>;
+export type UpdateArticleInput = z.infer<typeof updateArticleSchema>;
+export type CreateUploadInput = z.infer<typeof createUploadSchema>;

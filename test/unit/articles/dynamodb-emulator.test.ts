@@ -1,0 +1,140 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
+import { DynamoArticleStore, DynamoMediaStore } from '../../../functions/articles/dynamodb-stores';
+import type { Article } from '../../../functions/articles/ports';
+import { articlesTable, mediaTable } from '../../../infra/definitions/tables';
+import type { TableDefinition } from '../../../infra/definitions/tables';
+import { ALICE, BOB } from './fakes';
+
+/**
+ * The DynamoDB adapters against dynalite, with the tables built from infra/definitions/tables.ts:
+ * the mocked-client tests prove which commands are sent, these prove DynamoDB accepts them
+ * (expression syntax, reserved words, conditions, the GSI) and behaves as the core expects.
+ */
+
+let server: Server;
+let raw: DynamoDBClient;
+let articles: DynamoArticleStore;
+let media: DynamoMediaStore;
+
+async function createTable(definition: TableDefinition): Promise<void> {
+  const attributes = new Map<string, 'S' | 'N' | 'B'>();
+  const keyOf = (partition: { name: string; type: 'S' | 'N' | 'B' }, sort?: { name: string; type: 'S' | 'N' | 'B' }) => {
+    attributes.set(partition.name, partition.type);
+    if (sort) attributes.set(sort.name, sort.type);
+    return [{ AttributeName: partition.name, KeyType: 'HASH' as const }, ...(sort ? [{ AttributeName: sort.name, KeyType: 'RANGE' as const }] : [])];
+  };
+  const KeySchema = keyOf(definition.partitionKey, definition.sortKey);
+  const indexes = definition.globalSecondaryIndexes.map((index) => ({
+    IndexName: index.indexName,
+    KeySchema: keyOf(index.partitionKey, index.sortKey),
+    Projection: { ProjectionType: 'ALL' as const },
+  }));
+  await raw.send(
+    new CreateTableCommand({
+      TableName: definition.id,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema,
+      AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+      ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
+    }),
+  );
+}
+
+function article(index: number, authorId = ALICE): Article {
+  const createdAt = new Date(Date.UTC(2026, 4, 1, 10, 0, index)).toISOString();
+  return { id: `art-${index}`, authorId, title: `Article ${index}`, body: 'b', tags: ['food'], createdAt, updatedAt: createdAt };
+}
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  raw = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  await Promise.all([createTable(articlesTable), createTable(mediaTable)]);
+  const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  articles = new DynamoArticleStore(documents, articlesTable.id);
+  media = new DynamoMediaStore(documents, mediaTable.id);
+});
+
+afterAll(async () => {
+  raw.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describe('DynamoDB adapters on an emulator', () => {
+  it('pages newest first through the byNewest index without duplicates', async () => {
+    // Arrange
+    for (let index = 0; index < 7; index += 1) await articles.create(article(index));
+
+    // Act
+    const seen: string[] = [];
+    let page = await articles.listNewest(3);
+    seen.push(...page.items.map((item) => item.id));
+    while (page.cursor) {
+      page = await articles.listNewest(3, page.cursor);
+      seen.push(...page.items.map((item) => item.id));
+    }
+
+    // Assert
+    expect(seen).toEqual(['art-6', 'art-5', 'art-4', 'art-3', 'art-2', 'art-1', 'art-0']);
+  });
+
+  it('refuses to create an article over an existing id', async () => {
+    await articles.create(article(100));
+
+    await expect(articles.create({ ...article(100), title: 'Overwrite' })).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect((await articles.get('art-100'))?.title).toBe('Article 100');
+  });
+
+  it('replaces content for the author and removes fields left out', async () => {
+    // Arrange
+    await articles.create({ ...article(200), location: { name: 'Porto', lat: 41.1, lng: -8.6 }, coverMediaId: 'm-1' });
+
+    // Act
+    const outcome = await articles.replaceContent('art-200', ALICE, { title: 'New', body: 'Body', tags: [] }, '2026-06-01T00:00:00.000Z');
+
+    // Assert
+    expect(outcome).toEqual({
+      kind: 'done',
+      value: { ...article(200), title: 'New', body: 'Body', tags: [], updatedAt: '2026-06-01T00:00:00.000Z' },
+    });
+  });
+
+  it('keeps the item unchanged and answers forbidden for another author', async () => {
+    await articles.create(article(300));
+
+    const outcome = await articles.replaceContent('art-300', BOB, { title: 'Hijack', body: 'x', tags: [] }, '2026-06-01T00:00:00.000Z');
+
+    expect(outcome).toEqual({ kind: 'forbidden' });
+    expect((await articles.get('art-300'))?.title).toBe('Article 300');
+  });
+
+  it('answers not-found when replacing an absent article, without creating it', async () => {
+    const outcome = await articles.replaceContent('art-missing', ALICE, { title: 't', body: 'b', tags: [] }, '2026-06-01T00:00:00.000Z');
+
+    expect(outcome).toEqual({ kind: 'not-found' });
+    expect(await articles.get('art-missing')).toBeUndefined();
+  });
+
+  it('deletes only for the author', async () => {
+    await articles.create(article(400));
+
+    const byBob = await articles.delete('art-400', BOB);
+    const byAlice = await articles.delete('art-400', ALICE);
+    const again = await articles.delete('art-400', ALICE);
+
+    expect([byBob.kind, byAlice.kind, again.kind]).toEqual(['forbidden', 'done', 'not-found']);
+  });
+
+  it('writes a PENDING media record once and never overwrites it', async () => {
+    const pending = { mediaId: 'media-1', ownerId: ALICE, status: 'PENDING' as const, createdAt: 't', updatedAt: 't' };
+    await media.createPending(pending);
+
+    await expect(media.createPending({ ...pending, ownerId: BOB })).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect((await media.get('media-1'))?.ownerId).toBe(ALICE);
+  });
+});

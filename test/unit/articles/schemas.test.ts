@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { createArticleSchema, createUploadSchema, updateArticleSchema } from '../../../functions/articles/schemas';
+
+/** The schemas must convert to API Gateway (draft-04) models that say what the function checks. */
+
+const schemas = { createArticleSchema, updateArticleSchema, createUploadSchema };
+
+interface ObjectModel {
+  $schema: string;
+  type: string;
+  properties: Record<string, Record<string, unknown>>;
+  required: string[];
+  additionalProperties: boolean;
+}
+
+function model(schema: z.ZodType): ObjectModel {
+  return z.toJSONSchema(schema, { target: 'draft-04' }) as unknown as ObjectModel;
+}
+
+describe('request body schemas as API Gateway models', () => {
+  it.each(Object.entries(schemas))('%s converts to a draft-04 object model that forbids unknown fields', (_name, schema) => {
+    const converted = model(schema);
+
+    expect(converted.$schema).toBe('http://json-schema.org/draft-04/schema#');
+    expect(converted.type).toBe('object');
+    expect(converted.additionalProperties).toBe(false);
+  });
+
+  it('accepts the "draft-4" spelling as an alias of "draft-04"', () => {
+    expect(z.toJSONSchema(createUploadSchema, { target: 'draft-4' })).toEqual(model(createUploadSchema));
+  });
+
+  it('carries the article limits into the model', () => {
+    const { properties, required } = model(createArticleSchema);
+
+    expect(required).toEqual(['title', 'body']);
+    expect(properties.title).toMatchObject({ type: 'string', minLength: 1, maxLength: 200 });
+    expect(properties.body).toMatchObject({ type: 'string', minLength: 1, maxLength: 50_000 });
+    expect(properties.tags).toMatchObject({ type: 'array', maxItems: 10, items: { type: 'string', maxLength: 30 } });
+    expect(properties.location).toMatchObject({ additionalProperties: false, required: ['name', 'lat', 'lng'] });
+    expect(properties.coverMediaId).toMatchObject({ pattern: '^[A-Za-z0-9_-]{1,128}$' });
+  });
+
+  it('leaves content type and the size maximum to the function, which answers 415 and 413', () => {
+    const { properties, required } = model(createUploadSchema);
+
+    expect(required).toEqual(['contentType', 'contentLength']);
+    expect(properties.contentType).not.toHaveProperty('enum');
+    expect(properties.contentLength).toMatchObject({ type: 'integer', minimum: 1 });
+  });
+
+  it('uses the same rules for PUT as for POST (full replacement)', () => {
+    expect(model(updateArticleSchema)).toEqual(model(createArticleSchema));
+  });
+});
+
+describe('createArticleSchema', () => {
+  it('trims the title', () => {
+    const parsed = createArticleSchema.parse({ title: '  Porto ', body: 'b' });
+
+    expect(parsed.title).toBe('Porto');
+  });
+
+  it('keeps line breaks and tabs in the body', () => {
+    const parsed = createArticleSchema.parse({ title: 't', body: 'line one\n\tline two\r\n' });
+
+    expect(parsed.body).toBe('line one\n\tline two\r\n');
+  });
+
+  it('rejects a tag with a double hyphen', () => {
+    const result = createArticleSchema.safeParse({ title: 't', body: 'b', tags: ['street--food'] });
+
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['tags', 0]);
+  });
+});
