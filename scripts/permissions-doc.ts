@@ -1,0 +1,219 @@
+/**
+ * Generates docs/permissions.md from the synthesized app: for every role of the DESIGN.md roles
+ * table, who may assume it and each (action, resource) it is allowed, with the reason.
+ *
+ *   npx tsx scripts/permissions-doc.ts          rewrite docs/permissions.md
+ *   npx tsx scripts/permissions-doc.ts --check  exit 1 when the committed file is out of date
+ *
+ * The reasons live in WHY below, keyed by role and action. A pair without a reason renders as
+ * UNREVIEWED, which fails the permission tests: a new permission needs a written reason.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CfnResolver, FAKE_ACCOUNT, FAKE_REGION, type StackTemplate } from '../test/iam/support/cfn-resolver';
+import { PROJECT_ROLES, identifyRoles, type ProjectRole } from '../test/iam/support/project-roles';
+import { ResourceNames, allowedPairs, type RoleView } from '../test/iam/support/roles';
+
+export const DOC_PATH = path.resolve(__dirname, '..', 'docs', 'permissions.md');
+export const UNREVIEWED = 'UNREVIEWED';
+export const REGENERATE_HINT = 'run `npx tsx scripts/permissions-doc.ts` to update docs/permissions.md';
+
+const LOGS = 'Writes its own log stream and events; no other log group.';
+const XRAY = 'Sends X-Ray trace segments (tracing is active); X-Ray has no resource-level permissions.';
+const LOG_DELIVERY =
+  'Step Functions logging: CloudWatch Logs log delivery has no resource-level permissions (AWS documents "*").';
+
+/** Why each role holds each action. Keyed `role action`. */
+export const WHY: Readonly<Record<string, string>> = {
+  'thumbnail s3:GetObject': 'Reads the original upload to check its real type and decode it.',
+  'thumbnail s3:PutObject': 'Writes the renditions and the analysis JPEG under derived/.',
+  'thumbnail logs:CreateLogStream': LOGS,
+  'thumbnail logs:PutLogEvents': LOGS,
+  'thumbnail xray:PutTraceSegments': XRAY,
+  'thumbnail xray:PutTelemetryRecords': XRAY,
+
+  'labels rekognition:DetectLabels': 'Detects labels on the analysis JPEG; the action has no resource type.',
+  'labels s3:GetObject': 'Rekognition reads the analysis JPEG from S3 with the caller\'s permissions.',
+  'labels logs:CreateLogStream': LOGS,
+  'labels logs:PutLogEvents': LOGS,
+  'labels xray:PutTraceSegments': XRAY,
+  'labels xray:PutTelemetryRecords': XRAY,
+
+  'moderation rekognition:DetectModerationLabels': 'Moderates the analysis JPEG; the action has no resource type.',
+  'moderation s3:GetObject': 'Rekognition reads the analysis JPEG from S3 with the caller\'s permissions.',
+  'moderation logs:CreateLogStream': LOGS,
+  'moderation logs:PutLogEvents': LOGS,
+  'moderation xray:PutTraceSegments': XRAY,
+  'moderation xray:PutTelemetryRecords': XRAY,
+
+  'record dynamodb:PutItem': 'Writes the media record (conditional on the upload sequencer).',
+  'record dynamodb:UpdateItem': 'Claims an upload (PROCESSING) and writes READY, REJECTED or FAILED, conditionally.',
+  'record logs:CreateLogStream': LOGS,
+  'record logs:PutLogEvents': LOGS,
+  'record xray:PutTraceSegments': XRAY,
+  'record xray:PutTelemetryRecords': XRAY,
+
+  'articles dynamodb:GetItem': 'Reads one article, and a media record for GET /media/{id}.',
+  'articles dynamodb:PutItem': 'Creates articles, and PENDING media records for POST /media/uploads.',
+  'articles dynamodb:UpdateItem': 'Updates an article (PUT /articles/{id}), conditional on its author.',
+  'articles dynamodb:DeleteItem': 'Deletes an article (DELETE /articles/{id}), conditional on its author.',
+  'articles dynamodb:Query': 'Lists articles newest first through the byNewest index.',
+  'articles s3:PutObject': 'Signs presigned POST uploads: the signature carries the signer\'s s3:PutObject.',
+  'articles s3:GetObject': 'Signs short-lived GET URLs for renditions of READY media.',
+  'articles logs:CreateLogStream': LOGS,
+  'articles logs:PutLogEvents': LOGS,
+  'articles xray:PutTraceSegments': XRAY,
+  'articles xray:PutTelemetryRecords': XRAY,
+
+  'stateMachine lambda:InvokeFunction': 'Runs the four step functions of the ASL, and only those.',
+  'stateMachine logs:CreateLogDelivery': LOG_DELIVERY,
+  'stateMachine logs:GetLogDelivery': LOG_DELIVERY,
+  'stateMachine logs:UpdateLogDelivery': LOG_DELIVERY,
+  'stateMachine logs:DeleteLogDelivery': LOG_DELIVERY,
+  'stateMachine logs:ListLogDeliveries': LOG_DELIVERY,
+  'stateMachine logs:PutResourcePolicy': LOG_DELIVERY,
+  'stateMachine logs:DescribeResourcePolicies': LOG_DELIVERY,
+  'stateMachine logs:DescribeLogGroups': LOG_DELIVERY,
+  'stateMachine xray:PutTraceSegments': XRAY,
+  'stateMachine xray:PutTelemetryRecords': XRAY,
+  'stateMachine xray:GetSamplingRules': 'Reads X-Ray sampling rules for traced executions; no resource-level permissions.',
+  'stateMachine xray:GetSamplingTargets': 'Reads X-Ray sampling targets for traced executions; no resource-level permissions.',
+
+  'ruleTarget states:StartExecution': 'Starts one execution of the media pipeline per uploaded object.',
+};
+
+const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
+  thumbnail: 'Thumbnail function',
+  labels: 'Labels function',
+  moderation: 'Moderation function',
+  record: 'Record function',
+  articles: 'Articles function',
+  stateMachine: 'Media pipeline state machine',
+  ruleTarget: 'EventBridge rule target (media uploaded)',
+};
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+/** Who may assume the role: `service` (when `condition`), one entry per trust statement. */
+function trustedBy(role: RoleView): string {
+  return role.trust.Statement.filter((s) => s.Effect === 'Allow')
+    .map((statement) => {
+      const principal = statement.Principal as { Service?: unknown } | undefined;
+      const who = typeof principal?.Service === 'string' ? principal.Service : JSON.stringify(statement.Principal);
+      const when = statement.Condition === undefined ? '' : ` when \`${cell(JSON.stringify(statement.Condition))}\``;
+      return `\`${who}\`${when}`;
+    })
+    .join(', ');
+}
+
+/** Every `role action` the app grants that has no entry in WHY. */
+export function unreviewedPairs(stacks: readonly StackTemplate[]): string[] {
+  const { project } = identifyRoles(new CfnResolver(stacks));
+  return PROJECT_ROLES.flatMap((roleKey) => {
+    const role = project[roleKey];
+    if (role === undefined) return [];
+    return allowedPairs(role)
+      .map((pair) => `${roleKey} ${pair.action}`)
+      .filter((key) => WHY[key] === undefined);
+  });
+}
+
+/** The whole document, deterministic for a given template. */
+export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
+  const resolver = new CfnResolver(stacks);
+  const names = new ResourceNames(resolver);
+  const { project, missing, other } = identifyRoles(resolver);
+  const lines: string[] = [
+    '# Permissions',
+    '',
+    '<!-- Generated from the synthesized app by scripts/permissions-doc.ts. Do not edit by hand. -->',
+    '',
+    'Every role of the app, what it may do and why. Resources are named by their construct:',
+    '`bucket:MediaBucket/uploads/*` is the media bucket\'s `uploads/` prefix, and an API id is',
+    'its construct name too. The tests in `test/iam/` simulate requests against these same',
+    'policies, compare them with the approved sets, and fail when this file is out of date.',
+    '',
+  ];
+  for (const roleKey of PROJECT_ROLES) {
+    const role = project[roleKey];
+    lines.push(`## ${ROLE_TITLES[roleKey]}`, '');
+    if (role === undefined) {
+      lines.push(`Not in the app: ${missing[roleKey] ?? 'unknown reason'}.`, '');
+      continue;
+    }
+    lines.push(`Role \`${role.name}\`. Assumed only by ${trustedBy(role)}.`, '');
+    lines.push('| Action | Resource | Why |', '|---|---|---|');
+    for (const pair of allowedPairs(role)) {
+      const condition = pair.condition === undefined ? '' : ` (if \`${cell(pair.condition)}\`)`;
+      const why = WHY[`${roleKey} ${pair.action}`] ?? UNREVIEWED;
+      lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\`${condition} | ${cell(why)} |`);
+    }
+    lines.push('');
+  }
+  lines.push('## Who may invoke functions (resource-based permissions)', '');
+  const permissions = resolver.resources().filter((r) => r.type === 'AWS::Lambda::Permission');
+  if (permissions.length === 0) lines.push('None.', '');
+  else {
+    lines.push('| Function | Principal | Source ARN |', '|---|---|---|');
+    const rows = permissions.map(({ stackName, logicalId }) => {
+      const properties = resolver.resource(stackName, logicalId).Properties ?? {};
+      const fn = names.readable(resolver.resolveString(properties.FunctionName, stackName));
+      const principal = resolver.resolveString(properties.Principal, stackName);
+      const source = properties.SourceArn === undefined ? `none (${UNREVIEWED})` : resolver.resolveString(properties.SourceArn, stackName);
+      return `| \`${fn}\` | \`${principal}\` | \`${cell(source)}\` |`;
+    });
+    lines.push(...rows.sort(), '');
+  }
+  lines.push('## Other roles', '');
+  if (other.length === 0) {
+    lines.push('None: the app has no roles beyond the ones above (no CDK custom-resource providers).', '');
+  } else {
+    for (const role of other) {
+      lines.push(`### \`${role.name}\` (${UNREVIEWED})`, '');
+      lines.push(`Assumed by ${trustedBy(role)}.`, '');
+      lines.push('| Action | Resource |', '|---|---|');
+      for (const pair of allowedPairs(role)) lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\` |`);
+      for (const arn of role.externalManagedPolicyArns) lines.push(`| managed policy | \`${arn}\` |`);
+      lines.push('');
+    }
+  }
+  // The app is synthesized environment-agnostic: show account and region as the placeholders they are.
+  return `${lines.join('\n').trimEnd()}\n`.replaceAll(FAKE_ACCOUNT, '<account>').replaceAll(FAKE_REGION, '<region>');
+}
+
+/** The committed document, or undefined when there is none yet. */
+function readCommitted(): string | undefined {
+  try {
+    return readFileSync(DOC_PATH, 'utf8');
+  } catch (e: unknown) {
+    if (e instanceof Error && 'code' in e && e.code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  // Imported here, not at the top: the tests import this module's renderer without synthesizing twice.
+  const { synthApp } = await import('../test/iam/support/synth');
+  const doc = renderPermissionsDoc(synthApp());
+  if (process.argv.includes('--check')) {
+    if (readCommitted() !== doc) {
+      process.stderr.write(`docs/permissions.md is out of date: ${REGENERATE_HINT}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write('docs/permissions.md is up to date\n');
+    return;
+  }
+  mkdirSync(path.dirname(DOC_PATH), { recursive: true });
+  writeFileSync(DOC_PATH, doc);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), DOC_PATH)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * Finds the project's roles (DESIGN.md roles table) among all roles of the app, by what uses
+ * them: a function's execution role, the state machine's role, the EventBridge target's role.
+ * Everything else is a CDK-internal role (custom-resource providers and the like).
+ */
+import type { CfnResolver } from './cfn-resolver';
+import { collectRoles, type RoleView } from './roles';
+
+export const PROJECT_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'stateMachine', 'ruleTarget'] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+
+/** How each function is recognised: its logical id (construct path) names it, e.g. `PipelineThumbnailFunction…`. */
+const FUNCTION_NAME_PATTERNS: Readonly<Record<Exclude<ProjectRole, 'stateMachine' | 'ruleTarget'>, RegExp>> = {
+  thumbnail: /Thumbnail/i,
+  labels: /Labels/i,
+  moderation: /Moderation/i,
+  record: /Record/i,
+  articles: /Articles/i,
+};
+
+export interface AppRoles {
+  /** The roles found; a role missing from the app is listed in `missing` with the reason. */
+  project: Partial<Record<ProjectRole, RoleView>>;
+  missing: Partial<Record<ProjectRole, string>>;
+  /** Roles of the app that are not in the DESIGN.md table (CDK custom-resource providers...). */
+  other: RoleView[];
+  all: RoleView[];
+}
+
+function only<T>(items: T[], what: string): T {
+  if (items.length !== 1 || items[0] === undefined) {
+    throw new Error(`Expected exactly one ${what}, found ${items.length}`);
+  }
+  return items[0];
+}
+
+export function identifyRoles(resolver: CfnResolver): AppRoles {
+  const all = collectRoles(resolver);
+  const resources = resolver.resources();
+  const roleByArn = (arn: string, usedBy: string): RoleView => {
+    const role = all.find((candidate) => candidate.arn === arn);
+    if (role === undefined) throw new Error(`${usedBy} uses role ${arn}, which is not in the app`);
+    return role;
+  };
+  const propertiesOf = (stackName: string, logicalId: string): Record<string, unknown> =>
+    resolver.resource(stackName, logicalId).Properties ?? {};
+
+  const functions = resources.filter((r) => r.type === 'AWS::Lambda::Function');
+  const functionRole = (pattern: RegExp, label: string): RoleView => {
+    const fn = only(
+      functions.filter((f) => pattern.test(f.name)),
+      `function matching ${pattern} (the ${label} function)`,
+    );
+    return roleByArn(resolver.resolveString(propertiesOf(fn.stackName, fn.logicalId).Role, fn.stackName), fn.name);
+  };
+
+  const stateMachine = () =>
+    only(
+      resources.filter((r) => r.type === 'AWS::StepFunctions::StateMachine'),
+      'state machine',
+    );
+  const stateMachineRole = (): RoleView => {
+    const machine = stateMachine();
+    const roleArn = propertiesOf(machine.stackName, machine.logicalId).RoleArn;
+    return roleByArn(resolver.resolveString(roleArn, machine.stackName), machine.name);
+  };
+
+  const ruleTargetRoles = (): RoleView[] => {
+    const machine = stateMachine();
+    const stateMachineArn = resolver.arn(machine.stackName, machine.logicalId);
+    return resources
+      .filter((r) => r.type === 'AWS::Events::Rule')
+      .flatMap((rule) => {
+        const targets = (propertiesOf(rule.stackName, rule.logicalId).Targets ?? []) as { Arn: unknown; RoleArn?: unknown }[];
+        return targets
+          .filter((target) => resolver.resolveString(target.Arn, rule.stackName) === stateMachineArn)
+          .map((target) => {
+            if (target.RoleArn === undefined) throw new Error(`${rule.name}: state machine target without a role`);
+            return roleByArn(resolver.resolveString(target.RoleArn, rule.stackName), rule.name);
+          });
+      });
+  };
+
+  const finders: Record<ProjectRole, () => RoleView> = {
+    thumbnail: () => functionRole(FUNCTION_NAME_PATTERNS.thumbnail, 'thumbnail'),
+    labels: () => functionRole(FUNCTION_NAME_PATTERNS.labels, 'labels'),
+    moderation: () => functionRole(FUNCTION_NAME_PATTERNS.moderation, 'moderation'),
+    record: () => functionRole(FUNCTION_NAME_PATTERNS.record, 'record'),
+    articles: () => functionRole(FUNCTION_NAME_PATTERNS.articles, 'articles'),
+    stateMachine: stateMachineRole,
+    ruleTarget: () => only(ruleTargetRoles(), 'EventBridge target role starting the state machine'),
+  };
+  const project: Partial<Record<ProjectRole, RoleView>> = {};
+  const missing: Partial<Record<ProjectRole, string>> = {};
+  for (const role of PROJECT_ROLES) {
+    try {
+      project[role] = finders[role]();
+    } catch (e: unknown) {
+      missing[role] = e instanceof Error ? e.message : String(e);
+    }
+  }
+  const projectArns = new Set(Object.values(project).map((role) => role.arn));
+  return { project, missing, other: all.filter((role) => !projectArns.has(role.arn)), all };
+}

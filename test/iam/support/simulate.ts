@@ -1,0 +1,37 @@
+/**
+ * Evaluates one request against a role's identity policy with an offline IAM simulator
+ * (@cloud-copilot/iam-simulate; AGPL, used by tests only and never shipped).
+ */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { FAKE_ACCOUNT } from './cfn-resolver';
+import type { RoleView } from './roles';
+
+export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
+
+export async function simulate(role: RoleView, action: string, resourceArn: string): Promise<Decision> {
+  const response = await runSimulation(
+    {
+      request: {
+        principal: role.arn,
+        action,
+        resource: { resource: resourceArn, accountId: FAKE_ACCOUNT },
+        contextVariables: {},
+      },
+      identityPolicies: role.policies.map((policy, index) => ({ name: `${index}-${policy.source}`, policy: policy.document })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (response.resultType === 'error') {
+    // An invalid action, a malformed policy or an ARN of the wrong type: the request table or the
+    // template is wrong, and a "deny" must never pass because the request could not be evaluated.
+    throw new Error(`Cannot simulate ${action} on ${resourceArn} for ${role.name}: ${JSON.stringify(response.errors)}`);
+  }
+  // "*" is how a call without a resource is authorized (e.g. DetectModerationLabels without a
+  // custom adapter, whose resource type is optional); any other pattern would be ambiguous.
+  if (response.resultType === 'wildcard' && resourceArn !== '*') {
+    throw new Error(`Request resources must be concrete, got ${resourceArn}`);
+  }
+  return response.overallResult;
+}
