@@ -3,42 +3,58 @@
  * Retry/Catch `ErrorEquals`, so a name is a contract with statemachines/media-pipeline.asl.json.
  */
 abstract class DomainError extends Error {
+  /**
+   * Spelled out in every class rather than read from the constructor: a minifying bundler may
+   * rename classes, and this string must survive bundling unchanged.
+   */
+  abstract override readonly name: string;
   /** Stable machine-readable code, stored on FAILED media records. */
   abstract readonly code: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 }
 
 /** The bytes are not an image type the pipeline accepts (whatever was declared). Never retried. */
 export class UnsupportedMediaError extends DomainError {
+  override readonly name = 'UnsupportedMediaError';
   readonly code = 'UNSUPPORTED_MEDIA';
 }
 
 /** The bytes claim to be an image but cannot be decoded (truncated, corrupt). Never retried. */
 export class CorruptImageError extends DomainError {
+  override readonly name = 'CorruptImageError';
   readonly code = 'CORRUPT_IMAGE';
 }
 
 /** Too many bytes or pixels to decode safely. Never retried. */
 export class ImageTooLargeError extends DomainError {
+  override readonly name = 'ImageTooLargeError';
   readonly code = 'IMAGE_TOO_LARGE';
 }
 
 /** The object key is not `uploads/{ownerId}/{mediaId}`. Never retried. */
 export class InvalidUploadKeyError extends DomainError {
+  override readonly name = 'InvalidUploadKeyError';
   readonly code = 'INVALID_UPLOAD_KEY';
 }
 
 /** Rekognition (or a local detector) throttled us. The ASL retries it with backoff and jitter. */
 export class DetectorThrottledError extends DomainError {
+  override readonly name = 'DetectorThrottledError';
   readonly code = 'DETECTOR_THROTTLED';
 }
 
 /** DynamoDB throttled us. The ASL retries it with backoff and jitter. */
 export class StoreThrottledError extends DomainError {
+  override readonly name = 'StoreThrottledError';
   readonly code = 'STORE_THROTTLED';
+}
+
+/**
+ * The step was invoked with an input that does not have the shape the ASL passes. A wiring bug,
+ * not a user's fault: never retried, recorded as a pipeline error.
+ */
+export class MalformedEventError extends DomainError {
+  override readonly name = 'MalformedEventError';
+  readonly code = 'MALFORMED_EVENT';
 }
 
 export type { DomainError };

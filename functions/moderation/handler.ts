@@ -1,0 +1,45 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { rekognitionClient } from '../shared/clients';
+import { numberEnv } from '../shared/config';
+import { derivedMediaId } from '../shared/derived';
+import type { ModerationDetector } from '../shared/detectors';
+import type { ModerateResult } from '../shared/media';
+import { logger, metrics, tracer } from '../shared/powertools';
+import { RekognitionModerationDetector } from '../shared/rekognition-detectors';
+import { imageRefSchema } from '../shared/schemas';
+import { parseStepInput, runStep } from '../shared/step';
+import { moderateImage } from './moderation';
+import type { ModerationSettings } from './moderation';
+
+/* Moderate: the analysis JPEG in, APPROVED or REJECTED out, through whichever ModerationDetector is plugged in. */
+
+export interface ModerationDeps {
+  detector: ModerationDetector;
+  settings?: Partial<ModerationSettings>;
+}
+
+const inputSchema = z.object({ image: imageRefSchema });
+
+export function createHandler(deps: ModerationDeps): (event: unknown, context?: Context) => Promise<ModerateResult> {
+  const settings: ModerationSettings = {
+    rejectConfidence: deps.settings?.rejectConfidence ?? numberEnv('MODERATION_MIN_CONFIDENCE', 80),
+  };
+
+  return (event, context) =>
+    runStep(context, async () => {
+      const { image } = parseStepInput(inputSchema, event, 'Moderate');
+      const mediaId = derivedMediaId(image.key);
+      if (mediaId !== undefined) {
+        logger.appendKeys({ mediaId });
+        tracer.putAnnotation('mediaId', mediaId);
+      }
+      const result = await moderateImage(deps.detector, image, settings);
+      if (result.verdict === 'REJECTED') metrics.addMetric('ModerationRejected', MetricUnit.Count, 1);
+      logger.info('Image moderated', { verdict: result.verdict, labels: result.labels.map((label) => label.name) });
+      return result;
+    });
+}
+
+export const handler = createHandler({ detector: new RekognitionModerationDetector(rekognitionClient()) });

@@ -1,0 +1,162 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { documentClient } from '../shared/clients';
+import { requireEnv } from '../shared/config';
+import { InvalidUploadKeyError, StoreThrottledError } from '../shared/errors';
+import { parseUploadKey } from '../shared/media';
+import type { ClaimResult, MediaStatus, RecordCommand, UploadRef } from '../shared/media';
+import { logger, metrics, tracer } from '../shared/powertools';
+import { labelsResultSchema, moderateResultSchema, thumbnailResultSchema, uploadRefSchema } from '../shared/schemas';
+import { parseStepInput, runStep } from '../shared/step';
+import { claimRefusal, claimUpdate, completeUpdate, errorFromCatch, failureUpdate } from './record';
+import type { ConditionalUpdate } from './record';
+
+/*
+ * The record function: MarkProcessing, RecordResult and RecordFailure in the ASL. One conditional
+ * UpdateItem per invocation; see record.ts for the ordering rules.
+ */
+
+export interface RecordDeps {
+  documents: DynamoDBDocumentClient;
+  /** @default MEDIA_TABLE_NAME */
+  tableName?: string;
+  /** @default the system clock */
+  now?: () => Date;
+}
+
+/** Result of RecordResult / RecordFailure. `written: false` means a newer upload owns the record. */
+export interface WriteResult {
+  written: boolean;
+  mediaId: string;
+  status: MediaStatus;
+}
+
+export type RecordResult = ClaimResult | WriteResult;
+
+const commandSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('processing'), upload: uploadRefSchema }),
+  z.object({
+    action: z.literal('complete'),
+    upload: uploadRefSchema,
+    thumbnail: thumbnailResultSchema,
+    labels: labelsResultSchema,
+    moderation: moderateResultSchema,
+  }),
+  z.object({
+    action: z.literal('failure'),
+    upload: uploadRefSchema,
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+  }),
+]);
+
+/** DynamoDB's ways of saying "slow down": the ASL retries StoreThrottledError with backoff and jitter. */
+const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+export function createHandler(deps: RecordDeps): (event: unknown, context?: Context) => Promise<RecordResult> {
+  const tableName = deps.tableName ?? requireEnv('MEDIA_TABLE_NAME');
+  const now = deps.now ?? ((): Date => new Date());
+
+  /** @returns the failed condition's old item (ALL_OLD), or undefined when the write went through. */
+  async function update(request: ConditionalUpdate): Promise<{ conflict: false } | { conflict: true; old: unknown }> {
+    try {
+      await deps.documents.send(
+        new UpdateCommand({ TableName: tableName, ...request, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
+      return { conflict: false };
+    } catch (error: unknown) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+        return { conflict: true, old: (error as Error & { Item?: unknown }).Item };
+      }
+      if (error instanceof Error && THROTTLING_ERRORS.has(error.name)) {
+        throw new StoreThrottledError(`DynamoDB throttled the media record write (${error.name})`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  return (event, context) =>
+    runStep(context, async () => {
+      const command: RecordCommand = parseStepInput(commandSchema, event, 'record');
+      const { mediaId, ownerId } = idsOf(command.upload);
+      logger.appendKeys({ mediaId, action: command.action });
+      tracer.putAnnotation('mediaId', mediaId);
+      const timestamp = now().toISOString();
+
+      switch (command.action) {
+        case 'processing': {
+          const outcome = await update(claimUpdate(mediaId, ownerId, command.upload, timestamp));
+          if (!outcome.conflict) {
+            logger.info('Media claimed for processing');
+            return { proceed: true, mediaId };
+          }
+          const reason = claimRefusal(storedSequencer(outcome.old), command.upload);
+          logger.info('Claim refused: this object version is not the newest unclaimed one', { reason });
+          return { proceed: false, reason, mediaId };
+        }
+        case 'complete': {
+          const request = completeUpdate(mediaId, ownerId, command.upload, command, timestamp);
+          return terminal(await update(request), mediaId, request.status);
+        }
+        case 'failure': {
+          const error = errorFromCatch(command.error);
+          // The full Error and Cause go to the logs (not the record), where operators can read them.
+          logger.info('Recording failure', { error, caught: command.error });
+          return terminal(await update(failureUpdate(mediaId, command.upload, error, timestamp)), mediaId, 'FAILED');
+        }
+      }
+    });
+}
+
+function terminal(outcome: { conflict: boolean }, mediaId: string, status: MediaStatus): WriteResult {
+  if (outcome.conflict) {
+    // A newer upload claimed the record, or this version is already final: this run is stale.
+    logger.warn('Stale run: record not written', { status });
+    return { written: false, mediaId, status };
+  }
+  metrics.addMetric(METRIC_BY_STATUS[status] ?? 'MediaRecorded', MetricUnit.Count, 1);
+  logger.info('Media record written', { status });
+  return { written: true, mediaId, status };
+}
+
+const METRIC_BY_STATUS: Partial<Record<MediaStatus, string>> = {
+  READY: 'MediaProcessed',
+  REJECTED: 'MediaRejected',
+  FAILED: 'MediaFailed',
+};
+
+function idsOf(upload: UploadRef): { mediaId: string; ownerId: string } {
+  const ids = parseUploadKey(upload.key);
+  if (ids === undefined) {
+    throw new InvalidUploadKeyError(`Object key "${upload.key}" is not uploads/{ownerId}/{mediaId}`);
+  }
+  return ids;
+}
+
+/**
+ * The stored sequencer from a ConditionalCheckFailedException's Item. The document client does not
+ * unmarshall items on errors, so this accepts both `{S: "..."}` and a plain string.
+ */
+function storedSequencer(item: unknown): string | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  const value: unknown = (item as Record<string, unknown>).sourceSequencer;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { S?: unknown }).S === 'string') {
+    return (value as { S: string }).S;
+  }
+  return undefined;
+}
+
+let defaultHandler: ReturnType<typeof createHandler> | undefined;
+
+/**
+ * Built on first use rather than at import, so that tests and the local twin can import this
+ * module for createHandler without MEDIA_TABLE_NAME set; on Lambda the first invocation still
+ * fails at once, with a clear message, if the variable is missing.
+ */
+export const handler = (event: unknown, context?: Context): Promise<RecordResult> => {
+  defaultHandler ??= createHandler({ documents: documentClient() });
+  return defaultHandler(event, context);
+};

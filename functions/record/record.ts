@@ -1,0 +1,238 @@
+import {
+  CorruptImageError,
+  DetectorThrottledError,
+  ImageTooLargeError,
+  InvalidUploadKeyError,
+  MalformedEventError,
+  StoreThrottledError,
+  UnsupportedMediaError,
+} from '../shared/errors';
+import { normaliseSequencer } from '../shared/media';
+import type { LabelsResult, MediaError, MediaStatus, ModerateResult, ThumbnailResult, UploadRef } from '../shared/media';
+
+/*
+ * Pure core of the record function: builds the one conditional DynamoDB update each action needs,
+ * and turns a Step Functions Catch result into the error stored on a FAILED record. No SDK here:
+ * the handler adds the table name and sends it.
+ *
+ * Ordering: every write is conditional on `sourceSequencer`, the S3 sequencer of the object
+ * version a run describes (zero-padded so that it compares as a string).
+ *   - The claim (PROCESSING) succeeds only if no version was claimed yet or the stored one is
+ *     older; the same version again is a duplicate delivery, a newer one means we are superseded.
+ *   - Terminal writes (READY, REJECTED, FAILED) succeed only while the record still belongs to
+ *     this run's version and is PROCESSING, so a late run never overwrites a newer result.
+ */
+
+/** The parts of a DynamoDB UpdateItem request that do not depend on where the table is. */
+export interface ConditionalUpdate {
+  Key: { mediaId: string };
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+}
+
+/** Terminal writes require the record to be this version's and still PROCESSING. */
+export const TERMINAL_CONDITION = '#sourceSequencer = :seq AND #status = :processing';
+export const CLAIM_CONDITION = 'attribute_not_exists(#sourceSequencer) OR #sourceSequencer < :seq';
+
+const PROCESSING: MediaStatus = 'PROCESSING';
+
+/**
+ * Every attribute goes through a name placeholder: `status` and others are DynamoDB reserved
+ * words, and one rule is easier to read than a list of exceptions.
+ */
+function names(...attributes: string[]): Record<string, string> {
+  return Object.fromEntries(attributes.map((attribute) => [`#${attribute}`, attribute]));
+}
+
+/** MarkProcessing: claims the record for this object version and clears the previous version's results. */
+export function claimUpdate(mediaId: string, ownerId: string, upload: UploadRef, now: string): ConditionalUpdate {
+  return {
+    Key: { mediaId },
+    UpdateExpression:
+      'SET #status = :processing, #ownerId = :ownerId, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
+      '#original = :original, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now ' +
+      'REMOVE #renditions, #labels, #moderation, #error, #derivedKeys',
+    ConditionExpression: CLAIM_CONDITION,
+    ExpressionAttributeNames: names(
+      'status',
+      'ownerId',
+      'sourceSequencer',
+      'sourceEtag',
+      'original',
+      'createdAt',
+      'updatedAt',
+      'renditions',
+      'labels',
+      'moderation',
+      'error',
+      'derivedKeys',
+    ),
+    ExpressionAttributeValues: {
+      ':processing': PROCESSING,
+      ':ownerId': ownerId,
+      ':seq': normaliseSequencer(upload.sequencer),
+      ':etag': upload.etag,
+      // Size and key are known now; type and dimensions come from the bytes, in the terminal write.
+      ':original': { key: upload.key, bytes: upload.size },
+      ':now': now,
+    },
+  };
+}
+
+/**
+ * RecordResult: READY or REJECTED, as moderation decided.
+ *
+ * A REJECTED record stores no `renditions`: rejected media is never served, and a record that
+ * names no rendition cannot leak one through any read path. The keys of everything written under
+ * derived/ are kept in `derivedKeys` on both outcomes, so the objects can be found and deleted.
+ */
+export function completeUpdate(
+  mediaId: string,
+  ownerId: string,
+  upload: UploadRef,
+  result: { thumbnail: ThumbnailResult; labels: LabelsResult; moderation: ModerateResult },
+  now: string,
+): ConditionalUpdate & { status: 'READY' | 'REJECTED' } {
+  const status = result.moderation.verdict === 'REJECTED' ? 'REJECTED' : 'READY';
+  const derivedKeys = [...result.thumbnail.renditions.map((rendition) => rendition.key), result.thumbnail.analysis.key];
+  const values: Record<string, unknown> = {
+    ':status': status,
+    ':ownerId': ownerId,
+    ':original': result.thumbnail.original,
+    ':labels': result.labels.labels,
+    ':moderation': { verdict: result.moderation.verdict, labels: result.moderation.labels },
+    ':derivedKeys': derivedKeys,
+    ':now': now,
+    ':seq': normaliseSequencer(upload.sequencer),
+    ':processing': PROCESSING,
+  };
+  const set = [
+    '#status = :status',
+    '#ownerId = :ownerId',
+    '#original = :original',
+    '#labels = :labels',
+    '#moderation = :moderation',
+    '#derivedKeys = :derivedKeys',
+    '#updatedAt = :now',
+  ];
+  const remove = ['#error'];
+  if (status === 'READY') {
+    set.push('#renditions = :renditions');
+    values[':renditions'] = result.thumbnail.renditions;
+  } else {
+    remove.push('#renditions');
+  }
+  return {
+    status,
+    Key: { mediaId },
+    UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
+    ConditionExpression: TERMINAL_CONDITION,
+    ExpressionAttributeNames: names(
+      'status',
+      'ownerId',
+      'original',
+      'labels',
+      'moderation',
+      'derivedKeys',
+      'updatedAt',
+      'renditions',
+      'error',
+      'sourceSequencer',
+    ),
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** RecordFailure: FAILED with a reason a user may read. */
+export function failureUpdate(mediaId: string, upload: UploadRef, error: MediaError, now: string): ConditionalUpdate {
+  return {
+    Key: { mediaId },
+    UpdateExpression: 'SET #status = :failed, #error = :error, #updatedAt = :now',
+    ConditionExpression: TERMINAL_CONDITION,
+    ExpressionAttributeNames: names('status', 'error', 'updatedAt', 'sourceSequencer'),
+    ExpressionAttributeValues: {
+      ':failed': 'FAILED' satisfies MediaStatus,
+      ':error': error,
+      ':now': now,
+      ':seq': normaliseSequencer(upload.sequencer),
+      ':processing': PROCESSING,
+    },
+  };
+}
+
+/**
+ * Decides between duplicate and superseded from the item a failed claim returned
+ * (ReturnValuesOnConditionCheckFailure ALL_OLD), without a second read.
+ */
+export function claimRefusal(storedSequencer: string | undefined, upload: UploadRef): 'duplicate' | 'superseded' {
+  if (storedSequencer !== undefined && storedSequencer > normaliseSequencer(upload.sequencer)) return 'superseded';
+  return 'duplicate';
+}
+
+export const PIPELINE_ERROR = 'PIPELINE_ERROR';
+export const PIPELINE_TIMEOUT = 'PIPELINE_TIMEOUT';
+
+/** Error classes whose message is about the user's upload and safe to show them. */
+const USER_FACING = [UnsupportedMediaError, CorruptImageError, ImageTooLargeError, InvalidUploadKeyError];
+const INTERNAL = [DetectorThrottledError, StoreThrottledError, MalformedEventError];
+const CODE_BY_NAME = new Map<string, string>(
+  [...USER_FACING, ...INTERNAL].map((ErrorClass) => {
+    const sample = new ErrorClass('');
+    return [sample.name, sample.code];
+  }),
+);
+const USER_FACING_NAMES = new Set<string>(USER_FACING.map((ErrorClass) => new ErrorClass('').name));
+
+/** What a user reads when the step's own message cannot or should not be shown. */
+const DEFAULT_MESSAGES: Record<string, string> = {
+  UNSUPPORTED_MEDIA: 'The file is not a JPEG, PNG or WebP image.',
+  CORRUPT_IMAGE: 'The image is damaged or incomplete and cannot be read.',
+  IMAGE_TOO_LARGE: 'The image is too large to process.',
+  INVALID_UPLOAD_KEY: 'The upload is not where uploads are expected.',
+  DETECTOR_THROTTLED: 'Image analysis was too busy to look at this image; please upload it again later.',
+  STORE_THROTTLED: 'The media store was too busy to record this image; please upload it again later.',
+  MALFORMED_EVENT: 'The media could not be processed because of an internal error.',
+  [PIPELINE_TIMEOUT]: 'Processing took too long and was stopped.',
+  [PIPELINE_ERROR]: 'The media could not be processed because of an internal error.',
+};
+
+const MAX_MESSAGE_LENGTH = 300;
+
+/**
+ * Turns the `{Error, Cause}` that a Catch writes into the error stored on the record. Cause is the
+ * JSON Lambda reports (`{errorType, errorMessage, trace}`) or, for States.* errors, plain text; it
+ * is parsed defensively. The stack trace is never kept, and only the messages of errors about the
+ * upload itself are shown; internal faults get a fixed message (the details are in the logs).
+ */
+export function errorFromCatch(caught: { Error?: string; Cause?: string }): MediaError {
+  const cause = parseCause(caught.Cause);
+  const name = caught.Error ?? cause.errorType ?? '';
+  const code = CODE_BY_NAME.get(name) ?? (/timeout|timedout/i.test(name) ? PIPELINE_TIMEOUT : PIPELINE_ERROR);
+  const fallback = DEFAULT_MESSAGES[code] ?? DEFAULT_MESSAGES[PIPELINE_ERROR] ?? '';
+  const message = USER_FACING_NAMES.has(name) ? sanitiseMessage(cause.errorMessage) : undefined;
+  return { code, message: message ?? fallback };
+}
+
+function parseCause(cause: string | undefined): { errorType?: string; errorMessage?: string } {
+  if (cause === undefined || cause.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    const { errorType, errorMessage } = parsed as Record<string, unknown>;
+    return {
+      ...(typeof errorType === 'string' ? { errorType } : {}),
+      ...(typeof errorMessage === 'string' ? { errorMessage } : {}),
+    };
+  } catch {
+    // Not JSON (States.Timeout and friends write plain text): nothing structured to read.
+    return {};
+  }
+}
+
+function sanitiseMessage(message: string | undefined): string | undefined {
+  const firstLine = message?.split('\n')[0]?.trim();
+  if (firstLine === undefined || firstLine === '') return undefined;
+  return firstLine.length > MAX_MESSAGE_LENGTH ? `${firstLine.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : firstLine;
+}

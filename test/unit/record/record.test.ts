@@ -1,0 +1,259 @@
+import {
+  claimRefusal,
+  claimUpdate,
+  completeUpdate,
+  errorFromCatch,
+  failureUpdate,
+  TERMINAL_CONDITION,
+} from '../../../functions/record/record';
+import type { LabelsResult, ModerateResult, ThumbnailResult, UploadRef } from '../../../functions/shared/media';
+
+const NOW = '2026-11-28T17:20:15.000Z';
+const MEDIA_ID = '01JDX3ZK2Q4V5W6X7Y8Z9A0B1C';
+const UPLOAD: UploadRef = {
+  bucket: 'media-bucket',
+  key: `uploads/alice/${MEDIA_ID}`,
+  size: 184320,
+  etag: 'b1946ac92492d2347c6235b4d2611184',
+  sequencer: '00617F08299329D189',
+};
+/** The sequencer as stored: zero-padded to 32 characters, so that it compares as a string. */
+const SEQ = '0000000000000000617F08299329D189';
+const DERIVED = `derived/${MEDIA_ID}/00617F08299329D189/`;
+const THUMBNAIL: ThumbnailResult = {
+  mediaId: MEDIA_ID,
+  ownerId: 'alice',
+  original: { key: UPLOAD.key, bytes: 184320, contentType: 'image/jpeg', width: 300, height: 400 },
+  renditions: [
+    { name: 'small', width: 300, height: 400, format: 'webp', key: `${DERIVED}small.webp`, bytes: 432 },
+    { name: 'small', width: 300, height: 400, format: 'jpeg', key: `${DERIVED}small.jpg`, bytes: 1394 },
+  ],
+  analysis: { bucket: 'media-bucket', key: `${DERIVED}analysis.jpg`, width: 300, height: 400, bytes: 1400 },
+};
+const LABELS: LabelsResult = { labels: [{ name: 'Lighthouse', confidence: 97.5, parents: ['Building'] }] };
+const APPROVED: ModerateResult = { verdict: 'APPROVED', labels: [] };
+const REJECTED: ModerateResult = { verdict: 'REJECTED', labels: [{ name: 'Violence', parentName: '', confidence: 91 }] };
+
+describe('claimUpdate', () => {
+  it('claims only when no version is stored or the stored one is older', () => {
+    // Act
+    const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
+
+    // Assert
+    expect(update.ConditionExpression).toBe('attribute_not_exists(#sourceSequencer) OR #sourceSequencer < :seq');
+    expect(update.ExpressionAttributeValues[':seq']).toBe(SEQ);
+  });
+
+  it('sets PROCESSING, owner, sequencer, etag and original key, and keeps the first createdAt', () => {
+    // Act
+    const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
+
+    // Assert
+    expect(update.Key).toEqual({ mediaId: MEDIA_ID });
+    expect(update.UpdateExpression).toContain('#createdAt = if_not_exists(#createdAt, :now)');
+    expect(update.ExpressionAttributeValues).toEqual({
+      ':processing': 'PROCESSING',
+      ':ownerId': 'alice',
+      ':seq': SEQ,
+      ':etag': UPLOAD.etag,
+      ':original': { key: UPLOAD.key, bytes: 184320 },
+      ':now': NOW,
+    });
+  });
+
+  it("clears the previous version's results so a new upload starts clean", () => {
+    // Act
+    const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
+
+    // Assert
+    expect(update.UpdateExpression).toMatch(/REMOVE #renditions, #labels, #moderation, #error, #derivedKeys$/);
+  });
+
+  it('declares a name for every placeholder it uses', () => {
+    // Act
+    const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
+
+    // Assert
+    const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...used].sort());
+  });
+});
+
+describe('claimRefusal', () => {
+  it('calls the same version a duplicate', () => {
+    expect(claimRefusal(SEQ, UPLOAD)).toBe('duplicate');
+  });
+
+  it('calls a newer stored version superseded, however the sequencers are padded', () => {
+    expect(claimRefusal('0000000000000000617F08299329D190', { ...UPLOAD, sequencer: '617f08299329d189' })).toBe(
+      'superseded',
+    );
+  });
+});
+
+describe('completeUpdate', () => {
+  it('writes READY with original, renditions, labels and moderation', () => {
+    // Act
+    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED }, NOW);
+
+    // Assert
+    expect(update.status).toBe('READY');
+    expect(update.ExpressionAttributeValues).toMatchObject({
+      ':status': 'READY',
+      ':original': THUMBNAIL.original,
+      ':renditions': THUMBNAIL.renditions,
+      ':labels': LABELS.labels,
+      ':moderation': APPROVED,
+    });
+    expect(update.UpdateExpression).toContain('#renditions = :renditions');
+  });
+
+  it('writes only while the record is this version and PROCESSING', () => {
+    // Act
+    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED }, NOW);
+
+    // Assert
+    expect(update.ConditionExpression).toBe('#sourceSequencer = :seq AND #status = :processing');
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':seq': SEQ, ':processing': 'PROCESSING' });
+  });
+
+  it('writes REJECTED without any rendition key the API could serve', () => {
+    // Act
+    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED }, NOW);
+
+    // Assert
+    expect(update.status).toBe('REJECTED');
+    expect(update.ExpressionAttributeValues[':renditions']).toBeUndefined();
+    expect(update.UpdateExpression).toMatch(/REMOVE .*#renditions/);
+    expect(update.ExpressionAttributeValues[':moderation']).toEqual(REJECTED);
+  });
+
+  it('keeps the keys of every derived object so they can be deleted later', () => {
+    // Act
+    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED }, NOW);
+
+    // Assert
+    expect(update.ExpressionAttributeValues[':derivedKeys']).toEqual([
+      `${DERIVED}small.webp`,
+      `${DERIVED}small.jpg`,
+      `${DERIVED}analysis.jpg`,
+    ]);
+  });
+
+  it('declares a name for every placeholder it uses, and no other', () => {
+    // Act
+    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED }, NOW);
+
+    // Assert
+    const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...used].sort());
+  });
+});
+
+describe('failureUpdate', () => {
+  it('writes FAILED with the error under the terminal condition', () => {
+    // Act
+    const update = failureUpdate(MEDIA_ID, UPLOAD, { code: 'CORRUPT_IMAGE', message: 'bad' }, NOW);
+
+    // Assert
+    expect(update.ConditionExpression).toBe(TERMINAL_CONDITION);
+    expect(update.ExpressionAttributeValues).toEqual({
+      ':failed': 'FAILED',
+      ':error': { code: 'CORRUPT_IMAGE', message: 'bad' },
+      ':now': NOW,
+      ':seq': SEQ,
+      ':processing': 'PROCESSING',
+    });
+  });
+});
+
+describe('errorFromCatch', () => {
+  const lambdaCause = (errorType: string, errorMessage: string): string =>
+    JSON.stringify({ errorType, errorMessage, trace: [`${errorType}: ${errorMessage}`, '    at createRenditions (/var/task/index.js:1:2)'] });
+
+  it("keeps a domain error's code and its message about the upload", () => {
+    // Act
+    const error = errorFromCatch({
+      Error: 'UnsupportedMediaError',
+      Cause: lambdaCause('UnsupportedMediaError', 'Unsupported media: found text; expected JPEG, PNG or WebP'),
+    });
+
+    // Assert
+    expect(error).toEqual({ code: 'UNSUPPORTED_MEDIA', message: 'Unsupported media: found text; expected JPEG, PNG or WebP' });
+  });
+
+  it.each([
+    ['CorruptImageError', 'CORRUPT_IMAGE'],
+    ['ImageTooLargeError', 'IMAGE_TOO_LARGE'],
+    ['InvalidUploadKeyError', 'INVALID_UPLOAD_KEY'],
+    ['DetectorThrottledError', 'DETECTOR_THROTTLED'],
+    ['StoreThrottledError', 'STORE_THROTTLED'],
+    ['MalformedEventError', 'MALFORMED_EVENT'],
+  ])('maps %s to %s', (name, code) => {
+    expect(errorFromCatch({ Error: name, Cause: lambdaCause(name, 'x') }).code).toBe(code);
+  });
+
+  it('never stores the stack trace', () => {
+    // Act
+    const error = errorFromCatch({
+      Error: 'CorruptImageError',
+      Cause: lambdaCause('CorruptImageError', 'Image cannot be decoded: VipsJpeg: premature end of JPEG image'),
+    });
+
+    // Assert
+    expect(JSON.stringify(error)).not.toMatch(/at createRenditions|\/var\/task|trace/);
+  });
+
+  it('hides the internal message of an unexpected error behind PIPELINE_ERROR', () => {
+    // Act
+    const error = errorFromCatch({ Error: 'TypeError', Cause: lambdaCause('TypeError', "Cannot read properties of undefined (reading 'key')") });
+
+    // Assert
+    expect(error).toEqual({ code: 'PIPELINE_ERROR', message: 'The media could not be processed because of an internal error.' });
+  });
+
+  it('maps a Lambda service error to PIPELINE_ERROR', () => {
+    expect(errorFromCatch({ Error: 'Lambda.ServiceException', Cause: 'Rate exceeded' }).code).toBe('PIPELINE_ERROR');
+  });
+
+  it('maps States.Timeout, whose Cause is not JSON, to PIPELINE_TIMEOUT with a readable message', () => {
+    // Act
+    const error = errorFromCatch({ Error: 'States.Timeout', Cause: 'Task timed out after 60.00 seconds' });
+
+    // Assert
+    expect(error).toEqual({ code: 'PIPELINE_TIMEOUT', message: 'Processing took too long and was stopped.' });
+  });
+
+  it('falls back to the default message of a domain error whose Cause is not JSON', () => {
+    // Act
+    const error = errorFromCatch({ Error: 'CorruptImageError', Cause: 'not json {' });
+
+    // Assert
+    expect(error).toEqual({ code: 'CORRUPT_IMAGE', message: 'The image is damaged or incomplete and cannot be read.' });
+  });
+
+  it('falls back gracefully when Cause is JSON but not an object', () => {
+    expect(errorFromCatch({ Error: 'ImageTooLargeError', Cause: '"just a string"' })).toEqual({
+      code: 'IMAGE_TOO_LARGE',
+      message: 'The image is too large to process.',
+    });
+  });
+
+  it('reads the error type from Cause when Error is missing', () => {
+    expect(errorFromCatch({ Cause: lambdaCause('CorruptImageError', 'broken') })).toEqual({ code: 'CORRUPT_IMAGE', message: 'broken' });
+  });
+
+  it('records PIPELINE_ERROR for an empty catch result', () => {
+    expect(errorFromCatch({}).code).toBe('PIPELINE_ERROR');
+  });
+
+  it('keeps only the first line of a message and caps its length', () => {
+    // Act
+    const error = errorFromCatch({ Error: 'CorruptImageError', Cause: lambdaCause('CorruptImageError', `${'x'.repeat(400)}\nsecond line`) });
+
+    // Assert
+    expect(error.message).toHaveLength(300);
+    expect(error.message).not.toContain('second line');
+  });
+});
+

@@ -1,0 +1,54 @@
+import * as errors from '../../../functions/shared/errors';
+import asl from '../../../statemachines/media-pipeline.asl.json';
+
+const DOMAIN_ERRORS = [
+  ['UnsupportedMediaError', errors.UnsupportedMediaError],
+  ['CorruptImageError', errors.CorruptImageError],
+  ['ImageTooLargeError', errors.ImageTooLargeError],
+  ['InvalidUploadKeyError', errors.InvalidUploadKeyError],
+  ['DetectorThrottledError', errors.DetectorThrottledError],
+  ['StoreThrottledError', errors.StoreThrottledError],
+  ['MalformedEventError', errors.MalformedEventError],
+] as const;
+
+/** Every ErrorEquals entry anywhere in the state machine definition. */
+function errorNamesInAsl(node: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) node.forEach((child) => errorNamesInAsl(child, found));
+  else if (typeof node === 'object' && node !== null) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'ErrorEquals' && Array.isArray(value)) value.forEach((name) => found.add(String(name)));
+      else errorNamesInAsl(value, found);
+    }
+  }
+  return found;
+}
+
+describe('domain errors', () => {
+  it.each(DOMAIN_ERRORS)('%s reports that name, which Lambda passes to the state machine as the error type', (name, ErrorClass) => {
+    expect(new ErrorClass('x').name).toBe(name);
+  });
+
+  it('exist for every custom error name the state machine matches', () => {
+    // Arrange
+    const custom = [...errorNamesInAsl(asl)].filter((name) => !name.startsWith('States.') && !name.startsWith('Lambda.'));
+
+    // Act
+    const missing = custom.filter((name) => !DOMAIN_ERRORS.some(([, ErrorClass]) => new ErrorClass('x').name === name));
+
+    // Assert
+    expect(custom.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+  });
+
+  it('carry distinct codes, which FAILED records store', () => {
+    // Act
+    const codes = DOMAIN_ERRORS.map(([, ErrorClass]) => new ErrorClass('x').code);
+
+    // Assert
+    expect(new Set(codes).size).toBe(DOMAIN_ERRORS.length);
+  });
+
+  it('are recognised by isDomainError, and plain errors are not', () => {
+    expect([errors.isDomainError(new errors.CorruptImageError('x')), errors.isDomainError(new Error('x'))]).toEqual([true, false]);
+  });
+});
