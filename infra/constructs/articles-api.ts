@@ -1,0 +1,317 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { routes, type RouteDefinition } from '../../functions/articles/routes';
+import { createArticleSchema, createUploadSchema, updateArticleSchema } from '../../functions/articles/schemas';
+import type { AppConfig } from '../config';
+import { articlesTable as articlesTableDefinition } from '../definitions/tables';
+import { DefinedTable } from './defined-table';
+import { DERIVED_PREFIX, UPLOADS_PREFIX } from './media-bucket';
+import { PipelineFunction } from './pipeline-function';
+
+type BodyModelName = NonNullable<RouteDefinition['bodyModel']>;
+
+/** The zod schemas the function parses bodies with, by model name: one source for both checks. */
+const BODY_SCHEMAS: Record<BodyModelName, z.ZodType> = {
+  CreateArticle: createArticleSchema,
+  UpdateArticle: updateArticleSchema,
+  CreateUpload: createUploadSchema,
+};
+
+/**
+ * A request body schema as API Gateway's JSON Schema draft 4 model. `io: 'input'` describes what
+ * clients send (before defaults or trimming); `$schema` is left to CDK, which sets draft 4.
+ */
+export function bodyModelSchema(name: BodyModelName): apigw.JsonSchema {
+  const { $schema: _schema, ...schema } = z.toJSONSchema(BODY_SCHEMAS[name], { target: 'draft-04', io: 'input' });
+  return schema as apigw.JsonSchema;
+}
+
+/** Properties of an {@link ArticlesApi}. */
+export interface ArticlesApiProps {
+  /** The stage's configuration (origins, throttling, Cognito plan, removal policy). */
+  readonly config: AppConfig;
+  /** Media bucket: the function signs POST uploads to `uploads/` and GET URLs under `derived/`. */
+  readonly bucket: s3.IBucket;
+  /** Media table: the function writes PENDING records and reads them back. */
+  readonly mediaTable: dynamodb.ITable;
+  /**
+   * Folder holding `package-lock.json`, `node_modules` and `functions/<name>/handler.ts`.
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * The article REST API: a Cognito user pool and app client, the articles table, the articles
+ * function under a role of its own, and a REST API with one resource and method per entry of
+ * `functions/articles/routes.ts` (no proxy, no ANY). Mutating routes sit behind the Cognito
+ * authorizer; bodies are validated at the gateway against models generated from the same zod
+ * schemas the function uses. The stage is throttled, traced and access-logged as JSON.
+ */
+export class ArticlesApi extends Construct {
+  /** Users of the API; the `sub` claim is the owner id of articles and uploads. */
+  public readonly userPool: cognito.UserPool;
+  /** The browser app client (SRP, no secret). */
+  public readonly userPoolClient: cognito.UserPoolClient;
+  /** Articles, with the `byNewest` index. */
+  public readonly articlesTable: dynamodb.Table;
+  /** The function behind every route. */
+  public readonly articles: PipelineFunction;
+  /** HMAC key of the list page tokens. */
+  public readonly pageTokenSecret: secretsmanager.Secret;
+  /** The REST API; its stage is `v1`. */
+  public readonly api: apigw.RestApi;
+  /** Access logs of the API stage, one JSON object per request. */
+  public readonly accessLogGroup: logs.LogGroup;
+  /** Cognito user pool authorizer of the mutating routes. */
+  public readonly authorizer: apigw.CognitoUserPoolsAuthorizer;
+  /** Each route's method, by `METHOD /resource`. */
+  public readonly methods: ReadonlyMap<string, apigw.Method>;
+
+  constructor(scope: Construct, id: string, props: ArticlesApiProps) {
+    super(scope, id);
+    const { config, bucket, mediaTable } = props;
+    const retained = config.removalPolicy === RemovalPolicy.RETAIN;
+    const plus = config.userPoolPlan === 'PLUS';
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: config.selfSignUp,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+        passwordHistorySize: 5,
+      },
+      // TOTP only: SMS would need an SNS role and a sending budget.
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: plus ? cognito.FeaturePlan.PLUS : cognito.FeaturePlan.ESSENTIALS,
+      // Threat protection (compromised credentials, adaptive authentication) needs PLUS.
+      ...(plus ? { standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION } : {}),
+      deletionProtection: retained,
+      removalPolicy: config.removalPolicy,
+    });
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG2',
+      reason:
+        'MFA is offered (TOTP) but optional: authors are members of the public signing up themselves, and a mandatory second factor at sign-up would turn most of them away. Strong passwords, email verification and (in prod) threat protection stand in.',
+    });
+    if (!plus) {
+      Validations.of(this.userPool).acknowledge({
+        id: 'AwsSolutions-COG8',
+        reason: `The ${config.stage} stage uses the Essentials plan to avoid the Plus per-user price; stages configured with userPoolPlan PLUS run threat protection in full-function mode.`,
+      });
+    }
+
+    this.userPoolClient = this.userPool.addClient('WebClient', {
+      // A browser client: SRP sign-in, no client secret (it could not be kept secret).
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+    });
+
+    this.articlesTable = new DefinedTable(this, articlesTableDefinition.id, {
+      definition: articlesTableDefinition,
+      removalPolicy: config.removalPolicy,
+    }).table;
+
+    // HMAC key that makes `nextToken` tamper-evident. It reaches the function as a CloudFormation
+    // dynamic reference resolved at deploy time: the function needs no secretsmanager permission
+    // and no call at cold start. The trade-off: the value is visible to whoever may read the
+    // function's configuration, and rotating it needs a deploy (it only invalidates page tokens).
+    this.pageTokenSecret = new secretsmanager.Secret(this, 'PageTokenSecret', {
+      description: 'HMAC key for the articles API page tokens',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.pageTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The key only signs list page tokens and is injected at deploy time, so a rotation Lambda could not reach the running function; rotating means replacing the secret and deploying, which only invalidates page tokens in flight.',
+    });
+
+    this.articles = new PipelineFunction(this, 'Articles', {
+      name: 'articles',
+      serviceName: `${config.serviceName}-articles-api`,
+      metricsNamespace: config.serviceName,
+      logRetention: config.logRetention,
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      ...(props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {}),
+      environment: {
+        MAX_UPLOAD_BYTES: String(config.maxUploadBytes),
+        UPLOAD_URL_TTL_SECONDS: '300',
+        DOWNLOAD_URL_TTL_SECONDS: '300',
+        ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+        PAGE_TOKEN_SECRET: this.pageTokenSecret.secretValue.unsafeUnwrap(),
+      },
+    })
+      .bindTable('ARTICLES_TABLE_NAME', this.articlesTable, [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ])
+      .bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:GetItem', 'dynamodb:PutItem'])
+      // Signing a presigned POST needs the signer to hold s3:PutObject on the key it signs for.
+      .bindObjects(bucket, UPLOADS_PREFIX, ['s3:PutObject'], 'MEDIA_BUCKET_NAME')
+      .bindObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
+    for (const index of articlesTableDefinition.globalSecondaryIndexes) {
+      this.articles.allowIndexQuery(this.articlesTable, index.indexName);
+    }
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: config.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.api = new apigw.RestApi(this, 'Api', {
+      description: `Travel guide articles and media API (${config.stage})`,
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: config.apiGatewayCloudWatchRole,
+      ...(config.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      deployOptions: {
+        stageName: 'v1',
+        throttlingRateLimit: config.apiRateLimit,
+        throttlingBurstLimit: config.apiBurstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+      },
+      defaultCorsPreflightOptions: {
+        allowOrigins: [...config.allowedOrigins],
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account-wide logging role, assumed only by apigateway.amazonaws.com; AWS maintains this service-role policy for exactly that purpose, and it is created only when the stage is configured to own the account setting.",
+      });
+    }
+
+    const authorizer = (this.authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [this.userPool],
+    }));
+    const bodyValidator = this.api.addRequestValidator('BodyValidator', {
+      validateRequestBody: true,
+      // No method declares required parameters; enabling it keeps any future one checked too.
+      validateRequestParameters: true,
+    });
+    // No test-invoke permission: the console's test button would get a permission on
+    // `test-invoke-stage`. Each method's permission names this API, its stage, method and path.
+    const integration = new apigw.LambdaIntegration(this.articles.function, { allowTestInvoke: false });
+
+    const models = new Map<BodyModelName, apigw.Model>();
+    const modelFor = (name: BodyModelName): apigw.Model => {
+      let model = models.get(name);
+      if (!model) {
+        model = this.api.addModel(`${name}Model`, {
+          modelName: name,
+          contentType: 'application/json',
+          schema: bodyModelSchema(name),
+        });
+        models.set(name, model);
+      }
+      return model;
+    };
+
+    const methods = new Map<string, apigw.Method>();
+    for (const route of routes as readonly RouteDefinition[]) {
+      const resource = this.api.root.resourceForPath(route.resource);
+      const method = resource.addMethod(route.method, integration, {
+        ...(route.auth
+          ? { authorizer, authorizationType: apigw.AuthorizationType.COGNITO }
+          : { authorizationType: apigw.AuthorizationType.NONE }),
+        ...(route.bodyModel
+          ? { requestValidator: bodyValidator, requestModels: { 'application/json': modelFor(route.bodyModel) } }
+          : {}),
+      });
+      methods.set(`${route.method} ${route.resource}`, method);
+      if (!route.auth) {
+        const reason = `${route.method} ${route.resource} is a public read route by design (DESIGN.md REST API): travel articles and approved media are readable without an account.`;
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
+      }
+    }
+    this.methods = methods;
+
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'No WAF web ACL: requests are throttled per stage, every write needs a Cognito token, bodies are schema-validated at the gateway, and the only large payloads go straight to S3 under a signed POST policy. A web ACL (about $5/month plus per-request fees) can be attached later without changing the API.',
+    });
+
+    this.addErrorResponses(config.allowedOrigins);
+  }
+
+  /**
+   * Errors API Gateway answers itself (before the function runs) in the contract's shape
+   * `{"error": {"code", "message"}}`. Gateway response templates allow only simple
+   * substitution, so the message is API Gateway's own, already quoted as a JSON string.
+   */
+  private addErrorResponses(allowedOrigins: readonly string[]): void {
+    // With one origin the header can be static; with several it cannot be chosen per request
+    // here, and reflecting the request's Origin would allow any site.
+    const corsHeaders: Record<string, string> =
+      allowedOrigins.length === 1 ? { 'Access-Control-Allow-Origin': `'${allowedOrigins[0]}'`, Vary: "'Origin'" } : {};
+    const responses: Array<[string, apigw.ResponseType, string, string?]> = [
+      ['BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, 'VALIDATION_ERROR'],
+      ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, 'VALIDATION_ERROR'],
+      ['Unauthorized', apigw.ResponseType.UNAUTHORIZED, 'UNAUTHORIZED'],
+      ['AccessDenied', apigw.ResponseType.ACCESS_DENIED, 'FORBIDDEN'],
+      // API Gateway answers an unknown path or method with 403 "Missing Authentication Token".
+      ['UnknownRoute', apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'NOT_FOUND', '404'],
+      ['RequestTooLarge', apigw.ResponseType.REQUEST_TOO_LARGE, 'PAYLOAD_TOO_LARGE'],
+      ['Throttled', apigw.ResponseType.THROTTLED, 'THROTTLED'],
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX, 'BAD_REQUEST'],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX, 'INTERNAL_ERROR'],
+    ];
+    for (const [id, type, code, statusCode] of responses) {
+      this.api.addGatewayResponse(id, {
+        type,
+        ...(statusCode !== undefined ? { statusCode } : {}),
+        responseHeaders: corsHeaders,
+        templates: {
+          'application/json': `{"error":{"code":"${code}","message":$context.error.messageString}}`,
+        },
+      });
+    }
+  }
+}

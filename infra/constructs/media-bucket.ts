@@ -1,0 +1,90 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Key prefix of user uploads; the only prefix that starts the pipeline. */
+export const UPLOADS_PREFIX = 'uploads/';
+/** Key prefix of everything the pipeline writes; outside `uploads/`, so it never triggers itself. */
+export const DERIVED_PREFIX = 'derived/';
+
+/** Properties of a {@link MediaBucket}. */
+export interface MediaBucketProps {
+  /** Origins whose browsers may POST uploads (presigned POST) and GET renditions. */
+  readonly allowedOrigins: readonly string[];
+  /** What happens to the buckets when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * Keep prior object versions.
+   * @default false
+   */
+  readonly versioned?: boolean;
+  /**
+   * Days after which server access logs are deleted.
+   * @default 90
+   */
+  readonly accessLogRetentionDays?: number;
+}
+
+/**
+ * The media bucket: private (all public access blocked, TLS-only bucket policy), encrypted with
+ * S3-managed keys (so readers and writers need no KMS permissions), "Object Created" events sent
+ * to EventBridge, incomplete multipart uploads cleaned up, CORS only for the configured origins,
+ * and server access logs in a second bucket of its own.
+ *
+ * A non-retained bucket is destroyed with the stack only once it is empty: there is no
+ * auto-delete custom resource, whose Lambda and role would sit outside the least-privilege
+ * table.
+ */
+export class MediaBucket extends Construct {
+  /** The media bucket: `uploads/` from users, `derived/` from the pipeline. */
+  public readonly bucket: s3.Bucket;
+  /** Server access logs of the media bucket. */
+  public readonly accessLogsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: MediaBucketProps) {
+    super(scope, id);
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      // The S3 log delivery service writes only to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        { expiration: Duration.days(props.accessLogRetentionDays ?? 90), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: props.versioned ?? false,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'media/',
+      lifecycleRules: [
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ...(props.versioned ? [{ noncurrentVersionExpiration: Duration.days(30) }] : []),
+      ],
+      cors: [
+        {
+          // Browsers upload with the presigned POST form and read renditions with signed GET URLs.
+          allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+          allowedOrigins: [...props.allowedOrigins],
+          allowedHeaders: ['content-type'],
+          maxAge: 3000,
+        },
+      ],
+      removalPolicy: props.removalPolicy,
+    });
+
+    // EventBridge notifications set on the bucket resource itself. The `eventBridgeEnabled`
+    // prop would do it through a custom resource: one more Lambda whose role carries the
+    // AWSLambdaBasicExecutionRole managed policy and s3:PutBucketNotification.
+    const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
+    cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+  }
+}

@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { AppConfig } from '../config';
+import { DERIVED_PREFIX, UPLOADS_PREFIX } from './media-bucket';
+import { PROJECT_ROOT, PipelineFunction } from './pipeline-function';
+import { SharpLayer } from './sharp-layer';
+
+/** The ASL definition, shared with the local twin. */
+export const STATE_MACHINE_DEFINITION = path.join(PROJECT_ROOT, 'statemachines', 'media-pipeline.asl.json');
+/** The EventBridge rule pattern, shared with the local twin. */
+export const UPLOADED_PATTERN = path.join(PROJECT_ROOT, 'events', 'media-uploaded.pattern.json');
+
+/** Properties of a {@link MediaPipeline}. */
+export interface MediaPipelineProps {
+  /** The stage's configuration (thresholds, workflow type, log retention). */
+  readonly config: AppConfig;
+  /** Bucket whose `uploads/` objects start a run; renditions go to its `derived/` prefix. */
+  readonly bucket: s3.IBucket;
+  /** Table holding one media record per upload. */
+  readonly mediaTable: dynamodb.ITable;
+  /**
+   * Folder holding `package-lock.json`, `node_modules` and `functions/<name>/handler.ts`.
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * Loads the rule pattern file and puts the bucket name where the file says `${MediaBucketName}`.
+ * The file's keys are EventBridge's (`detail-type`); the L2 rule wants `detailType`.
+ */
+export function uploadedEventPattern(bucketName: string, file = UPLOADED_PATTERN): events.EventPattern {
+  const substitute = (value: unknown): unknown => {
+    if (typeof value === 'string') return value === '${MediaBucketName}' ? bucketName : value;
+    if (Array.isArray(value)) return value.map(substitute);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, substitute(inner)]));
+    }
+    return value;
+  };
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const pattern = Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => [key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()), substitute(value)]),
+  );
+  return pattern as events.EventPattern;
+}
+
+/**
+ * The media pipeline: four step functions under roles of their own, the state machine from
+ * `statemachines/media-pipeline.asl.json`, and the EventBridge rule from
+ * `events/media-uploaded.pattern.json` that starts one execution per upload, with a dead-letter
+ * queue for events the rule could not deliver.
+ */
+export class MediaPipeline extends Construct {
+  /** Validates the upload and writes renditions plus the analysis JPEG under `derived/`. */
+  public readonly thumbnail: PipelineFunction;
+  /** Rekognition DetectLabels on the analysis JPEG. */
+  public readonly labels: PipelineFunction;
+  /** Rekognition DetectModerationLabels on the analysis JPEG. */
+  public readonly moderation: PipelineFunction;
+  /** Writes the media record: PROCESSING, then READY, REJECTED or FAILED. */
+  public readonly record: PipelineFunction;
+  /** The state machine built from `statemachines/media-pipeline.asl.json`. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The state machine's role: invokes the four step functions, delivers logs, writes traces. */
+  public readonly stateMachineRole: iam.Role;
+  /** Execution history (level ALL, with execution data). */
+  public readonly stateMachineLogGroup: logs.LogGroup;
+  /** The rule built from `events/media-uploaded.pattern.json`. */
+  public readonly rule: events.Rule;
+  /** The role EventBridge assumes to start executions. */
+  public readonly ruleRole: iam.Role;
+  /** Upload events the rule could not deliver, kept 14 days. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Powertools service name of the step functions (the `service` dimension of their metrics). */
+  public readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: MediaPipelineProps) {
+    super(scope, id);
+    const { config, bucket, mediaTable } = props;
+    this.serviceName = `${config.serviceName}-media-pipeline`;
+    const common = {
+      serviceName: this.serviceName,
+      metricsNamespace: config.serviceName,
+      logRetention: config.logRetention,
+      ...(props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {}),
+    };
+
+    // Thumbnail: the only step that touches the original upload; it writes only under derived/.
+    this.thumbnail = new PipelineFunction(this, 'Thumbnail', {
+      ...common,
+      name: 'thumbnail',
+      // CPU scales with memory; sharp decodes up to 100 MP, so it gets room and time.
+      memorySize: 2048,
+      timeout: Duration.seconds(60),
+      layers: [new SharpLayer(this, 'Sharp').layer],
+      externalModules: ['sharp'],
+      environment: { MAX_INPUT_PIXELS: '100000000', MAX_INPUT_BYTES: String(50 * 1024 * 1024) },
+    })
+      .bindObjects(bucket, UPLOADS_PREFIX, ['s3:GetObject'])
+      .bindObjects(bucket, DERIVED_PREFIX, ['s3:PutObject']);
+
+    // Labels and moderation read the analysis JPEG; Rekognition's detect actions have no
+    // resource type, so "*" is the narrowest resource IAM accepts for them.
+    this.labels = new PipelineFunction(this, 'Labels', {
+      ...common,
+      name: 'labels',
+      timeout: Duration.seconds(15),
+      environment: { LABELS_MIN_CONFIDENCE: String(config.labelsMinConfidence), LABELS_MAX: String(config.labelsMax) },
+    })
+      .allow(['rekognition:DetectLabels'], ['*'])
+      .bindObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
+
+    this.moderation = new PipelineFunction(this, 'Moderation', {
+      ...common,
+      name: 'moderation',
+      timeout: Duration.seconds(15),
+      environment: { MODERATION_MIN_CONFIDENCE: String(config.moderationMinConfidence) },
+    })
+      .allow(['rekognition:DetectModerationLabels'], ['*'])
+      .bindObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
+
+    this.record = new PipelineFunction(this, 'Record', {
+      ...common,
+      name: 'record',
+      timeout: Duration.seconds(10),
+    }).bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+
+    // Step Functions delivers its own logs; a /aws/vendedlogs/ name keeps CloudWatch Logs'
+    // account-wide resource policy from growing with every state machine. The name is derived
+    // from the stack name, so a second stage still deploys beside the first.
+    this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-MediaPipeline`,
+      retention: config.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.stateMachineRole = new iam.Role(this, 'StateMachineRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        // Against the confused deputy: only state machines of this account may assume it.
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Media pipeline state machine: invokes exactly its four step functions',
+    });
+    const steps = [this.thumbnail, this.labels, this.moderation, this.record];
+    // Unqualified ARNs only: the ASL references the functions without version or alias, so no
+    // `:*` qualifier wildcard is needed.
+    this.stateMachineRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: steps.map((step) => step.function.functionArn),
+      }),
+    );
+
+    const express = config.workflowType === 'EXPRESS';
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromFile(STATE_MACHINE_DEFINITION),
+      definitionSubstitutions: {
+        ThumbnailFunctionArn: this.thumbnail.function.functionArn,
+        LabelsFunctionArn: this.labels.function.functionArn,
+        ModerationFunctionArn: this.moderation.function.functionArn,
+        RecordFunctionArn: this.record.function.functionArn,
+      },
+      stateMachineType: express ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
+      role: this.stateMachineRole,
+      tracingEnabled: true,
+      logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Express runs cannot exceed 5 minutes; one run takes seconds plus retry back-off.
+      timeout: express ? Duration.minutes(5) : Duration.minutes(15),
+    });
+
+    Validations.of(this.stateMachineRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the actions Step Functions requires on "*" because they have no resource type: CloudWatch Logs delivery (logs:CreateLogDelivery and friends) for execution logging, and X-Ray segment writes and sampling for tracing. Lambda invocation is on the four function ARNs.',
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'UploadEventsDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the upload rule; messages land here to be inspected and redriven.',
+    });
+
+    this.ruleRole = new iam.Role(this, 'UploadRuleRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Media uploaded rule: starts executions of exactly the media pipeline',
+    });
+    this.ruleRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+    );
+
+    this.rule = new events.Rule(this, 'MediaUploadedRule', {
+      description: 'Starts the media pipeline for each object created under uploads/ in the media bucket',
+      eventPattern: uploadedEventPattern(bucket.bucketName),
+    });
+    this.rule.addTarget(
+      new targets.SfnStateMachine(this.stateMachine, {
+        role: this.ruleRole,
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(6),
+      }),
+    );
+  }
+}

@@ -1,0 +1,229 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Repository root: entries, lock file and layers are resolved from here, not from the cwd. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The newest Node.js runtime this aws-cdk-lib offers; the bundles target the same version. */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * The only actions a function may hold on Resource "*": they have no resource type in IAM, so
+ * "*" is the narrowest resource IAM accepts for them.
+ */
+export const ACTIONS_WITHOUT_RESOURCE_TYPE: ReadonlySet<string> = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'rekognition:DetectLabels',
+  'rekognition:DetectModerationLabels',
+]);
+
+/** DynamoDB item actions a function may be given; the type keeps wildcards and control-plane actions out. */
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:Query';
+
+/** S3 object actions a function may be given, always on one key prefix. */
+export type ObjectAction = 's3:GetObject' | 's3:PutObject';
+
+/** Properties of a {@link PipelineFunction}. */
+export interface PipelineFunctionProps {
+  /**
+   * Folder name under `functions/`; the entry is `functions/<name>/handler.ts`, which exports `handler`.
+   */
+  readonly name: string;
+  /** Value of POWERTOOLS_SERVICE_NAME, the `service` key of every log line and metric. */
+  readonly serviceName: string;
+  /** Value of POWERTOOLS_METRICS_NAMESPACE. */
+  readonly metricsNamespace: string;
+  /** Retention of the function's own log group. */
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.DESTROY (logs have their own retention)
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Memory in MB. CPU scales with memory, so image work wants more than DynamoDB writes.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Extra environment variables (the `bind*` helpers add the ones that come with a permission). */
+  readonly environment?: Record<string, string>;
+  /** Layers, for native modules that are kept out of the bundle. @default - none */
+  readonly layers?: lambda.ILayerVersion[];
+  /**
+   * Modules left out of the bundle because a layer provides them.
+   * @default - none: everything, the AWS SDK v3 clients included, is bundled
+   */
+  readonly externalModules?: string[];
+  /**
+   * Folder holding `package-lock.json`, `node_modules` and `functions/<name>/handler.ts`.
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * One pipeline or API Lambda function with the project's defaults set once: the newest Node
+ * runtime, arm64, active X-Ray tracing, JSON logs into its own log group with a retention,
+ * local esbuild bundling (no Docker), and a role of its own.
+ *
+ * The role starts with only what every function needs (write to its own log group, write
+ * X-Ray segments). Everything else is added through {@link allow} or the `bind*` helpers,
+ * each one explicit action list on one resource list: no grant helpers, because they emit
+ * wildcard actions such as `s3:GetObject*` or `dynamodb:BatchGet*`.
+ */
+export class PipelineFunction extends Construct {
+  /** The Lambda function. */
+  public readonly function: nodejs.NodejsFunction;
+  /** The function's own execution role; it trusts `lambda.amazonaws.com` only. */
+  public readonly role: iam.Role;
+  /** The function's own log group. */
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+    super(scope, id);
+
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const entry = path.join(projectRoot, 'functions', props.name, 'handler.ts');
+    if (!existsSync(entry)) {
+      throw new Error(`Lambda entry ${entry} does not exist: every function needs functions/${props.name}/handler.ts`);
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+
+    // No AWSLambdaBasicExecutionRole: its logs statement is on Resource "*".
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${props.name} function`,
+    });
+    this.allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [this.logGroup.logGroupArn]);
+    // X-Ray has no resource-level permissions for segment writes. Tracing ACTIVE adds the same
+    // statement on its own; stating it here keeps the role's contents readable in one place.
+    this.allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
+
+    const defaults: nodejs.NodejsFunctionProps = {
+      entry,
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      runtime: FUNCTION_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      tracing: lambda.Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: nodejs.SourceMapMode.EXTERNAL,
+        sourcesContent: false,
+        logLevel: nodejs.LogLevel.WARNING,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        // The SDK v3 clients are bundled at the versions pinned in package-lock.json instead of
+        // relying on the copy in the Lambda runtime: what the unit tests exercised is what runs,
+        // a runtime update cannot change client behaviour underneath us, and helper packages
+        // such as @aws-sdk/s3-presigned-post need no guess about what the runtime ships. The cost
+        // is bundle size (and parse time at cold start), which the benchmarks measure.
+        bundleAwsSDK: true,
+        externalModules: props.externalModules ?? [],
+        // Powertools and the SDK ship ESM builds; preferring them lets esbuild tree-shake.
+        mainFields: ['module', 'main'],
+      },
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+      },
+    };
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      ...defaults,
+      ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
+      ...(props.timeout !== undefined ? { timeout: props.timeout } : {}),
+      ...(props.layers !== undefined ? { layers: props.layers } : {}),
+      environment: { ...defaults.environment, ...props.environment },
+    });
+  }
+
+  /**
+   * Adds one statement: these explicit actions on these resources. Wildcard actions are refused,
+   * and Resource "*" is accepted only for actions that have no resource type.
+   */
+  public allow(actions: string[], resources: string[]): this {
+    for (const action of actions) {
+      if (action.includes('*')) throw new Error(`Wildcard action ${action} is not allowed on ${this.node.path}`);
+      if (resources.includes('*') && !ACTIONS_WITHOUT_RESOURCE_TYPE.has(action)) {
+        throw new Error(`${action} has a resource type: grant it on specific resources, not "*" (${this.node.path})`);
+      }
+    }
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    if (resources.includes('*')) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Resource "*" only for actions without a resource type (X-Ray segment writes, Rekognition DetectLabels / DetectModerationLabels); PipelineFunction.allow refuses it for any other action.',
+      });
+    }
+    return this;
+  }
+
+  /** Sets an environment variable on the function. */
+  public setEnvironment(name: string, value: string): this {
+    this.function.addEnvironment(name, value);
+    return this;
+  }
+
+  /** Allows item actions on a table (not its indexes) and sets the variable holding the table's name. */
+  public bindTable(envName: string, table: dynamodb.ITable, actions: TableAction[]): this {
+    return this.allow(actions, [table.tableArn]).setEnvironment(envName, table.tableName);
+  }
+
+  /** Allows dynamodb:Query on one named index of a table. */
+  public allowIndexQuery(table: dynamodb.ITable, indexName: string): this {
+    return this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${indexName}`]);
+  }
+
+  /**
+   * Allows object actions under one key prefix of a bucket, e.g. `uploads/`. Sets the
+   * variable holding the bucket's name when `envName` is given.
+   */
+  public bindObjects(bucket: s3.IBucket, prefix: string, actions: ObjectAction[], envName?: string): this {
+    if (!prefix.endsWith('/') || prefix.includes('*')) throw new Error(`Key prefix ${prefix} must end with "/" and hold no wildcard`);
+    this.allow(actions, [bucket.arnForObjects(`${prefix}*`)]);
+    const bucketResource = bucket.node.defaultChild;
+    if (bucketResource instanceof CfnElement) {
+      const bucketId = Stack.of(bucketResource).getLogicalId(bucketResource);
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason: `${actions.join(', ')} on objects under ${prefix} only: object keys are server-chosen ids, so one prefix is the narrowest scope that still covers them.`,
+      });
+    }
+    if (envName !== undefined) this.setEnvironment(envName, bucket.bucketName);
+    return this;
+  }
+}

@@ -1,0 +1,99 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as accessanalyzer from 'aws-cdk-lib/aws-accessanalyzer';
+import type { Construct } from 'constructs';
+import type { AppConfig } from '../config';
+import { ArticlesApi } from '../constructs/articles-api';
+import { DefinedTable } from '../constructs/defined-table';
+import { MediaBucket } from '../constructs/media-bucket';
+import { MediaPipeline } from '../constructs/media-pipeline';
+import { PipelineObservability } from '../constructs/pipeline-observability';
+import { mediaTable } from '../definitions/tables';
+
+/** Properties of a {@link TravelGuideStack}. */
+export interface TravelGuideStackProps extends StackProps {
+  /** The stage's configuration. */
+  readonly config: AppConfig;
+  /**
+   * Folder holding `package-lock.json`, `node_modules` and `functions/<name>/handler.ts`.
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * One stage of the travel guide backend, deployed as one unit so that nothing crosses a stack
+ * boundary (no exports to untangle on delete):
+ *
+ *   media bucket ── "Object Created" (uploads/) ──► EventBridge rule ──► state machine
+ *        ▲                                             │ (DLQ)           thumbnail → labels ‖ moderation → record
+ *        └── presigned POST ◄── articles API                                              │
+ *                                                                          media table ◄──┘
+ */
+export class TravelGuideStack extends Stack {
+  /** The media bucket and its access-log bucket. */
+  public readonly media: MediaBucket;
+  /** One media record per upload. */
+  public readonly mediaTable: DefinedTable;
+  /** Rule, state machine and the four step functions. */
+  public readonly pipeline: MediaPipeline;
+  /** Cognito, the articles table and function, and the REST API. */
+  public readonly api: ArticlesApi;
+  /** Dashboard, alarms and the alarm topic. */
+  public readonly observability: PipelineObservability;
+  /** Present when the stage is configured with `withAccessAnalyzer`. */
+  public readonly accessAnalyzer?: accessanalyzer.CfnAnalyzer;
+
+  constructor(scope: Construct, id: string, props: TravelGuideStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.media = new MediaBucket(this, 'Media', {
+      allowedOrigins: config.allowedOrigins,
+      removalPolicy: config.removalPolicy,
+      versioned: config.bucketVersioning,
+    });
+    this.mediaTable = new DefinedTable(this, mediaTable.id, { definition: mediaTable, removalPolicy: config.removalPolicy });
+
+    this.pipeline = new MediaPipeline(this, 'Pipeline', {
+      config,
+      bucket: this.media.bucket,
+      mediaTable: this.mediaTable.table,
+      ...(props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {}),
+    });
+
+    this.api = new ArticlesApi(this, 'Articles', {
+      config,
+      bucket: this.media.bucket,
+      mediaTable: this.mediaTable.table,
+      ...(props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {}),
+    });
+
+    const { pipeline } = this;
+    this.observability = new PipelineObservability(this, 'Observability', {
+      stateMachine: pipeline.stateMachine,
+      steps: [
+        { name: 'thumbnail', fn: pipeline.thumbnail },
+        { name: 'labels', fn: pipeline.labels },
+        { name: 'moderation', fn: pipeline.moderation },
+        { name: 'record', fn: pipeline.record },
+      ],
+      deadLetterQueue: pipeline.deadLetterQueue,
+      apiStage: this.api.api.deploymentStage,
+      metricsNamespace: config.serviceName,
+      pipelineServiceName: pipeline.serviceName,
+      ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
+    });
+
+    if (config.withAccessAnalyzer) {
+      // Reports resources of this account shared outside it (bucket policies, role trusts, ...).
+      // One account analyzer per account and region is enough: enable it on one stage.
+      this.accessAnalyzer = new accessanalyzer.CfnAnalyzer(this, 'AccessAnalyzer', { type: 'ACCOUNT' });
+    }
+
+    new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
+  }
+}

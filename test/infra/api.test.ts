@@ -1,0 +1,289 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { routes, type RouteDefinition } from '../../functions/articles/routes';
+import { bodyModelSchema } from '../../infra/constructs/articles-api';
+import { logicalId, pairs, permissionPairs, resourcesOfType, synthStack, type Synthesized } from './support';
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthStack();
+});
+
+const allRoutes = routes as readonly RouteDefinition[];
+
+/** The template's Method resource of a route. */
+function methodOf(route: RouteDefinition): Record<string, unknown> {
+  const method = synth.stack.api.methods.get(`${route.method} ${route.resource}`);
+  if (!method) throw new Error(`No method for ${route.method} ${route.resource}`);
+  const properties = resourcesOfType(synth.template, 'AWS::ApiGateway::Method')[logicalId(method)];
+  if (!properties) throw new Error(`No template resource for ${route.method} ${route.resource}`);
+  return properties;
+}
+
+describe('REST API methods', () => {
+  it('has exactly one method per route plus CORS preflights, and no ANY method', () => {
+    const methods = Object.values(resourcesOfType(synth.template, 'AWS::ApiGateway::Method'));
+
+    const verbs = methods.map((method) => method.HttpMethod).filter((verb) => verb !== 'OPTIONS');
+
+    expect(verbs.sort()).toEqual(allRoutes.map((route) => route.method).sort());
+    expect(verbs).not.toContain('ANY');
+  });
+
+  it('has no greedy proxy resource', () => {
+    const resources = Object.values(resourcesOfType(synth.template, 'AWS::ApiGateway::Resource'));
+
+    const parts = resources.map((resource) => resource.PathPart);
+
+    expect(parts.some((part) => String(part).includes('+'))).toBe(false);
+  });
+
+  it.each(allRoutes.filter((route) => route.auth))('puts the Cognito authorizer on $method $resource', (route) => {
+    const method = methodOf(route);
+
+    expect(method.AuthorizationType).toBe('COGNITO_USER_POOLS');
+    expect(method.AuthorizerId).toEqual({ Ref: logicalId(synth.stack.api.authorizer) });
+  });
+
+  it.each(allRoutes.filter((route) => !route.auth))('leaves $method $resource public', (route) => {
+    const method = methodOf(route);
+
+    expect(method.AuthorizationType).toBe('NONE');
+    expect(method.AuthorizerId).toBeUndefined();
+  });
+
+  it.each(allRoutes.filter((route) => route.bodyModel))('validates the $method $resource body against $bodyModel', (route) => {
+    const validators = resourcesOfType(synth.template, 'AWS::ApiGateway::RequestValidator');
+    const models = resourcesOfType(synth.template, 'AWS::ApiGateway::Model');
+    const method = methodOf(route);
+
+    const validatorId = (method.RequestValidatorId as { Ref: string }).Ref;
+    const modelId = (method.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
+
+    expect(validators[validatorId]).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
+    expect(models[modelId]).toMatchObject({ Name: route.bodyModel, ContentType: 'application/json' });
+  });
+
+  it.each(allRoutes.filter((route) => !route.bodyModel))('does not validate a body on $method $resource', (route) => {
+    const method = methodOf(route);
+
+    expect(method.RequestValidatorId).toBeUndefined();
+    expect(method.RequestModels).toBeUndefined();
+  });
+
+  it('builds the CreateArticle model from the zod schema: required fields and no unknown ones', () => {
+    const models = Object.values(resourcesOfType(synth.template, 'AWS::ApiGateway::Model'));
+
+    const model = models.find((candidate) => candidate.Name === 'CreateArticle');
+
+    expect(model?.Schema).toMatchObject({
+      $schema: 'http://json-schema.org/draft-04/schema#',
+      type: 'object',
+      required: ['title', 'body'],
+      additionalProperties: false,
+      properties: { title: { type: 'string', maxLength: 200 } },
+    });
+    expect(model?.Schema).toMatchObject(bodyModelSchema('CreateArticle') as Record<string, unknown>);
+  });
+
+  it('integrates every method with the articles function through a Lambda proxy', () => {
+    for (const route of allRoutes) {
+      const integration = methodOf(route).Integration as Record<string, unknown>;
+      expect(integration.Type).toBe('AWS_PROXY');
+      expect(JSON.stringify(integration.Uri)).toContain(logicalId(synth.stack.api.articles.function));
+    }
+  });
+});
+
+describe('invoke permissions', () => {
+  it('grants API Gateway one permission per route, each naming this API, stage, method and path', () => {
+    const { api } = synth.stack.api;
+    const permissions = Object.values(resourcesOfType(synth.template, 'AWS::Lambda::Permission'));
+    const expected = allRoutes.map((route) => ({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [logicalId(synth.stack.api.articles.function), 'Arn'] },
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':execute-api:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':',
+            { Ref: logicalId(api) },
+            '/',
+            { Ref: logicalId(api.deploymentStage) },
+            // Path parameters become "*": the value of {id} is the caller's to choose.
+            `/${route.method}${route.resource.replace(/\{[^}]+\}/g, '*')}`,
+          ],
+        ],
+      },
+    }));
+
+    expect(permissions).toHaveLength(allRoutes.length);
+    expect(permissions).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('grants nothing to the console test-invoke stage', () => {
+    const permissions = Object.values(resourcesOfType(synth.template, 'AWS::Lambda::Permission'));
+
+    expect(JSON.stringify(permissions)).not.toContain('test-invoke-stage');
+  });
+});
+
+describe('API stage', () => {
+  it('throttles, traces and writes JSON access logs to its own log group', () => {
+    synth.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: synth.config.apiRateLimit,
+          ThrottlingBurstLimit: synth.config.apiBurstLimit,
+        }),
+      ]),
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [logicalId(synth.stack.api.accessLogGroup), 'Arn'] },
+        Format: Match.stringLikeRegexp('^\\{.*"requestId":"\\$context.requestId".*\\}$'),
+      },
+    });
+  });
+
+  it('answers CORS preflights for the configured origins only', () => {
+    const methods = Object.values(resourcesOfType(synth.template, 'AWS::ApiGateway::Method')).filter(
+      (method) => method.HttpMethod === 'OPTIONS',
+    );
+
+    const origins = methods.map(
+      (method) =>
+        (method.Integration as { IntegrationResponses: Array<{ ResponseParameters: Record<string, string> }> })
+          .IntegrationResponses[0]?.ResponseParameters['method.response.header.Access-Control-Allow-Origin'],
+    );
+
+    expect(methods.length).toBeGreaterThan(0);
+    expect(new Set(origins)).toEqual(new Set([`'${synth.config.allowedOrigins[0]}'`]));
+  });
+
+  it('answers its own errors in the contract shape', () => {
+    synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      ResponseTemplates: {
+        'application/json': '{"error":{"code":"VALIDATION_ERROR","message":$context.error.messageString}}',
+      },
+    });
+    synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"UNAUTHORIZED"') },
+    });
+  });
+});
+
+describe('Cognito', () => {
+  it('requires strong passwords and offers TOTP multi-factor authentication', () => {
+    synth.template.hasResourceProperties('AWS::Cognito::UserPool', {
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: 12,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        },
+      },
+      MfaConfiguration: 'OPTIONAL',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+    });
+  });
+
+  it('has a public web client signing in with SRP only', () => {
+    synth.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      PreventUserExistenceErrors: 'ENABLED',
+    });
+  });
+});
+
+describe('articles function', () => {
+  it('may use the articles table, its newest-first index, the media table and the bucket prefixes, nothing more', () => {
+    const { stack } = synth;
+    const { articles, articlesTable } = stack.api;
+    const media = stack.media.bucket;
+
+    const actual = permissionPairs(synth.template, logicalId(articles.role));
+
+    expect(actual).toEqual(
+      [
+        ...new Set([
+          ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [stack.resolve(articles.logGroup.logGroupArn)]),
+          ...pairs(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']),
+          ...pairs(
+            ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+            [stack.resolve(articlesTable.tableArn)],
+          ),
+          ...pairs(['dynamodb:Query'], [stack.resolve(`${articlesTable.tableArn}/index/byNewest`)]),
+          ...pairs(['dynamodb:GetItem', 'dynamodb:PutItem'], [stack.resolve(stack.mediaTable.table.tableArn)]),
+          ...pairs(['s3:PutObject'], [stack.resolve(media.arnForObjects('uploads/*'))]),
+          ...pairs(['s3:GetObject'], [stack.resolve(media.arnForObjects('derived/*'))]),
+        ]),
+      ].sort(),
+    );
+  });
+
+  it('gets the page-token key as a deploy-time secret reference, not a literal', () => {
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+
+    const env = (functions[logicalId(synth.stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+
+    expect(env.PAGE_TOKEN_SECRET).toEqual({
+      'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: logicalId(synth.stack.api.pageTokenSecret) }, ':SecretString:::}}']],
+    });
+  });
+
+  it('is told its tables, bucket, limits and allowed origins', () => {
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+    const { stack } = synth;
+
+    const env = (functions[logicalId(stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
+
+    expect(env).toMatchObject({
+      ARTICLES_TABLE_NAME: { Ref: logicalId(stack.api.articlesTable) },
+      MEDIA_TABLE_NAME: { Ref: logicalId(stack.mediaTable.table) },
+      MEDIA_BUCKET_NAME: { Ref: logicalId(stack.media.bucket) },
+      MAX_UPLOAD_BYTES: String(synth.config.maxUploadBytes),
+      UPLOAD_URL_TTL_SECONDS: '300',
+      DOWNLOAD_URL_TTL_SECONDS: '300',
+      ALLOWED_ORIGINS: synth.config.allowedOrigins.join(','),
+    });
+  });
+});
+
+describe('articles table', () => {
+  it('is keyed by id with the byNewest index, on demand, with point-in-time recovery', () => {
+    const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
+
+    const table = tables[logicalId(synth.stack.api.articlesTable)];
+
+    expect(table).toMatchObject({
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byNewest',
+          KeySchema: [
+            { AttributeName: 'listPartition', KeyType: 'HASH' },
+            { AttributeName: 'listSortKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+});

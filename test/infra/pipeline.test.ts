@@ -1,0 +1,439 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { PROJECT_ROOT } from '../../infra/constructs/pipeline-function';
+import type { PipelineFunction } from '../../infra/constructs/pipeline-function';
+import { logicalId, pairs, permissionPairs, resourcesOfType, synthStack, type Synthesized } from './support';
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = synthStack();
+});
+
+/** What every function role holds besides its own statements. */
+function baseline(fn: PipelineFunction): string[] {
+  const { stack } = synth;
+  return [
+    ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [stack.resolve(fn.logGroup.logGroupArn)]),
+    ...pairs(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']),
+  ];
+}
+
+function objects(prefix: string): unknown {
+  return synth.stack.resolve(synth.stack.media.bucket.arnForObjects(`${prefix}*`));
+}
+
+function sorted(values: string[]): string[] {
+  return [...new Set(values)].sort();
+}
+
+describe('step function roles', () => {
+  it('gives each of the four step functions a role of its own', () => {
+    // Arrange
+    const { pipeline } = synth.stack;
+    const steps = [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record];
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+
+    // Act
+    const roleOf = steps.map((step) => functions[logicalId(step.function)]?.Role);
+
+    // Assert
+    expect(roleOf).toEqual(steps.map((step) => ({ 'Fn::GetAtt': [logicalId(step.role), 'Arn'] })));
+    expect(new Set(roleOf.map((role) => JSON.stringify(role))).size).toBe(4);
+  });
+
+  it('lets every function role be assumed by lambda.amazonaws.com only', () => {
+    const { pipeline, api } = synth.stack;
+    const roles = resourcesOfType(synth.template, 'AWS::IAM::Role');
+
+    for (const fn of [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, api.articles]) {
+      expect(roles[logicalId(fn.role)]?.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+      });
+    }
+  });
+
+  it('attaches no managed policy to any role', () => {
+    const roles = resourcesOfType(synth.template, 'AWS::IAM::Role');
+
+    const withManaged = Object.entries(roles).filter(([, role]) => role.ManagedPolicyArns !== undefined);
+
+    expect(withManaged).toEqual([]);
+  });
+
+  it('lets thumbnail read uploads/ and write derived/, nothing more', () => {
+    const fn = synth.stack.pipeline.thumbnail;
+
+    const actual = permissionPairs(synth.template, logicalId(fn.role));
+
+    expect(actual).toEqual(
+      sorted([
+        ...baseline(fn),
+        ...pairs(['s3:GetObject'], [objects('uploads/')]),
+        ...pairs(['s3:PutObject'], [objects('derived/')]),
+      ]),
+    );
+  });
+
+  it('lets labels call DetectLabels and read derived/, nothing more', () => {
+    const fn = synth.stack.pipeline.labels;
+
+    const actual = permissionPairs(synth.template, logicalId(fn.role));
+
+    expect(actual).toEqual(
+      sorted([...baseline(fn), ...pairs(['rekognition:DetectLabels'], ['*']), ...pairs(['s3:GetObject'], [objects('derived/')])]),
+    );
+  });
+
+  it('lets moderation call DetectModerationLabels and read derived/, nothing more', () => {
+    const fn = synth.stack.pipeline.moderation;
+
+    const actual = permissionPairs(synth.template, logicalId(fn.role));
+
+    expect(actual).toEqual(
+      sorted([
+        ...baseline(fn),
+        ...pairs(['rekognition:DetectModerationLabels'], ['*']),
+        ...pairs(['s3:GetObject'], [objects('derived/')]),
+      ]),
+    );
+  });
+
+  it('lets record put and update items of the media table, nothing more', () => {
+    const fn = synth.stack.pipeline.record;
+
+    const actual = permissionPairs(synth.template, logicalId(fn.role));
+
+    expect(actual).toEqual(
+      sorted([
+        ...baseline(fn),
+        ...pairs(['dynamodb:PutItem', 'dynamodb:UpdateItem'], [synth.stack.resolve(synth.stack.mediaTable.table.tableArn)]),
+      ]),
+    );
+  });
+});
+
+describe('every role', () => {
+  it('holds no wildcard action, and Resource "*" only for actions that have no resource type', () => {
+    const noResourceType = new Set([
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+      'rekognition:DetectLabels',
+      'rekognition:DetectModerationLabels',
+      'logs:CreateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:DescribeLogGroups',
+      'logs:DescribeResourcePolicies',
+      'logs:GetLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:UpdateLogDelivery',
+    ]);
+    const roleIds = Object.keys(resourcesOfType(synth.template, 'AWS::IAM::Role'));
+
+    const offending = roleIds.flatMap((roleId) =>
+      permissionPairs(synth.template, roleId).filter((pair) => {
+        const [action = '', resource = ''] = pair.split(' ');
+        return action.includes('*') || (resource === '"*"' && !noResourceType.has(action));
+      }),
+    );
+
+    expect(roleIds.length).toBe(7);
+    expect(offending).toEqual([]);
+  });
+});
+
+describe('state machine', () => {
+  it('lets its role invoke exactly the four step functions, besides log delivery and X-Ray', () => {
+    const { pipeline } = synth.stack;
+    const steps = [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record];
+
+    const actual = permissionPairs(synth.template, logicalId(pipeline.stateMachineRole));
+
+    // Log delivery and X-Ray actions have no resource type; Step Functions requires them on "*".
+    const logDelivery = [
+      'logs:CreateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:DescribeLogGroups',
+      'logs:DescribeResourcePolicies',
+      'logs:GetLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:UpdateLogDelivery',
+    ];
+    const xray = ['xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+    expect(actual).toEqual(
+      sorted([
+        ...pairs(
+          ['lambda:InvokeFunction'],
+          steps.map((step) => synth.stack.resolve(step.function.functionArn)),
+        ),
+        ...pairs([...logDelivery, ...xray], ['*']),
+      ]),
+    );
+  });
+
+  it('lets only Step Functions of this account assume its role', () => {
+    synth.template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: Match.absent(),
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'states.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    });
+  });
+
+  it('substitutes the four function ARNs into the ASL placeholders', () => {
+    const { pipeline } = synth.stack;
+    const machines = resourcesOfType(synth.template, 'AWS::StepFunctions::StateMachine');
+
+    const machine = machines[logicalId(pipeline.stateMachine)];
+
+    expect(machine?.DefinitionSubstitutions).toEqual({
+      ThumbnailFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.thumbnail.function), 'Arn'] },
+      LabelsFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.labels.function), 'Arn'] },
+      ModerationFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.moderation.function), 'Arn'] },
+      RecordFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.record.function), 'Arn'] },
+    });
+  });
+
+  it('ships the ASL file unchanged as its definition', () => {
+    const machines = resourcesOfType(synth.template, 'AWS::StepFunctions::StateMachine');
+    const location = machines[logicalId(synth.stack.pipeline.stateMachine)]?.DefinitionS3Location as { Key: string };
+    const assembly = synth.app.synth();
+
+    const shipped = readFileSync(path.join(assembly.directory, `asset.${location.Key}`), 'utf8');
+
+    expect(shipped).toBe(readFileSync(path.join(PROJECT_ROOT, 'statemachines', 'media-pipeline.asl.json'), 'utf8'));
+  });
+
+  it('is a Standard workflow that logs ALL with execution data and traces', () => {
+    synth.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: true,
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logicalId(synth.stack.pipeline.stateMachineLogGroup), 'Arn'] } } },
+        ],
+      },
+    });
+  });
+});
+
+describe('upload rule', () => {
+  it('matches exactly the pattern file, with this bucket for ${MediaBucketName}', () => {
+    const file = readFileSync(path.join(PROJECT_ROOT, 'events', 'media-uploaded.pattern.json'), 'utf8');
+    const expected: unknown = JSON.parse(
+      file.replace('"${MediaBucketName}"', JSON.stringify({ Ref: logicalId(synth.stack.media.bucket) })),
+    );
+    const rules = resourcesOfType(synth.template, 'AWS::Events::Rule');
+
+    const pattern = rules[logicalId(synth.stack.pipeline.rule)]?.EventPattern;
+
+    expect(pattern).toEqual(expected);
+  });
+
+  it('targets the state machine with its own role, retries and a dead-letter queue', () => {
+    const { pipeline } = synth.stack;
+
+    synth.template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        {
+          Arn: { Ref: logicalId(pipeline.stateMachine) },
+          RoleArn: { 'Fn::GetAtt': [logicalId(pipeline.ruleRole), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(pipeline.deadLetterQueue), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: Match.anyValue(), MaximumEventAgeInSeconds: Match.anyValue() },
+        },
+      ],
+    });
+  });
+
+  it('lets the rule role start executions of this state machine only', () => {
+    const { pipeline } = synth.stack;
+
+    const actual = permissionPairs(synth.template, logicalId(pipeline.ruleRole));
+
+    expect(actual).toEqual(pairs(['states:StartExecution'], [{ Ref: logicalId(pipeline.stateMachine) }]));
+  });
+
+  it('lets only EventBridge of this account assume the rule role', () => {
+    const roles = resourcesOfType(synth.template, 'AWS::IAM::Role');
+
+    const trust = roles[logicalId(synth.stack.pipeline.ruleRole)]?.AssumeRolePolicyDocument;
+
+    expect(trust).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    });
+  });
+
+  it('keeps undeliverable events 14 days in an encrypted, TLS-only queue', () => {
+    const queueId = logicalId(synth.stack.pipeline.deadLetterQueue);
+
+    synth.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(synth.stack.pipeline.rule), 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('media bucket', () => {
+  it('blocks all public access and encrypts with S3-managed keys', () => {
+    synth.template.hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+  });
+
+  it('denies every request that does not use TLS', () => {
+    synth.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(synth.stack.media.bucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('aborts incomplete multipart uploads after one day', () => {
+    const buckets = resourcesOfType(synth.template, 'AWS::S3::Bucket');
+
+    const rules = (buckets[logicalId(synth.stack.media.bucket)]?.LifecycleConfiguration as { Rules: unknown[] }).Rules;
+
+    expect(rules).toContainEqual({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' });
+  });
+
+  it('sends events to EventBridge from the bucket itself, without a notifications custom resource', () => {
+    synth.template.resourceCountIs('Custom::S3BucketNotifications', 0);
+    synth.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+
+  it('allows browser uploads and reads only from the configured origins', () => {
+    const buckets = resourcesOfType(synth.template, 'AWS::S3::Bucket');
+
+    const cors = buckets[logicalId(synth.stack.media.bucket)]?.CorsConfiguration as { CorsRules: Array<Record<string, unknown>> };
+
+    expect(cors.CorsRules).toHaveLength(1);
+    expect(cors.CorsRules[0]?.AllowedOrigins).toEqual([...synth.config.allowedOrigins]);
+    expect(cors.CorsRules[0]?.AllowedMethods).toEqual(expect.arrayContaining(['POST']));
+    expect(cors.CorsRules[0]?.AllowedMethods).not.toContain('PUT');
+    expect(cors.CorsRules[0]?.AllowedMethods).not.toContain('DELETE');
+  });
+});
+
+describe('media table', () => {
+  it('is keyed by mediaId, on demand, with point-in-time recovery and encryption', () => {
+    const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
+
+    const table = tables[logicalId(synth.stack.mediaTable.table)];
+
+    expect(table).toMatchObject({
+      KeySchema: [{ AttributeName: 'mediaId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'mediaId', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect(table?.TableName).toBeUndefined();
+  });
+});
+
+describe('step functions', () => {
+  const steps = (): PipelineFunction[] => {
+    const { pipeline } = synth.stack;
+    return [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record];
+  };
+
+  it('run on Node.js 24 on arm64 with active tracing and JSON logs into their own log group', () => {
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+
+    for (const step of steps()) {
+      expect(functions[logicalId(step.function)]).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logicalId(step.logGroup) } },
+      });
+    }
+  });
+
+  it('keep their logs for the configured retention', () => {
+    const groups = resourcesOfType(synth.template, 'AWS::Logs::LogGroup');
+
+    for (const step of steps()) {
+      expect(groups[logicalId(step.logGroup)]?.RetentionInDays).toBe(synth.config.logRetention);
+    }
+  });
+
+  it('set the Powertools and per-function environment', () => {
+    const { pipeline } = synth.stack;
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+    const env = (fn: PipelineFunction): Record<string, unknown> =>
+      (functions[logicalId(fn.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
+
+    for (const step of steps()) {
+      expect(env(step)).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: expect.any(String),
+        POWERTOOLS_METRICS_NAMESPACE: expect.any(String),
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+    }
+    expect(env(pipeline.thumbnail)).toMatchObject({ MAX_INPUT_PIXELS: '100000000', MAX_INPUT_BYTES: '52428800' });
+    expect(env(pipeline.labels)).toMatchObject({ LABELS_MIN_CONFIDENCE: '70', LABELS_MAX: '20' });
+    expect(env(pipeline.moderation)).toMatchObject({ MODERATION_MIN_CONFIDENCE: '80' });
+    expect(env(pipeline.record)).toMatchObject({ MEDIA_TABLE_NAME: { Ref: logicalId(synth.stack.mediaTable.table) } });
+  });
+
+  it('give sharp to the thumbnail function only, through an arm64 layer', () => {
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+    const layers = Object.keys(resourcesOfType(synth.template, 'AWS::Lambda::LayerVersion'));
+
+    expect(layers).toHaveLength(1);
+    synth.template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
+    for (const step of steps()) {
+      const expected = step === synth.stack.pipeline.thumbnail ? [{ Ref: layers[0] }] : undefined;
+      expect(functions[logicalId(step.function)]?.Layers).toEqual(expected);
+    }
+  });
+});
