@@ -1,0 +1,74 @@
+import type { RunLog, RunOutcome, RunRecord } from '../pipeline/runs';
+
+/**
+ * The local counterpart of the pipeline's CloudWatch dashboard: outcome counts, then recent
+ * runs with per-step durations and failure reasons. Plain HTML, no external assets, refreshes
+ * itself every 3 seconds.
+ */
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+const COLOURS: Record<RunOutcome, string> = {
+  RUNNING: '#1d4ed8',
+  READY: '#15803d',
+  REJECTED: '#b45309',
+  FAILED: '#b91c1c',
+  DUPLICATE: '#6b7280',
+  ERROR: '#7f1d1d',
+};
+
+const ms = (value: number | null): string => (value === null ? '…' : value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(2)} s`);
+
+function stepsCell(run: RunRecord): string {
+  return run.steps
+    .map((s) => {
+      const retries = s.attempts > 1 ? ` <span class="retry">×${s.attempts}</span>` : '';
+      const cls = s.status === 'SUCCEEDED' ? 'ok' : s.status === 'RUNNING' ? 'run' : 'bad';
+      return `<span class="step ${cls}" title="${escapeHtml(s.status + (s.error ? `: ${s.error}` : ''))}">${escapeHtml(s.name)} ${ms(s.durationMs)}${retries}</span>`;
+    })
+    .join(' ');
+}
+
+export function renderDashboard(runLog: RunLog): string {
+  const { counts, events, runs } = runLog.snapshot();
+  const tiles = (Object.keys(COLOURS) as RunOutcome[])
+    .map((o) => `<div class="tile" style="border-color:${COLOURS[o]}"><b style="color:${COLOURS[o]}">${counts[o]}</b><span>${o}</span></div>`)
+    .join('');
+  const rows = runs
+    .map(
+      (run) => `<tr>
+  <td><span class="badge" style="background:${COLOURS[run.outcome]}">${run.outcome}</span></td>
+  <td class="mono">${escapeHtml(run.mediaId ?? run.key)}</td>
+  <td>${escapeHtml(run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</td>
+  <td class="num">${ms(run.durationMs)}</td>
+  <td>${stepsCell(run)}</td>
+  <td>${run.failure ? `<b>${escapeHtml(run.failure.error)}</b> ${escapeHtml(run.failure.cause.slice(0, 300))}` : ''}</td>
+  <td class="mono small" title="${escapeHtml(`${run.executionStatus} · sequencer ${run.sequencer}`)}">${escapeHtml(run.executionId.slice(0, 8))}</td>
+</tr>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="3">
+<title>Media pipeline — local twin</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:24px;color:#111}
+h1{font-size:20px;margin:0 0 4px} p.sub{color:#555;margin:0 0 16px}
+.tiles{display:flex;gap:12px;margin-bottom:16px;flex-wrap:wrap}
+.tile{border:2px solid;border-radius:8px;padding:8px 16px;min-width:90px;text-align:center}
+.tile b{display:block;font-size:24px}.tile span{font-size:12px;color:#444}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:6px 8px;text-align:left;vertical-align:top}
+th{background:#f3f4f6}.mono{font-family:ui-monospace,monospace}.small{font-size:12px}.num{text-align:right;white-space:nowrap}
+.badge{color:#fff;border-radius:4px;padding:2px 6px;font-size:12px;font-weight:600}
+.step{display:inline-block;border-radius:4px;padding:1px 5px;margin:1px;font-size:12px;background:#ecfdf5}
+.step.bad{background:#fee2e2}.step.run{background:#dbeafe}.retry{color:#b45309;font-weight:600}
+</style></head><body>
+<h1>Media pipeline — local twin</h1>
+<p class="sub">Recent executions of statemachines/media-pipeline.asl.json (newest first, last ${runs.length} kept). S3 events: ${events.received} received, ${events.matched} matched the rule, ${events.ignored} ignored. Labels and moderation come from local image analysis (not Rekognition). JSON: <a href="/_local/runs">/_local/runs</a>.</p>
+<div class="tiles">${tiles}</div>
+<table><thead><tr><th>Outcome</th><th>Media</th><th>Started (UTC)</th><th>Duration</th><th>Steps</th><th>Failure</th><th>Execution</th></tr></thead>
+<tbody>
+${rows || '<tr><td colspan="7">No runs yet: upload an image to start one.</td></tr>'}
+</tbody></table>
+</body></html>`;
+}

@@ -1,0 +1,249 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lambdaContext } from '../lambda-context';
+import type { RunLog } from '../pipeline/runs';
+import { LOOPBACK } from '../settings';
+import { type LocalTokenIssuer, USER_ID } from './auth';
+import { renderDashboard } from './dashboard';
+import { buildProxyEvent, knownResourcePath, matchRoute } from './gateway-event';
+
+/**
+ * The twin's HTTP front door: API Gateway's part for the REST API (routing, Cognito authorizer,
+ * CORS preflight, proxy events, payload limit) and the twin's own `/_local/*` endpoints.
+ */
+
+type ArticlesHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface HealthReport {
+  ready: boolean;
+  [detail: string]: unknown;
+}
+
+export interface ApiServerOptions {
+  port: number;
+  tokens: LocalTokenIssuer;
+  articlesHandler: ArticlesHandler;
+  runLog: RunLog;
+  health(): Promise<HealthReport>;
+  allowedOrigins: readonly string[];
+  accountId: string;
+  region: string;
+  /** Bodies above this are refused with 413 while streaming, before being buffered. @default 1 MiB */
+  maxBodyBytes?: number;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** API Gateway's defaultCorsPreflightOptions (CDK's Cors.DEFAULT_HEADERS and ALL_METHODS). */
+const CORS_ALLOW_HEADERS = 'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent';
+const CORS_ALLOW_METHODS = 'OPTIONS,GET,PUT,POST,DELETE,PATCH,HEAD';
+
+class BodyTooLargeError extends Error {}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+const errorBody = (code: string, message: string) => ({ error: { code, message } });
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLargeError());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const allowedOrigins = new Set(options.allowedOrigins);
+
+  async function handleLocal(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const route = `${method} ${path}`;
+    switch (route) {
+      case 'GET /_local/health': {
+        const report = await options.health();
+        send(res, report.ready ? 200 : 503, { status: report.ready ? 'ok' : 'unavailable', ...report });
+        return;
+      }
+      case 'GET /_local/runs':
+        send(res, 200, options.runLog.snapshot());
+        return;
+      case 'GET /_local/dashboard':
+        send(res, 200, renderDashboard(options.runLog), { 'content-type': 'text/html; charset=utf-8' });
+        return;
+      case 'POST /_local/token': {
+        const body = await readBody(req, 4096);
+        let userId: unknown;
+        try {
+          userId = (JSON.parse(body.toString('utf8')) as { userId?: unknown } | null)?.userId;
+        } catch {
+          send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be valid JSON'));
+          return;
+        }
+        if (typeof userId !== 'string' || !USER_ID.test(userId)) {
+          send(res, 400, errorBody('VALIDATION_ERROR', 'userId: must be 1 to 64 letters, digits, "-" or "_"'));
+          return;
+        }
+        send(res, 200, { token: options.tokens.issue(userId), tokenType: 'Bearer', expiresIn: 3600 });
+        return;
+      }
+      default: {
+        const known = ['/_local/health', '/_local/runs', '/_local/dashboard', '/_local/token'].includes(path);
+        if (known) send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method not allowed on ${path}`));
+        else send(res, 404, errorBody('NOT_FOUND', 'Route not found'));
+      }
+    }
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    const origin = firstHeader(req, 'origin');
+    if (method === 'OPTIONS' && knownResourcePath(path)) {
+      // API Gateway answers preflight itself (a mock integration); the handler never sees it.
+      const cors: Record<string, string> = {
+        'access-control-allow-headers': CORS_ALLOW_HEADERS,
+        'access-control-allow-methods': CORS_ALLOW_METHODS,
+        vary: 'Origin',
+      };
+      if (origin !== undefined && allowedOrigins.has(origin)) cors['access-control-allow-origin'] = origin;
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
+    const match = matchRoute(method, path);
+    if (match.kind === 'not-found') {
+      send(res, 404, errorBody('NOT_FOUND', 'Route not found'));
+      return;
+    }
+    if (match.kind === 'method-not-allowed') {
+      const safe = /^[A-Z]{1,10}$/.test(method) ? method : 'this method';
+      send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method ${safe} is not allowed here`), { allow: match.allowed.join(', ') });
+      return;
+    }
+
+    let claims: Record<string, string> | undefined;
+    if (match.route.auth) {
+      // The Cognito authorizer answers before the function runs, in API Gateway's own shape.
+      const verdict = options.tokens.verify(firstHeader(req, 'authorization'));
+      if (!verdict.ok) {
+        const message = verdict.reason === 'expired' ? 'The incoming token has expired' : 'Unauthorized';
+        send(res, 401, { message });
+        return;
+      }
+      claims = verdict.claims;
+    }
+
+    const raw = await readBody(req, maxBodyBytes);
+    let body: string | null = null;
+    let isBase64Encoded = false;
+    if (raw.length > 0) {
+      try {
+        body = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      } catch {
+        // Not text: hand it over base64-encoded, as API Gateway does for binary payloads.
+        body = raw.toString('base64');
+        isBase64Encoded = true;
+      }
+    }
+    const event = buildProxyEvent(
+      { method, path, query, rawHeaders: req.rawHeaders, body, sourceIp: (req.socket.remoteAddress ?? LOOPBACK).replace(/^::ffff:/, '') },
+      match,
+      { accountId: options.accountId, stage: 'local', ...(claims ? { claims } : {}) },
+    );
+    event.isBase64Encoded = isBase64Encoded;
+    const context = lambdaContext({ functionName: 'travel-guide-local-articles', region: options.region, account: options.accountId, timeoutMs: 29_000 });
+
+    let result: APIGatewayProxyResult;
+    try {
+      result = await options.articlesHandler(event, context);
+      if (typeof result?.statusCode !== 'number') throw new Error('malformed proxy response');
+    } catch {
+      // What API Gateway says when the integration fails or answers in the wrong shape.
+      send(res, 502, { message: 'Internal server error' });
+      return;
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+    headers['x-amzn-requestid'] = event.requestContext.requestId;
+    const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : Buffer.from(result.body ?? '', 'utf8');
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type') && payload.length > 0) headers['content-type'] = 'application/json';
+    res.writeHead(result.statusCode, headers);
+    res.end(payload);
+  }
+
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const query = queryAt === -1 ? '' : url.slice(queryAt + 1);
+    const handling = path.startsWith('/_local/') ? handleLocal(req, res, path) : handleApi(req, res, path, query);
+    handling.catch((error: unknown) => {
+      if (error instanceof BodyTooLargeError) {
+        // Answer, then drop the connection rather than read the rest of a huge body.
+        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${maxBodyBytes} bytes`), { connection: 'close' });
+        res.on('finish', () => req.destroy());
+        return;
+      }
+      // Never a stack trace, never a crash: the twin keeps serving.
+      send(res, 500, errorBody('INTERNAL', 'Internal error'));
+    });
+  });
+  // Malformed HTTP (bad request lines, header floods) gets a 400 from Node and never reaches a handler.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, LOOPBACK, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${LOOPBACK}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

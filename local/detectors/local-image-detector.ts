@@ -1,0 +1,167 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
+import type {
+  LabelDetectionOptions,
+  LabelDetector,
+  ModerationDetectionOptions,
+  ModerationDetector,
+} from '../../functions/shared/detectors';
+import { CorruptImageError } from '../../functions/shared/errors';
+import type { ImageRef, Label, ModerationLabel } from '../../functions/shared/media';
+
+/**
+ * Local image analysis (not Rekognition).
+ *
+ * Rekognition has no local counterpart, so the twin plugs this detector into the ports that the
+ * labels and moderation handlers use. Every label is a measurement of the image made with sharp,
+ * named for what was measured; nothing here recognises objects, scenes or people, and nothing
+ * claims to be Rekognition.
+ *
+ * Labels (each with a parent naming the measurement):
+ * - `Colour: <name>` for every colour family covering at least 10% of the pixels (64×64 sample),
+ *   confidence 50 + 50 × share (a colour covering 40% of the image scores 70).
+ * - `Lighting: Bright` / `Lighting: Dark` from mean luma (Rec. 601) above 170 / below 85,
+ *   confidence rising from 50 at the threshold to 99 at the extreme.
+ * - `Focus: Sharp` / `Focus: Blurry` from the standard deviation of a Laplacian of the greyscale
+ *   image (256 px wide), above 20 / below 6, confidence rising with the distance from the threshold.
+ * - `Orientation: Landscape` / `Portrait` / `Square` from the aspect ratio (±10% counts as square).
+ *
+ * Moderation — a documented local test rule, not a content classifier: an image whose pixels are
+ * more than 50% the sentinel colour magenta (#FF00FF, within a tolerance that survives JPEG) gets
+ * the moderation label `Local test rule: sentinel colour` at confidence 99, so that anyone can
+ * produce a REJECTED media on purpose. Every other image gets no moderation labels.
+ */
+
+export const SENTINEL_LABEL: ModerationLabel = {
+  name: 'Local test rule: sentinel colour',
+  parentName: 'Local test rule',
+  confidence: 99,
+};
+
+interface Measurements {
+  width: number;
+  height: number;
+  colourShares: Map<string, number>;
+  sentinelShare: number;
+  meanLuma: number;
+  laplacianStdev: number;
+}
+
+const round1 = (value: number): number => Math.round(value * 10) / 10;
+const clamp = (value: number, low: number, high: number): number => Math.min(high, Math.max(low, value));
+
+/** Colour family of one pixel, by hue, with greys split off by saturation and lightness. */
+export function colourName(r: number, g: number, b: number): string {
+  const max = Math.max(r, g, b);
+  const min = Math.min(r, g, b);
+  const lightness = (max + min) / 2 / 255;
+  const saturation = max === min ? 0 : (max - min) / (255 - Math.abs(max + min - 255));
+  if (lightness < 0.12) return 'Black';
+  if (lightness > 0.92 && saturation < 0.5) return 'White';
+  if (saturation < 0.18) return 'Grey';
+  const delta = max - min;
+  let hue: number;
+  if (max === r) hue = ((g - b) / delta) % 6;
+  else if (max === g) hue = (b - r) / delta + 2;
+  else hue = (r - g) / delta + 4;
+  hue = (hue * 60 + 360) % 360;
+  if (hue < 15 || hue >= 345) return 'Red';
+  if (hue < 45) return lightness < 0.35 ? 'Brown' : 'Orange';
+  if (hue < 70) return 'Yellow';
+  if (hue < 160) return 'Green';
+  if (hue < 200) return 'Cyan';
+  if (hue < 260) return 'Blue';
+  if (hue < 290) return 'Purple';
+  if (hue < 330) return 'Magenta';
+  return 'Pink';
+}
+
+function isSentinel(r: number, g: number, b: number): boolean {
+  return r >= 215 && b >= 215 && g <= 50;
+}
+
+export async function measureImage(bytes: Buffer): Promise<Measurements> {
+  const image = sharp(bytes, { failOn: 'error' });
+  const { width = 0, height = 0 } = await image.metadata();
+
+  const sample = await sharp(bytes).removeAlpha().toColourspace('srgb').resize(64, 64, { fit: 'fill' }).raw().toBuffer();
+  const counts = new Map<string, number>();
+  let sentinel = 0;
+  let lumaTotal = 0;
+  const pixels = sample.length / 3;
+  for (let i = 0; i < sample.length; i += 3) {
+    const r = sample[i] ?? 0;
+    const g = sample[i + 1] ?? 0;
+    const b = sample[i + 2] ?? 0;
+    const name = colourName(r, g, b);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    if (isSentinel(r, g, b)) sentinel++;
+    lumaTotal += 0.299 * r + 0.587 * g + 0.114 * b;
+  }
+  const colourShares = new Map([...counts].map(([name, count]) => [name, count / pixels]));
+
+  const laplacian = await sharp(bytes)
+    .greyscale()
+    .resize({ width: 256, withoutEnlargement: true })
+    .convolve({ width: 3, height: 3, kernel: [0, 1, 0, 1, -4, 1, 0, 1, 0], offset: 128 })
+    .stats();
+  const laplacianStdev = laplacian.channels[0]?.stdev ?? 0;
+
+  return { width, height, colourShares, sentinelShare: sentinel / pixels, meanLuma: lumaTotal / pixels, laplacianStdev };
+}
+
+export function labelsFrom(m: Measurements): Label[] {
+  const labels: Label[] = [];
+  for (const [name, share] of m.colourShares) {
+    if (share >= 0.1) labels.push({ name: `Colour: ${name}`, confidence: round1(50 + 50 * share), parents: ['Colour'] });
+  }
+  if (m.meanLuma > 170) {
+    labels.push({ name: 'Lighting: Bright', confidence: round1(50 + (49 * (m.meanLuma - 170)) / 85), parents: ['Lighting'] });
+  } else if (m.meanLuma < 85) {
+    labels.push({ name: 'Lighting: Dark', confidence: round1(50 + (49 * (85 - m.meanLuma)) / 85), parents: ['Lighting'] });
+  }
+  if (m.laplacianStdev > 20) {
+    labels.push({ name: 'Focus: Sharp', confidence: round1(clamp(50 + (m.laplacianStdev - 20) * 2, 50, 99)), parents: ['Focus'] });
+  } else if (m.laplacianStdev < 6) {
+    labels.push({ name: 'Focus: Blurry', confidence: round1(clamp(50 + (6 - m.laplacianStdev) * 10, 50, 99)), parents: ['Focus'] });
+  }
+  if (m.width > 0 && m.height > 0) {
+    const ratio = m.width / m.height;
+    const name = ratio > 1.1 ? 'Landscape' : ratio < 1 / 1.1 ? 'Portrait' : 'Square';
+    const distance = name === 'Square' ? 1 - Math.abs(Math.log(ratio)) / Math.log(1.1) : Math.abs(Math.log(ratio)) / Math.log(1.1) - 1;
+    labels.push({ name: `Orientation: ${name}`, confidence: round1(clamp(70 + 29 * distance, 50, 99)), parents: ['Orientation'] });
+  }
+  return labels.sort((a, b) => b.confidence - a.confidence);
+}
+
+export function moderationLabelsFrom(m: Measurements): ModerationLabel[] {
+  return m.sentinelShare > 0.5 ? [{ ...SENTINEL_LABEL }] : [];
+}
+
+export class LocalImageDetector implements LabelDetector, ModerationDetector {
+  /** Shown wherever a detector name is displayed, so nobody mistakes it for Rekognition. */
+  readonly displayName = 'Local image analysis (not Rekognition)';
+
+  constructor(private readonly s3: S3Client) {}
+
+  private async measure(image: ImageRef): Promise<Measurements> {
+    const response = await this.s3.send(new GetObjectCommand({ Bucket: image.bucket, Key: image.key }));
+    if (!response.Body) throw new Error(`s3://${image.bucket}/${image.key} has no body`);
+    const bytes = Buffer.from(await response.Body.transformToByteArray());
+    try {
+      return await measureImage(bytes);
+    } catch (error: unknown) {
+      // As the port requires: an image that cannot be analysed is the upload's problem, not a fault.
+      throw new CorruptImageError(`The analysis image cannot be decoded: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async detectLabels(image: ImageRef, options: LabelDetectionOptions): Promise<Label[]> {
+    const labels = labelsFrom(await this.measure(image)).filter((l) => l.confidence >= options.minConfidence);
+    return labels.slice(0, options.maxLabels);
+  }
+
+  async detectModerationLabels(image: ImageRef, options: ModerationDetectionOptions): Promise<ModerationLabel[]> {
+    return moderationLabelsFrom(await this.measure(image)).filter((l) => l.confidence >= options.minConfidence);
+  }
+}

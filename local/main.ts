@@ -1,0 +1,119 @@
+import { startTwin, type Twin } from './twin';
+
+/**
+ * `npm start`: the whole system on this machine. Ports: PORT (API, default 3000), S3_PORT (4568),
+ * DYNAMODB_PORT (8000); `--data-dir DIR` or LOCAL_DATA_DIR keeps objects and tables between runs.
+ */
+
+const USAGE = `Usage: npm start [-- --data-dir DIR] [--port N] [--s3-port N] [--dynamodb-port N]
+  Environment: PORT (3000), S3_PORT (4568), DYNAMODB_PORT (8000), LOCAL_DATA_DIR, ALLOWED_ORIGINS,
+               LOG_LEVEL (handlers' POWERTOOLS_LOG_LEVEL, default WARN)`;
+
+interface CliOptions {
+  port: number;
+  s3Port: number;
+  dynamoDbPort: number;
+  dataDir?: string;
+}
+
+function parsePort(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
+  return port;
+}
+
+export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv): CliOptions {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') throw new Error(USAGE);
+    const [name, inline] = arg.split(/=(.*)/s, 2);
+    if (name === undefined || !['--data-dir', '--port', '--s3-port', '--dynamodb-port'].includes(name)) {
+      throw new Error(`Unknown argument "${arg}"\n${USAGE}`);
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === '') throw new Error(`${name} needs a value\n${USAGE}`);
+    flags.set(name, value);
+  }
+  const dataDir = flags.get('--data-dir') ?? env.LOCAL_DATA_DIR;
+  return {
+    port: parsePort('PORT', flags.get('--port') ?? env.PORT, 3000),
+    s3Port: parsePort('S3_PORT', flags.get('--s3-port') ?? env.S3_PORT, 4568),
+    dynamoDbPort: parsePort('DYNAMODB_PORT', flags.get('--dynamodb-port') ?? env.DYNAMODB_PORT, 8000),
+    ...(dataDir ? { dataDir } : {}),
+  };
+}
+
+function describe(twin: Twin): string {
+  return [
+    '',
+    'Travel Guide local twin is running (no AWS account needed).',
+    '',
+    `  REST API         ${twin.apiUrl}`,
+    `  Token            POST ${twin.tokenUrl}  {"userId":"alice"}`,
+    `  Health           ${twin.healthUrl}`,
+    `  Dashboard        ${twin.dashboardUrl}`,
+    `  Runs (JSON)      ${twin.runsUrl}`,
+    `  S3 emulator      ${twin.s3Endpoint}   bucket ${twin.bucketName}`,
+    `  DynamoDB         ${twin.dynamoDbEndpoint}   tables ${twin.mediaTableName}, ${twin.articlesTableName}`,
+    `  Region           ${twin.region}   credentials S3RVER / S3RVER`,
+    `  Data             ${twin.persistent ? twin.dataDir : 'in memory (use --data-dir DIR to keep it)'}`,
+    `  Started in       ${twin.startupMs} ms`,
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseArguments(process.argv.slice(2), process.env);
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    // --help is an answer, not an error.
+    (message === USAGE ? process.stdout : process.stderr).write(`${message}\n`);
+    process.exitCode = message === USAGE ? 0 : 2;
+    return;
+  }
+  const allowedOrigins = process.env.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  const twin = await startTwin({
+    ...options,
+    ...(allowedOrigins ? { allowedOrigins } : {}),
+    ...(process.env.LOG_LEVEL ? { logLevel: process.env.LOG_LEVEL } : {}),
+  });
+  process.stdout.write(describe(twin));
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      // A second Ctrl-C means "now".
+      process.exit(130);
+    }
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping (running executions get 3 s to finish)...\n`);
+    // Whatever happens, do not hang: a stuck close is cut off.
+    const deadline = setTimeout(() => process.exit(1), 10_000);
+    deadline.unref();
+    twin.stop().then(
+      () => {
+        process.stdout.write('Stopped.\n');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`Stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = /EADDRINUSE/.test(message) ? '\nA port is taken: set PORT, S3_PORT or DYNAMODB_PORT (or stop the other process).' : '';
+  process.stderr.write(`The local twin could not start: ${message}${hint}\n`);
+  process.exit(1);
+});

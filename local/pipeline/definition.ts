@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Reads the ASL file CDK deploys and works out, from its own `${XxxFunctionArn}` placeholders,
+ * which function serves each Task state: `${ThumbnailFunctionArn}` -> functions/thumbnail.
+ * No second, hand-kept list of states exists anywhere in the twin.
+ */
+
+export interface TaskBinding {
+  stateName: string;
+  placeholder: string;
+  /** Folder under functions/ that holds the handler. */
+  functionName: string;
+}
+
+export interface LoadedDefinition {
+  /** The definition with every placeholder replaced by a fake but valid Lambda ARN. */
+  definition: Record<string, unknown>;
+  tasks: TaskBinding[];
+}
+
+const PLACEHOLDER = /^\$\{([A-Za-z0-9]+)FunctionArn\}$/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `${ThumbnailFunctionArn}` -> `thumbnail`. */
+export function functionNameFor(placeholder: string): string | undefined {
+  const match = PLACEHOLDER.exec(placeholder);
+  return match?.[1]?.toLowerCase();
+}
+
+/** Walks States, Parallel Branches and Map Iterator/ItemProcessor: every Task, wherever it nests. */
+function collectTasks(machine: Record<string, unknown>, into: TaskBinding[]): void {
+  const states = machine.States;
+  if (!isObject(states)) return;
+  for (const [stateName, state] of Object.entries(states)) {
+    if (!isObject(state)) continue;
+    if (state.Type === 'Task') {
+      const resource = state.Resource;
+      const functionName = typeof resource === 'string' ? functionNameFor(resource) : undefined;
+      if (typeof resource !== 'string' || functionName === undefined) {
+        throw new Error(`Task state ${stateName} has Resource ${JSON.stringify(resource)}; the twin can only serve \${XxxFunctionArn} placeholders.`);
+      }
+      into.push({ stateName, placeholder: resource, functionName });
+    }
+    for (const branch of Array.isArray(state.Branches) ? state.Branches : []) {
+      if (isObject(branch)) collectTasks(branch, into);
+    }
+    for (const nested of [state.Iterator, state.ItemProcessor]) if (isObject(nested)) collectTasks(nested, into);
+  }
+}
+
+export function loadDefinition(aslPath: string, options: { region: string; account: string }): LoadedDefinition {
+  const source = readFileSync(aslPath, 'utf8');
+  const parsed: unknown = JSON.parse(source);
+  if (!isObject(parsed)) throw new Error(`${aslPath} is not a state machine definition`);
+  const tasks: TaskBinding[] = [];
+  collectTasks(parsed, tasks);
+  const names = tasks.map((t) => t.stateName);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  // aws-local-stepfunctions overrides Tasks by state name, so a name used twice would be ambiguous.
+  if (repeated) throw new Error(`Task state name ${repeated} is used twice in ${aslPath}`);
+  const substituted = source.replace(/\$\{([A-Za-z0-9]+)FunctionArn\}/g, (_all, name: string) =>
+    `arn:aws:lambda:${options.region}:${options.account}:function:travel-guide-local-${name.toLowerCase()}`,
+  );
+  const leftover = /\$\{[^}]+\}/.exec(substituted);
+  if (leftover) throw new Error(`${aslPath} has a placeholder the twin does not know: ${leftover[0]}`);
+  return { definition: JSON.parse(substituted) as Record<string, unknown>, tasks };
+}

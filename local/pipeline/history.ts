@@ -1,0 +1,84 @@
+import type { RunRecord, StepTiming } from './runs';
+
+/** The subset of aws-local-stepfunctions' event log that the run record is built from. */
+export interface HistoryEvent {
+  type: string;
+  timestamp: number;
+  state?: { name: string };
+  Error?: string;
+  Cause?: unknown;
+}
+
+function causeText(cause: unknown): string {
+  let text = typeof cause === 'string' ? cause : cause === undefined ? '' : JSON.stringify(cause);
+  try {
+    const parsed: unknown = JSON.parse(text);
+    // Lambda errors carry {"errorType","errorMessage"} as their cause: show the message.
+    if (typeof parsed === 'object' && parsed !== null && 'errorMessage' in parsed) text = String(parsed.errorMessage);
+  } catch {
+    // A plain-text cause (Fail states, runtime errors) is shown as it is.
+  }
+  return text;
+}
+
+function openStep(run: RunRecord, name: string): StepTiming | undefined {
+  for (let i = run.steps.length - 1; i >= 0; i--) {
+    const step = run.steps[i];
+    if (step?.name === name) return step;
+  }
+  return undefined;
+}
+
+/**
+ * Folds one execution event into the run: a step per state entered, with its duration, attempts
+ * (retries) and how it ended; the caught or final error becomes the run's failure reason.
+ */
+export function applyHistoryEvent(event: HistoryEvent, run: RunRecord, visited: Set<string>): void {
+  const name = event.state?.name;
+  switch (event.type) {
+    case 'StateEntered':
+      if (name === undefined) return;
+      visited.add(name);
+      run.steps.push({ name, startedAt: new Date(event.timestamp).toISOString(), durationMs: null, attempts: 1, status: 'RUNNING' });
+      return;
+    case 'StateRetried': {
+      const step = name === undefined ? undefined : openStep(run, name);
+      if (step) step.attempts++;
+      run.retries++;
+      return;
+    }
+    case 'StateFailed': {
+      const step = name === undefined ? undefined : openStep(run, name);
+      if (step) {
+        step.status = 'FAILED';
+        step.error = event.Error ?? 'Error';
+        step.durationMs = event.timestamp - Date.parse(step.startedAt);
+      }
+      // The last error before RecordFailure is the reason the media failed; later Fail states only restate it.
+      if (!visited.has('RecordFailure') || run.failure === null) {
+        run.failure = { error: event.Error ?? 'Error', cause: causeText(event.Cause) };
+      }
+      return;
+    }
+    case 'StateCaught': {
+      const step = name === undefined ? undefined : openStep(run, name);
+      if (step) step.status = 'CAUGHT';
+      return;
+    }
+    case 'StateExited': {
+      const step = name === undefined ? undefined : openStep(run, name);
+      if (!step) return;
+      step.durationMs = event.timestamp - Date.parse(step.startedAt);
+      if (step.status !== 'CAUGHT') {
+        step.status = 'SUCCEEDED';
+        delete step.error;
+      }
+      return;
+    }
+    case 'ExecutionFailed':
+      if (run.failure === null) run.failure = { error: event.Error ?? 'Error', cause: causeText(event.Cause) };
+      return;
+    default:
+      return;
+  }
+}

@@ -1,0 +1,229 @@
+import '../polyfills';
+import type { Context } from 'aws-lambda';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseUploadKey } from '../../functions/shared/media';
+import { compileEventPattern, type EventMatcher } from '../events/event-pattern';
+import type { ObjectCreatedEvent } from '../events/object-created';
+import { lambdaContext } from '../lambda-context';
+import { loadDefinition, type TaskBinding } from './definition';
+import { applyHistoryEvent, type HistoryEvent } from './history';
+import type { RunLog, RunOutcome, RunRecord } from './runs';
+
+/** What Lambda calls: the real handler modules' `handler`, or one built with `createHandler(deps)`. */
+export type LambdaHandler = (event: unknown, context: Context) => unknown;
+
+/**
+ * Test-only fault injection: for a Task state, errors thrown INSTEAD of calling the handler, one
+ * per invocation, in order, until used up. Lets a test prove that the ASL's own Retry handles a
+ * transient `Lambda.ServiceException` without touching the handlers.
+ */
+export type FaultPlan = Record<string, { name: string; message?: string }[]>;
+
+export interface PipelineOptions {
+  aslPath: string;
+  patternPath: string;
+  bucketName: string;
+  region: string;
+  account: string;
+  /** Resolves a function folder name (from the ASL placeholder) to its handler. */
+  handlerFor(functionName: string): LambdaHandler;
+  runLog: RunLog;
+  /** Test-only: milliseconds to wait before each retry, per state, instead of the ASL's backoff. */
+  retryIntervalOverrides?: Record<string, number | number[]>;
+  faults?: FaultPlan;
+  /** Lambda timeout given to handlers through context.getRemainingTimeInMillis(). */
+  functionTimeoutMs?: number;
+}
+
+/**
+ * The error Lambda reports for a handler that threw: the type is the error's `name` (which the
+ * ASL matches in Retry/Catch) and the cause is the JSON Step Functions shows for Lambda errors.
+ */
+class LambdaFunctionError extends Error {
+  constructor(errorType: string, errorMessage: string) {
+    super(JSON.stringify({ errorType, errorMessage }));
+    this.name = errorType;
+  }
+}
+
+function toLambdaError(error: unknown): LambdaFunctionError {
+  if (error instanceof Error) return new LambdaFunctionError(error.name || 'Error', error.message);
+  return new LambdaFunctionError('Error', String(error));
+}
+
+/** Lambda passes JSON in and out: the same round trip drops undefined, turns Dates to strings, and isolates states from each other's objects. */
+function viaJson(value: unknown): unknown {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}
+
+export class Pipeline {
+  readonly tasks: TaskBinding[];
+  private readonly machine: StateMachine;
+  private readonly matches: EventMatcher;
+  private readonly inFlight = new Map<string, { abort: () => void; done: Promise<void> }>();
+  private readonly remainingFaults: FaultPlan;
+  private accepting = true;
+
+  constructor(private readonly options: PipelineOptions) {
+    const { definition, tasks } = loadDefinition(options.aslPath, options);
+    this.tasks = tasks;
+    // Built once: validation is the expensive part (~100 ms); each run is cheap.
+    this.machine = new StateMachine(definition as unknown as StateMachineDefinition);
+    const pattern = readFileSync(options.patternPath, 'utf8').replaceAll('${MediaBucketName}', options.bucketName);
+    this.matches = compileEventPattern(JSON.parse(pattern));
+    this.remainingFaults = Object.fromEntries(Object.entries(options.faults ?? {}).map(([state, list]) => [state, [...list]]));
+  }
+
+  /** Test-only: queues one more injected error for a Task state (see FaultPlan). */
+  injectFault(stateName: string, fault: { name: string; message?: string }): void {
+    if (!this.tasks.some((task) => task.stateName === stateName)) throw new Error(`No Task state named ${stateName}`);
+    (this.remainingFaults[stateName] ??= []).push(fault);
+  }
+
+  get runningCount(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * EventBridge's part: match the event against the rule pattern and, if it matches, start one
+   * execution. Resolves when the run has finished (never rejects); undefined when the rule did
+   * not match.
+   */
+  deliver(event: ObjectCreatedEvent): Promise<RunRecord | undefined> {
+    const matched = this.accepting && this.matches(event);
+    this.options.runLog.recordObjectEvent({
+      key: event.detail.object.key,
+      reason: event.detail.reason,
+      sequencer: event.detail.object.sequencer,
+      time: event.time,
+      matched,
+    });
+    return matched ? this.start(event) : Promise.resolve(undefined);
+  }
+
+  private localHandlers(): Record<string, (input: unknown) => Promise<never>> {
+    const { region, account } = this.options;
+    return Object.fromEntries(
+      this.tasks.map((task) => {
+        const handler = this.options.handlerFor(task.functionName);
+        const invoke = async (input: unknown): Promise<never> => {
+          const fault = this.remainingFaults[task.stateName]?.shift();
+          if (fault) throw new LambdaFunctionError(fault.name, fault.message ?? 'Injected test fault');
+          const context = lambdaContext({
+            functionName: `travel-guide-local-${task.functionName}`,
+            region,
+            account,
+            timeoutMs: this.options.functionTimeoutMs ?? 60_000,
+          });
+          try {
+            return viaJson(await handler(viaJson(input), context)) as never;
+          } catch (error: unknown) {
+            throw toLambdaError(error);
+          }
+        };
+        return [task.stateName, invoke];
+      }),
+    );
+  }
+
+  private start(event: ObjectCreatedEvent): Promise<RunRecord> {
+    const executionId = randomUUID();
+    const key = event.detail.object.key;
+    const startedAt = Date.now();
+    const run: RunRecord = {
+      executionId,
+      eventId: event.id,
+      key,
+      sequencer: event.detail.object.sequencer,
+      mediaId: parseUploadKey(key)?.mediaId ?? null,
+      startedAt: new Date(startedAt).toISOString(),
+      endedAt: null,
+      durationMs: null,
+      outcome: 'RUNNING',
+      executionStatus: 'RUNNING',
+      steps: [],
+      retries: 0,
+      failure: null,
+      event,
+    };
+    this.options.runLog.add(run);
+
+    let abort = (): void => undefined;
+    const done = (async () => {
+      const execution = this.machine.run(event as never, {
+        overrides: {
+          taskResourceLocalHandlers: this.localHandlers(),
+          ...(this.options.retryIntervalOverrides ? { retryIntervalOverrides: this.options.retryIntervalOverrides } : {}),
+        },
+        context: {
+          Execution: {
+            Id: `arn:aws:states:${this.options.region}:${this.options.account}:execution:travel-guide-local-media-pipeline:${executionId}`,
+            Name: executionId,
+          },
+        },
+      });
+      abort = execution.abort;
+      const visited = new Set<string>();
+      const history = (async () => {
+        for await (const entry of execution.eventLogs) applyHistoryEvent(entry as HistoryEvent, run, visited);
+      })();
+      let output: unknown = null;
+      try {
+        output = await execution.result;
+        run.executionStatus = 'SUCCEEDED';
+      } catch (error: unknown) {
+        run.executionStatus = error instanceof Error && error.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
+      }
+      await history;
+      run.outcome = outcomeOf(visited, output, run);
+    })()
+      .catch((error: unknown) => {
+        // Anything the runner itself throws is still a recorded run, never an unhandled rejection.
+        run.outcome = 'ERROR';
+        run.executionStatus = 'FAILED';
+        run.failure = { error: error instanceof Error ? error.name : 'Error', cause: error instanceof Error ? error.message : String(error) };
+      })
+      .finally(() => {
+        run.endedAt = new Date().toISOString();
+        run.durationMs = Date.now() - startedAt;
+        this.options.runLog.finish(run);
+        this.inFlight.delete(executionId);
+      });
+    this.inFlight.set(executionId, { abort: () => abort(), done });
+    return done.then(() => run);
+  }
+
+  /** Stops taking events, gives running executions `graceMs` to finish, then aborts the rest. */
+  async drain(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const running = [...this.inFlight.values()];
+    if (running.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(running.map((r) => r.done)), grace]);
+    clearTimeout(timer);
+    for (const execution of this.inFlight.values()) execution.abort();
+    await Promise.all([...this.inFlight.values()].map((r) => r.done));
+  }
+}
+
+/**
+ * What happened to the media, read from the path the execution took through the ASL's own
+ * states: IgnoreDuplicate (claim refused), RecordFailure (media FAILED), RecordResult (READY or
+ * REJECTED by the Moderate branch's verdict). The e2e tests fail if the ASL renames them.
+ */
+function outcomeOf(visited: Set<string>, output: unknown, run: RunRecord): RunOutcome {
+  if (run.executionStatus === 'ABORTED') return 'ERROR';
+  if (visited.has('IgnoreDuplicate')) return 'DUPLICATE';
+  if (visited.has('RecordFailure')) return 'FAILED';
+  if (run.executionStatus === 'SUCCEEDED' && visited.has('RecordResult')) {
+    const verdict = (output as { analysis?: { verdict?: string }[] } | null)?.analysis?.[1]?.verdict;
+    return verdict === 'REJECTED' ? 'REJECTED' : 'READY';
+  }
+  return 'ERROR';
+}
+

@@ -1,0 +1,313 @@
+import './sdk-notice';
+import './polyfills';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { articlesTable, mediaTable } from '../infra/definitions/tables';
+import { LocalTokenIssuer } from './api/auth';
+import { startApiServer, type ApiServer } from './api/server';
+import { LocalImageDetector } from './detectors/local-image-detector';
+import { startDynamoDbEmulator, ensureTable, type DynamoDbEmulator } from './emulators/dynamodb';
+import { startS3Emulator, type S3Emulator } from './emulators/s3';
+import { SequencerClock, toObjectCreatedEvent, type ObjectCreatedEvent } from './events/object-created';
+import { loadDefinition } from './pipeline/definition';
+import { Pipeline, type FaultPlan, type LambdaHandler } from './pipeline/pipeline';
+import { RunLog, type RunRecord } from './pipeline/runs';
+import {
+  ARTICLES_TABLE_NAME,
+  DEFAULT_REGION,
+  EMULATOR_ACCESS_KEY_ID,
+  EMULATOR_SECRET_ACCESS_KEY,
+  LOCAL_ACCOUNT_ID,
+  MEDIA_BUCKET_NAME,
+  MEDIA_TABLE_NAME,
+} from './settings';
+
+/**
+ * The local twin: S3 and DynamoDB emulators, the REST API in front of the real articles handler,
+ * and the media pipeline (bucket events -> the rule pattern in events/ -> the ASL in
+ * statemachines/ run in-process with the real handlers), all in this process.
+ *
+ * One twin per process: the handlers read their environment and create their SDK clients once
+ * per process (as in Lambda), so they point at the first twin's emulators. startTwin() refuses a
+ * second start in the same process (jest runs each test file in its own module registry and
+ * environment, so each e2e file can start its own twin).
+ */
+
+const REPO_ROOT = resolve(__dirname, '..');
+
+export interface TwinOptions {
+  /** API port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** S3 emulator port. @default 0 */
+  s3Port?: number;
+  /** DynamoDB emulator port. @default 0 */
+  dynamoDbPort?: number;
+  /** Keep S3 objects and tables in this folder across restarts. @default in memory (a temp folder for s3rver, removed on stop) */
+  dataDir?: string;
+  /** @default process.env.AWS_REGION or eu-west-1 */
+  region?: string;
+  /** Origins that get CORS headers from the API. @default ['http://localhost:5173'] */
+  allowedOrigins?: string[];
+  /** POWERTOOLS_LOG_LEVEL for the handlers. @default 'WARN' */
+  logLevel?: string;
+  /** How long stop() lets running executions finish before aborting them. @default 3000 */
+  drainMs?: number;
+  /** Test-only: errors injected in place of handler calls, per Task state name. */
+  faults?: FaultPlan;
+  /** Test-only: fixed retry waits (ms) per state instead of the ASL's backoff. The real twin uses the ASL's timings. */
+  retryIntervalOverrides?: Record<string, number | number[]>;
+}
+
+export interface Twin {
+  apiUrl: string;
+  s3Endpoint: string;
+  dynamoDbEndpoint: string;
+  dashboardUrl: string;
+  healthUrl: string;
+  tokenUrl: string;
+  runsUrl: string;
+  region: string;
+  bucketName: string;
+  mediaTableName: string;
+  articlesTableName: string;
+  /** Where data lives: the --data-dir, or a temp folder removed on stop. */
+  dataDir: string;
+  persistent: boolean;
+  runs: RunLog;
+  /** Delivers an EventBridge event as the rule target would (used to replay or duplicate events). */
+  deliver(event: ObjectCreatedEvent): Promise<RunRecord | undefined>;
+  /** Test-only: the next invocation of this Task state throws this error instead of calling its handler. */
+  injectFault(stateName: string, fault: { name: string; message?: string }): void;
+  /** Stops the API, lets running executions finish briefly, stops the emulators. Idempotent. */
+  stop(): Promise<void>;
+  startupMs: number;
+}
+
+let started = false;
+
+type HandlerModule = {
+  handler?: LambdaHandler;
+  createHandler?: (deps: Record<string, unknown>) => LambdaHandler;
+};
+
+/**
+ * The environment every handler reads, as the CDK function constructs set it on AWS. Set before
+ * any handler module is imported, because handlers read it at import or first call.
+ */
+function setHandlerEnvironment(values: Record<string, string>): void {
+  for (const [name, value] of Object.entries(values)) process.env[name] = value;
+  // Emulator credentials must win over whatever profile the developer has configured.
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+}
+
+async function loadHandlerModule(functionName: string): Promise<HandlerModule> {
+  const modulePath = join(REPO_ROOT, 'functions', functionName, 'handler');
+  return (await import(modulePath)) as HandlerModule;
+}
+
+export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
+  if (started) throw new Error('A local twin was already started in this process; handlers and their SDK clients are per process.');
+  started = true;
+  const startedAt = Date.now();
+  const region = options.region ?? process.env.AWS_REGION ?? DEFAULT_REGION;
+  const persistent = options.dataDir !== undefined;
+  const dataDir = options.dataDir !== undefined ? resolve(options.dataDir) : await mkdtemp(join(tmpdir(), 'travel-guide-twin-'));
+  const s3Directory = join(dataDir, 's3');
+  await mkdir(s3Directory, { recursive: true });
+  if (persistent) await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
+
+  const runLog = new RunLog();
+  const clock = new SequencerClock();
+  let pipeline: Pipeline | undefined;
+  const stopping: { closed: boolean } = { closed: false };
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanupAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // Keep closing the rest: a half-stopped twin would hold ports.
+      }
+    }
+    if (!persistent) await rm(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    const s3: S3Emulator = await startS3Emulator({
+      port: options.s3Port ?? 0,
+      directory: s3Directory,
+      bucket: MEDIA_BUCKET_NAME,
+      onRecord(record, request) {
+        if (stopping.closed || !record.eventName.startsWith('ObjectCreated:')) return;
+        try {
+          const event = toObjectCreatedEvent(record, { region, account: LOCAL_ACCOUNT_ID, sequencer: clock.next(), ...(request ? { request } : {}) });
+          // Fire and forget, as S3 -> EventBridge is: the upload's response never waits for the pipeline.
+          if (event && pipeline) void pipeline.deliver(event);
+        } catch {
+          // This runs inside s3rver's request handling: a twin bug must not turn an upload into a 500.
+        }
+      },
+    });
+    cleanups.push(() => s3.close());
+
+    const dynamo: DynamoDbEmulator = await startDynamoDbEmulator({
+      port: options.dynamoDbPort ?? 0,
+      ...(persistent ? { path: join(dataDir, 'dynamodb') } : {}),
+    });
+    cleanups.push(() => dynamo.close());
+
+    const credentials = { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY };
+    const s3Client = new S3Client({
+      region,
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const dynamoClient = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials });
+    cleanups.push(async () => {
+      s3Client.destroy();
+      dynamoClient.destroy();
+    });
+    await Promise.all([
+      ensureTable(dynamoClient, MEDIA_TABLE_NAME, mediaTable),
+      ensureTable(dynamoClient, ARTICLES_TABLE_NAME, articlesTable),
+    ]);
+
+    const allowedOrigins = options.allowedOrigins ?? ['http://localhost:5173'];
+    setHandlerEnvironment({
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: EMULATOR_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: EMULATOR_SECRET_ACCESS_KEY,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+      MEDIA_BUCKET_NAME,
+      MEDIA_TABLE_NAME,
+      ARTICLES_TABLE_NAME,
+      // Fresh per start, like the token signing key: nextTokens from an earlier run are not honoured.
+      PAGE_TOKEN_SECRET: randomBytes(32).toString('hex'),
+      ALLOWED_ORIGINS: allowedOrigins.join(','),
+      POWERTOOLS_SERVICE_NAME: 'travel-guide-local',
+      POWERTOOLS_METRICS_NAMESPACE: 'TravelGuideLocal',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      // No X-Ray daemon or Lambda segment here: the SDK must not throw for a missing segment.
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    });
+
+    // The only stand-in: Rekognition has no emulator, so both detector ports get local analysis.
+    const detector = new LocalImageDetector(s3Client);
+    const portsFor: Record<string, Record<string, unknown>> = { labels: { detector }, moderation: { detector } };
+    const handlers = new Map<string, LambdaHandler>();
+    const loadFailures = new Map<string, string>();
+    const aslPath = join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json');
+    const functionNames = [...new Set(loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName)), 'articles'];
+    for (const name of functionNames) {
+      try {
+        const module = await loadHandlerModule(name);
+        const deps = portsFor[name];
+        const handler = deps && module.createHandler ? module.createHandler(deps) : module.handler;
+        if (typeof handler !== 'function') throw new Error(`functions/${name}/handler exports no ${deps ? 'createHandler' : 'handler'}`);
+        handlers.set(name, handler);
+      } catch (error: unknown) {
+        loadFailures.set(name, error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error));
+      }
+    }
+    const handlerFor = (name: string): LambdaHandler =>
+      handlers.get(name) ??
+      (() => {
+        // What Lambda would say for a function that does not exist; the run records it.
+        const error = new Error(`functions/${name}/handler could not be loaded: ${loadFailures.get(name) ?? 'unknown function'}`);
+        error.name = 'Lambda.ResourceNotFoundException';
+        throw error;
+      });
+
+    pipeline = new Pipeline({
+      aslPath,
+      patternPath: join(REPO_ROOT, 'events', 'media-uploaded.pattern.json'),
+      bucketName: MEDIA_BUCKET_NAME,
+      region,
+      account: LOCAL_ACCOUNT_ID,
+      handlerFor,
+      runLog,
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    });
+    const builtPipeline = pipeline;
+
+    const tokens = new LocalTokenIssuer('travel-guide-local-twin');
+    const articlesHandler = handlerFor('articles') as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+    const api: ApiServer = await startApiServer({
+      port: options.port ?? 0,
+      tokens,
+      articlesHandler: async (event, context) => articlesHandler(event, context),
+      runLog,
+      allowedOrigins,
+      accountId: LOCAL_ACCOUNT_ID,
+      region,
+      async health() {
+        const checks = await Promise.allSettled([
+          s3Client.send(new HeadBucketCommand({ Bucket: MEDIA_BUCKET_NAME })),
+          dynamoClient.send(new DescribeTableCommand({ TableName: MEDIA_TABLE_NAME })),
+          dynamoClient.send(new DescribeTableCommand({ TableName: ARTICLES_TABLE_NAME })),
+        ]);
+        const [bucket, media, articles] = checks.map((c) => c.status === 'fulfilled');
+        const functions = Object.fromEntries(functionNames.map((n) => [n, handlers.has(n) ? 'loaded' : `missing: ${loadFailures.get(n) ?? ''}`]));
+        return {
+          ready: Boolean(bucket && media && articles) && loadFailures.size === 0 && !stopping.closed,
+          s3: { endpoint: s3.endpoint, bucket: MEDIA_BUCKET_NAME, ok: bucket },
+          dynamodb: { endpoint: dynamo.endpoint, tables: { [MEDIA_TABLE_NAME]: media, [ARTICLES_TABLE_NAME]: articles } },
+          stateMachine: { tasks: builtPipeline.tasks, running: builtPipeline.runningCount },
+          functions,
+          detector: detector.displayName,
+        };
+      },
+    });
+
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopped ??= (async () => {
+        stopping.closed = true;
+        await api.close().catch(() => undefined);
+        await builtPipeline.drain(options.drainMs ?? 3000);
+        await cleanupAll();
+      })();
+      return stopped;
+    };
+
+    return {
+      apiUrl: api.url,
+      s3Endpoint: s3.endpoint,
+      dynamoDbEndpoint: dynamo.endpoint,
+      dashboardUrl: `${api.url}/_local/dashboard`,
+      healthUrl: `${api.url}/_local/health`,
+      tokenUrl: `${api.url}/_local/token`,
+      runsUrl: `${api.url}/_local/runs`,
+      region,
+      bucketName: MEDIA_BUCKET_NAME,
+      mediaTableName: MEDIA_TABLE_NAME,
+      articlesTableName: ARTICLES_TABLE_NAME,
+      dataDir,
+      persistent,
+      runs: runLog,
+      deliver: (event) => builtPipeline.deliver(event),
+      injectFault: (stateName, fault) => builtPipeline.injectFault(stateName, fault),
+      stop,
+      startupMs: Date.now() - startedAt,
+    };
+  } catch (error: unknown) {
+    await cleanupAll();
+    started = false;
+    throw error;
+  }
+}
