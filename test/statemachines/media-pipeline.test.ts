@@ -1,0 +1,380 @@
+import '../../local/polyfills';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DetectLabelsCommand,
+  DetectModerationLabelsCommand,
+  RekognitionClient,
+  ThrottlingException,
+  AccessDeniedException,
+} from '@aws-sdk/client-rekognition';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createHandler as createLabelsHandler } from '../../functions/labels/handler';
+import { createHandler as createModerationHandler } from '../../functions/moderation/handler';
+import { createHandler as createRecordHandler } from '../../functions/record/handler';
+import { RekognitionLabelDetector, RekognitionModerationDetector } from '../../functions/shared/rekognition-detectors';
+import type { MediaRecord } from '../../functions/shared/media';
+import { createHandler as createThumbnailHandler } from '../../functions/thumbnail/handler';
+import { mediaTable } from '../../infra/definitions/tables';
+import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb';
+import { loadDefinition } from '../../local/pipeline/definition';
+import { jpegWithOrientationAndGps, textFile, truncatedJpeg } from '../fixtures/images';
+import { objectBody } from '../fixtures/s3';
+
+/*
+ * The ASL file itself, executed by aws-local-stepfunctions, with every Task served by the real
+ * handler. S3 and Rekognition are mocked at the SDK client; DynamoDB is the dynalite emulator, so
+ * the record function's conditional writes are evaluated for real. One test per workflow path.
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const TABLE = 'media-pipeline-test';
+const BUCKET = 'travel-guide-media-dev';
+const sampleEvent = JSON.parse(readFileSync(path.join(ROOT, 'events/samples/object-created.json'), 'utf8')) as {
+  detail: { bucket: { name: string }; object: { key: string; size: number; etag: string; sequencer: string } };
+};
+const MEDIA_ID = '01JDX3ZK2Q4V5W6X7Y8Z9A0B1C';
+
+const s3Mock = mockClient(S3Client);
+const rekognitionMock = mockClient(RekognitionClient);
+
+let dynamo: DynamoDbEmulator;
+let documents: DynamoDBDocumentClient;
+let machine: StateMachine;
+let taskStates: { stateName: string; functionName: string }[];
+let objects: Map<string, Buffer>;
+
+/** One entry of an execution's event log, as aws-local-stepfunctions yields it (the type is not exported). */
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+/** A Lambda error as Step Functions reports it: the type is the error's name, the cause Lambda's JSON. */
+class LambdaError extends Error {
+  constructor(errorType: string, errorMessage: string) {
+    super(JSON.stringify({ errorType, errorMessage }));
+    this.name = errorType;
+  }
+}
+
+type StepHandler = (event: unknown, context?: Context) => Promise<unknown>;
+
+function buildHandlers(): Record<string, StepHandler> {
+  return {
+    thumbnail: createThumbnailHandler({ s3: new S3Client({ region: 'eu-west-1' }) }),
+    labels: createLabelsHandler({ detector: new RekognitionLabelDetector(new RekognitionClient({ region: 'eu-west-1' })) }),
+    moderation: createModerationHandler({
+      detector: new RekognitionModerationDetector(new RekognitionClient({ region: 'eu-west-1' })),
+      settings: { rejectConfidence: 80 },
+    }),
+    record: createRecordHandler({ documents, tableName: TABLE }),
+  };
+}
+
+/**
+ * Runs one execution. `faults` throws the named errors, in order, instead of calling the state's
+ * handler: the way to make Lambda itself fail (service errors never reach a handler's code).
+ */
+async function execute(
+  event: unknown,
+  faults: Record<string, string[]> = {},
+): Promise<{ status: 'SUCCEEDED' | 'FAILED'; output: unknown; error?: string; history: EventLog[] }> {
+  const handlers = buildHandlers();
+  const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const { stateName, functionName } of taskStates) {
+    const handler = handlers[functionName];
+    if (handler === undefined) throw new Error(`No handler for ${functionName}`);
+    retryIntervalOverrides[stateName] = 0;
+    localHandlers[stateName] = async (input) => {
+      const fault = faults[stateName]?.shift();
+      if (fault !== undefined) throw new LambdaError(fault, `Injected ${fault}`);
+      try {
+        return JSON.parse(JSON.stringify(await handler(input)));
+      } catch (error: unknown) {
+        if (error instanceof Error) throw new LambdaError(error.name, error.message);
+        throw error;
+      }
+    };
+  }
+  const execution = machine.run(event as never, {
+    overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides },
+  });
+  const history: EventLog[] = [];
+  const collecting = (async () => {
+    for await (const entry of execution.eventLogs) history.push(entry);
+  })();
+  try {
+    const output = await execution.result;
+    await collecting;
+    return { status: 'SUCCEEDED', output, history };
+  } catch (error: unknown) {
+    await collecting;
+    return { status: 'FAILED', output: undefined, error: error instanceof Error ? error.message : String(error), history };
+  }
+}
+
+function eventFor(overrides: { key?: string; sequencer?: string } = {}): unknown {
+  const event = structuredClone(sampleEvent);
+  event.detail.bucket.name = BUCKET;
+  if (overrides.key !== undefined) event.detail.object.key = overrides.key;
+  if (overrides.sequencer !== undefined) event.detail.object.sequencer = overrides.sequencer;
+  return event;
+}
+
+function serveUpload(bytes: Buffer): void {
+  objects.set(sampleEvent.detail.object.key, bytes);
+}
+
+async function mediaRecord(mediaId = MEDIA_ID): Promise<MediaRecord | undefined> {
+  const { Item } = await documents.send(new GetCommand({ TableName: TABLE, Key: { mediaId } }));
+  return Item as MediaRecord | undefined;
+}
+
+function statesEntered(history: EventLog[]): string[] {
+  return history.flatMap((entry) => (entry.type === 'StateEntered' ? [entry.state.name] : []));
+}
+
+function retriesOf(history: EventLog[], stateName: string): number {
+  return history.filter((entry) => entry.type === 'StateRetried' && entry.state.name === stateName).length;
+}
+
+beforeAll(async () => {
+  const loaded = loadDefinition(path.join(ROOT, 'statemachines/media-pipeline.asl.json'), {
+    region: 'eu-west-1',
+    account: '111122223333',
+  });
+  taskStates = loaded.tasks;
+  machine = new StateMachine(loaded.definition as unknown as StateMachineDefinition);
+  dynamo = await startDynamoDbEmulator({ port: 0 });
+  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'eu-west-1' });
+  await ensureTable(client, TABLE, mediaTable);
+  documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+});
+
+afterAll(async () => {
+  documents.destroy();
+  await dynamo.close();
+});
+
+beforeEach(async () => {
+  objects = new Map();
+  s3Mock.reset();
+  rekognitionMock.reset();
+  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+    const bytes = objects.get(input.Key);
+    if (bytes === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    return { Body: objectBody(bytes), ContentLength: bytes.length };
+  });
+  s3Mock.on(PutObjectCommand).callsFake((input: { Key: string; Body: Buffer }) => {
+    objects.set(input.Key, Buffer.from(input.Body));
+    return {};
+  });
+  rekognitionMock.on(DetectLabelsCommand).resolves({
+    Labels: [
+      { Name: 'Beach', Confidence: 97.5, Parents: [{ Name: 'Nature' }] },
+      { Name: 'Nature', Confidence: 97.5, Parents: [] },
+    ],
+  });
+  rekognitionMock.on(DetectModerationLabelsCommand).resolves({ ModerationLabels: [] });
+  await documents.send(new DeleteCommand({ TableName: TABLE, Key: { mediaId: MEDIA_ID } }));
+});
+
+describe('media pipeline state machine', () => {
+  it('takes a valid JPEG to READY with renditions, labels and an APPROVED verdict', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    const record = await mediaRecord();
+    expect(record?.status).toBe('READY');
+    expect(record?.ownerId).toBe('alice');
+    expect(record?.original).toMatchObject({ contentType: 'image/jpeg', width: 300, height: 400 });
+    expect(record?.renditions?.length).toBeGreaterThanOrEqual(4);
+    expect(record?.labels).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Beach', parents: ['Nature'] })]));
+    expect(record?.moderation?.verdict).toBe('APPROVED');
+    for (const rendition of record?.renditions ?? []) expect(objects.has(rendition.key)).toBe(true);
+  });
+
+  it('enters every step of the happy path exactly once', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect([...statesEntered(run.history)].sort()).toEqual(
+      ['AnalyseImage', 'CreateThumbnails', 'DescribeUpload', 'DetectLabels', 'IsFirstDelivery', 'MarkProcessing', 'Moderate', 'RecordResult'].sort(),
+    );
+  });
+
+  it('marks media REJECTED when moderation finds a label above the threshold', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    rekognitionMock.on(DetectModerationLabelsCommand).resolves({
+      ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
+    });
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    const record = await mediaRecord();
+    expect(record?.status).toBe('REJECTED');
+    expect(record?.moderation).toEqual({
+      verdict: 'REJECTED',
+      labels: [{ name: 'Graphic Violence', parentName: 'Violence', confidence: 93.1 }],
+    });
+  });
+
+  it('marks media FAILED with CORRUPT_IMAGE when the JPEG is truncated, and ends the run successfully', async () => {
+    // Arrange
+    serveUpload(await truncatedJpeg());
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RecordFailure', 'UploadRejected']));
+    expect(retriesOf(run.history, 'CreateThumbnails')).toBe(0);
+    const record = await mediaRecord();
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error?.code).toBe('CORRUPT_IMAGE');
+    expect(record?.error?.message).toMatch(/\S/);
+    expect(rekognitionMock.calls()).toHaveLength(0);
+  });
+
+  it('marks media FAILED with UNSUPPORTED_MEDIA when the upload is not an image', async () => {
+    // Arrange
+    serveUpload(textFile());
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    const record = await mediaRecord();
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error?.code).toBe('UNSUPPORTED_MEDIA');
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('retries a throttled Rekognition call and still reaches READY', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    rekognitionMock
+      .on(DetectLabelsCommand)
+      .rejectsOnce(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }))
+      .resolves({ Labels: [{ Name: 'Beach', Confidence: 97.5, Parents: [] }] });
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(retriesOf(run.history, 'DetectLabels')).toBe(1);
+    expect(rekognitionMock.commandCalls(DetectLabelsCommand)).toHaveLength(2);
+    expect((await mediaRecord())?.status).toBe('READY');
+  });
+
+  it('marks media FAILED and fails the execution when Rekognition stays throttled past the retries', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    rekognitionMock.on(DetectLabelsCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('FAILED');
+    expect(retriesOf(run.history, 'DetectLabels')).toBe(6);
+    const record = await mediaRecord();
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error?.code).toBe('DETECTOR_THROTTLED');
+  });
+
+  it('retries a Lambda service error on CreateThumbnails and still reaches READY', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+
+    // Act
+    const run = await execute(eventFor(), { CreateThumbnails: ['Lambda.ServiceException'] });
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(retriesOf(run.history, 'CreateThumbnails')).toBe(1);
+    expect((await mediaRecord())?.status).toBe('READY');
+  });
+
+  it('marks media FAILED and fails the execution when a step fails with an unexpected error', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    rekognitionMock
+      .on(DetectModerationLabelsCommand)
+      .rejects(new AccessDeniedException({ message: 'not authorized to perform rekognition:DetectModerationLabels', $metadata: {} }));
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('FAILED');
+    expect(statesEntered(run.history)).toContain('PipelineFailed');
+    const record = await mediaRecord();
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error?.message).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('ignores a second delivery of the same object version without rewriting renditions', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    const first = await execute(eventFor());
+    const putsAfterFirst = s3Mock.commandCalls(PutObjectCommand).length;
+
+    // Act
+    const second = await execute(eventFor());
+
+    // Assert
+    expect(first.status).toBe('SUCCEEDED');
+    expect(second.status).toBe('SUCCEEDED');
+    expect(statesEntered(second.history)).toContain('IgnoreDuplicate');
+    expect(statesEntered(second.history)).not.toContain('CreateThumbnails');
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(putsAfterFirst);
+    expect((await mediaRecord())?.status).toBe('READY');
+  });
+
+  it('ignores a late delivery of an older version once a newer one has been processed', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    await execute(eventFor({ sequencer: '00617F0829FFFFFFFF' }));
+
+    // Act
+    const late = await execute(eventFor({ sequencer: '00617F08299329D189' }));
+
+    // Assert
+    expect(statesEntered(late.history)).toContain('IgnoreDuplicate');
+    expect((await mediaRecord())?.sourceSequencer).toBe('00617F0829FFFFFFFF'.padStart(32, '0'));
+  });
+
+  it('fails without writing a record when the key is not uploads/{ownerId}/{mediaId}', async () => {
+    // Arrange
+    const event = eventFor({ key: 'uploads/no-media-id' });
+
+    // Act
+    const run = await execute(event);
+
+    // Assert
+    expect(run.status).toBe('FAILED');
+    expect(statesEntered(run.history)).toContain('UnknownUpload');
+    expect(statesEntered(run.history)).not.toContain('RecordFailure');
+  });
+});
