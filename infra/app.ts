@@ -1,16 +1,7 @@
 import { App } from 'aws-cdk-lib';
+import { buildApp } from './build-app';
 import { loadConfig } from './config';
-import { applyGovernance } from './governance';
-import { TravelGuideStack } from './stacks/travel-guide-stack';
 
+// Only the entry point: what the app contains is decided in buildApp, which the tests call too.
 const app = new App();
-const config = loadConfig((key) => app.node.tryGetContext(key));
-
-// Environment-agnostic on purpose: synth needs no account and no network. `cdk deploy` fills
-// in the account and region of the credentials in use.
-new TravelGuideStack(app, `TravelGuide-${config.stage}`, {
-  config,
-  description: `Travel guide backend (${config.stage}): article API and media pipeline`,
-});
-
-applyGovernance(app, config);
+buildApp(app, loadConfig((key) => app.node.tryGetContext(key)));

@@ -10,6 +10,26 @@ export type WorkflowType = 'STANDARD' | 'EXPRESS';
 /** Cognito feature plan; threat protection ("advanced security") needs PLUS. */
 export type UserPoolPlan = 'ESSENTIALS' | 'PLUS';
 
+/** Qualifier of the default CDK bootstrap stack (`cdk bootstrap` without `--qualifier`). */
+export const DEFAULT_BOOTSTRAP_QUALIFIER = 'hnb659fds';
+
+/** A GitHub Actions workflow that may deploy this app, through a role it assumes with its OIDC token. */
+export interface GitHubDeployConfig {
+  /**
+   * `owner/name` of the repository whose workflow deploys, spelled as GitHub spells it: the trust
+   * policy compares it case-sensitively with the token's `sub` claim.
+   */
+  readonly repository: string;
+  /** The only branch whose workflow runs may assume the role (exact name, no pattern). */
+  readonly branch: string;
+  /**
+   * ARN of the account's existing `token.actions.githubusercontent.com` OIDC provider. An account
+   * holds at most one provider per URL, so when one exists it is imported instead of created.
+   * @default a provider is created
+   */
+  readonly oidcProviderArn?: string;
+}
+
 /**
  * Everything that differs between stages, in one typed object. `infra/app.ts` builds it from
  * the CDK context (`-c stage=prod -c workflowType=EXPRESS ...`); stacks and tests take it as a
@@ -54,6 +74,18 @@ export interface AppConfig {
   readonly withAccessAnalyzer: boolean;
   /** E-mail address subscribed to the alarm topic, if any. */
   readonly alarmEmail?: string;
+  /**
+   * Create the account-level developer access stack: a Developers group whose members can do
+   * nothing but manage their own password and MFA device until they sign in with MFA.
+   */
+  readonly withDeveloperAccess: boolean;
+  /** Create the CI deploy stack: a role that this GitHub repository and branch assume through OIDC. */
+  readonly githubDeploy?: GitHubDeployConfig;
+  /**
+   * Qualifier of the CDK bootstrap stack the app deploys through (context
+   * `@aws-cdk/core:bootstrapQualifier`); it names the bootstrap roles the CI role may assume.
+   */
+  readonly bootstrapQualifier: string;
 }
 
 const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
@@ -75,6 +107,8 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     apiBurstLimit: 40,
     apiGatewayCloudWatchRole: false,
     withAccessAnalyzer: false,
+    withDeveloperAccess: false,
+    bootstrapQualifier: DEFAULT_BOOTSTRAP_QUALIFIER,
   },
   prod: {
     stage: 'prod',
@@ -94,6 +128,8 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     apiBurstLimit: 200,
     apiGatewayCloudWatchRole: false,
     withAccessAnalyzer: true,
+    withDeveloperAccess: false,
+    bootstrapQualifier: DEFAULT_BOOTSTRAP_QUALIFIER,
   },
 };
 
@@ -134,6 +170,82 @@ function originsFrom(value: unknown, fallback: readonly string[]): readonly stri
   return origins;
 }
 
+/** GitHub user and organisation names: alphanumerics and inner hyphens, at most 39 characters. */
+const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
+/** GitHub repository names: letters, digits, `.`, `_`, `-`, at most 100 characters. */
+const GITHUB_REPOSITORY_NAME = /^[A-Za-z0-9._-]{1,100}$/;
+/** Matches the partitions' OIDC provider ARNs for GitHub Actions' token issuer. */
+const GITHUB_OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
+/** The bootstrap template's own pattern for `--qualifier`. */
+const BOOTSTRAP_QUALIFIER = /^[A-Za-z0-9_-]{1,10}$/;
+
+function optionalString(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new Error(`Context ${key} must be a string, got ${JSON.stringify(value)}`);
+  return value.trim();
+}
+
+function githubRepositoryFrom(value: string): string {
+  const [owner, name, ...rest] = value.split('/');
+  const valid =
+    rest.length === 0 &&
+    owner !== undefined &&
+    GITHUB_OWNER.test(owner) &&
+    name !== undefined &&
+    GITHUB_REPOSITORY_NAME.test(name) &&
+    name !== '.' &&
+    name !== '..';
+  if (!valid) throw new Error(`Context githubRepo must be "owner/name", got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function githubBranchFrom(value: string): string {
+  // The role's trust compares the token's `sub` claim with StringEquals, so the branch must be a
+  // plain git branch name: a pattern would never match, and a full ref would double the prefix.
+  const valid =
+    value !== '' &&
+    !value.startsWith('refs/') &&
+    !value.startsWith('/') &&
+    !value.endsWith('/') &&
+    !value.includes('..') &&
+    !/[\s~^:?*[\\]/.test(value);
+  if (!valid) {
+    throw new Error(`Context githubBranch must be a branch name such as "main", got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function githubDeployFrom(read: ContextReader): GitHubDeployConfig | undefined {
+  const repository = optionalString('githubRepo', read('githubRepo'));
+  const branch = optionalString('githubBranch', read('githubBranch'));
+  const oidcProviderArn = optionalString('githubOidcProviderArn', read('githubOidcProviderArn'));
+  if (repository === undefined || repository === '') {
+    // A branch or provider without a repository would silently deploy no CI role at all.
+    if (branch !== undefined || oidcProviderArn !== undefined) {
+      throw new Error('Context githubBranch and githubOidcProviderArn need githubRepo');
+    }
+    return undefined;
+  }
+  if (oidcProviderArn !== undefined && !GITHUB_OIDC_PROVIDER_ARN.test(oidcProviderArn)) {
+    throw new Error(
+      `Context githubOidcProviderArn must be an IAM OIDC provider ARN for token.actions.githubusercontent.com, got ${JSON.stringify(oidcProviderArn)}`,
+    );
+  }
+  return {
+    repository: githubRepositoryFrom(repository),
+    branch: githubBranchFrom(branch ?? 'main'),
+    ...(oidcProviderArn !== undefined ? { oidcProviderArn } : {}),
+  };
+}
+
+function bootstrapQualifierFrom(value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !BOOTSTRAP_QUALIFIER.test(value)) {
+    throw new Error(`Context @aws-cdk/core:bootstrapQualifier must match ${BOOTSTRAP_QUALIFIER}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 /**
  * Builds the configuration of one stage: the stage defaults, overridden by context values.
  * Unknown stages and malformed values fail the synth instead of deploying something unintended.
@@ -150,6 +262,7 @@ export function loadConfig(read: ContextReader): AppConfig {
     throw new Error(`Context workflowType must be STANDARD or EXPRESS, got ${JSON.stringify(workflowType)}`);
   }
   const alarmEmail = read('alarmEmail');
+  const githubDeploy = githubDeployFrom(read);
 
   return {
     ...base,
@@ -167,6 +280,9 @@ export function loadConfig(read: ContextReader): AppConfig {
       base.apiGatewayCloudWatchRole,
     ),
     withAccessAnalyzer: booleanFrom('withAccessAnalyzer', read('withAccessAnalyzer'), base.withAccessAnalyzer),
+    withDeveloperAccess: booleanFrom('withDeveloperAccess', read('withDeveloperAccess'), base.withDeveloperAccess),
+    bootstrapQualifier: bootstrapQualifierFrom(read('@aws-cdk/core:bootstrapQualifier'), base.bootstrapQualifier),
+    ...(githubDeploy !== undefined ? { githubDeploy } : {}),
     ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
   };
 }

@@ -17,8 +17,11 @@ import { PipelineFunction } from './pipeline-function';
 
 type BodyModelName = NonNullable<RouteDefinition['bodyModel']>;
 
-/** The zod schemas the function parses bodies with, by model name: one source for both checks. */
-const BODY_SCHEMAS: Record<BodyModelName, z.ZodType> = {
+/**
+ * The zod schemas the function parses bodies with, by model name: one source for both checks.
+ * Typed as zod's core schema type, which both the classic and the mini API build on.
+ */
+const BODY_SCHEMAS: Record<BodyModelName, z.core.$ZodType> = {
   CreateArticle: createArticleSchema,
   UpdateArticle: updateArticleSchema,
   CreateUpload: createUploadSchema,

@@ -53,4 +53,66 @@ describe('loadConfig', () => {
   it('refuses a boolean flag that is neither true nor false', () => {
     expect(() => loadConfig(reader({ withAccessAnalyzer: 'yes' }))).toThrow(/withAccessAnalyzer/);
   });
+
+  it('leaves developer access and the CI deploy role out by default', () => {
+    const config = loadConfig(reader({}));
+
+    expect(config.withDeveloperAccess).toBe(false);
+    expect(config.githubDeploy).toBeUndefined();
+  });
+
+  it('turns developer access on with withDeveloperAccess=true', () => {
+    const config = loadConfig(reader({ withDeveloperAccess: 'true' }));
+
+    expect(config.withDeveloperAccess).toBe(true);
+  });
+
+  it('deploys from the main branch when only githubRepo is given', () => {
+    const config = loadConfig(reader({ githubRepo: 'acme/travel-guide' }));
+
+    expect(config.githubDeploy).toEqual({ repository: 'acme/travel-guide', branch: 'main' });
+  });
+
+  it('takes the branch and an existing OIDC provider from the context', () => {
+    const oidcProviderArn = 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com';
+
+    const config = loadConfig(reader({ githubRepo: 'acme/travel-guide', githubBranch: 'release/2026', githubOidcProviderArn: oidcProviderArn }));
+
+    expect(config.githubDeploy).toEqual({ repository: 'acme/travel-guide', branch: 'release/2026', oidcProviderArn });
+  });
+
+  it.each(['acme', 'acme/', '/travel-guide', 'acme/travel-guide/extra', 'acme/*', '-acme/travel-guide', 'acme/..', 'acme/travel guide'])(
+    'refuses %s as a GitHub repository',
+    (githubRepo) => {
+      expect(() => loadConfig(reader({ githubRepo }))).toThrow(/githubRepo must be "owner\/name"/);
+    },
+  );
+
+  it.each(['', '*', 'feature/*', 'refs/heads/main', 'main branch', 'a..b', 'main/'])('refuses %j as a branch', (githubBranch) => {
+    expect(() => loadConfig(reader({ githubRepo: 'acme/travel-guide', githubBranch }))).toThrow(/githubBranch/);
+  });
+
+  it('refuses a branch without a repository', () => {
+    expect(() => loadConfig(reader({ githubBranch: 'main' }))).toThrow(/need githubRepo/);
+  });
+
+  it('refuses an OIDC provider ARN of another issuer', () => {
+    const githubOidcProviderArn = 'arn:aws:iam::111122223333:oidc-provider/accounts.google.com';
+
+    expect(() => loadConfig(reader({ githubRepo: 'acme/travel-guide', githubOidcProviderArn }))).toThrow(/githubOidcProviderArn/);
+  });
+
+  it('uses the default bootstrap qualifier when the context sets none', () => {
+    expect(loadConfig(reader({})).bootstrapQualifier).toBe('hnb659fds');
+  });
+
+  it('takes the bootstrap qualifier from the context', () => {
+    const config = loadConfig(reader({ '@aws-cdk/core:bootstrapQualifier': 'tg2026' }));
+
+    expect(config.bootstrapQualifier).toBe('tg2026');
+  });
+
+  it('refuses a bootstrap qualifier the bootstrap template would refuse', () => {
+    expect(() => loadConfig(reader({ '@aws-cdk/core:bootstrapQualifier': 'far-too-long-qualifier' }))).toThrow(/bootstrapQualifier/);
+  });
 });

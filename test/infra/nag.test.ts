@@ -2,9 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { type Stage, stageConfig } from '../../infra/config';
-import { applyGovernance } from '../../infra/governance';
-import { TravelGuideStack } from '../../infra/stacks/travel-guide-stack';
+import { buildApp } from '../../infra/build-app';
+import { type AppConfig, type Stage, stageConfig } from '../../infra/config';
 import { cdkContext } from './support';
 
 interface NagResult {
@@ -14,15 +13,13 @@ interface NagResult {
   readonly acknowledgements: Map<string, string>;
 }
 
-function synthWithNag(stage: Stage): NagResult {
+function synthWithNag(config: AppConfig): NagResult {
   // Template schema validation is left to the bundling suite; this one is about cdk-nag.
   const app = new App({
     builtinCloudFormationValidation: false,
     context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] },
   });
-  const config = stageConfig(stage);
-  new TravelGuideStack(app, `TravelGuide-${stage}`, { config });
-  applyGovernance(app, config);
+  buildApp(app, config);
 
   let outdir = app.outdir;
   try {
@@ -84,10 +81,13 @@ const REVIEWED_DEV = [
   'AwsSolutions-SNS2 at TravelGuide-dev/Observability/AlarmTopic',
 ];
 
+/** The reviewed acknowledgements of the optional account-level stacks. */
+const REVIEWED_ACCOUNT_LEVEL = ['AwsSolutions-IAM5[Resource::*] at TravelGuide-DeveloperAccess/SelfManageCredentialsWithMfa'];
+
 describe.each<Stage>(['dev', 'prod'])('cdk-nag AwsSolutions on the %s stage', (stage) => {
   let result: NagResult;
   beforeAll(() => {
-    result = synthWithNag(stage);
+    result = synthWithNag(stageConfig(stage));
   });
 
   it('leaves no finding unacknowledged', () => {
@@ -107,5 +107,31 @@ describe.each<Stage>(['dev', 'prod'])('cdk-nag AwsSolutions on the %s stage', (s
     );
 
     expect([...result.acknowledgements.keys()].sort()).toEqual(expected.sort());
+  });
+});
+
+describe('cdk-nag AwsSolutions with developer access and the CI deploy role', () => {
+  let result: NagResult;
+  beforeAll(() => {
+    result = synthWithNag(
+      stageConfig('dev', {
+        withDeveloperAccess: true,
+        githubDeploy: { repository: 'acme/travel-guide', branch: 'main' },
+      }),
+    );
+  });
+
+  it('leaves no finding unacknowledged', () => {
+    expect(result.findings).toEqual([]);
+  });
+
+  it('acknowledges exactly the reviewed findings of the stage and of the optional stacks', () => {
+    expect([...result.acknowledgements.keys()].sort()).toEqual([...REVIEWED_DEV, ...REVIEWED_ACCOUNT_LEVEL].sort());
+  });
+
+  it('gives every acknowledgement a reason of at least one sentence', () => {
+    const short = [...result.acknowledgements].filter(([, reason]) => reason.trim().length < 40).map(([key]) => key);
+
+    expect(short).toEqual([]);
   });
 });

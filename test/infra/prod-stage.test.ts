@@ -5,10 +5,7 @@ import { logicalId, resourcesOfType, synthStack, type Synthesized } from './supp
 // The prod stage with the Express workflow and an alarm address: the options dev does not show.
 let synth: Synthesized;
 beforeAll(() => {
-  synth = synthStack({
-    config: stageConfig('prod', { workflowType: 'EXPRESS', alarmEmail: 'ops@example.com' }),
-    governance: true,
-  });
+  synth = synthStack({ config: stageConfig('prod', { workflowType: 'EXPRESS', alarmEmail: 'ops@example.com' }) });
 });
 
 describe('prod stage', () => {

@@ -3,10 +3,10 @@ import * as path from 'node:path';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { buildApp } from '../../infra/build-app';
 import { type AppConfig, stageConfig } from '../../infra/config';
 import { PROJECT_ROOT } from '../../infra/constructs/pipeline-function';
-import { applyGovernance } from '../../infra/governance';
-import { TravelGuideStack } from '../../infra/stacks/travel-guide-stack';
+import type { TravelGuideStack } from '../../infra/stacks/travel-guide-stack';
 
 export interface SynthOptions {
   readonly config?: AppConfig;
@@ -15,8 +15,6 @@ export interface SynthOptions {
    * bundling five functions costs seconds. The bundling test turns it on.
    */
   readonly bundle?: boolean;
-  /** Apply the app-wide tags and cdk-nag, as `infra/app.ts` does. @default false */
-  readonly governance?: boolean;
 }
 
 export interface Synthesized {
@@ -32,7 +30,10 @@ export function cdkContext(): Record<string, unknown> {
   return cdkJson.context;
 }
 
-/** Builds the stage stack with the feature flags of cdk.json, as `cdk synth` would. */
+/**
+ * Builds the app with `buildApp`, as `infra/app.ts` does (stacks, tags, cdk-nag), with the
+ * feature flags of cdk.json, and returns the stage stack.
+ */
 export function synthStack(options: SynthOptions = {}): Synthesized {
   const config = options.config ?? stageConfig('dev');
   const app = new App({
@@ -45,8 +46,7 @@ export function synthStack(options: SynthOptions = {}): Synthesized {
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },
   });
-  const stack = new TravelGuideStack(app, `TravelGuide-${config.stage}`, { config });
-  if (options.governance) applyGovernance(app, config);
+  const stack = buildApp(app, config).travelGuide;
   return { app, stack, template: Template.fromStack(stack), config };
 }
 

@@ -1,0 +1,65 @@
+import type { App } from 'aws-cdk-lib';
+import type { AppConfig } from './config';
+import { applyGovernance } from './governance';
+import { CiDeployStack } from './stacks/ci-deploy-stack';
+import { DeveloperAccessStack } from './stacks/developer-access-stack';
+import { TravelGuideStack } from './stacks/travel-guide-stack';
+
+/** Options that only change where the app finds its code, never what it deploys. */
+export interface BuildAppOptions {
+  /**
+   * Folder holding `package-lock.json`, `node_modules` and `functions/<name>/handler.ts`.
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+}
+
+/** The stacks of one synth; the optional ones are present only when the config asks for them. */
+export interface TravelGuideApp {
+  /** The stage: API, media pipeline, observability. */
+  readonly travelGuide: TravelGuideStack;
+  /** Developers group behind an MFA guard (`withDeveloperAccess`). */
+  readonly developerAccess?: DeveloperAccessStack;
+  /** GitHub OIDC deploy role (`githubDeploy`). */
+  readonly ciDeploy?: CiDeployStack;
+}
+
+/**
+ * Adds every stack of the app to `app`, and the governance (tags, cdk-nag) over all of them.
+ * `infra/app.ts` and the tests both call this, so a test synthesizes what `cdk synth` does.
+ *
+ * The stage stack is named per stage, so dev and prod deploy side by side. Developer access and
+ * the CI role are account-level (an IAM group for people, one OIDC provider per account), so their
+ * stacks carry no stage: whichever stage is synthesized with the flag deploys the same stack.
+ * Every stack is environment-agnostic: synth needs no account and no network, and `cdk deploy`
+ * fills in the account and region of the credentials in use.
+ */
+export function buildApp(app: App, config: AppConfig, options: BuildAppOptions = {}): TravelGuideApp {
+  const travelGuide = new TravelGuideStack(app, `TravelGuide-${config.stage}`, {
+    config,
+    description: `Travel guide backend (${config.stage}): article API and media pipeline`,
+    ...(options.projectRoot !== undefined ? { projectRoot: options.projectRoot } : {}),
+  });
+
+  const developerAccess = config.withDeveloperAccess
+    ? new DeveloperAccessStack(app, 'TravelGuide-DeveloperAccess', {
+        description: 'Travel guide developer access: Developers group, everything denied until signed in with MFA',
+      })
+    : undefined;
+
+  const ciDeploy =
+    config.githubDeploy !== undefined
+      ? new CiDeployStack(app, 'TravelGuide-CiDeploy', {
+          description: `Travel guide CI deploy role for GitHub Actions (${config.githubDeploy.repository})`,
+          github: config.githubDeploy,
+          bootstrapQualifier: config.bootstrapQualifier,
+        })
+      : undefined;
+
+  applyGovernance(app, config);
+  return {
+    travelGuide,
+    ...(developerAccess !== undefined ? { developerAccess } : {}),
+    ...(ciDeploy !== undefined ? { ciDeploy } : {}),
+  };
+}
