@@ -1,6 +1,9 @@
 /**
  * Generates docs/permissions.md from the synthesized app: for every role of the DESIGN.md roles
- * table, who may assume it and each (action, resource) it is allowed, with the reason.
+ * table and of the optional account-level stacks (the CI deploy role), who may assume it and each
+ * (action, resource) it is allowed, with the reason; then the policies of IAM groups (the
+ * optional Developers group). The app is synthesized with the optional stacks on, so the
+ * document shows every permission a deploy can create.
  *
  *   npx tsx scripts/permissions-doc.ts          rewrite docs/permissions.md
  *   npx tsx scripts/permissions-doc.ts --check  exit 1 when the committed file is out of date
@@ -11,8 +14,16 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CfnResolver, FAKE_ACCOUNT, FAKE_REGION, type StackTemplate } from '../test/iam/support/cfn-resolver';
-import { PROJECT_ROLES, identifyRoles, type ProjectRole } from '../test/iam/support/project-roles';
-import { ResourceNames, allowedPairs, type RoleView } from '../test/iam/support/roles';
+import { collectGroups, type GroupView } from '../test/iam/support/groups';
+import { OPTIONAL_ROLES, PROJECT_ROLES, identifyRoles, type OptionalRole, type ProjectRole } from '../test/iam/support/project-roles';
+import {
+  ResourceNames,
+  allowedPairs,
+  statementActions,
+  statementResources,
+  type PolicyStatement,
+  type RoleView,
+} from '../test/iam/support/roles';
 
 export const DOC_PATH = path.resolve(__dirname, '..', 'docs', 'permissions.md');
 export const UNREVIEWED = 'UNREVIEWED';
@@ -22,6 +33,7 @@ const LOGS = 'Writes its own log stream and events; no other log group.';
 const XRAY = 'Sends X-Ray trace segments (tracing is active); X-Ray has no resource-level permissions.';
 const LOG_DELIVERY =
   'Step Functions logging: CloudWatch Logs log delivery has no resource-level permissions (AWS documents "*").';
+const OWN_MFA = 'Registers and manages the member\'s own MFA device (resource named with aws:username).';
 
 /** Why each role holds each action. Keyed `role action`. */
 export const WHY: Readonly<Record<string, string>> = {
@@ -80,6 +92,30 @@ export const WHY: Readonly<Record<string, string>> = {
   'stateMachine xray:GetSamplingTargets': 'Reads X-Ray sampling targets for traced executions; no resource-level permissions.',
 
   'ruleTarget states:StartExecution': 'Starts one execution of the media pipeline per uploaded object.',
+
+  'ciDeploy sts:AssumeRole':
+    'Runs `cdk deploy` by stepping into the CDK bootstrap roles of this account and region (deploy, file and image publishing, lookup), which hold the deploy permissions; the CloudFormation execution role is left to CloudFormation.',
+
+  'group:Developers iam:GetAccountPasswordPolicy': 'Shows the password rules when a member changes their password; no resource type.',
+  'group:Developers iam:ListVirtualMFADevices': 'Lets the console list MFA devices while a member sets theirs up; no resource type.',
+  'group:Developers iam:ChangePassword': 'A member changes their own password (first sign-in, rotation) before MFA is set up.',
+  'group:Developers iam:GetUser': 'A member reads their own user, which the console needs for the credentials page.',
+  'group:Developers iam:CreateVirtualMFADevice': OWN_MFA,
+  'group:Developers iam:DeleteVirtualMFADevice': `${OWN_MFA} Removes a device created but never enabled, so set-up can be retried.`,
+  'group:Developers iam:EnableMFADevice': OWN_MFA,
+  'group:Developers iam:GetMFADevice': OWN_MFA,
+  'group:Developers iam:ListMFADevices': OWN_MFA,
+  'group:Developers iam:ResyncMFADevice': OWN_MFA,
+  'group:Developers iam:DeactivateMFADevice':
+    'A member removes their own MFA device only from a session signed in with MFA: a stolen password alone cannot drop the second factor.',
+  'group:Developers Deny DenyAllExceptListedIfNoMFA':
+    'The MFA guard: until the session was signed in with MFA (and always for long-term keys, which carry no MFA key), every action but credential self-service is denied, whatever other policy allows it.',
+};
+
+/** Optional roles: which stack holds them and what turns that stack on. */
+const OPTIONAL_ROLE_NOTES: Readonly<Record<OptionalRole, string>> = {
+  ciDeploy:
+    'Created only when `githubDeploy` is configured (`-c githubRepo=owner/name -c githubBranch=main`). This document is generated for `acme/travel-guide` on `main`; a deploy names the configured repository and branch in the trust condition.',
 };
 
 const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
@@ -90,34 +126,93 @@ const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
   articles: 'Articles function',
   stateMachine: 'Media pipeline state machine',
   ruleTarget: 'EventBridge rule target (media uploaded)',
+  ciDeploy: 'CI deploy role for GitHub Actions',
+};
+
+/** Optional groups: what turns their stack on. */
+const OPTIONAL_GROUP_NOTES: Readonly<Record<string, string>> = {
+  Developers: 'Created only with `withDeveloperAccess` (`-c withDeveloperAccess=true`).',
 };
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-/** Who may assume the role: `service` (when `condition`), one entry per trust statement. */
-function trustedBy(role: RoleView): string {
+/**
+ * Who may assume the role, one entry per trust statement: `service`, or the web identities of a
+ * federated provider (by its construct name) with the action; then ` when condition`.
+ */
+function trustedBy(role: RoleView, names: ResourceNames): string {
   return role.trust.Statement.filter((s) => s.Effect === 'Allow')
     .map((statement) => {
-      const principal = statement.Principal as { Service?: unknown } | undefined;
-      const who = typeof principal?.Service === 'string' ? principal.Service : JSON.stringify(statement.Principal);
+      const principal = statement.Principal as { Service?: unknown; Federated?: unknown } | undefined;
+      const who =
+        typeof principal?.Service === 'string'
+          ? `\`${principal.Service}\``
+          : typeof principal?.Federated === 'string'
+            ? `web identities of \`${names.readable(principal.Federated)}\` (\`${statementActions(statement).join('`, `')}\`)`
+            : `\`${JSON.stringify(statement.Principal)}\``;
       const when = statement.Condition === undefined ? '' : ` when \`${cell(JSON.stringify(statement.Condition))}\``;
-      return `\`${who}\`${when}`;
+      return `${who}${when}`;
     })
     .join(', ');
 }
 
-/** Every `role action` the app grants that has no entry in WHY. */
+/** One row of a group's table: an allowed action, or a whole statement (a Deny, a NotAction). */
+interface GroupRow {
+  statement: PolicyStatement;
+  action: string;
+  /** `group:<name> <action>` for an allowed action, `group:<name> <Effect> <Sid>` for a whole statement. */
+  key: string;
+}
+
+/** Allow statements read one row per action; a Deny or a NotAction reads as one rule, one row. */
+function groupRows(group: GroupView): GroupRow[] {
+  return group.policies.flatMap(({ document }) =>
+    document.Statement.flatMap((statement): GroupRow[] => {
+      if (statement.Effect === 'Deny' || statement.NotAction !== undefined) {
+        const actions = [statement.NotAction ?? statement.Action ?? []].flat().map((a) => `\`${a}\``).join(', ');
+        return [
+          {
+            statement,
+            action: statement.NotAction !== undefined ? `every action except ${actions}` : actions,
+            key: `group:${group.name} ${statement.Effect} ${statement.Sid ?? '(no Sid)'}`,
+          },
+        ];
+      }
+      return statementActions(statement).map((action) => ({ statement, action: `\`${action}\``, key: `group:${group.name} ${action}` }));
+    }),
+  );
+}
+
+/** Every `role action` and group row the app grants that has no entry in WHY. */
 export function unreviewedPairs(stacks: readonly StackTemplate[]): string[] {
-  const { project } = identifyRoles(new CfnResolver(stacks));
-  return PROJECT_ROLES.flatMap((roleKey) => {
+  const resolver = new CfnResolver(stacks);
+  const { project } = identifyRoles(resolver);
+  const roleKeys = PROJECT_ROLES.flatMap((roleKey) => {
     const role = project[roleKey];
     if (role === undefined) return [];
-    return allowedPairs(role)
-      .map((pair) => `${roleKey} ${pair.action}`)
-      .filter((key) => WHY[key] === undefined);
+    return allowedPairs(role).map((pair) => `${roleKey} ${pair.action}`);
   });
+  const keys = [...roleKeys, ...collectGroups(resolver).flatMap((group) => groupRows(group).map((row) => row.key))];
+  return [...new Set(keys)].filter((key) => WHY[key] === undefined);
+}
+
+/** The group's policies as a table, one row per {@link GroupRow}. */
+function groupLines(group: GroupView, names: ResourceNames): string[] {
+  const lines = ['| Effect | Action | Resource | Condition | Why |', '|---|---|---|---|---|'];
+  for (const { statement, action, key } of groupRows(group)) {
+    const resources = [
+      ...statementResources(statement).map((r) => names.readable(r)),
+      ...[statement.NotResource ?? []].flat().map((r) => `not ${names.readable(r)}`),
+    ]
+      .map((r) => `\`${cell(r)}\``)
+      .join(', ');
+    const condition = statement.Condition === undefined ? '' : `\`${cell(JSON.stringify(statement.Condition))}\``;
+    lines.push(`| ${statement.Effect} | ${action} | ${resources} | ${condition} | ${cell(WHY[key] ?? UNREVIEWED)} |`);
+  }
+  for (const arn of group.managedPolicyArns) lines.push(`| managed policy | \`${arn}\` | | | ${UNREVIEWED} |`);
+  return lines;
 }
 
 /** The whole document, deterministic for a given template. */
@@ -134,16 +229,20 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
     '`bucket:MediaBucket/uploads/*` is the media bucket\'s `uploads/` prefix, and an API id is',
     'its construct name too. The tests in `test/iam/` simulate requests against these same',
     'policies, compare them with the approved sets, and fail when this file is out of date.',
+    'The app is synthesized with its optional account-level stacks on (the CI deploy role and the',
+    'Developers group); their sections say "optional stack" and what turns each on.',
     '',
   ];
   for (const roleKey of PROJECT_ROLES) {
     const role = project[roleKey];
-    lines.push(`## ${ROLE_TITLES[roleKey]}`, '');
+    const optional = (OPTIONAL_ROLES as readonly ProjectRole[]).includes(roleKey);
+    lines.push(`## ${ROLE_TITLES[roleKey]}${optional ? ' (optional stack)' : ''}`, '');
     if (role === undefined) {
       lines.push(`Not in the app: ${missing[roleKey] ?? 'unknown reason'}.`, '');
       continue;
     }
-    lines.push(`Role \`${role.name}\`. Assumed only by ${trustedBy(role)}.`, '');
+    if (optional) lines.push(`Stack \`${role.stackName}\`. ${OPTIONAL_ROLE_NOTES[roleKey as OptionalRole]}`, '');
+    lines.push(`Role \`${role.name}\`. Assumed only by ${trustedBy(role, names)}.`, '');
     lines.push('| Action | Resource | Why |', '|---|---|---|');
     for (const pair of allowedPairs(role)) {
       const condition = pair.condition === undefined ? '' : ` (if \`${cell(pair.condition)}\`)`;
@@ -166,13 +265,20 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
     });
     lines.push(...rows.sort(), '');
   }
+  for (const group of collectGroups(resolver)) {
+    const note = OPTIONAL_GROUP_NOTES[group.name];
+    lines.push(`## Group \`${group.name}\`${note === undefined ? '' : ' (optional stack)'}`, '');
+    const optionalNote = note === undefined ? '' : ` ${note}`;
+    lines.push(`Stack \`${group.stackName}\`.${optionalNote} For people, not workloads: no role or user carries these policies.`, '');
+    lines.push(...groupLines(group, names), '');
+  }
   lines.push('## Other roles', '');
   if (other.length === 0) {
     lines.push('None: the app has no roles beyond the ones above (no CDK custom-resource providers).', '');
   } else {
     for (const role of other) {
       lines.push(`### \`${role.name}\` (${UNREVIEWED})`, '');
-      lines.push(`Assumed by ${trustedBy(role)}.`, '');
+      lines.push(`Assumed by ${trustedBy(role, names)}.`, '');
       lines.push('| Action | Resource |', '|---|---|');
       for (const pair of allowedPairs(role)) lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\` |`);
       for (const arn of role.externalManagedPolicyArns) lines.push(`| managed policy | \`${arn}\` |`);
@@ -195,8 +301,8 @@ function readCommitted(): string | undefined {
 
 async function main(): Promise<void> {
   // Imported here, not at the top: the tests import this module's renderer without synthesizing twice.
-  const { synthApp } = await import('../test/iam/support/synth');
-  const doc = renderPermissionsDoc(synthApp());
+  const { synthApp, withOptionalStacks } = await import('../test/iam/support/synth');
+  const doc = renderPermissionsDoc(synthApp(withOptionalStacks()));
   if (process.argv.includes('--check')) {
     if (readCommitted() !== doc) {
       process.stderr.write(`docs/permissions.md is out of date: ${REGENERATE_HINT}\n`);

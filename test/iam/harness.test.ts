@@ -1,11 +1,12 @@
 /**
  * The permission tests are only as good as their plumbing: these tests run it against a small
  * hand-written template (fixtures/too-wide.template.json) whose thumbnail role is deliberately
- * too wide, and show that every check notices.
+ * too wide, and against a CI role and a group that are wrong in the ways that matter, and show
+ * that every check notices.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { UNREVIEWED, renderPermissionsDoc } from '../../scripts/permissions-doc';
+import { UNREVIEWED, renderPermissionsDoc, unreviewedPairs } from '../../scripts/permissions-doc';
 import { CfnResolver, type CfnTemplate, type StackTemplate } from './support/cfn-resolver';
 import {
   diffSets,
@@ -15,6 +16,8 @@ import {
   trustFindings,
   wildcardFindings,
 } from './support/checks';
+import { collectGroups } from './support/groups';
+import { identifyRoles } from './support/project-roles';
 import { collectRoles, ResourceNames, type RoleView } from './support/roles';
 import { simulate } from './support/simulate';
 
@@ -33,6 +36,67 @@ function thumbnailRole(): RoleView {
   return role;
 }
 
+/**
+ * A CI role whose trust takes any ref of the repository (StringLike, no audience), and a group
+ * policy that is also attached to that role, with an action no reason was written for.
+ */
+const OPTIONAL_FIXTURE: StackTemplate[] = [
+  {
+    stackName: 'Optional',
+    template: {
+      Resources: {
+        GitHubOidcProvider7EBF861F: {
+          Type: 'AWS::IAM::OIDCProvider',
+          Properties: { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] },
+        },
+        DeployRole885297C3: {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            AssumeRolePolicyDocument: {
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: 'sts:AssumeRoleWithWebIdentity',
+                  Principal: { Federated: { Ref: 'GitHubOidcProvider7EBF861F' } },
+                  Condition: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:acme/travel-guide:*' } },
+                },
+              ],
+            },
+          },
+        },
+        Developers95C0CB5E: { Type: 'AWS::IAM::Group' },
+        GuardPolicy0A1B2C3D: {
+          Type: 'AWS::IAM::Policy',
+          Properties: {
+            PolicyName: 'guard',
+            Groups: [{ Ref: 'Developers95C0CB5E' }],
+            Roles: [{ Ref: 'DeployRole885297C3' }],
+            PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'iam:CreateAccessKey', Resource: '*' }] },
+          },
+        },
+      },
+    },
+  },
+];
+const optionalResolver = new CfnResolver(OPTIONAL_FIXTURE);
+const GITHUB_PROVIDER_ARN = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+const EXACT_GITHUB_TRUST = {
+  federated: GITHUB_PROVIDER_ARN,
+  action: 'sts:AssumeRoleWithWebIdentity',
+  condition: {
+    StringEquals: {
+      'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+      'token.actions.githubusercontent.com:sub': 'repo:acme/travel-guide:ref:refs/heads/main',
+    },
+  },
+} as const;
+
+function deployRole(): RoleView {
+  const role = identifyRoles(optionalResolver).project.ciDeploy;
+  if (role === undefined) throw new Error('fixture has no role trusted by the GitHub OIDC provider');
+  return role;
+}
+
 describe('CloudFormation resolver', () => {
   it('resolves Fn::Sub with pseudo parameters and a resource attribute into a concrete ARN', () => {
     // Act
@@ -48,6 +112,14 @@ describe('CloudFormation resolver', () => {
 
     // Assert
     expect(arn).toBe('arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/ThumbnailFunction:*');
+  });
+
+  it('resolves a Ref to an OIDC provider into the ARN IAM names it by, its issuer without the scheme', () => {
+    // Act
+    const arn = optionalResolver.resolveString({ Ref: 'GitHubOidcProvider7EBF861F' }, 'Optional');
+
+    // Assert
+    expect(arn).toBe(GITHUB_PROVIDER_ARN);
   });
 
   it('fails loudly on an intrinsic it does not handle', () => {
@@ -103,6 +175,33 @@ describe('role collection', () => {
   });
 });
 
+describe('optional roles and groups', () => {
+  it('finds the CI deploy role by the GitHub OIDC provider its trust names, whatever its construct name', () => {
+    // Act
+    const role = deployRole();
+
+    // Assert
+    expect(role.name).toBe('DeployRole');
+  });
+
+  it('reads a policy attached to a group and to a role as attached to both', () => {
+    // Act
+    const [developers] = collectGroups(optionalResolver);
+
+    // Assert
+    expect(developers?.policies.map((policy) => policy.alsoAttachedTo)).toEqual([['role:DeployRole']]);
+    expect(deployRole().policies.map((policy) => policy.source)).toEqual(['policy:GuardPolicy']);
+  });
+
+  it('lists a group action without a written reason as unreviewed', () => {
+    // Act
+    const unreviewed = unreviewedPairs(OPTIONAL_FIXTURE);
+
+    // Assert
+    expect(unreviewed).toContain('group:Developers iam:CreateAccessKey');
+  });
+});
+
 describe('simulation', () => {
   it('allows what a statement grants', async () => {
     // Act
@@ -153,6 +252,50 @@ describe('checks catch a role that is too wide', () => {
   it('flags a trust policy that lets more than the one service assume the role', () => {
     // Act
     const findings = trustFindings(thumbnailRole(), 'lambda.amazonaws.com');
+
+    // Assert
+    expect(findings).toHaveLength(1);
+  });
+
+  it('flags a web identity trust that matches the subject with a pattern and checks no audience', () => {
+    // Act
+    const findings = trustFindings(deployRole(), EXACT_GITHUB_TRUST);
+
+    // Assert
+    expect(findings).toHaveLength(1);
+  });
+
+  it('accepts a web identity trust with exactly the expected provider, action and condition, in any key order', () => {
+    // Arrange: the fixture role with the trust the CI stack is meant to have, keys written in another order.
+    const exact: RoleView = {
+      ...deployRole(),
+      trust: {
+        Statement: [
+          {
+            Condition: {
+              StringEquals: {
+                'token.actions.githubusercontent.com:sub': 'repo:acme/travel-guide:ref:refs/heads/main',
+                'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+              },
+            },
+            Principal: { Federated: GITHUB_PROVIDER_ARN },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Effect: 'Allow',
+          },
+        ],
+      },
+    };
+
+    // Act
+    const findings = trustFindings(exact, EXACT_GITHUB_TRUST);
+
+    // Assert
+    expect(findings).toEqual([]);
+  });
+
+  it('flags a federated role checked as a service role', () => {
+    // Act
+    const findings = trustFindings(deployRole(), 'lambda.amazonaws.com');
 
     // Assert
     expect(findings).toHaveLength(1);

@@ -3,15 +3,20 @@
  *  - the permission matrix: requests each role must be allowed and must be denied, evaluated by
  *    an offline IAM simulator against the role's effective identity policy;
  *  - the exact set: every (action, resource) a role is allowed, compared with the approved set;
- *  - no wildcards, one trusted service per role, own log group only, scoped invoke permissions;
+ *  - no wildcards, one trusted principal per role, own log group only, scoped invoke permissions;
+ *  - the optional account-level stacks: the CI deploy role like every other role, and the
+ *    Developers group's MFA guard attached to the group alone;
  *  - docs/permissions.md is what the generator makes of this template.
  *
- * One synth for the whole file. Resources are written readably and resolved to the fake ARNs
+ * The app is synthesized with the optional stacks on, so every role that can exist is checked;
+ * the default dev stage and prod are synthesized too, to show the optional stacks change nothing
+ * else. One synth per configuration for the whole file. Resources are written readably and resolved to the fake ARNs
  * the simulator sees: `bucket:MediaBucket/uploads/...`, `table:MediaTable`, `logGroup:<construct>`.
  */
 import { readFileSync } from 'node:fs';
 import { DOC_PATH, REGENERATE_HINT, renderPermissionsDoc, unreviewedPairs } from '../../scripts/permissions-doc';
 import { appUnderTest, projectRole, type AppUnderTest } from './support/app-under-test';
+import { FAKE_ACCOUNT, FAKE_REGION } from './support/cfn-resolver';
 import {
   diffSets,
   lambdaPermissionFindings,
@@ -19,11 +24,13 @@ import {
   readablePairs,
   trustFindings,
   wildcardFindings,
+  type TrustExpectation,
 } from './support/checks';
-import { PROJECT_ROLES, type ProjectRole } from './support/project-roles';
+import { collectGroups, type GroupView } from './support/groups';
+import { CORE_ROLES, PROJECT_ROLES, type ProjectRole } from './support/project-roles';
 import { statementActions, statementResources } from './support/roles';
-import { simulate } from './support/simulate';
-import { synthApp } from './support/synth';
+import { simulate, simulateCaller, type Caller } from './support/simulate';
+import { synthApp, TEST_GITHUB_DEPLOY, withOptionalStacks } from './support/synth';
 
 // ---------------------------------------------------------------------------------------------
 // Resources, by construct
@@ -61,6 +68,18 @@ const LOG_GROUP = {
   stateMachine: 'logGroup:PipelineStateMachineLogGroup',
   apiAccess: 'logGroup:ArticlesAccessLogs',
 } as const;
+
+/**
+ * The roles `cdk bootstrap` creates with the default qualifier, in the app's (fake) account and
+ * region: the CI deploy role steps into these and nothing else. Written out rather than read from
+ * the stack, so the test is a second opinion on the names.
+ */
+const bootstrapRole = (kind: string, account = FAKE_ACCOUNT, region = FAKE_REGION, qualifier = 'hnb659fds'): string =>
+  `arn:aws:iam::${account}:role/cdk-${qualifier}-${kind}-role-${account}-${region}`;
+const BOOTSTRAP_ROLES = ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map((kind) => bootstrapRole(kind));
+const ANOTHER_ACCOUNT = '210987654321';
+const CDK_ASSETS_BUCKET = `arn:aws:s3:::cdk-hnb659fds-assets-${FAKE_ACCOUNT}-${FAKE_REGION}`;
+const STAGE_STACK = `arn:aws:cloudformation:${FAKE_REGION}:${FAKE_ACCOUNT}:stack/TravelGuide-dev/0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
 
 /** A log stream of a group, as Lambda names them. */
 const stream = (logGroup: string): string => `${logGroup}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`;
@@ -219,6 +238,35 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:GetObject', UPLOAD],
     ],
   },
+  ciDeploy: {
+    allow: BOOTSTRAP_ROLES.map((arn) => ['sts:AssumeRole', arn] as const),
+    deny: [
+      // The CloudFormation execution role holds the deploy-time power; only CloudFormation,
+      // passed it by the deploy role, may use it.
+      ['sts:AssumeRole', bootstrapRole('cfn-exec')],
+      ['iam:PassRole', bootstrapRole('cfn-exec')],
+      ['sts:AssumeRole', 'role:PipelineThumbnailRole'],
+      ['sts:AssumeRole', `arn:aws:iam::${FAKE_ACCOUNT}:role/OrganizationAccountAccessRole`],
+      ['sts:AssumeRole', bootstrapRole('deploy', ANOTHER_ACCOUNT)],
+      ['sts:AssumeRole', bootstrapRole('deploy', FAKE_ACCOUNT, 'us-east-1')],
+      ['sts:AssumeRole', bootstrapRole('deploy', FAKE_ACCOUNT, FAKE_REGION, 'other')],
+      ['iam:CreateRole', `arn:aws:iam::${FAKE_ACCOUNT}:role/ci-made-role`],
+      ['iam:AttachRolePolicy', 'role:DeployRole'],
+      ['iam:PutRolePolicy', 'role:DeployRole'],
+      ['iam:UpdateAssumeRolePolicy', 'role:DeployRole'],
+      ['iam:CreateAccessKey', `arn:aws:iam::${FAKE_ACCOUNT}:user/deployer`],
+      ['s3:PutObject', `${CDK_ASSETS_BUCKET}/0123abcd.zip`],
+      ['s3:GetObject', UPLOAD],
+      ['s3:DeleteBucket', BUCKET],
+      ['cloudformation:CreateChangeSet', STAGE_STACK],
+      ['cloudformation:ExecuteChangeSet', STAGE_STACK],
+      ['cloudformation:DeleteStack', STAGE_STACK],
+      ['ssm:GetParameter', `arn:aws:ssm:${FAKE_REGION}:${FAKE_ACCOUNT}:parameter/cdk-bootstrap/hnb659fds/version`],
+      ['lambda:UpdateFunctionCode', FUNCTION.thumbnail],
+      ['states:StartExecution', STATE_MACHINE],
+      ['dynamodb:Scan', MEDIA_TABLE],
+    ],
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -276,17 +324,32 @@ const APPROVED: Record<ProjectRole, string[]> = {
     'xray:PutTraceSegments *',
   ],
   ruleTarget: [`states:StartExecution ${STATE_MACHINE}`],
+  ciDeploy: BOOTSTRAP_ROLES.map((arn) => `sts:AssumeRole ${arn}`),
 };
 
-/** The service each role trusts, and nothing else. */
-const TRUSTED_SERVICE: Record<ProjectRole, string> = {
-  thumbnail: 'lambda.amazonaws.com',
-  labels: 'lambda.amazonaws.com',
-  moderation: 'lambda.amazonaws.com',
-  record: 'lambda.amazonaws.com',
-  articles: 'lambda.amazonaws.com',
-  stateMachine: 'states.amazonaws.com',
-  ruleTarget: 'events.amazonaws.com',
+/**
+ * The one principal each role trusts, and nothing else: a service for the roles AWS services
+ * assume; for the CI role, GitHub Actions' tokens for STS whose subject is exactly the configured
+ * repository and branch (StringEquals: no pattern, no other ref, no pull request, no fork).
+ */
+const TRUST: Record<ProjectRole, TrustExpectation> = {
+  thumbnail: { service: 'lambda.amazonaws.com' },
+  labels: { service: 'lambda.amazonaws.com' },
+  moderation: { service: 'lambda.amazonaws.com' },
+  record: { service: 'lambda.amazonaws.com' },
+  articles: { service: 'lambda.amazonaws.com' },
+  stateMachine: { service: 'states.amazonaws.com' },
+  ruleTarget: { service: 'events.amazonaws.com' },
+  ciDeploy: {
+    federated: 'oidcProvider:GitHubOidcProvider',
+    action: 'sts:AssumeRoleWithWebIdentity',
+    condition: {
+      StringEquals: {
+        'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+        'token.actions.githubusercontent.com:sub': `repo:${TEST_GITHUB_DEPLOY.repository}:ref:refs/heads/${TEST_GITHUB_DEPLOY.branch}`,
+      },
+    },
+  },
 };
 
 /** Managed policy ARNs a role may carry. None: AWS managed policies cannot be reviewed offline. */
@@ -300,7 +363,7 @@ const APPROVED_OTHER_ROLES: readonly string[] = [];
 let app: AppUnderTest;
 
 beforeAll(() => {
-  app = appUnderTest();
+  app = appUnderTest(synthApp(withOptionalStacks()));
 });
 
 const matrixCases = PROJECT_ROLES.flatMap((role) => [
@@ -334,7 +397,7 @@ describe('exact set of allowed (action, resource) pairs', () => {
     expect(diffSets(actual, approved)).toEqual({ extra: [], missing: [] });
   });
 
-  it('gives each function, the state machine and the rule a role of its own', () => {
+  it('gives each function, the state machine, the rule and the CI deploy role a role of its own', () => {
     // Arrange
     const roles = PROJECT_ROLES.map((role) => projectRole(app, role).arn);
 
@@ -343,6 +406,14 @@ describe('exact set of allowed (action, resource) pairs', () => {
 
     // Assert
     expect(distinct.size).toBe(PROJECT_ROLES.length);
+  });
+
+  it('reads every stack of the app with the optional stacks on', () => {
+    // Act
+    const stackNames = app.stacks.map((stack) => stack.stackName);
+
+    // Assert
+    expect(stackNames).toEqual(['TravelGuide-dev', 'TravelGuide-DeveloperAccess', 'TravelGuide-CiDeploy']);
   });
 
   it('has no roles beyond the DESIGN.md table except approved CDK-internal ones', () => {
@@ -371,11 +442,29 @@ describe('no wildcards, narrow trust, scoped invocation', () => {
     expect(findings).toEqual([]);
   });
 
-  it.each(PROJECT_ROLES)('the %s role trusts exactly one service principal', (role) => {
+  it.each(CORE_ROLES)('the %s role trusts exactly one service principal', (role) => {
+    // Arrange
+    const expected = TRUST[role];
+
     // Act
-    const findings = trustFindings(projectRole(app, role), TRUSTED_SERVICE[role]);
+    const findings = trustFindings(projectRole(app, role), expected);
 
     // Assert
+    expect('service' in expected).toBe(true);
+    expect(findings).toEqual([]);
+  });
+
+  it('the ciDeploy role trusts exactly one federated principal, the GitHub OIDC provider, for this repository and branch', () => {
+    // Arrange: the provider of the app, by its ARN.
+    const expected = TRUST.ciDeploy;
+    if ('service' in expected) throw new Error('the CI deploy role is not assumed by a service');
+    const provider = app.names.arn(expected.federated);
+
+    // Act
+    const findings = trustFindings(projectRole(app, 'ciDeploy'), { ...expected, federated: provider });
+
+    // Assert
+    expect(provider).toBe(`arn:aws:iam::${FAKE_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`);
     expect(findings).toEqual([]);
   });
 
@@ -416,7 +505,7 @@ describe('sensitivity', () => {
   it('notices one statement added to a role of the real template, in the exact set and in the matrix', async () => {
     // Arrange: the synthesized template with s3:DeleteObject on uploads/* added to the thumbnail role.
     const widened = structuredClone(app.stacks);
-    const resources = widened[0]?.template.Resources ?? {};
+    const resources = widened.find((stack) => stack.stackName === 'TravelGuide-dev')?.template.Resources ?? {};
     const policyId = Object.keys(resources).find((id) => id.startsWith('PipelineThumbnailRoleDefaultPolicy'));
     const policy = policyId === undefined ? undefined : resources[policyId]?.Properties?.PolicyDocument;
     if (policy === undefined) throw new Error('no default policy on the thumbnail role');
@@ -438,6 +527,61 @@ describe('sensitivity', () => {
   });
 });
 
+describe('sensitivity of the CI deploy role checks', () => {
+  /** The CI stack's template, cloned, with `change` applied to its role or default policy. */
+  function widenedCi(change: (resources: Record<string, { Properties?: Record<string, unknown> }>) => void): AppUnderTest {
+    const widened = structuredClone(app.stacks);
+    const resources = widened.find((stack) => stack.stackName === 'TravelGuide-CiDeploy')?.template.Resources;
+    if (resources === undefined) throw new Error('no CI deploy stack');
+    change(resources);
+    return appUnderTest(widened);
+  }
+
+  it('notices the CloudFormation execution role added to what the CI role may assume', async () => {
+    // Arrange
+    const wider = widenedCi((resources) => {
+      const policyId = Object.keys(resources).find((id) => id.startsWith('DeployRoleDefaultPolicy'));
+      const document = (policyId === undefined ? undefined : resources[policyId]?.Properties?.PolicyDocument) as
+        | { Statement: unknown[] }
+        | undefined;
+      if (document === undefined) throw new Error('no default policy on the CI deploy role');
+      document.Statement.push({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: bootstrapRole('cfn-exec') });
+    });
+
+    // Act
+    const diff = diffSets(readablePairs(projectRole(wider, 'ciDeploy'), wider.names), [...APPROVED.ciDeploy].sort());
+    const decision = await simulate(projectRole(wider, 'ciDeploy'), 'sts:AssumeRole', bootstrapRole('cfn-exec'));
+
+    // Assert
+    expect(diff).toEqual({ extra: [`sts:AssumeRole ${bootstrapRole('cfn-exec')}`], missing: [] });
+    expect(decision).toBe('Allowed');
+  });
+
+  it('notices a trust that lets any ref of the repository in', () => {
+    // Arrange: StringLike with a pattern on the subject, as often copied from examples.
+    const wider = widenedCi((resources) => {
+      const roleId = Object.keys(resources).find((id) => /^DeployRole[0-9A-F]{8}$/.test(id));
+      const trust = (roleId === undefined ? undefined : resources[roleId]?.Properties?.AssumeRolePolicyDocument) as
+        | { Statement: { Condition?: unknown }[] }
+        | undefined;
+      const [statement] = trust?.Statement ?? [];
+      if (statement === undefined) throw new Error('no trust statement on the CI deploy role');
+      statement.Condition = {
+        StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+        StringLike: { 'token.actions.githubusercontent.com:sub': `repo:${TEST_GITHUB_DEPLOY.repository}:*` },
+      };
+    });
+    const expected = TRUST.ciDeploy;
+    if ('service' in expected) throw new Error('the CI deploy role is not assumed by a service');
+
+    // Act
+    const findings = trustFindings(projectRole(wider, 'ciDeploy'), { ...expected, federated: wider.names.arn(expected.federated) });
+
+    // Assert
+    expect(findings).toHaveLength(1);
+  });
+});
+
 describe('prod stage', () => {
   // The tables above are written against dev; prod (access analyzer, versioning, Cognito PLUS)
   // must not grant anything more or different.
@@ -447,7 +591,7 @@ describe('prod stage', () => {
     prod = appUnderTest(synthApp('prod'));
   });
 
-  it.each(PROJECT_ROLES)('the %s role holds the same pairs in prod as in dev', (role) => {
+  it.each(CORE_ROLES)('the %s role holds the same pairs in prod as in dev', (role) => {
     // Act
     const inProd = readablePairs(projectRole(prod, role), prod.names);
 
@@ -461,6 +605,135 @@ describe('prod stage', () => {
 
     // Assert
     expect(others).toEqual([...APPROVED_OTHER_ROLES].sort());
+  });
+});
+
+describe('default dev stage (optional stacks off)', () => {
+  // The stacks of the flags add roles and a group; they must not change the stage's roles, and
+  // without the flags they must leave nothing behind.
+  let plain: AppUnderTest;
+
+  beforeAll(() => {
+    plain = appUnderTest(synthApp('dev'));
+  });
+
+  it.each(CORE_ROLES)('the %s role holds the same pairs with and without the optional stacks', (role) => {
+    // Act
+    const withoutFlags = readablePairs(projectRole(plain, role), plain.names);
+
+    // Assert
+    expect(withoutFlags).toEqual(readablePairs(projectRole(app, role), app.names));
+  });
+
+  it('has no CI deploy role', () => {
+    // Act
+    const ciDeploy = plain.roles.project.ciDeploy;
+
+    // Assert
+    expect(ciDeploy).toBeUndefined();
+    expect(plain.roles.missing.ciDeploy).toMatch(/found 0/);
+  });
+
+  it('has no IAM group', () => {
+    // Act
+    const groups = collectGroups(plain.resolver);
+
+    // Assert
+    expect(groups).toEqual([]);
+  });
+
+  it('has no roles beyond the DESIGN.md table', () => {
+    // Act
+    const others = plain.roles.other.map((role) => role.name).sort();
+
+    // Assert
+    expect(others).toEqual([...APPROVED_OTHER_ROLES].sort());
+  });
+});
+
+describe('Developers group (optional developer access stack)', () => {
+  // test/infra/developer-access.test.ts reads each statement and simulates a member's own
+  // credentials; here, the guard's placement and its reach over what this app's roles can do.
+  let developers: GroupView;
+  const ALICE = `arn:aws:iam::${FAKE_ACCOUNT}:user/alice`;
+  const ALICE_MFA = `arn:aws:iam::${FAKE_ACCOUNT}:mfa/alice`;
+
+  /** A member signed in without MFA (long-term keys carry no MFA key), with "*" on "*" attached for the job. */
+  const memberWithoutMfa = (): Caller => ({
+    principal: ALICE,
+    policies: [
+      ...developers.policies,
+      { source: 'inline:administrator', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } },
+    ],
+    contextVariables: { 'aws:username': 'alice' },
+  });
+
+  /** The credential self-service a member needs before MFA, on her own user and device. */
+  const SELF_SERVICE: Request[] = [
+    ['iam:ChangePassword', ALICE],
+    ['iam:GetUser', ALICE],
+    ['iam:CreateVirtualMFADevice', ALICE_MFA],
+    ['iam:DeleteVirtualMFADevice', ALICE_MFA],
+    ['iam:EnableMFADevice', ALICE],
+    ['iam:GetMFADevice', ALICE],
+    ['iam:ListMFADevices', ALICE],
+    ['iam:ResyncMFADevice', ALICE],
+    ['iam:GetAccountPasswordPolicy', '*'],
+    ['iam:ListVirtualMFADevices', '*'],
+    ['sts:GetSessionToken', '*'],
+  ];
+
+  beforeAll(() => {
+    const [group, ...more] = collectGroups(app.resolver);
+    if (group === undefined || more.length > 0) throw new Error('Expected exactly one IAM group in the app');
+    developers = group;
+  });
+
+  it('is the Developers group, and the app creates no IAM users', () => {
+    // Act
+    const users = app.resolver.resources().filter((r) => r.type === 'AWS::IAM::User');
+
+    // Assert
+    expect(developers.name).toBe('Developers');
+    expect(users).toEqual([]);
+  });
+
+  it('carries its policy on the group alone: no role or user has it, and no managed policy rides along', () => {
+    // Act
+    const attachments = developers.policies.map((policy) => ({ groups: policy.groups, alsoAttachedTo: policy.alsoAttachedTo }));
+
+    // Assert
+    expect(attachments).toEqual([{ groups: [developers.groupName], alsoAttachedTo: [] }]);
+    expect(developers.managedPolicyArns).toEqual([]);
+  });
+
+  it.each(SELF_SERVICE)('lets a member without MFA through the guard for %s on %s', async (action, resource) => {
+    // Act
+    const decision = await simulateCaller(memberWithoutMfa(), action, resource);
+
+    // Assert
+    expect(decision).toBe('Allowed');
+  });
+
+  it("denies a member without MFA everything this app's roles may do, however wide her other policies", async () => {
+    // Arrange: every request the matrix says some role must be allowed, and the member's own escalations.
+    const requests: Request[] = [
+      ...PROJECT_ROLES.flatMap((role) => MATRIX[role].allow).map(([action, resource]) => [action, app.names.arn(resource)] as const),
+      ['iam:DeactivateMFADevice', ALICE],
+      ['iam:CreateAccessKey', ALICE],
+      ['iam:AttachUserPolicy', ALICE],
+      ['iam:AddUserToGroup', app.names.arn('group:Developers')],
+      ['sts:AssumeRole', app.names.arn('role:DeployRole')],
+    ];
+
+    // Act
+    const decisions = await Promise.all(
+      requests.map(async ([action, resource]) => `${action} ${resource}: ${await simulateCaller(memberWithoutMfa(), action, resource)}`),
+    );
+
+    // Assert
+    expect(decisions.filter((line) => !line.endsWith(': ExplicitlyDenied'))).toEqual([]);
+    expect(decisions.length).toBeGreaterThan(40);
   });
 });
 

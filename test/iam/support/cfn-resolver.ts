@@ -134,6 +134,7 @@ export class CfnResolver {
       case 'AWS::Cognito::UserPoolClient':
       case 'AWS::ApiGateway::Resource':
       case 'AWS::ApiGateway::Deployment':
+      case 'AWS::IAM::Group':
         return this.physicalName(stackName, logicalId);
       case 'AWS::ApiGateway::RestApi':
         // API ids are lower-case alphanumerics; keep it recognisable.
@@ -144,6 +145,7 @@ export class CfnResolver {
       case 'AWS::IAM::ManagedPolicy':
       case 'AWS::SNS::Topic':
       case 'AWS::SecretsManager::Secret':
+      case 'AWS::IAM::OIDCProvider':
         return this.arn(stackName, logicalId);
       case 'AWS::SQS::Queue':
         return `https://sqs.${FAKE_REGION}.amazonaws.com/${FAKE_ACCOUNT}/${this.physicalName(stackName, logicalId)}`;
@@ -180,6 +182,13 @@ export class CfnResolver {
         return `arn:${p}:iam::${FAKE_ACCOUNT}:role/${name}`;
       case 'AWS::IAM::ManagedPolicy':
         return `arn:${p}:iam::${FAKE_ACCOUNT}:policy/${name}`;
+      case 'AWS::IAM::Group':
+        return `arn:${p}:iam::${FAKE_ACCOUNT}:group/${name}`;
+      case 'AWS::IAM::OIDCProvider': {
+        // IAM names a provider after its issuer URL without the scheme; there is no name property.
+        const url = this.resolveString(this.resource(stackName, logicalId).Properties?.Url, stackName);
+        return `arn:${p}:iam::${FAKE_ACCOUNT}:oidc-provider/${url.replace(/^https:\/\//, '')}`;
+      }
       case 'AWS::KMS::Key':
         return `arn:${p}:kms:${ra}:key/${name}`;
       case 'AWS::Cognito::UserPool':
@@ -320,6 +329,7 @@ const NAME_PROPERTY: Readonly<Record<string, string>> = {
   'AWS::SNS::Topic': 'TopicName',
   'AWS::IAM::Role': 'RoleName',
   'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+  'AWS::IAM::Group': 'GroupName',
   'AWS::Events::Rule': 'Name',
   'AWS::Cognito::UserPool': 'UserPoolName',
   'AWS::SecretsManager::Secret': 'Name',

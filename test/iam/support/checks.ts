@@ -57,15 +57,44 @@ export function managedPolicyFindings(role: RoleView, approved: ReadonlySet<stri
     .map((arn) => `${role.name}: managed policy ${arn} (contents unknown offline; write the statements inline)`);
 }
 
-/** The trust policy lets exactly one service principal assume the role, and nobody else. */
-export function trustFindings(role: RoleView, expectedService: string): string[] {
+/** Who may assume a role: one AWS service, or the web identities of one OIDC provider under exact conditions. */
+export type TrustExpectation =
+  | { service: string }
+  | { federated: string; action: 'sts:AssumeRoleWithWebIdentity'; condition: Record<string, Record<string, string>> };
+
+/** JSON with object keys sorted, so two documents compare equal whatever order their keys were written in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonical(inner)}`).join(',')}}`;
+}
+
+/**
+ * The trust policy has exactly one Allow statement and it names exactly the expected principal:
+ * a service (with `sts:AssumeRole`), or a federated OIDC provider (with
+ * `sts:AssumeRoleWithWebIdentity` and exactly the expected condition, so a StringLike, a missing
+ * audience or a wider subject is a finding). A string is shorthand for `{ service }`.
+ */
+export function trustFindings(role: RoleView, expected: string | TrustExpectation): string[] {
+  const expectation = typeof expected === 'string' ? { service: expected } : expected;
   const statements = role.trust.Statement.filter((s) => s.Effect === 'Allow');
-  const principals = statements.map((s) => s.Principal);
-  const onlyService =
+  const [statement] = statements;
+  const actions = statementActions(statement ?? { Effect: 'Allow' }).join();
+  const holds =
     statements.length === 1 &&
-    JSON.stringify(principals[0]) === JSON.stringify({ Service: expectedService }) &&
-    statementActions(statements[0] ?? { Effect: 'Allow' }).join() === 'sts:AssumeRole';
-  return onlyService ? [] : [`${role.name}: trust policy should let only ${expectedService} assume it, has ${JSON.stringify(role.trust.Statement)}`];
+    statement !== undefined &&
+    ('service' in expectation
+      ? canonical(statement.Principal) === canonical({ Service: expectation.service }) && actions === 'sts:AssumeRole'
+      : canonical(statement.Principal) === canonical({ Federated: expectation.federated }) &&
+        actions === expectation.action &&
+        canonical(statement.Condition) === canonical(expectation.condition));
+  if (holds) return [];
+  const who =
+    'service' in expectation
+      ? expectation.service
+      : `web identities of ${expectation.federated} under ${canonical(expectation.condition)}`;
+  return [`${role.name}: trust policy should let only ${who} assume it, has ${JSON.stringify(role.trust.Statement)}`];
 }
 
 /** Every AWS::Lambda::Permission is scoped with SourceArn (and SourceAccount when the ARN has no account). */

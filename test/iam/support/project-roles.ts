@@ -1,16 +1,27 @@
 /**
  * Finds the project's roles (DESIGN.md roles table) among all roles of the app, by what uses
- * them: a function's execution role, the state machine's role, the EventBridge target's role.
+ * them: a function's execution role, the state machine's role, the EventBridge target's role,
+ * and, when the optional CI deploy stack is on, the role GitHub Actions' OIDC provider may assume.
  * Everything else is a CDK-internal role (custom-resource providers and the like).
  */
 import type { CfnResolver } from './cfn-resolver';
 import { collectRoles, type RoleView } from './roles';
 
-export const PROJECT_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'stateMachine', 'ruleTarget'] as const;
+/** Roles every stage has. */
+export const CORE_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'stateMachine', 'ruleTarget'] as const;
+export type CoreRole = (typeof CORE_ROLES)[number];
+/** Roles of the optional account-level stacks, present only when the config turns their stack on. */
+export const OPTIONAL_ROLES = ['ciDeploy'] as const;
+export type OptionalRole = (typeof OPTIONAL_ROLES)[number];
+
+export const PROJECT_ROLES = [...CORE_ROLES, ...OPTIONAL_ROLES] as const;
 export type ProjectRole = (typeof PROJECT_ROLES)[number];
 
+/** The issuer of GitHub Actions' OIDC tokens, which names the provider in IAM. */
+const GITHUB_OIDC_PROVIDER_SUFFIX = ':oidc-provider/token.actions.githubusercontent.com';
+
 /** How each function is recognised: its logical id (construct path) names it, e.g. `PipelineThumbnailFunction…`. */
-const FUNCTION_NAME_PATTERNS: Readonly<Record<Exclude<ProjectRole, 'stateMachine' | 'ruleTarget'>, RegExp>> = {
+const FUNCTION_NAME_PATTERNS: Readonly<Record<Exclude<CoreRole, 'stateMachine' | 'ruleTarget'>, RegExp>> = {
   thumbnail: /Thumbnail/i,
   labels: /Labels/i,
   moderation: /Moderation/i,
@@ -81,6 +92,20 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
       });
   };
 
+  // Whoever the trust names, not the construct path: a second role that GitHub workflows can
+  // assume is a second door into the account, and must fail the lookup rather than go unseen.
+  const githubDeployRole = (): RoleView =>
+    only(
+      all.filter((role) =>
+        role.trust.Statement.some((statement) => {
+          const principal = statement.Principal as { Federated?: unknown } | undefined;
+          const federated = [principal?.Federated ?? []].flat();
+          return federated.some((arn) => typeof arn === 'string' && arn.endsWith(GITHUB_OIDC_PROVIDER_SUFFIX));
+        }),
+      ),
+      'role trusted by the GitHub Actions OIDC provider',
+    );
+
   const finders: Record<ProjectRole, () => RoleView> = {
     thumbnail: () => functionRole(FUNCTION_NAME_PATTERNS.thumbnail, 'thumbnail'),
     labels: () => functionRole(FUNCTION_NAME_PATTERNS.labels, 'labels'),
@@ -89,6 +114,7 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
     articles: () => functionRole(FUNCTION_NAME_PATTERNS.articles, 'articles'),
     stateMachine: stateMachineRole,
     ruleTarget: () => only(ruleTargetRoles(), 'EventBridge target role starting the state machine'),
+    ciDeploy: githubDeployRole,
   };
   const project: Partial<Record<ProjectRole, RoleView>> = {};
   const missing: Partial<Record<ProjectRole, string>> = {};

@@ -237,5 +237,7 @@ const READABLE_KIND: Readonly<Record<string, string>> = {
   'AWS::SNS::Topic': 'topic',
   'AWS::KMS::Key': 'key',
   'AWS::IAM::Role': 'role',
+  'AWS::IAM::Group': 'group',
+  'AWS::IAM::OIDCProvider': 'oidcProvider',
   'AWS::SecretsManager::Secret': 'secret',
 };

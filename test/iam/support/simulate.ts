@@ -4,20 +4,27 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { FAKE_ACCOUNT } from './cfn-resolver';
-import type { RoleView } from './roles';
+import type { NamedPolicy, RoleView } from './roles';
 
 export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
-export async function simulate(role: RoleView, action: string, resourceArn: string): Promise<Decision> {
+/** Who asks, with which identity policies, and the request context (aws:username, MFA...). */
+export interface Caller {
+  principal: string;
+  policies: readonly NamedPolicy[];
+  contextVariables?: Record<string, string>;
+}
+
+export async function simulateCaller(caller: Caller, action: string, resourceArn: string): Promise<Decision> {
   const response = await runSimulation(
     {
       request: {
-        principal: role.arn,
+        principal: caller.principal,
         action,
         resource: { resource: resourceArn, accountId: FAKE_ACCOUNT },
-        contextVariables: {},
+        contextVariables: caller.contextVariables ?? {},
       },
-      identityPolicies: role.policies.map((policy, index) => ({ name: `${index}-${policy.source}`, policy: policy.document })),
+      identityPolicies: caller.policies.map((policy, index) => ({ name: `${index}-${policy.source}`, policy: policy.document })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },
@@ -26,7 +33,7 @@ export async function simulate(role: RoleView, action: string, resourceArn: stri
   if (response.resultType === 'error') {
     // An invalid action, a malformed policy or an ARN of the wrong type: the request table or the
     // template is wrong, and a "deny" must never pass because the request could not be evaluated.
-    throw new Error(`Cannot simulate ${action} on ${resourceArn} for ${role.name}: ${JSON.stringify(response.errors)}`);
+    throw new Error(`Cannot simulate ${action} on ${resourceArn} for ${caller.principal}: ${JSON.stringify(response.errors)}`);
   }
   // "*" is how a call without a resource is authorized (e.g. DetectModerationLabels without a
   // custom adapter, whose resource type is optional); any other pattern would be ambiguous.
@@ -34,4 +41,8 @@ export async function simulate(role: RoleView, action: string, resourceArn: stri
     throw new Error(`Request resources must be concrete, got ${resourceArn}`);
   }
   return response.overallResult;
+}
+
+export async function simulate(role: RoleView, action: string, resourceArn: string): Promise<Decision> {
+  return simulateCaller({ principal: role.arn, policies: role.policies }, action, resourceArn);
 }
