@@ -419,7 +419,7 @@ describe('step functions', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
     }
-    expect(env(pipeline.thumbnail)).toMatchObject({ MAX_INPUT_PIXELS: '100000000', MAX_INPUT_BYTES: '52428800' });
+    expect(env(pipeline.thumbnail)).toMatchObject({ MAX_INPUT_PIXELS: '100000000', MAX_INPUT_BYTES: '52428800', MALLOC_ARENA_MAX: '2' });
     expect(env(pipeline.labels)).toMatchObject({ LABELS_MIN_CONFIDENCE: '70', LABELS_MAX: '20' });
     expect(env(pipeline.moderation)).toMatchObject({ MODERATION_MIN_CONFIDENCE: '80' });
     expect(env(pipeline.record)).toMatchObject({ MEDIA_TABLE_NAME: { Ref: logicalId(synth.stack.mediaTable.table) } });
