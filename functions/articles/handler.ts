@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { documentClient, s3Client } from '../shared/clients';
+import { documentClient } from '../shared/dynamodb-client';
+import { s3Client } from '../shared/s3-client';
 import { numberEnv, requireEnv } from '../shared/config';
 import { logger as sharedLogger, tracer } from '../shared/powertools';
 import { ArticlesService } from './articles-service';

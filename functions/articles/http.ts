@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import { safeParse } from 'zod/mini';
+import type * as z from 'zod/mini';
+import '../shared/zod-locale';
 import type { ApiError } from './errors';
 import { MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
 
@@ -79,8 +81,8 @@ function decodeBody(raw: string, base64: boolean): Buffer {
  * Parses with a zod schema; a failure becomes a 400 whose message names the offending fields,
  * at most MAX_REPORTED_PROBLEMS of them, so a body of a thousand unknown keys gets a short answer.
  */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value, { error: describeIssue });
+export function parseWith<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = safeParse(schema, value, { error: describeIssue });
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap(describeProblems);
   const shown = problems.slice(0, MAX_REPORTED_PROBLEMS);

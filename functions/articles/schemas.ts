@@ -1,10 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-locale';
 
 /**
  * Request body schemas of the REST API. They are used twice: the articles function parses every
  * body with them, and the CDK stack turns them into API Gateway request models with
  * `z.toJSONSchema(schema, { target: 'draft-04' })`. So they stay within what draft-04 can say:
- * plain strings, numbers, arrays and `.strict()` objects (`additionalProperties: false`), no
+ * plain strings, numbers, arrays and strict objects (`additionalProperties: false`), no
  * transforms or refinements whose meaning would be lost in the model. Each check carries the
  * message the API returns after the field name, e.g. `title: must be at most 200 characters`.
  *
@@ -31,62 +32,59 @@ export const TAGS_MAX = 10;
 export const TAG_MAX = 30;
 export const PLACE_NAME_MAX = 200;
 
-const title = z
-  .string()
-  .trim()
-  .min(1, { error: 'must not be blank' })
-  .max(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` })
-  .regex(SINGLE_LINE, { error: 'must not contain control characters' });
+const title = z.string().check(
+  z.trim(),
+  z.minLength(1, { error: 'must not be blank' }),
+  z.maxLength(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` }),
+  z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
+);
 
-const body = z
-  .string()
-  .min(1, { error: 'must not be empty' })
-  .max(BODY_MAX, { error: `must be at most ${BODY_MAX} characters` })
-  .regex(MULTI_LINE, { error: 'must not contain control characters other than line breaks and tabs' });
+const body = z.string().check(
+  z.minLength(1, { error: 'must not be empty' }),
+  z.maxLength(BODY_MAX, { error: `must be at most ${BODY_MAX} characters` }),
+  z.regex(MULTI_LINE, { error: 'must not contain control characters other than line breaks and tabs' }),
+);
 
 /**
  * Where an article is about: a display name and WGS 84 coordinates in decimal degrees.
  */
-const location = z
-  .object({
-    name: z
-      .string()
-      .trim()
-      .min(1, { error: 'must not be blank' })
-      .max(PLACE_NAME_MAX, { error: `must be at most ${PLACE_NAME_MAX} characters` })
-      .regex(SINGLE_LINE, { error: 'must not contain control characters' }),
-    lat: z.number().min(-90, { error: 'must be between -90 and 90' }).max(90, { error: 'must be between -90 and 90' }),
-    lng: z
-      .number()
-      .min(-180, { error: 'must be between -180 and 180' })
-      .max(180, { error: 'must be between -180 and 180' }),
-  })
-  .strict();
+const location = z.strictObject({
+  name: z.string().check(
+    z.trim(),
+    z.minLength(1, { error: 'must not be blank' }),
+    z.maxLength(PLACE_NAME_MAX, { error: `must be at most ${PLACE_NAME_MAX} characters` }),
+    z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
+  ),
+  lat: z.number().check(z.gte(-90, { error: 'must be between -90 and 90' }), z.lte(90, { error: 'must be between -90 and 90' })),
+  lng: z
+    .number()
+    .check(z.gte(-180, { error: 'must be between -180 and 180' }), z.lte(180, { error: 'must be between -180 and 180' })),
+});
 
 const tags = z
   .array(
-    z
-      .string()
-      .min(1, { error: 'must not be empty' })
-      .max(TAG_MAX, { error: `must be at most ${TAG_MAX} characters` })
-      .regex(TAG, { error: 'must be lowercase letters and digits joined by single hyphens' }),
+    z.string().check(
+      z.minLength(1, { error: 'must not be empty' }),
+      z.maxLength(TAG_MAX, { error: `must be at most ${TAG_MAX} characters` }),
+      z.regex(TAG, { error: 'must be lowercase letters and digits joined by single hyphens' }),
+    ),
   )
-  .max(TAGS_MAX, { error: `must have at most ${TAGS_MAX} items` });
+  .check(z.maxLength(TAGS_MAX, { error: `must have at most ${TAGS_MAX} items` }));
 
-const mediaId = z.string().regex(ID_PATTERN, { error: 'must be 1 to 128 letters, digits, "-" or "_"' });
+const mediaId = z.string().check(z.regex(ID_PATTERN, { error: 'must be 1 to 128 letters, digits, "-" or "_"' }));
 
 const articleFields = {
   title,
   body,
-  location: location.optional(),
+  location: z.optional(location),
   /** Duplicates are dropped by the service (first occurrence kept), so the model needs no uniqueItems. */
-  tags: tags.optional(),
+  tags: z.optional(tags),
   /** Must name media uploaded by the same author that was not rejected (checked by the service). */
-  coverMediaId: mediaId.optional(),
+  coverMediaId: z.optional(mediaId),
 };
 
 /** Body of POST /articles. */
-export const createArticleSchema = z.object(articleFields).strict();
+export const createArticleSchema = z.strictObject(articleFields);
 
 /**
  * Body of PUT /articles/{id}: a **full replacement** of the article's editable fields, the
@@ -94,25 +92,19 @@ export const createArticleSchema = z.object(articleFields).strict();
  * from the article (send the current `tags` to keep them). `id`, `authorId`, `createdAt` are
  * not editable and are rejected as unknown fields.
  */
-export const updateArticleSchema = z.object(articleFields).strict();
+export const updateArticleSchema = z.strictObject(articleFields);
 
 /**
  * Body of POST /media/uploads. The model only checks shapes: the accepted content types (415
  * otherwise) and the upper size bound (413, configured per stage) are checked by the function,
  * because a gateway model can only answer 400.
  */
-export const createUploadSchema = z
-  .object({
-    contentType: z
-      .string()
-      .min(1, { error: 'must not be empty' })
-      .max(100, { error: 'must be at most 100 characters' }),
-    contentLength: z
-      .number()
-      .int({ error: 'must be an integer' })
-      .min(1, { error: 'must be at least 1' }),
-  })
-  .strict();
+export const createUploadSchema = z.strictObject({
+  contentType: z
+    .string()
+    .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(100, { error: 'must be at most 100 characters' })),
+  contentLength: z.number().check(z.int({ error: 'must be an integer' }), z.gte(1, { error: 'must be at least 1' })),
+});
 
 export type CreateArticleInput = z.infer<typeof createArticleSchema>;
 export type UpdateArticleInput = z.infer<typeof updateArticleSchema>;

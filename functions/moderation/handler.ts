@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
-import { rekognitionClient } from '../shared/clients';
+import * as z from 'zod/mini';
+import { rekognitionClient } from '../shared/rekognition-client';
 import { numberEnv } from '../shared/config';
 import { derivedMediaId } from '../shared/derived';
 import type { ModerationDetector } from '../shared/detectors';

@@ -2,8 +2,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
-import { documentClient } from '../shared/clients';
+import * as z from 'zod/mini';
+import { documentClient } from '../shared/dynamodb-client';
 import { requireEnv } from '../shared/config';
 import { InvalidUploadKeyError, StoreThrottledError } from '../shared/errors';
 import { parseUploadKey } from '../shared/media';
@@ -48,7 +48,7 @@ const commandSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('failure'),
     upload: uploadRefSchema,
-    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+    error: z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
   }),
 ]);
 

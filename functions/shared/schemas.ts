@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale';
 
 /*
  * Runtime shapes of the payloads the ASL moves between steps (types in media.ts). Each handler
@@ -6,46 +7,50 @@ import { z } from 'zod';
  * contract, so extra fields added by the state machine do not break a step.
  */
 
+const nonEmptyString = (): z.ZodMiniString => z.string().check(z.minLength(1));
+const count = (): z.ZodMiniNumber => z.number().check(z.int(), z.nonnegative());
+const dimension = (): z.ZodMiniNumber => z.number().check(z.int(), z.positive());
+
 export const uploadRefSchema = z.object({
-  bucket: z.string().min(1),
-  key: z.string().min(1),
-  size: z.number().int().nonnegative(),
-  etag: z.string().min(1),
+  bucket: nonEmptyString(),
+  key: nonEmptyString(),
+  size: count(),
+  etag: nonEmptyString(),
   // S3 sequencers are hexadecimal; anything else cannot be ordered.
-  sequencer: z.string().regex(/^[0-9A-Fa-f]{1,64}$/, 'must be a hexadecimal S3 sequencer'),
+  sequencer: z.string().check(z.regex(/^[0-9A-Fa-f]{1,64}$/, 'must be a hexadecimal S3 sequencer')),
 });
 
 export const imageRefSchema = z.object({
-  bucket: z.string().min(1),
-  key: z.string().min(1),
+  bucket: nonEmptyString(),
+  key: nonEmptyString(),
 });
 
 const originalSchema = z.object({
-  key: z.string().min(1),
-  bytes: z.number().int().nonnegative(),
-  contentType: z.string().min(1),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
+  key: nonEmptyString(),
+  bytes: count(),
+  contentType: nonEmptyString(),
+  width: dimension(),
+  height: dimension(),
 });
 
 const renditionSchema = z.object({
-  name: z.string().min(1),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
+  name: nonEmptyString(),
+  width: dimension(),
+  height: dimension(),
   format: z.enum(['webp', 'jpeg']),
-  key: z.string().min(1),
-  bytes: z.number().int().nonnegative(),
+  key: nonEmptyString(),
+  bytes: count(),
 });
 
 export const thumbnailResultSchema = z.object({
-  mediaId: z.string().min(1),
-  ownerId: z.string().min(1),
+  mediaId: nonEmptyString(),
+  ownerId: nonEmptyString(),
   original: originalSchema,
   renditions: z.array(renditionSchema),
-  analysis: imageRefSchema.extend({
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    bytes: z.number().int().nonnegative(),
+  analysis: z.extend(imageRefSchema, {
+    width: dimension(),
+    height: dimension(),
+    bytes: count(),
   }),
 });
 

@@ -1,5 +1,7 @@
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import { safeParse } from 'zod/mini';
+import type * as z from 'zod/mini';
+import './zod-locale';
 import { isDomainError, MalformedEventError } from './errors';
 import { logger, metrics, tracer } from './powertools';
 
@@ -12,13 +14,26 @@ import { logger, metrics, tracer } from './powertools';
  * Validates a step's input against the shape the ASL passes.
  * @throws MalformedEventError naming each offending field, so a wiring bug is obvious in the execution history.
  */
-export function parseStepInput<T>(schema: z.ZodType<T>, event: unknown, step: string): T {
-  const result = schema.safeParse(event);
+export function parseStepInput<T>(schema: z.core.$ZodType<T>, event: unknown, step: string): T {
+  appendExecutionId(event);
+  const result = safeParse(schema, event);
   if (result.success) return result.data;
   const problems = result.error.issues
     .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(input)'}: ${issue.message}`)
     .join('; ');
   throw new MalformedEventError(`Malformed ${step} input: ${problems}`);
+}
+
+/**
+ * The ASL passes `$$.Execution.Id` to every Task as `executionId`: appended to every log line and
+ * to the EMF metadata, it ties a step's logs and metrics to one execution's history.
+ */
+function appendExecutionId(event: unknown): void {
+  if (typeof event !== 'object' || event === null || !('executionId' in event)) return;
+  const { executionId } = event;
+  if (typeof executionId !== 'string' || executionId.length === 0) return;
+  logger.appendKeys({ executionId });
+  metrics.addMetadata('executionId', executionId);
 }
 
 /** Runs one invocation of a step with fresh log keys, and publishes the metrics it stored. */

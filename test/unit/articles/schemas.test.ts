@@ -13,7 +13,7 @@ interface ObjectModel {
   additionalProperties: boolean;
 }
 
-function model(schema: z.ZodType): ObjectModel {
+function model(schema: z.core.$ZodType): ObjectModel {
   return z.toJSONSchema(schema, { target: 'draft-04' }) as unknown as ObjectModel;
 }
 

@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { derivedMediaId } from '../../../functions/shared/derived';
 import { MalformedEventError } from '../../../functions/shared/errors';
 import { logger, metrics } from '../../../functions/shared/powertools';
@@ -27,6 +27,27 @@ describe('parseStepInput', () => {
     // Assert
     expect(parse).toThrow(MalformedEventError);
     expect(parse).toThrow(/^Malformed DetectLabels input: image\.bucket: .*; image\.key: /);
+  });
+
+  it('explains each problem in English, not just "Invalid input"', () => {
+    // Act
+    const parse = (): unknown => parseStepInput(schema, { image: { bucket: 3, key: 'k' } }, 'DetectLabels');
+
+    // Assert
+    expect(parse).toThrow('Malformed DetectLabels input: image.bucket: Invalid input: expected string, received number');
+  });
+
+  it('appends the execution id the state machine passes to every log line', () => {
+    // Arrange
+    const append = jest.spyOn(logger, 'appendKeys');
+    const executionId = 'arn:aws:states:eu-west-1:111122223333:execution:MediaPipeline:abc';
+
+    // Act
+    const input = parseStepInput(schema, { image: { bucket: 'b', key: 'k' }, executionId }, 'DetectLabels');
+
+    // Assert
+    expect(append).toHaveBeenCalledWith({ executionId });
+    expect(input).toEqual({ image: { bucket: 'b', key: 'k' } });
   });
 
   it('says "(input)" when the whole event is of the wrong type', () => {
