@@ -37,6 +37,26 @@ export type TableAction =
 /** S3 object actions a function may be given, always on one key prefix. */
 export type ObjectAction = 's3:GetObject' | 's3:PutObject';
 
+/**
+ * SDK modules the bundles leave out because a function on Lambda never loads them: the default
+ * credential chain reaches them only through import() after the environment credentials (which
+ * Lambda always sets) were not found. Should one ever be needed, Node resolves it from the SDK v3
+ * in the Lambda runtime. test/infra/bundling.test.ts loads every bundle with nothing beside it to
+ * prove none is needed at init. (The S3 client loads @smithy/core's event-stream serde at init,
+ * so that one stays bundled.)
+ */
+export const SDK_MODULES_NOT_LOADED_ON_LAMBDA: readonly string[] = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/token-providers',
+  '@aws-sdk/nested-clients',
+  '@smithy/credential-provider-imds',
+];
+
 /** Properties of a {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
   /**
@@ -68,8 +88,9 @@ export interface PipelineFunctionProps {
   /** Layers, for native modules that are kept out of the bundle. @default - none */
   readonly layers?: lambda.ILayerVersion[];
   /**
-   * Modules left out of the bundle because a layer provides them.
-   * @default - none: everything, the AWS SDK v3 clients included, is bundled
+   * Modules left out of the bundle because a layer provides them. Added to
+   * SDK_MODULES_NOT_LOADED_ON_LAMBDA, which are always left out.
+   * @default - only SDK_MODULES_NOT_LOADED_ON_LAMBDA: everything else, the AWS SDK v3 clients included, is bundled
    */
   readonly externalModules?: string[];
   /**
@@ -149,7 +170,7 @@ export class PipelineFunction extends Construct {
         // such as @aws-sdk/s3-presigned-post need no guess about what the runtime ships. The cost
         // is bundle size (and parse time at cold start), which the benchmarks measure.
         bundleAwsSDK: true,
-        externalModules: props.externalModules ?? [],
+        externalModules: [...SDK_MODULES_NOT_LOADED_ON_LAMBDA, ...(props.externalModules ?? [])],
         // Powertools and the SDK ship ESM builds; preferring them lets esbuild tree-shake.
         mainFields: ['module', 'main'],
       },
