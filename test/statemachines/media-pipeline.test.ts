@@ -48,6 +48,7 @@ let documents: DynamoDBDocumentClient;
 let machine: StateMachine;
 let taskStates: { stateName: string; functionName: string }[];
 let objects: Map<string, Buffer>;
+let executions = 0;
 
 /** One entry of an execution's event log, as aws-local-stepfunctions yields it (the type is not exported). */
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -100,8 +101,16 @@ async function execute(
       }
     };
   }
+  const executionName = `test-${++executions}`;
   const execution = machine.run(event as never, {
     overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides },
+    // Step Functions fills the context object; the ASL passes $$.Execution.Id to every step.
+    context: {
+      Execution: {
+        Id: `arn:aws:states:eu-west-1:111122223333:execution:media-pipeline:${executionName}`,
+        Name: executionName,
+      },
+    },
   });
   const history: EventLog[] = [];
   const collecting = (async () => {
