@@ -157,11 +157,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
     let claims: Record<string, string> | undefined;
     if (match.route.auth) {
-      // The Cognito authorizer answers before the function runs, in API Gateway's own shape.
+      // The Cognito authorizer answers before the function runs, with API Gateway's message in the
+      // error shape the stack's UNAUTHORIZED gateway response gives it (infra/constructs/articles-api.ts).
       const verdict = options.tokens.verify(firstHeader(req, 'authorization'));
       if (!verdict.ok) {
         const message = verdict.reason === 'expired' ? 'The incoming token has expired' : 'Unauthorized';
-        send(res, 401, { message });
+        send(res, 401, { error: { code: 'UNAUTHORIZED', message } });
         return;
       }
       claims = verdict.claims;

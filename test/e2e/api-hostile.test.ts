@@ -57,11 +57,11 @@ describe('requests the gateway refuses before any handler runs', () => {
     ['no token', undefined],
     ['a garbage token', 'not-a-jwt'],
     ['an unsigned token', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"eve"}').toString('base64url')}.`],
-  ])('answers 401 like the Cognito authorizer for %s', async (_case, bearer) => {
+  ])('answers 401 like the Cognito authorizer behind the stack\'s gateway response for %s', async (_case, bearer) => {
     const response = await requestJson(twin, 'POST', '/articles', { body: { title: 't', body: 'b' }, ...(bearer ? { token: bearer } : {}) });
 
     expect(response.status).toBe(401);
-    expect(response.body).toEqual({ message: 'Unauthorized' });
+    expect(response.body).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Unauthorized' } });
   });
 
   it('answers 401 for a token whose claims were changed after signing', async () => {
