@@ -1,0 +1,8 @@
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+/** Ignored by git and eslint: generated inputs, bundles and child results. */
+export const BENCH_TMP = join(REPO_ROOT, 'bench', 'tmp');
+export const INPUT_DIR = join(BENCH_TMP, 'inputs');
+export const BUNDLE_DIR = join(BENCH_TMP, 'bundles');
+export const RESULTS_FILE = join(REPO_ROOT, 'bench', 'results.json');
