@@ -37,7 +37,7 @@ export interface WriteResult {
 export type RecordResult = ClaimResult | WriteResult;
 
 const commandSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('processing'), upload: uploadRefSchema }),
+  z.object({ action: z.literal('processing'), upload: uploadRefSchema, executionId: z.optional(z.string()) }),
   z.object({
     action: z.literal('complete'),
     upload: uploadRefSchema,
@@ -87,7 +87,7 @@ export function createHandler(deps: RecordDeps): (event: unknown, context?: Cont
 
       switch (command.action) {
         case 'processing': {
-          const outcome = await update(claimUpdate(mediaId, ownerId, command.upload, timestamp));
+          const outcome = await update(claimUpdate(mediaId, ownerId, command.upload, timestamp, command.executionId));
           if (!outcome.conflict) {
             logger.info('Media claimed for processing');
             return { proceed: true, mediaId };

@@ -35,6 +35,13 @@ export interface ConditionalUpdate {
 /** Terminal writes require the record to be this version's and still PROCESSING. */
 export const TERMINAL_CONDITION = '#sourceSequencer = :seq AND #status = :processing';
 export const CLAIM_CONDITION = 'attribute_not_exists(#sourceSequencer) OR #sourceSequencer < :seq';
+/**
+ * A claim that already went through can be sent again by the same execution: the ASL retries
+ * MarkProcessing after a Lambda service error even when the function ran, and the SDK retries an
+ * UpdateItem whose response was lost. The execution that holds the claim may take it again;
+ * anyone else with the same sequencer is a duplicate delivery.
+ */
+export const CLAIM_CONDITION_FOR_EXECUTION = `${CLAIM_CONDITION} OR (#sourceSequencer = :seq AND #status = :processing AND #claimedBy = :claimedBy)`;
 
 const PROCESSING: MediaStatus = 'PROCESSING';
 
@@ -47,15 +54,24 @@ function names(...attributes: string[]): Record<string, string> {
 }
 
 /** MarkProcessing: claims the record for this object version and clears the previous version's results. */
-export function claimUpdate(mediaId: string, ownerId: string, upload: UploadRef, now: string): ConditionalUpdate {
+export function claimUpdate(
+  mediaId: string,
+  ownerId: string,
+  upload: UploadRef,
+  now: string,
+  executionId?: string,
+): ConditionalUpdate {
+  const claimedBy = executionId ?? null;
   return {
     Key: { mediaId },
     UpdateExpression:
       'SET #status = :processing, #ownerId = :ownerId, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
-      '#original = :original, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now ' +
+      '#original = :original, #claimedBy = :claimedBy, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now ' +
       'REMOVE #renditions, #labels, #moderation, #error, #derivedKeys',
-    ConditionExpression: CLAIM_CONDITION,
+    // Without an execution id (a direct invocation) no retry can be recognised: the plain condition.
+    ConditionExpression: executionId !== undefined ? CLAIM_CONDITION_FOR_EXECUTION : CLAIM_CONDITION,
     ExpressionAttributeNames: names(
+      'claimedBy',
       'status',
       'ownerId',
       'sourceSequencer',
@@ -76,6 +92,7 @@ export function claimUpdate(mediaId: string, ownerId: string, upload: UploadRef,
       ':etag': upload.etag,
       // Size and key are known now; type and dimensions come from the bytes, in the terminal write.
       ':original': { key: upload.key, bytes: upload.size },
+      ':claimedBy': claimedBy,
       ':now': now,
     },
   };

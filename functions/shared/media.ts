@@ -105,7 +105,7 @@ export type ModerateResult = ModerationResult;
 
 /** Input of the record function, one variant per ASL state that calls it. */
 export type RecordCommand =
-  | { action: 'processing'; upload: UploadRef }
+  | { action: 'processing'; upload: UploadRef; /** `$$.Execution.Id`: lets the claiming execution retry its claim. */ executionId?: string }
   | {
       action: 'complete';
       upload: UploadRef;

@@ -82,6 +82,7 @@ function buildHandlers(): Record<string, StepHandler> {
 async function execute(
   event: unknown,
   faults: Record<string, string[]> = {},
+  faultsAfter: Record<string, string[]> = {},
 ): Promise<{ status: 'SUCCEEDED' | 'FAILED'; output: unknown; error?: string; history: EventLog[] }> {
   const handlers = buildHandlers();
   const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -93,12 +94,17 @@ async function execute(
     localHandlers[stateName] = async (input) => {
       const fault = faults[stateName]?.shift();
       if (fault !== undefined) throw new LambdaError(fault, `Injected ${fault}`);
+      let output: unknown;
       try {
-        return JSON.parse(JSON.stringify(await handler(input)));
+        output = JSON.parse(JSON.stringify(await handler(input)));
       } catch (error: unknown) {
         if (error instanceof Error) throw new LambdaError(error.name, error.message);
         throw error;
       }
+      // The function ran and did its work, but the answer was lost on the way back.
+      const lost = faultsAfter[stateName]?.shift();
+      if (lost !== undefined) throw new LambdaError(lost, `Injected ${lost} after the handler ran`);
+      return output;
     };
   }
   const executionName = `test-${++executions}`;
@@ -322,6 +328,20 @@ describe('media pipeline state machine', () => {
     // Assert
     expect(run.status).toBe('SUCCEEDED');
     expect(retriesOf(run.history, 'CreateThumbnails')).toBe(1);
+    expect((await mediaRecord())?.status).toBe('READY');
+  });
+
+  it('reaches READY when a MarkProcessing that already claimed the upload is retried after a Lambda service error', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+
+    // Act
+    const run = await execute(eventFor(), {}, { MarkProcessing: ['Lambda.ServiceException'] });
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(retriesOf(run.history, 'MarkProcessing')).toBe(1);
+    expect(statesEntered(run.history)).not.toContain('IgnoreDuplicate');
     expect((await mediaRecord())?.status).toBe('READY');
   });
 

@@ -57,8 +57,25 @@ describe('claimUpdate', () => {
       ':seq': SEQ,
       ':etag': UPLOAD.etag,
       ':original': { key: UPLOAD.key, bytes: 184320 },
+      ':claimedBy': null,
       ':now': NOW,
     });
+  });
+
+  it('lets the execution that holds the claim take it again, and nobody else with the same sequencer', () => {
+    // Arrange
+    const executionId = 'arn:aws:states:eu-west-1:111122223333:execution:MediaPipeline:run-1';
+
+    // Act
+    const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW, executionId);
+
+    // Assert
+    expect(update.ConditionExpression).toBe(
+      'attribute_not_exists(#sourceSequencer) OR #sourceSequencer < :seq OR ' +
+        '(#sourceSequencer = :seq AND #status = :processing AND #claimedBy = :claimedBy)',
+    );
+    expect(update.ExpressionAttributeValues[':claimedBy']).toBe(executionId);
+    expect(update.UpdateExpression).toContain('#claimedBy = :claimedBy');
   });
 
   it("clears the previous version's results so a new upload starts clean", () => {
