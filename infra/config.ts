@@ -147,6 +147,13 @@ function booleanFrom(key: string, value: unknown, fallback: boolean): boolean {
   throw new Error(`Context ${key} must be true or false, got ${JSON.stringify(value)}`);
 }
 
+/** A confidence in percent: 80 is meant, and 800 or 0.8 would silently turn moderation off or on for everything. */
+function percentFrom(key: string, value: unknown, fallback: number): number {
+  const parsed = numberFrom(key, value, fallback);
+  if (parsed > 100) throw new Error(`Context ${key} must be a confidence in percent (0 < value <= 100), got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
 function numberFrom(key: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   const parsed = typeof value === 'number' ? value : Number(value);
@@ -268,7 +275,7 @@ export function loadConfig(read: ContextReader): AppConfig {
     ...base,
     workflowType,
     allowedOrigins: originsFrom(read('allowedOrigins'), base.allowedOrigins),
-    moderationMinConfidence: numberFrom(
+    moderationMinConfidence: percentFrom(
       'moderationMinConfidence',
       read('moderationMinConfidence'),
       base.moderationMinConfidence,

@@ -26,6 +26,10 @@ export function createHandler(deps: ModerationDeps): (event: unknown, context?: 
   const settings: ModerationSettings = {
     rejectConfidence: deps.settings?.rejectConfidence ?? numberEnv('MODERATION_MIN_CONFIDENCE', 80),
   };
+  // Above 100 nothing could ever be rejected; at 0 or below everything would be.
+  if (!(settings.rejectConfidence > 0 && settings.rejectConfidence <= 100)) {
+    throw new Error(`MODERATION_MIN_CONFIDENCE must be a confidence in percent (0 < value <= 100), got ${settings.rejectConfidence}`);
+  }
 
   return (event, context) =>
     runStep(context, async () => {

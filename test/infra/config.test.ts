@@ -50,6 +50,14 @@ describe('loadConfig', () => {
     expect(config.selfSignUp).toBe(false);
   });
 
+  it('reads the moderation threshold as a percentage', () => {
+    expect(loadConfig(reader({ moderationMinConfidence: '92.5' })).moderationMinConfidence).toBe(92.5);
+  });
+
+  it.each(['800', '101', '0', '-5', 'eighty'])('refuses %s as a moderation threshold', (value) => {
+    expect(() => loadConfig(reader({ moderationMinConfidence: value }))).toThrow(/moderationMinConfidence/);
+  });
+
   it('refuses a boolean flag that is neither true nor false', () => {
     expect(() => loadConfig(reader({ withAccessAnalyzer: 'yes' }))).toThrow(/withAccessAnalyzer/);
   });

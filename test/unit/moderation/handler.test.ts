@@ -96,6 +96,12 @@ describe('moderation handler', () => {
     expect(result.verdict).toBe('APPROVED');
   });
 
+  it.each([0, 101, 800])('refuses to start with a threshold of %s, which would reject everything or nothing', (threshold) => {
+    expect(() => createHandler({ detector: fixedDetector([]), settings: { rejectConfidence: threshold } })).toThrow(
+      /must be a confidence in percent/,
+    );
+  });
+
   it('returns the labels with name, parent name and confidence, most confident first', async () => {
     // Arrange
     const detector = fixedDetector([
