@@ -26,6 +26,35 @@ function expectErrorShape(body: unknown): void {
   expect(body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
 }
 
+describe("an author's writes through the twin's authorizer", () => {
+  it('lets the author update and delete an article, and nobody else', async () => {
+    // Arrange
+    const author = await tokenFor(twin, 'alice');
+    const created = await requestJson<{ id: string }>(twin, 'POST', '/articles', {
+      token: author,
+      body: { title: 'Porto in a day', body: 'Start at the Ribeira.' },
+    });
+    const path = `/articles/${created.body.id}`;
+    const replacement = { title: 'Porto in two days', body: 'Start at the Ribeira, end in Foz.' };
+
+    // Act
+    const byOther = await requestJson(twin, 'PUT', path, { token, body: replacement });
+    const deleteByOther = await requestJson(twin, 'DELETE', path, { token });
+    const byAuthor = await requestJson<{ title: string }>(twin, 'PUT', path, { token: author, body: replacement });
+    const deleted = await requestJson(twin, 'DELETE', path, { token: author });
+    const after = await requestJson(twin, 'GET', path);
+
+    // Assert
+    expect(created.status).toBe(201);
+    expect(byOther.status).toBe(403);
+    expect(deleteByOther.status).toBe(403);
+    expect(byAuthor.status).toBe(200);
+    expect(byAuthor.body.title).toBe('Porto in two days');
+    expect(deleted.status).toBe(204);
+    expect(after.status).toBe(404);
+  });
+});
+
 describe('requests the gateway refuses before any handler runs', () => {
   it.each([
     ['GET', '/'],

@@ -37,6 +37,20 @@ describe('REST API methods', () => {
     expect(parts.some((part) => String(part).includes('+'))).toBe(false);
   });
 
+  it('protects exactly the routes the REST API contract marks auth', () => {
+    // Written out from DESIGN.md on purpose: routes.ts must not be both the code and its own test.
+    const contract = [
+      'POST /articles',
+      'PUT /articles/{id}',
+      'DELETE /articles/{id}',
+      'POST /media/uploads',
+    ];
+
+    const protectedRoutes = allRoutes.filter((route) => methodOf(route).AuthorizationType === 'COGNITO_USER_POOLS');
+
+    expect(protectedRoutes.map((route) => `${route.method} ${route.resource}`).sort()).toEqual([...contract].sort());
+  });
+
   it.each(allRoutes.filter((route) => route.auth))('puts the Cognito authorizer on $method $resource', (route) => {
     const method = methodOf(route);
 
