@@ -140,7 +140,7 @@ export function errorResponse(error: ApiError): APIGatewayProxyResult {
   return response;
 }
 
-export const INTERNAL_ERROR_RESPONSE_BODY = { error: { code: 'INTERNAL', message: 'Internal error' } };
+export const INTERNAL_ERROR_RESPONSE_BODY = { error: { code: 'INTERNAL_ERROR', message: 'Internal error' } };
 
 /**
  * Headers every response carries: CORS only for a configured origin (echoing any origin would

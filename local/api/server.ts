@@ -150,8 +150,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return;
     }
     if (match.kind === 'method-not-allowed') {
-      const safe = /^[A-Z]{1,10}$/.test(method) ? method : 'this method';
-      send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method ${safe} is not allowed here`), { allow: match.allowed.join(', ') });
+      // A REST API has no 405: API Gateway answers a method with no integration as it answers an
+      // unknown path (MISSING_AUTHENTICATION_TOKEN), which the stack maps to 404 NOT_FOUND.
+      const safe = /^[A-Z]{1,10}$/.test(method) ? method : 'This method';
+      send(res, 404, errorBody('NOT_FOUND', `${safe} is not a method of this resource; it accepts ${match.allowed.join(', ')}`));
       return;
     }
 
@@ -193,8 +195,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       result = await options.articlesHandler(event, context);
       if (typeof result?.statusCode !== 'number') throw new Error('malformed proxy response');
     } catch {
-      // What API Gateway says when the integration fails or answers in the wrong shape.
-      send(res, 502, { message: 'Internal server error' });
+      // What API Gateway says when the integration fails or answers in the wrong shape, through the
+      // stack's DEFAULT_5XX gateway response.
+      send(res, 502, errorBody('INTERNAL_ERROR', 'Internal server error'));
       return;
     }
     const headers: Record<string, string | string[]> = {};
@@ -221,7 +224,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         return;
       }
       // Never a stack trace, never a crash: the twin keeps serving.
-      send(res, 500, errorBody('INTERNAL', 'Internal error'));
+      send(res, 500, errorBody('INTERNAL_ERROR', 'Internal error'));
     });
   });
   // Malformed HTTP (bad request lines, header floods) gets a 400 from Node and never reaches a handler.

@@ -74,12 +74,13 @@ describe('requests the gateway refuses before any handler runs', () => {
     ['DELETE', '/articles'],
     ['POST', '/articles/abc'],
     ['GET', '/media/uploads'],
-  ])('answers 405 with an Allow header for %s %s', async (method, path) => {
-    const response = await requestJson(twin, method, path);
+  ])('answers %s %s with 404 NOT_FOUND naming the methods the resource accepts, as the deployed API does', async (method, path) => {
+    const response = await requestJson<{ error: { code: string; message: string } }>(twin, method, path);
 
-    expect(response.status).toBe(405);
+    expect(response.status).toBe(404);
     expectErrorShape(response.body);
-    expect(response.headers.allow).toMatch(/^[A-Z]+(, [A-Z]+)*$/);
+    expect(response.body.error.code).toBe('NOT_FOUND');
+    expect(response.body.error.message).toMatch(/it accepts [A-Z]+(, [A-Z]+)*$/);
   });
 
   it.each([

@@ -254,7 +254,7 @@ describe('articles over DynamoDB', () => {
 
     const response = await handler(apiEvent({ method: 'GET', resource: '/articles' }));
 
-    expect(errorOf(response)).toEqual({ status: 500, code: 'INTERNAL', message: 'Internal error' });
+    expect(errorOf(response)).toEqual({ status: 500, code: 'INTERNAL_ERROR', message: 'Internal error' });
     expect(response.body).not.toContain('articles-table');
   });
 });

@@ -100,7 +100,7 @@ describe('articles handler routing', () => {
 
     // Assert
     expect(response.statusCode).toBe(500);
-    expect(JSON.parse(response.body)).toEqual({ error: { code: 'INTERNAL', message: 'Internal error' } });
+    expect(JSON.parse(response.body)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
     expect(response.body).not.toContain('ECONNREFUSED');
     expect(response.headers?.['content-type']).toBe('application/json');
   });
