@@ -26,9 +26,14 @@ function gatewayDate(epochSeconds: number): string {
 }
 
 export class LocalTokenIssuer {
-  private readonly key = randomBytes(32);
-
-  constructor(private readonly issuer: string) {}
+  /**
+   * @param issuer the `iss` claim this twin issues and accepts
+   * @param key the HMAC key; a fresh random one per start unless a test supplies its own
+   */
+  constructor(
+    private readonly issuer: string,
+    private readonly key: Buffer = randomBytes(32),
+  ) {}
 
   private sign(data: string): Buffer {
     return createHmac('sha256', this.key).update(data).digest();

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalTokenIssuer } from '../../local/api/auth';
@@ -112,6 +113,33 @@ describe('S3 notification records converted to EventBridge events', () => {
 
 describe('local tokens', () => {
   const issuer = new LocalTokenIssuer('travel-guide-local-twin');
+
+  /** A token signed with the issuer's own key but carrying the given claims. */
+  function signedWith(key: Buffer, claims: Record<string, unknown>): string {
+    const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+    return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
+  }
+
+  it.each([
+    ['another issuer', { iss: 'someone-else' }],
+    ['another audience', { aud: 'another-client' }],
+    ['an access token instead of an ID token', { token_use: 'access' }],
+    ['no subject', { sub: undefined }],
+  ])('refuses a correctly signed token with %s', (_case, change) => {
+    // Arrange
+    const key = randomBytes(32);
+    const keyed = new LocalTokenIssuer('travel-guide-local-twin', key);
+    const valid = JSON.parse(Buffer.from(keyed.issue('alice').split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+
+    // Act
+    const accepted = keyed.verify(signedWith(key, valid));
+    const refused = keyed.verify(signedWith(key, { ...valid, ...change }));
+
+    // Assert
+    expect(accepted.ok).toBe(true);
+    expect(refused).toEqual({ ok: false, reason: 'invalid' });
+  });
 
   it('puts Cognito-like claims where API Gateway puts them, as strings', () => {
     const result = issuer.verify(`Bearer ${issuer.issue('alice')}`);
