@@ -56,12 +56,20 @@ export class DynamoArticleStore implements ArticleStore {
         ExpressionAttributeNames: { '#listPartition': 'listPartition' },
         ExpressionAttributeValues: { ':partition': LIST_PARTITION },
         ScanIndexForward: false,
-        Limit: limit,
+        // One more than asked: a next page is promised only when an item is really there.
+        // (DynamoDB returns a LastEvaluatedKey whenever it stopped at Limit, even on the last item.)
+        Limit: limit + 1,
         ExclusiveStartKey: after === undefined ? undefined : toStartKey(after),
       }),
     );
-    const items = (result.Items ?? []).map(toArticle);
-    return result.LastEvaluatedKey === undefined ? { items } : { items, cursor: toCursor(result.LastEvaluatedKey) };
+    const found = result.Items ?? [];
+    const page = found.slice(0, limit);
+    const items = page.map(toArticle);
+    const last = page[page.length - 1];
+    if (found.length > limit && last !== undefined) return { items, cursor: toCursor(last) };
+    // Fewer than asked but a LastEvaluatedKey: the query stopped at DynamoDB's 1 MB page size.
+    if (result.LastEvaluatedKey !== undefined) return { items, cursor: toCursor(result.LastEvaluatedKey) };
+    return { items };
   }
 
   async replaceContent(

@@ -125,7 +125,7 @@ describe('articles over DynamoDB', () => {
       ExpressionAttributeNames: { '#listPartition': 'listPartition' },
       ExpressionAttributeValues: { ':partition': 'ARTICLE' },
       ScanIndexForward: false,
-      Limit: 1,
+      Limit: 2,
       ExclusiveStartKey: undefined,
     });
     expect(secondQuery?.ExclusiveStartKey).toEqual(lastKey);

@@ -83,6 +83,22 @@ describe('DynamoDB adapters on an emulator', () => {
     expect(seen).toEqual(['art-6', 'art-5', 'art-4', 'art-3', 'art-2', 'art-1', 'art-0']);
   });
 
+  it('promises no next page when the last page is exactly full', async () => {
+    // Arrange
+    for (let index = 500; index < 502; index += 1) await articles.create(article(index));
+    const total = (await articles.listNewest(100)).items.length;
+
+    // Act
+    const exact = await articles.listNewest(total);
+    const short = await articles.listNewest(total - 1);
+
+    // Assert
+    expect(exact.items).toHaveLength(total);
+    expect(exact.cursor).toBeUndefined();
+    expect(short.items).toHaveLength(total - 1);
+    expect(short.cursor).toBeDefined();
+  });
+
   it('refuses to create an article over an existing id', async () => {
     await articles.create(article(100));
 
