@@ -92,8 +92,11 @@ export function createHandler(deps: RecordDeps): (event: unknown, context?: Cont
             logger.info('Media claimed for processing');
             return { proceed: true, mediaId };
           }
-          const reason = claimRefusal(storedSequencer(outcome.old), command.upload);
-          logger.info('Claim refused: this object version is not the newest unclaimed one', { reason });
+          const reason = claimRefusal(
+            { status: storedString(outcome.old, 'status'), sourceSequencer: storedString(outcome.old, 'sourceSequencer') },
+            command.upload,
+          );
+          logger.info('Claim refused: no unused upload ticket for this object', { reason });
           return { proceed: false, reason, mediaId };
         }
         case 'complete': {
@@ -139,9 +142,10 @@ function idsOf(upload: UploadRef): { mediaId: string; ownerId: string } {
  * The stored sequencer from a ConditionalCheckFailedException's Item. The document client does not
  * unmarshall items on errors, so this accepts both `{S: "..."}` and a plain string.
  */
-function storedSequencer(item: unknown): string | undefined {
+/** One string attribute of the ALL_OLD item, whether it arrives plain or in DynamoDB JSON. */
+function storedString(item: unknown, name: string): string | undefined {
   if (typeof item !== 'object' || item === null) return undefined;
-  const value: unknown = (item as Record<string, unknown>).sourceSequencer;
+  const value: unknown = (item as Record<string, unknown>)[name];
   if (typeof value === 'string') return value;
   if (typeof value === 'object' && value !== null && typeof (value as { S?: unknown }).S === 'string') {
     return (value as { S: string }).S;

@@ -8,19 +8,22 @@ import {
   UnsupportedMediaError,
 } from '../shared/errors';
 import { normaliseSequencer } from '../shared/media';
-import type { LabelsResult, MediaError, MediaStatus, ModerateResult, ThumbnailResult, UploadRef } from '../shared/media';
+import type { ClaimResult, LabelsResult, MediaError, MediaStatus, ModerateResult, ThumbnailResult, UploadRef } from '../shared/media';
 
 /*
  * Pure core of the record function: builds the one conditional DynamoDB update each action needs,
  * and turns a Step Functions Catch result into the error stored on a FAILED record. No SDK here:
  * the handler adds the table name and sends it.
  *
- * Ordering: every write is conditional on `sourceSequencer`, the S3 sequencer of the object
- * version a run describes (zero-padded so that it compares as a string).
- *   - The claim (PROCESSING) succeeds only if no version was claimed yet or the stored one is
- *     older; the same version again is a duplicate delivery, a newer one means we are superseded.
+ * One upload ticket, one processing run. POST /media/uploads writes a PENDING record for the
+ * owner before it hands out the presigned POST; the pipeline only ever works on such a record.
+ *   - The claim (PENDING -> PROCESSING) succeeds only on the owner's PENDING record. An object no
+ *     ticket was issued for, a second upload with the same ticket, a duplicate delivery and a late
+ *     delivery of an older version are all refused, and their run ends without doing any work
+ *     (no renditions, no Rekognition calls).
  *   - Terminal writes (READY, REJECTED, FAILED) succeed only while the record still belongs to
- *     this run's version and is PROCESSING, so a late run never overwrites a newer result.
+ *     this run's object version (`sourceSequencer`, the zero-padded S3 sequencer) and is
+ *     PROCESSING, so a late run never overwrites a result.
  */
 
 /** The parts of a DynamoDB UpdateItem request that do not depend on where the table is. */
@@ -34,14 +37,14 @@ export interface ConditionalUpdate {
 
 /** Terminal writes require the record to be this version's and still PROCESSING. */
 export const TERMINAL_CONDITION = '#sourceSequencer = :seq AND #status = :processing';
-export const CLAIM_CONDITION = 'attribute_not_exists(#sourceSequencer) OR #sourceSequencer < :seq';
+export const CLAIM_CONDITION = '#status = :pending AND #ownerId = :ownerId';
 /**
  * A claim that already went through can be sent again by the same execution: the ASL retries
  * MarkProcessing after a Lambda service error even when the function ran, and the SDK retries an
  * UpdateItem whose response was lost. The execution that holds the claim may take it again;
  * anyone else with the same sequencer is a duplicate delivery.
  */
-export const CLAIM_CONDITION_FOR_EXECUTION = `${CLAIM_CONDITION} OR (#sourceSequencer = :seq AND #status = :processing AND #claimedBy = :claimedBy)`;
+export const CLAIM_CONDITION_FOR_EXECUTION = `(${CLAIM_CONDITION}) OR (#status = :processing AND #sourceSequencer = :seq AND #claimedBy = :claimedBy)`;
 
 const PROCESSING: MediaStatus = 'PROCESSING';
 
@@ -86,6 +89,7 @@ export function claimUpdate(
       'derivedKeys',
     ),
     ExpressionAttributeValues: {
+      ':pending': 'PENDING' satisfies MediaStatus,
       ':processing': PROCESSING,
       ':ownerId': ownerId,
       ':seq': normaliseSequencer(upload.sequencer),
@@ -179,13 +183,19 @@ export function failureUpdate(mediaId: string, upload: UploadRef, error: MediaEr
   };
 }
 
+/** Why a claim was refused; the run then ends at IgnoreDuplicate without doing any work. */
+export type ClaimRefusal = NonNullable<ClaimResult['reason']>;
+
 /**
- * Decides between duplicate and superseded from the item a failed claim returned
- * (ReturnValuesOnConditionCheckFailure ALL_OLD), without a second read.
+ * Reads the reason from the item a failed claim returned (ReturnValuesOnConditionCheckFailure
+ * ALL_OLD), without a second read.
  */
-export function claimRefusal(storedSequencer: string | undefined, upload: UploadRef): 'duplicate' | 'superseded' {
-  if (storedSequencer !== undefined && storedSequencer > normaliseSequencer(upload.sequencer)) return 'superseded';
-  return 'duplicate';
+export function claimRefusal(stored: { status?: string; sourceSequencer?: string } | undefined, upload: UploadRef): ClaimRefusal {
+  // No record, or a PENDING one of another owner: the API issued no ticket for this object.
+  if (stored?.status === undefined || stored.status === 'PENDING' || stored.sourceSequencer === undefined) return 'unissued';
+  const ours = normaliseSequencer(upload.sequencer);
+  if (stored.sourceSequencer === ours) return 'duplicate';
+  return stored.sourceSequencer > ours ? 'superseded' : 'reused';
 }
 
 export const PIPELINE_ERROR = 'PIPELINE_ERROR';

@@ -124,7 +124,12 @@ export type RecordCommand =
 export interface ClaimResult {
   proceed: boolean;
   mediaId: string;
-  reason?: 'duplicate' | 'superseded';
+  /**
+   * duplicate: this object version was already claimed; superseded: a newer version was; reused: a
+   * second upload with a ticket that was already used; unissued: no upload ticket (PENDING record
+   * of this owner) exists for the key.
+   */
+  reason?: 'duplicate' | 'superseded' | 'reused' | 'unissued';
 }
 
 const UPLOAD_KEY = /^uploads\/([A-Za-z0-9_-]{1,128})\/([A-Za-z0-9_-]{1,128})$/;

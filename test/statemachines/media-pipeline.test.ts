@@ -8,7 +8,7 @@ import {
   AccessDeniedException,
 } from '@aws-sdk/client-rekognition';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -196,6 +196,13 @@ beforeEach(async () => {
   });
   rekognitionMock.on(DetectModerationLabelsCommand).resolves({ ModerationLabels: [] });
   await documents.send(new DeleteCommand({ TableName: TABLE, Key: { mediaId: MEDIA_ID } }));
+  // The upload ticket: POST /media/uploads writes this PENDING record before it signs the POST.
+  await documents.send(
+    new PutCommand({
+      TableName: TABLE,
+      Item: { mediaId: MEDIA_ID, ownerId: 'alice', status: 'PENDING', createdAt: '2026-11-28T17:20:00.000Z', updatedAt: '2026-11-28T17:20:00.000Z' },
+    }),
+  );
 });
 
 describe('media pipeline state machine', () => {
@@ -392,6 +399,50 @@ describe('media pipeline state machine', () => {
     // Assert
     expect(statesEntered(late.history)).toContain('IgnoreDuplicate');
     expect((await mediaRecord())?.sourceSequencer).toBe('00617F0829FFFFFFFF'.padStart(32, '0'));
+  });
+
+  it('does no work for an object no upload ticket was issued for', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    await documents.send(new DeleteCommand({ TableName: TABLE, Key: { mediaId: MEDIA_ID } }));
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statesEntered(run.history)).toContain('IgnoreDuplicate');
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+    expect(rekognitionMock.calls()).toHaveLength(0);
+    expect(await mediaRecord()).toBeUndefined();
+  });
+
+  it("does no work for an upload under another owner's ticket", async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+
+    // Act
+    const run = await execute(eventFor({ key: `uploads/mallory/${MEDIA_ID}` }));
+
+    // Assert
+    expect(statesEntered(run.history)).toContain('IgnoreDuplicate');
+    expect(rekognitionMock.calls()).toHaveLength(0);
+    expect(await mediaRecord()).toMatchObject({ status: 'PENDING', ownerId: 'alice' });
+  });
+
+  it('does not process a second upload made with a ticket that was already used', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    await execute(eventFor({ sequencer: '00617F08299329D189' }));
+    const callsAfterFirst = rekognitionMock.calls().length;
+
+    // Act
+    const second = await execute(eventFor({ sequencer: '00617F0829FFFFFFFF' }));
+
+    // Assert
+    expect(statesEntered(second.history)).toContain('IgnoreDuplicate');
+    expect(rekognitionMock.calls()).toHaveLength(callsAfterFirst);
+    expect(await mediaRecord()).toMatchObject({ status: 'READY', sourceSequencer: '00617F08299329D189'.padStart(32, '0') });
   });
 
   it('fails without writing a record when the key is not uploads/{ownerId}/{mediaId}', async () => {

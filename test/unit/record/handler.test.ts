@@ -65,7 +65,7 @@ describe('record handler: processing', () => {
     expect(sentUpdate()).toMatchObject({
       TableName: TABLE,
       Key: { mediaId: MEDIA_ID },
-      ConditionExpression: 'attribute_not_exists(#sourceSequencer) OR #sourceSequencer < :seq',
+      ConditionExpression: '#status = :pending AND #ownerId = :ownerId',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       ExpressionAttributeValues: expect.objectContaining({
         ':processing': 'PROCESSING',
@@ -87,7 +87,9 @@ describe('record handler: processing', () => {
 
   it('stops a duplicate delivery of the same object version', async () => {
     // Arrange
-    documentsMock.on(UpdateCommand).rejects(conditionFailed({ mediaId: { S: MEDIA_ID }, sourceSequencer: { S: SEQ } }));
+    documentsMock
+      .on(UpdateCommand)
+      .rejects(conditionFailed({ mediaId: { S: MEDIA_ID }, status: { S: 'PROCESSING' }, sourceSequencer: { S: SEQ } }));
 
     // Act
     const result = await handler({ action: 'processing', upload: UPLOAD });
@@ -100,7 +102,9 @@ describe('record handler: processing', () => {
     // Arrange
     documentsMock
       .on(UpdateCommand)
-      .rejects(conditionFailed({ mediaId: { S: MEDIA_ID }, sourceSequencer: { S: '0000000000000000617F0829FFFFFFFF' } }));
+      .rejects(
+        conditionFailed({ mediaId: { S: MEDIA_ID }, status: { S: 'READY' }, sourceSequencer: { S: '0000000000000000617F0829FFFFFFFF' } }),
+      );
 
     // Act
     const result = await handler({ action: 'processing', upload: UPLOAD });
@@ -109,7 +113,7 @@ describe('record handler: processing', () => {
     expect(result).toEqual({ proceed: false, reason: 'superseded', mediaId: MEDIA_ID });
   });
 
-  it('treats a refused claim without the old item as a duplicate', async () => {
+  it('refuses an upload no ticket was issued for (no record to claim)', async () => {
     // Arrange
     documentsMock.on(UpdateCommand).rejects(conditionFailed());
 
@@ -117,7 +121,7 @@ describe('record handler: processing', () => {
     const result = await handler({ action: 'processing', upload: UPLOAD });
 
     // Assert
-    expect(result).toEqual({ proceed: false, reason: 'duplicate', mediaId: MEDIA_ID });
+    expect(result).toEqual({ proceed: false, reason: 'unissued', mediaId: MEDIA_ID });
   });
 
   it('refuses a key that names no media, for the state machine to end the run', async () => {

@@ -35,13 +35,13 @@ const APPROVED: ModerateResult = { verdict: 'APPROVED', labels: [] };
 const REJECTED: ModerateResult = { verdict: 'REJECTED', labels: [{ name: 'Violence', parentName: '', confidence: 91 }] };
 
 describe('claimUpdate', () => {
-  it('claims only when no version is stored or the stored one is older', () => {
+  it("claims only the owner's PENDING record, that is an upload ticket the API issued and nobody used", () => {
     // Act
     const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
 
     // Assert
-    expect(update.ConditionExpression).toBe('attribute_not_exists(#sourceSequencer) OR #sourceSequencer < :seq');
-    expect(update.ExpressionAttributeValues[':seq']).toBe(SEQ);
+    expect(update.ConditionExpression).toBe('#status = :pending AND #ownerId = :ownerId');
+    expect(update.ExpressionAttributeValues).toMatchObject({ ':pending': 'PENDING', ':ownerId': 'alice', ':seq': SEQ });
   });
 
   it('sets PROCESSING, owner, sequencer, etag and original key, and keeps the first createdAt', () => {
@@ -52,6 +52,7 @@ describe('claimUpdate', () => {
     expect(update.Key).toEqual({ mediaId: MEDIA_ID });
     expect(update.UpdateExpression).toContain('#createdAt = if_not_exists(#createdAt, :now)');
     expect(update.ExpressionAttributeValues).toEqual({
+      ':pending': 'PENDING',
       ':processing': 'PROCESSING',
       ':ownerId': 'alice',
       ':seq': SEQ,
@@ -71,8 +72,8 @@ describe('claimUpdate', () => {
 
     // Assert
     expect(update.ConditionExpression).toBe(
-      'attribute_not_exists(#sourceSequencer) OR #sourceSequencer < :seq OR ' +
-        '(#sourceSequencer = :seq AND #status = :processing AND #claimedBy = :claimedBy)',
+      '(#status = :pending AND #ownerId = :ownerId) OR ' +
+        '(#status = :processing AND #sourceSequencer = :seq AND #claimedBy = :claimedBy)',
     );
     expect(update.ExpressionAttributeValues[':claimedBy']).toBe(executionId);
     expect(update.UpdateExpression).toContain('#claimedBy = :claimedBy');
@@ -98,13 +99,26 @@ describe('claimUpdate', () => {
 
 describe('claimRefusal', () => {
   it('calls the same version a duplicate', () => {
-    expect(claimRefusal(SEQ, UPLOAD)).toBe('duplicate');
+    expect(claimRefusal({ status: 'READY', sourceSequencer: SEQ }, UPLOAD)).toBe('duplicate');
   });
 
   it('calls a newer stored version superseded, however the sequencers are padded', () => {
-    expect(claimRefusal('0000000000000000617F08299329D190', { ...UPLOAD, sequencer: '617f08299329d189' })).toBe(
-      'superseded',
-    );
+    expect(
+      claimRefusal({ status: 'READY', sourceSequencer: '0000000000000000617F08299329D190' }, { ...UPLOAD, sequencer: '617f08299329d189' }),
+    ).toBe('superseded');
+  });
+
+  it('calls a newer upload on a ticket that was already processed reused', () => {
+    expect(
+      claimRefusal({ status: 'READY', sourceSequencer: '0000000000000000617F08299329D188' }, { ...UPLOAD, sequencer: '617f08299329d189' }),
+    ).toBe('reused');
+  });
+
+  it.each([
+    ['no record at all', undefined],
+    ["another owner's PENDING record", { status: 'PENDING' }],
+  ])('calls an upload with %s unissued', (_case, stored) => {
+    expect(claimRefusal(stored, UPLOAD)).toBe('unissued');
   });
 });
 
