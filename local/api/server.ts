@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { lambdaContext } from '../lambda-context';
 import type { RunLog } from '../pipeline/runs';
+import { listenOnLoopback } from '../listen';
 import { LOOPBACK } from '../settings';
 import { type LocalTokenIssuer, USER_ID } from './auth';
 import { renderDashboard } from './dashboard';
@@ -233,21 +233,5 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, LOOPBACK, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${LOOPBACK}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server, options.port);
 }

@@ -4,10 +4,9 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import type { TableDefinition } from '../../infra/definitions/tables';
-import { LOOPBACK } from '../settings';
+import { listenOnLoopback } from '../listen';
 
 export interface DynamoDbEmulator {
   endpoint: string;
@@ -18,23 +17,8 @@ export interface DynamoDbEmulator {
 export async function startDynamoDbEmulator(options: { port: number; path?: string }): Promise<DynamoDbEmulator> {
   // createTableMs 0: tables are ACTIVE at once (dynalite's default mimics a 500 ms CREATING phase).
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, LOOPBACK, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://${LOOPBACK}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error?: Error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const { url, port, close } = await listenOnLoopback(server, options.port);
+  return { endpoint: url, port, close };
 }
 
 /**

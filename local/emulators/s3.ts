@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
 import type { S3RequestInfo, S3rverRecord } from '../events/object-created';
+import { listenOnLoopback } from '../listen';
 import { LOOPBACK } from '../settings';
 
 export interface S3Emulator {
@@ -65,23 +65,6 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   const httpServer = createServer((req, res) => {
     requests.run({ method: req.method ?? 'GET', url: req.url ?? '/' }, () => koaCallback(req, res));
   });
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, LOOPBACK, () => {
-      httpServer.off('error', reject);
-      resolve();
-    });
-  });
-  const address = httpServer.address() as AddressInfo;
-
-  return {
-    endpoint: `http://${LOOPBACK}:${address.port}`,
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        httpServer.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets of SDK clients would hold close() open; drop them.
-        httpServer.closeAllConnections();
-      }),
-  };
+  const { url, port, close } = await listenOnLoopback(httpServer, options.port);
+  return { endpoint: url, port, close };
 }
