@@ -1,5 +1,4 @@
 import '../polyfills';
-import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -8,11 +7,11 @@ import { compileEventPattern, type EventMatcher } from '../events/event-pattern'
 import type { ObjectCreatedEvent } from '../events/object-created';
 import { lambdaContext } from '../lambda-context';
 import { loadDefinition, type TaskBinding } from './definition';
+import { invokeAsLambda, LambdaFunctionError, type LambdaHandler } from './lambda-invoke';
 import { applyHistoryEvent, type HistoryEvent } from './history';
 import type { RunLog, RunOutcome, RunRecord } from './runs';
 
-/** What Lambda calls: the real handler modules' `handler`, or one built with `createHandler(deps)`. */
-export type LambdaHandler = (event: unknown, context: Context) => unknown;
+export type { LambdaHandler } from './lambda-invoke';
 
 /**
  * Test-only fault injection: for a Task state, errors thrown INSTEAD of calling the handler, one
@@ -35,27 +34,6 @@ export interface PipelineOptions {
   faults?: FaultPlan;
   /** Lambda timeout given to handlers through context.getRemainingTimeInMillis(). */
   functionTimeoutMs?: number;
-}
-
-/**
- * The error Lambda reports for a handler that threw: the type is the error's `name` (which the
- * ASL matches in Retry/Catch) and the cause is the JSON Step Functions shows for Lambda errors.
- */
-class LambdaFunctionError extends Error {
-  constructor(errorType: string, errorMessage: string) {
-    super(JSON.stringify({ errorType, errorMessage }));
-    this.name = errorType;
-  }
-}
-
-function toLambdaError(error: unknown): LambdaFunctionError {
-  if (error instanceof Error) return new LambdaFunctionError(error.name || 'Error', error.message);
-  return new LambdaFunctionError('Error', String(error));
-}
-
-/** Lambda passes JSON in and out: the same round trip drops undefined, turns Dates to strings, and isolates states from each other's objects. */
-function viaJson(value: unknown): unknown {
-  return value === undefined ? null : JSON.parse(JSON.stringify(value));
 }
 
 export class Pipeline {
@@ -117,11 +95,7 @@ export class Pipeline {
             account,
             timeoutMs: this.options.functionTimeoutMs ?? 60_000,
           });
-          try {
-            return viaJson(await handler(viaJson(input), context)) as never;
-          } catch (error: unknown) {
-            throw toLambdaError(error);
-          }
+          return (await invokeAsLambda(handler, input, context)) as never;
         };
         return [task.stateName, invoke];
       }),

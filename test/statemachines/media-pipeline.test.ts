@@ -22,13 +22,15 @@ import type { MediaRecord } from '../../functions/shared/media';
 import { createHandler as createThumbnailHandler } from '../../functions/thumbnail/handler';
 import { mediaTable } from '../../infra/definitions/tables';
 import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb';
+import { lambdaContext } from '../../local/lambda-context';
 import { loadDefinition } from '../../local/pipeline/definition';
+import { invokeAsLambda, LambdaFunctionError } from '../../local/pipeline/lambda-invoke';
 import { jpegWithOrientationAndGps, textFile, truncatedJpeg } from '../fixtures/images';
 import { objectBody } from '../fixtures/s3';
 
 /*
  * The ASL file itself, executed by aws-local-stepfunctions, with every Task served by the real
- * handler. S3 and Rekognition are mocked at the SDK client; DynamoDB is the dynalite emulator, so
+ * handler through the local twin's Lambda adapter (JSON in and out, errors as Lambda reports them). S3 and Rekognition are mocked at the SDK client; DynamoDB is the dynalite emulator, so
  * the record function's conditional writes are evaluated for real. One test per workflow path.
  */
 
@@ -52,14 +54,6 @@ let executions = 0;
 
 /** One entry of an execution's event log, as aws-local-stepfunctions yields it (the type is not exported). */
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
-
-/** A Lambda error as Step Functions reports it: the type is the error's name, the cause Lambda's JSON. */
-class LambdaError extends Error {
-  constructor(errorType: string, errorMessage: string) {
-    super(JSON.stringify({ errorType, errorMessage }));
-    this.name = errorType;
-  }
-}
 
 type StepHandler = (event: unknown, context?: Context) => Promise<unknown>;
 
@@ -93,17 +87,11 @@ async function execute(
     retryIntervalOverrides[stateName] = 0;
     localHandlers[stateName] = async (input) => {
       const fault = faults[stateName]?.shift();
-      if (fault !== undefined) throw new LambdaError(fault, `Injected ${fault}`);
-      let output: unknown;
-      try {
-        output = JSON.parse(JSON.stringify(await handler(input)));
-      } catch (error: unknown) {
-        if (error instanceof Error) throw new LambdaError(error.name, error.message);
-        throw error;
-      }
+      if (fault !== undefined) throw new LambdaFunctionError(fault, `Injected ${fault}`);
+      const output = await invokeAsLambda(handler, input, lambdaContext({ functionName, region: 'eu-west-1', account: '111122223333', timeoutMs: 60_000 }));
       // The function ran and did its work, but the answer was lost on the way back.
       const lost = faultsAfter[stateName]?.shift();
-      if (lost !== undefined) throw new LambdaError(lost, `Injected ${lost} after the handler ran`);
+      if (lost !== undefined) throw new LambdaFunctionError(lost, `Injected ${lost} after the handler ran`);
       return output;
     };
   }

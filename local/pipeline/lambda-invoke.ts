@@ -1,0 +1,34 @@
+import type { Context } from 'aws-lambda';
+
+/** What Lambda calls: the real handler modules' `handler`, or one built with `createHandler(deps)`. */
+export type LambdaHandler = (event: unknown, context: Context) => unknown;
+
+/**
+ * The error Lambda reports for a handler that threw: the type is the error's `name` (which the
+ * ASL matches in Retry/Catch) and the cause is the JSON Step Functions shows for Lambda errors.
+ */
+export class LambdaFunctionError extends Error {
+  constructor(errorType: string, errorMessage: string) {
+    super(JSON.stringify({ errorType, errorMessage }));
+    this.name = errorType;
+  }
+}
+
+function toLambdaError(error: unknown): LambdaFunctionError {
+  if (error instanceof Error) return new LambdaFunctionError(error.name || 'Error', error.message);
+  return new LambdaFunctionError('Error', String(error));
+}
+
+/** Lambda passes JSON in and out: the same round trip drops undefined, turns Dates to strings, and isolates states from each other's objects. */
+function viaJson(value: unknown): unknown {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}
+
+/** Invokes a handler the way the Lambda service does for a Step Functions Task: JSON in, JSON out, errors as Lambda reports them. */
+export async function invokeAsLambda(handler: LambdaHandler, input: unknown, context: Context): Promise<unknown> {
+  try {
+    return viaJson(await handler(viaJson(input), context));
+  } catch (error: unknown) {
+    throw toLambdaError(error);
+  }
+}
