@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BENCH_TMP } from './paths';
 
@@ -30,4 +30,23 @@ export async function runChild<T>(script: string, args: string[] = [], env: Node
   const text = await readFile(resultFile, 'utf8');
   await rm(resultFile, { force: true });
   return JSON.parse(text) as T;
+}
+
+/**
+ * The child's side of runChild: runs `measure` with the arguments after the result file, writes
+ * what it returns there as JSON, and exits (1 with the stack on stderr when it throws).
+ */
+export function runAsChild<T>(measure: (args: string[]) => Promise<T>): void {
+  const [resultFile, ...args] = process.argv.slice(2);
+  const run = async (): Promise<void> => {
+    if (resultFile === undefined) throw new Error('usage: <section> resultFile ...');
+    await writeFile(resultFile, JSON.stringify(await measure(args)));
+  };
+  run().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

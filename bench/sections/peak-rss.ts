@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { runAsChild } from '../lib/child';
 import sharp from 'sharp';
 import { createRenditions } from '../../functions/thumbnail/renditions';
 
@@ -22,9 +23,8 @@ export interface PeakRssResult {
   sharpConcurrency: number;
 }
 
-async function main(): Promise<void> {
-  const [resultFile, inputFile] = process.argv.slice(2);
-  if (resultFile === undefined || inputFile === undefined) throw new Error('usage: peak-rss resultFile inputFile');
+async function measure([inputFile]: string[]): Promise<PeakRssResult> {
+  if (inputFile === undefined) throw new Error('usage: peak-rss resultFile inputFile');
   // As the handler does: one image per invocation, no operation cache.
   sharp.cache(false);
   const bytes = await readFile(inputFile);
@@ -40,13 +40,7 @@ async function main(): Promise<void> {
     outputs: set.renditions.length + 1,
     sharpConcurrency: sharp.concurrency(),
   };
-  await writeFile(resultFile, JSON.stringify(result));
+  return result;
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runAsChild(measure);

@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { runAsChild } from '../lib/child';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
@@ -62,9 +63,8 @@ function recordSends(s3: S3Client): S3Call[] {
   return calls;
 }
 
-async function main(): Promise<void> {
-  const [resultFile, runsArg, ...pairs] = process.argv.slice(2);
-  if (resultFile === undefined || runsArg === undefined) throw new Error('usage: thumbnail-step resultFile runs name=file ...');
+async function measure([runsArg, ...pairs]: string[]): Promise<ThumbnailStepResult> {
+  if (runsArg === undefined) throw new Error('usage: thumbnail-step resultFile runs name=file ...');
   const runs = Number(runsArg);
 
   const emulator = await startEmulatorProcess();
@@ -153,13 +153,7 @@ async function main(): Promise<void> {
     emulator.child.stdin?.end();
     await new Promise((resolve) => emulator.child.once('exit', resolve));
   }
-  await writeFile(resultFile, JSON.stringify(result));
+  return result;
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runAsChild(measure);

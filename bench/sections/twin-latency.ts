@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { runAsChild } from '../lib/child';
 import { join } from 'node:path';
 import { startTwin } from '../../local/twin';
 import type { RunRecord, StepTiming } from '../../local/pipeline/runs';
@@ -48,9 +49,8 @@ interface Asl {
   States: Record<string, { Type: string; Branches?: { States: Record<string, unknown> }[] }>;
 }
 
-async function main(): Promise<void> {
-  const [resultFile, runsArg, ...specs] = process.argv.slice(2);
-  if (resultFile === undefined || runsArg === undefined) throw new Error('usage: twin-latency resultFile runs name=file=contentType ...');
+async function measure([runsArg, ...specs]: string[]): Promise<TwinLatencyResult> {
+  if (runsArg === undefined) throw new Error('usage: twin-latency resultFile runs name=file=contentType ...');
   const runs = Number(runsArg);
 
   const asl = JSON.parse(await readFile(join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json'), 'utf8')) as Asl;
@@ -154,13 +154,7 @@ async function main(): Promise<void> {
   } finally {
     await twin.stop();
   }
-  await writeFile(resultFile, JSON.stringify(result));
+  return result;
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runAsChild(measure);
