@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import type { AppConfig } from './config';
 import { applyGovernance } from './governance';
 import { CiDeployStack } from './stacks/ci-deploy-stack';
 import { DeveloperAccessStack } from './stacks/developer-access-stack';
 import { TravelGuideStack } from './stacks/travel-guide-stack';
+import { PROJECT_ROOT } from './constructs/pipeline-function';
 
 /** Options that only change where the app finds its code, never what it deploys. */
 export interface BuildAppOptions {
@@ -62,4 +65,14 @@ export function buildApp(app: App, config: AppConfig, options: BuildAppOptions =
     ...(developerAccess !== undefined ? { developerAccess } : {}),
     ...(ciDeploy !== undefined ? { ciDeploy } : {}),
   };
+}
+
+/**
+ * The context of cdk.json (feature flags and defaults), which `cdk synth` hands the app. Code that
+ * builds the app in-process (tests, benchmarks) passes it to `new App({ context })` so that it
+ * builds what `cdk synth` builds.
+ */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
 }

@@ -1,30 +1,34 @@
-import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './paths';
+import { buildApp, cdkJsonContext } from '../../infra/build-app';
+import { stageConfig } from '../../infra/config';
 
 /**
- * Memory of each step function as the CDK constructs configure it, read from their source (a synth
- * would bundle every function and take far longer than the benchmark itself). Falls back to the
- * PipelineFunction default for a function that sets none.
+ * Memory of each function as the CDK app configures it (the dev stage), read from the constructs
+ * of an app built without bundling or asset staging: a second or two, and no second copy of the
+ * numbers to drift from the infra code.
  */
 export function functionMemory(): { memoryMb: Record<string, number>; defaultMb: number; source: string } {
-  const constructs = join(REPO_ROOT, 'infra', 'constructs');
-  const defaults = readFileSync(join(constructs, 'pipeline-function.ts'), 'utf8');
-  const defaultMb = Number(/\bmemorySize:\s*(\d+)/.exec(defaults)?.[1] ?? 128);
-  const memoryMb: Record<string, number> = {};
-  for (const file of ['media-pipeline.ts', 'articles-api.ts']) {
-    let text: string;
-    try {
-      text = readFileSync(join(constructs, file), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const block of text.split('new PipelineFunction(').slice(1)) {
-      const props = block.slice(0, block.indexOf('})') + 1);
-      const name = /\bname:\s*'([a-z0-9-]+)'/.exec(props)?.[1];
-      if (name === undefined) continue;
-      memoryMb[name] = Number(/\bmemorySize:\s*(\d+)/.exec(props)?.[1] ?? defaultMb);
-    }
+  const outdir = mkdtempSync(join(tmpdir(), 'bench-app-'));
+  try {
+    const app = new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
+    const { pipeline, api } = buildApp(app, stageConfig('dev')).travelGuide;
+    const functions = {
+      thumbnail: pipeline.thumbnail,
+      labels: pipeline.labels,
+      moderation: pipeline.moderation,
+      record: pipeline.record,
+      articles: api.articles,
+    };
+    const memoryMb = Object.fromEntries(
+      Object.entries(functions).map(([name, fn]) => [name, Number((fn.function.node.defaultChild as CfnFunction).memorySize ?? 128)]),
+    );
+    // Lambda's own default, for a function the app would add without a memory size.
+    return { memoryMb, defaultMb: 128, source: 'the CDK app (dev stage), infra/build-app.ts' };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
   }
-  return { memoryMb, defaultMb, source: 'infra/constructs/{pipeline-function,media-pipeline,articles-api}.ts' };
 }

@@ -2,9 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { buildApp } from '../../infra/build-app';
+import { buildApp, cdkJsonContext } from '../../infra/build-app';
 import { type AppConfig, type Stage, stageConfig } from '../../infra/config';
-import { cdkContext } from './support';
 
 interface NagResult {
   /** Findings left unacknowledged, as "rule at construct path". */
@@ -17,7 +16,7 @@ function synthWithNag(config: AppConfig): NagResult {
   // Template schema validation is left to the bundling suite; this one is about cdk-nag.
   const app = new App({
     builtinCloudFormationValidation: false,
-    context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] },
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
   });
   buildApp(app, config);
 

@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { buildApp } from '../../infra/build-app';
+import { buildApp, cdkJsonContext } from '../../infra/build-app';
 import { type AppConfig, stageConfig } from '../../infra/config';
-import { PROJECT_ROOT } from '../../infra/constructs/pipeline-function';
 import type { TravelGuideStack } from '../../infra/stacks/travel-guide-stack';
 
 export interface SynthOptions {
@@ -24,12 +21,6 @@ export interface Synthesized {
   readonly config: AppConfig;
 }
 
-/** The feature flags and defaults of cdk.json. */
-export function cdkContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-  return cdkJson.context;
-}
-
 /**
  * Builds the app with `buildApp`, as `infra/app.ts` does (stacks, tags, cdk-nag), with the
  * feature flags of cdk.json, and returns the stage stack.
@@ -41,7 +32,7 @@ export function synthStack(options: SynthOptions = {}): Synthesized {
     // its engine keeps the jest worker alive; `cdk synth` runs it on every real synth.
     builtinCloudFormationValidation: false,
     context: {
-      ...cdkContext(),
+      ...cdkJsonContext(),
       // An empty list means "bundle no stack": the assets stay placeholders.
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },

@@ -4,15 +4,14 @@
  * every stack in it. Function entries are stubs: an IAM role does not depend on handler code,
  * so these tests neither wait for nor break with the handlers.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { buildApp } from '../../../infra/build-app';
+import { buildApp, cdkJsonContext } from '../../../infra/build-app';
 import { stageConfig, type AppConfig, type Stage } from '../../../infra/config';
 import type { CfnTemplate, StackTemplate } from './cfn-resolver';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** A project root holding stub `functions/<name>/handler.ts` entries and a lock file, nothing else. */
 export const STUB_PROJECT_ROOT = path.join(__dirname, '..', 'fixtures', 'project');
 
@@ -22,11 +21,6 @@ export const TEST_GITHUB_DEPLOY = { repository: 'acme/travel-guide', branch: 'ma
 /** A stage with both optional account-level stacks on: the Developers group and the CI deploy role. */
 export function withOptionalStacks(stage: Stage = 'dev'): AppConfig {
   return { ...stageConfig(stage), withDeveloperAccess: true, githubDeploy: { ...TEST_GITHUB_DEPLOY } };
-}
-
-function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  return cdkJson.context ?? {};
 }
 
 /**
