@@ -6,6 +6,8 @@ import {
   MalformedEventError,
   StoreThrottledError,
   UnsupportedMediaError,
+  UploadChangedError,
+  UploadMissingError,
 } from '../shared/errors';
 import { normaliseSequencer } from '../shared/media';
 import type { ClaimResult, LabelsResult, MediaError, MediaStatus, ModerateResult, ThumbnailResult, UploadRef } from '../shared/media';
@@ -202,7 +204,14 @@ export const PIPELINE_ERROR = 'PIPELINE_ERROR';
 export const PIPELINE_TIMEOUT = 'PIPELINE_TIMEOUT';
 
 /** Error classes whose message is about the user's upload and safe to show them. */
-const USER_FACING = [UnsupportedMediaError, CorruptImageError, ImageTooLargeError, InvalidUploadKeyError];
+const USER_FACING = [
+  UnsupportedMediaError,
+  CorruptImageError,
+  ImageTooLargeError,
+  InvalidUploadKeyError,
+  UploadChangedError,
+  UploadMissingError,
+];
 const INTERNAL = [DetectorThrottledError, StoreThrottledError, MalformedEventError];
 const CODE_BY_NAME = new Map<string, string>(
   [...USER_FACING, ...INTERNAL].map((ErrorClass) => {
@@ -218,6 +227,8 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   CORRUPT_IMAGE: 'The image is damaged or incomplete and cannot be read.',
   IMAGE_TOO_LARGE: 'The image is too large to process.',
   INVALID_UPLOAD_KEY: 'The upload is not where uploads are expected.',
+  UPLOAD_CHANGED: 'The upload was replaced by another file before it could be processed; request a new upload URL for each file.',
+  UPLOAD_MISSING: 'The upload was deleted before it could be processed.',
   DETECTOR_THROTTLED: 'Image analysis was too busy to look at this image; please upload it again later.',
   STORE_THROTTLED: 'The media store was too busy to record this image; please upload it again later.',
   MALFORMED_EVENT: 'The media could not be processed because of an internal error.',

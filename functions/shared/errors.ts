@@ -36,6 +36,22 @@ export class InvalidUploadKeyError extends DomainError {
   readonly code = 'INVALID_UPLOAD_KEY';
 }
 
+/**
+ * The object under the upload's key is no longer the one its event described (its ETag changed):
+ * it was overwritten after the event, for instance by a second POST with the same upload URL.
+ * The pipeline only processes the bytes it claimed, so it stops rather than render others. Never retried.
+ */
+export class UploadChangedError extends DomainError {
+  override readonly name = 'UploadChangedError';
+  readonly code = 'UPLOAD_CHANGED';
+}
+
+/** The upload was deleted after its event and before it could be read. Never retried. */
+export class UploadMissingError extends DomainError {
+  override readonly name = 'UploadMissingError';
+  readonly code = 'UPLOAD_MISSING';
+}
+
 /** Rekognition (or a local detector) throttled us. The ASL retries it with backoff and jitter. */
 export class DetectorThrottledError extends DomainError {
   override readonly name = 'DetectorThrottledError';

@@ -1,12 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import sharp from 'sharp';
 import * as z from 'zod/mini';
 import { s3Client } from '../shared/s3-client';
 import { numberEnv } from '../shared/config';
-import { ImageTooLargeError, InvalidUploadKeyError } from '../shared/errors';
+import { ImageTooLargeError, InvalidUploadKeyError, UploadChangedError, UploadMissingError } from '../shared/errors';
 import { derivedKeyFor, parseUploadKey } from '../shared/media';
 import type { Rendition, ThumbnailResult, UploadRef } from '../shared/media';
 import { logger, metrics, tracer } from '../shared/powertools';
@@ -123,7 +123,14 @@ async function readUpload(s3: S3Client, upload: UploadRef, maxBytes: number): Pr
     new ImageTooLargeError(`Upload is ${size} bytes; the limit is ${maxBytes} bytes`);
   if (upload.size > maxBytes) throw tooLarge(upload.size);
 
-  const response = await s3.send(new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key }));
+  // If-Match pins the read to the object version the event described (and the claim was made
+  // for): if the key was overwritten since, S3 answers 412 instead of serving other bytes.
+  let response: GetObjectCommandOutput;
+  try {
+    response = await s3.send(new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key, IfMatch: entityTag(upload.etag) }));
+  } catch (error: unknown) {
+    throw uploadReadError(error);
+  }
   const declared = response.ContentLength;
   if (declared !== undefined && declared > maxBytes) throw tooLarge(declared);
   const body: unknown = response.Body;
@@ -150,6 +157,37 @@ async function readUpload(s3: S3Client, upload: UploadRef, maxBytes: number): Pr
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   throw new TypeError('GetObject returned a body that cannot be read');
+}
+
+/**
+ * The If-Match value for an event's ETag. S3 events carry the ETag bare, but RFC 7232 If-Match
+ * takes a quoted entity-tag; S3 compares the values with or without quotes, so the quoted form suits
+ * S3 and anything that follows the RFC. A value that is already quoted is not quoted twice.
+ */
+export function entityTag(etag: string): string {
+  return `"${etag.replace(/^"(.*)"$/, '$1')}"`;
+}
+
+/**
+ * Maps the GetObject failures that mean "this upload is gone or not the one the event described"
+ * to domain errors the state machine records as a bad upload; anything else (access denied, a
+ * missing bucket, a network fault) is a pipeline fault and goes through unchanged. S3 only says
+ * NoSuchKey to a caller that may also s3:ListBucket; to others a deleted key is a 403 AccessDenied,
+ * which cannot be told apart from a real permission fault and so stays one.
+ */
+function uploadReadError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  if (error.name === 'PreconditionFailed' || status === 412) {
+    return new UploadChangedError(
+      'The upload was replaced by another file before it could be processed; request a new upload URL for each file',
+      { cause: error },
+    );
+  }
+  if (error.name === 'NoSuchKey') {
+    return new UploadMissingError('The upload was deleted before it could be processed', { cause: error });
+  }
+  return error;
 }
 
 async function writeDerived(s3: S3Client, bucket: string, key: string, image: EncodedImage): Promise<void> {

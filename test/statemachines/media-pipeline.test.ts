@@ -7,7 +7,7 @@ import {
   ThrottlingException,
   AccessDeniedException,
 } from '@aws-sdk/client-rekognition';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -50,6 +50,8 @@ let documents: DynamoDBDocumentClient;
 let machine: StateMachine;
 let taskStates: { stateName: string; functionName: string }[];
 let objects: Map<string, Buffer>;
+/** ETags of the objects in `objects` that have one; GetObject honours If-Match against them, as S3 does. */
+let etags: Map<string, string>;
 let executions = 0;
 
 /** One entry of an execution's event log, as aws-local-stepfunctions yields it (the type is not exported). */
@@ -128,8 +130,10 @@ function eventFor(overrides: { key?: string; sequencer?: string } = {}): unknown
   return event;
 }
 
-function serveUpload(bytes: Buffer): void {
+/** Puts the upload in the bucket; by default with the ETag the sample event carries (it is still the current object). */
+function serveUpload(bytes: Buffer, etag: string = sampleEvent.detail.object.etag): void {
   objects.set(sampleEvent.detail.object.key, bytes);
+  etags.set(sampleEvent.detail.object.key, etag);
 }
 
 async function mediaRecord(mediaId = MEDIA_ID): Promise<MediaRecord | undefined> {
@@ -165,11 +169,21 @@ afterAll(async () => {
 
 beforeEach(async () => {
   objects = new Map();
+  etags = new Map();
   s3Mock.reset();
   rekognitionMock.reset();
-  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+  s3Mock.on(GetObjectCommand).callsFake((input: { Key: string; IfMatch?: string }) => {
     const bytes = objects.get(input.Key);
-    if (bytes === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    if (bytes === undefined) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    const etag = etags.get(input.Key);
+    if (input.IfMatch !== undefined && etag !== undefined && input.IfMatch.replace(/"/g, '') !== etag) {
+      throw new S3ServiceException({
+        name: 'PreconditionFailed',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 412 },
+        message: 'At least one of the pre-conditions you specified did not hold',
+      });
+    }
     return { Body: objectBody(bytes), ContentLength: bytes.length };
   });
   s3Mock.on(PutObjectCommand).callsFake((input: { Key: string; Body: Buffer }) => {
@@ -277,6 +291,50 @@ describe('media pipeline state machine', () => {
     expect(record?.status).toBe('FAILED');
     expect(record?.error?.code).toBe('UNSUPPORTED_MEDIA');
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('marks media FAILED with UPLOAD_CHANGED when the upload was replaced after its event, and ends the run successfully', async () => {
+    // Arrange: the key now holds another object than the one the event (and the claim) describe
+    serveUpload(await jpegWithOrientationAndGps(), '0f343b0931126a20f133d67c2b018a3b');
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RecordFailure', 'UploadRejected']));
+    const record = await mediaRecord();
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error).toEqual({ code: 'UPLOAD_CHANGED', message: expect.stringMatching(/replaced/) });
+  });
+
+  it('reads a replaced upload once, without retrying CreateThumbnails, and renders nothing from it', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps(), '0f343b0931126a20f133d67c2b018a3b');
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(retriesOf(run.history, 'CreateThumbnails')).toBe(0);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(1);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(rekognitionMock.calls()).toHaveLength(0);
+  });
+
+  it('marks media FAILED with UPLOAD_MISSING when the upload was deleted after its event, and ends the run successfully', async () => {
+    // Arrange: nothing under the key (the claim still finds the PENDING ticket)
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RecordFailure', 'UploadRejected']));
+    expect(retriesOf(run.history, 'CreateThumbnails')).toBe(0);
+    const record = await mediaRecord();
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error).toEqual({ code: 'UPLOAD_MISSING', message: expect.stringMatching(/deleted/) });
   });
 
   it('retries a throttled Rekognition call and still reaches READY', async () => {

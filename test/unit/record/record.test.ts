@@ -217,11 +217,36 @@ describe('errorFromCatch', () => {
     ['CorruptImageError', 'CORRUPT_IMAGE'],
     ['ImageTooLargeError', 'IMAGE_TOO_LARGE'],
     ['InvalidUploadKeyError', 'INVALID_UPLOAD_KEY'],
+    ['UploadChangedError', 'UPLOAD_CHANGED'],
+    ['UploadMissingError', 'UPLOAD_MISSING'],
     ['DetectorThrottledError', 'DETECTOR_THROTTLED'],
     ['StoreThrottledError', 'STORE_THROTTLED'],
     ['MalformedEventError', 'MALFORMED_EVENT'],
   ])('maps %s to %s', (name, code) => {
     expect(errorFromCatch({ Error: name, Cause: lambdaCause(name, 'x') }).code).toBe(code);
+  });
+
+  it.each([
+    ['UploadChangedError', 'UPLOAD_CHANGED', 'The upload was replaced by another file before it could be processed'],
+    ['UploadMissingError', 'UPLOAD_MISSING', 'The upload was deleted before it could be processed'],
+  ])('shows the user the message of %s, which is about their upload', (name, code, message) => {
+    // Act
+    const error = errorFromCatch({ Error: name, Cause: lambdaCause(name, message) });
+
+    // Assert
+    expect(error).toEqual({ code, message });
+  });
+
+  it.each([
+    ['UploadChangedError', 'UPLOAD_CHANGED', /replaced/],
+    ['UploadMissingError', 'UPLOAD_MISSING', /deleted/],
+  ])('has a default message for %s when its Cause cannot be read', (name, code, message) => {
+    // Act
+    const error = errorFromCatch({ Error: name, Cause: 'not json {' });
+
+    // Assert
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
   });
 
   it('never stores the stack trace', () => {

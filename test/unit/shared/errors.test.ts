@@ -6,6 +6,8 @@ const DOMAIN_ERRORS = [
   ['CorruptImageError', errors.CorruptImageError],
   ['ImageTooLargeError', errors.ImageTooLargeError],
   ['InvalidUploadKeyError', errors.InvalidUploadKeyError],
+  ['UploadChangedError', errors.UploadChangedError],
+  ['UploadMissingError', errors.UploadMissingError],
   ['DetectorThrottledError', errors.DetectorThrottledError],
   ['StoreThrottledError', errors.StoreThrottledError],
   ['MalformedEventError', errors.MalformedEventError],
@@ -19,6 +21,17 @@ function errorNamesInAsl(node: unknown, found = new Set<string>()): Set<string> 
       if (key === 'ErrorEquals' && Array.isArray(value)) value.forEach((name) => found.add(String(name)));
       else errorNamesInAsl(value, found);
     }
+  }
+  return found;
+}
+
+/** The error names a Choice rule compares `$.failure.Error` with (WasUploadRejected). */
+function failureNamesInChoices(node: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) node.forEach((child) => failureNamesInChoices(child, found));
+  else if (typeof node === 'object' && node !== null) {
+    const rule = node as Record<string, unknown>;
+    if (rule.Variable === '$.failure.Error' && typeof rule.StringEquals === 'string') found.add(rule.StringEquals);
+    Object.values(rule).forEach((child) => failureNamesInChoices(child, found));
   }
   return found;
 }
@@ -37,6 +50,18 @@ describe('domain errors', () => {
 
     // Assert
     expect(custom.length).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
+  });
+
+  it('exist for every error name the state machine treats as a bad upload', () => {
+    // Arrange
+    const badUpload = [...failureNamesInChoices(asl)];
+
+    // Act
+    const missing = badUpload.filter((name) => !DOMAIN_ERRORS.some(([, ErrorClass]) => new ErrorClass('x').name === name));
+
+    // Assert
+    expect(badUpload).toEqual(expect.arrayContaining(['UploadChangedError', 'UploadMissingError']));
     expect(missing).toEqual([]);
   });
 

@@ -1,9 +1,9 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import sharp from 'sharp';
 import type { UploadRef } from '../../../functions/shared/media';
-import { createHandler, DERIVED_CACHE_CONTROL } from '../../../functions/thumbnail/handler';
+import { createHandler, DERIVED_CACHE_CONTROL, entityTag } from '../../../functions/thumbnail/handler';
 import { jpegWithOrientationAndGps, textFile } from '../../fixtures/images';
 import { objectBody } from '../../fixtures/s3';
 
@@ -43,6 +43,67 @@ describe('thumbnail handler', () => {
     // Assert
     expect(s3Mock).toHaveReceivedCommandTimes(GetObjectCommand, 1);
     expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: UPLOAD.bucket, Key: UPLOAD.key });
+  });
+
+  it("reads only the object version the event describes, with If-Match on the event's ETag, quoted", async () => {
+    // Arrange: S3 events carry the ETag without quotes
+    const bytes = await jpegWithOrientationAndGps();
+    serve(bytes);
+
+    // Act
+    await handlerWith()({ upload: { ...UPLOAD, size: bytes.length } });
+
+    // Assert
+    expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, { IfMatch: '"b1946ac92492d2347c6235b4d2611184"' });
+  });
+
+  it('marks an upload replaced after its event (412 PreconditionFailed) as UploadChangedError and writes nothing', async () => {
+    // Arrange: what the SDK throws for S3's 412 answer to a failed If-Match
+    s3Mock.on(GetObjectCommand).rejects(preconditionFailed());
+    s3Mock.on(PutObjectCommand).resolves({});
+
+    // Act
+    const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
+
+    // Assert
+    await expect(result).rejects.toMatchObject({ name: 'UploadChangedError', code: 'UPLOAD_CHANGED', message: expect.stringMatching(/replaced/) });
+    expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 0);
+  });
+
+  it('treats any 412 answer to the read as UploadChangedError, whatever error name the SDK gives it', async () => {
+    // Arrange: a 412 without an error body (the SDK then names the error after the status)
+    s3Mock.on(GetObjectCommand).rejects(
+      new S3ServiceException({ name: 'Unknown', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'Unknown' }),
+    );
+
+    // Act
+    const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
+
+    // Assert
+    await expect(result).rejects.toMatchObject({ name: 'UploadChangedError' });
+  });
+
+  it('marks an upload deleted after its event (NoSuchKey) as UploadMissingError', async () => {
+    // Arrange
+    s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
+
+    // Act
+    const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
+
+    // Assert
+    await expect(result).rejects.toMatchObject({ name: 'UploadMissingError', code: 'UPLOAD_MISSING' });
+  });
+
+  it('keeps the S3 error as the cause of the domain error, for the logs', async () => {
+    // Arrange
+    const s3Error = preconditionFailed();
+    s3Mock.on(GetObjectCommand).rejects(s3Error);
+
+    // Act
+    const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
+
+    // Assert
+    await expect(result).rejects.toMatchObject({ cause: s3Error });
   });
 
   it('writes four renditions and the analysis JPEG under derived/{mediaId}/{sequencer}/ with type and caching', async () => {
@@ -187,14 +248,39 @@ describe('thumbnail handler', () => {
     });
   });
 
-  it('lets an S3 failure through unchanged, for the state machine to retry or record', async () => {
-    // Arrange
-    s3Mock.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+  it('lets any other S3 failure through unchanged, for the state machine to record as a pipeline fault', async () => {
+    // Arrange: without s3:ListBucket, S3 also answers a deleted key this way; it cannot be told from a real denial
+    s3Mock.on(GetObjectCommand).rejects(
+      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
+    );
 
     // Act
     const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await expect(result).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });
+
+describe('entityTag', () => {
+  it('quotes the bare ETag an S3 event carries', () => {
+    expect(entityTag('b1946ac92492d2347c6235b4d2611184')).toBe('"b1946ac92492d2347c6235b4d2611184"');
+  });
+
+  it('quotes the ETag of a multipart upload as it is, part count included', () => {
+    expect(entityTag('3858f62230ac3c915f300c664312c11f-9')).toBe('"3858f62230ac3c915f300c664312c11f-9"');
+  });
+
+  it('does not quote an ETag that is already quoted a second time', () => {
+    expect(entityTag('"b1946ac92492d2347c6235b4d2611184"')).toBe('"b1946ac92492d2347c6235b4d2611184"');
+  });
+});
+
+function preconditionFailed(): S3ServiceException {
+  return new S3ServiceException({
+    name: 'PreconditionFailed',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 412 },
+    message: 'At least one of the pre-conditions you specified did not hold',
+  });
+}
