@@ -50,7 +50,7 @@ function describe(twin: Twin): string {
     '',
     'Travel Guide local twin is running (no AWS account needed).',
     '',
-    `  REST API         ${twin.apiUrl}`,
+    `  REST API         ${twin.apiUrl}   (functions articles, media)`,
     `  Token            POST ${twin.tokenUrl}  {"userId":"alice"}`,
     `  Health           ${twin.healthUrl}`,
     `  Dashboard        ${twin.dashboardUrl}`,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { API_FUNCTIONS, type ApiFunctionName } from '../functions/articles/routes';
 import { articlesTable, mediaTable } from '../infra/definitions/tables';
 import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';
@@ -28,8 +29,8 @@ import {
 } from './settings';
 
 /**
- * The local twin: S3 and DynamoDB emulators, the REST API in front of the real articles handler,
- * and the media pipeline (bucket events -> the rule pattern in events/ -> the ASL in
+ * The local twin: S3 and DynamoDB emulators, the REST API in front of the real articles and
+ * media handlers (each route to the function routes.ts names), and the media pipeline (bucket events -> the rule pattern in events/ -> the ASL in
  * statemachines/ run in-process with the real handlers), all in this process.
  *
  * One twin per process: the handlers read their environment and create their SDK clients once
@@ -89,6 +90,8 @@ export interface Twin {
 }
 
 let started = false;
+
+type ApiFunctionHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 type HandlerModule = {
   handler?: LambdaHandler;
@@ -211,7 +214,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const handlers = new Map<string, LambdaHandler>();
     const loadFailures = new Map<string, string>();
     const aslPath = join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json');
-    const functionNames = [...new Set(loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName)), 'articles'];
+    const functionNames = [...new Set([...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName), ...API_FUNCTIONS])];
     for (const name of functionNames) {
       try {
         const module = await loadHandlerModule(name);
@@ -246,11 +249,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const builtPipeline = pipeline;
 
     const tokens = new LocalTokenIssuer('travel-guide-local-twin');
-    const articlesHandler = handlerFor('articles') as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+    const apiHandler = (fn: ApiFunctionName): ApiFunctionHandler => {
+      const handler = handlerFor(fn) as unknown as ApiFunctionHandler;
+      return async (event, context) => handler(event, context);
+    };
     const api: ApiServer = await startApiServer({
       port: options.port ?? 0,
       tokens,
-      articlesHandler: async (event, context) => articlesHandler(event, context),
+      apiHandlers: { articles: apiHandler('articles'), media: apiHandler('media') },
       runLog,
       allowedOrigins,
       accountId: LOCAL_ACCOUNT_ID,

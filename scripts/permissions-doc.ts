@@ -65,17 +65,24 @@ export const WHY: Readonly<Record<string, string>> = {
   'record xray:PutTraceSegments': XRAY,
   'record xray:PutTelemetryRecords': XRAY,
 
-  'articles dynamodb:GetItem': 'Reads one article, and a media record for GET /media/{id}.',
-  'articles dynamodb:PutItem': 'Creates articles, and PENDING media records for POST /media/uploads.',
+  'articles dynamodb:GetItem': 'Reads one article (GET /articles/{id}, and before PUT), and after a refused author-only write to tell 404 from 403.',
+  'articles dynamodb:PutItem': 'Creates articles (POST /articles), never overwriting an id.',
   'articles dynamodb:UpdateItem': 'Updates an article (PUT /articles/{id}), conditional on its author.',
   'articles dynamodb:DeleteItem': 'Deletes an article (DELETE /articles/{id}), conditional on its author.',
   'articles dynamodb:Query': 'Lists articles newest first through the byNewest index.',
-  'articles s3:PutObject': 'Signs presigned POST uploads: the signature carries the signer\'s s3:PutObject.',
-  'articles s3:GetObject': 'Signs short-lived GET URLs for renditions of READY media.',
   'articles logs:CreateLogStream': LOGS,
   'articles logs:PutLogEvents': LOGS,
   'articles xray:PutTraceSegments': XRAY,
   'articles xray:PutTelemetryRecords': XRAY,
+
+  'media dynamodb:GetItem': 'Reads a media record for GET /media/{id}.',
+  'media dynamodb:PutItem': 'Writes the PENDING media record for POST /media/uploads, never overwriting one.',
+  'media s3:PutObject': 'Signs presigned POST uploads under uploads/: the signature carries the signer\'s s3:PutObject.',
+  'media s3:GetObject': 'Signs short-lived GET URLs for renditions of READY media under derived/.',
+  'media logs:CreateLogStream': LOGS,
+  'media logs:PutLogEvents': LOGS,
+  'media xray:PutTraceSegments': XRAY,
+  'media xray:PutTelemetryRecords': XRAY,
 
   'stateMachine lambda:InvokeFunction': 'Runs the four step functions of the ASL, and only those.',
   'stateMachine logs:CreateLogDelivery': LOG_DELIVERY,
@@ -112,6 +119,15 @@ export const WHY: Readonly<Record<string, string>> = {
     'The MFA guard: until the session was signed in with MFA (and always for long-term keys, which carry no MFA key), every action but credential self-service is denied, whatever other policy allows it.',
 };
 
+/**
+ * Where one action means different things on different resources, the reason for one resource,
+ * keyed `role action resource` (the readable resource name). Falls back to {@link WHY}.
+ */
+const WHY_ON_RESOURCE: Readonly<Record<string, string>> = {
+  'articles dynamodb:GetItem table:MediaTable':
+    'Reads the media record an article names as its cover (POST and PUT /articles) to check it is the author\'s own and not REJECTED or FAILED; the only media-table right of this role.',
+};
+
 /** Optional roles: which stack holds them and what turns that stack on. */
 const OPTIONAL_ROLE_NOTES: Readonly<Record<OptionalRole, string>> = {
   ciDeploy:
@@ -124,6 +140,7 @@ const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
   moderation: 'Moderation function',
   record: 'Record function',
   articles: 'Articles function',
+  media: 'Media function',
   stateMachine: 'Media pipeline state machine',
   ruleTarget: 'EventBridge rule target (media uploaded)',
   ciDeploy: 'CI deploy role for GitHub Actions',
@@ -246,7 +263,7 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
     lines.push('| Action | Resource | Why |', '|---|---|---|');
     for (const pair of allowedPairs(role)) {
       const condition = pair.condition === undefined ? '' : ` (if \`${cell(pair.condition)}\`)`;
-      const why = WHY[`${roleKey} ${pair.action}`] ?? UNREVIEWED;
+      const why = WHY_ON_RESOURCE[`${roleKey} ${pair.action} ${names.readable(pair.resource)}`] ?? WHY[`${roleKey} ${pair.action}`] ?? UNREVIEWED;
       lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\`${condition} | ${cell(why)} |`);
     }
     lines.push('');

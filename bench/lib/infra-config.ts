@@ -22,6 +22,7 @@ export function functionMemory(): { memoryMb: Record<string, number>; defaultMb:
       moderation: pipeline.moderation,
       record: pipeline.record,
       articles: api.articles,
+      media: api.media,
     };
     const memoryMb = Object.fromEntries(
       Object.entries(functions).map(([name, fn]) => [name, Number((fn.function.node.defaultChild as CfnFunction).memorySize ?? 128)]),

@@ -1,11 +1,13 @@
-import { ForbiddenError, NotFoundError, ValidationError } from './errors';
+import { ForbiddenError, NotFoundError, ValidationError } from '../api/errors';
+import type { Clock, IdGenerator, MediaReader } from '../api/ports';
 import type { PageTokenCodec } from './page-token';
-import type { Article, ArticleContent, ArticleStore, Clock, IdGenerator, MediaStore, OwnedWriteOutcome } from './ports';
+import type { Article, ArticleContent, ArticleStore, OwnedWriteOutcome } from './ports';
 import type { CreateArticleInput, UpdateArticleInput } from './schemas';
 
 export interface ArticlesServiceDeps {
   articles: ArticleStore;
-  media: MediaStore;
+  /** Media records are only read here: to check a cover image. */
+  media: MediaReader;
   clock: Clock;
   ids: IdGenerator;
   pageTokens: PageTokenCodec;

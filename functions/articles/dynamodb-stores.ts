@@ -1,18 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MediaRecord } from '../shared/media';
-import { ValidationError } from './errors';
-import type {
-  Article,
-  ArticleContent,
-  ArticlePage,
-  ArticleStore,
-  GeoLocation,
-  MediaStore,
-  OwnedWriteOutcome,
-  PageCursor,
-  PendingMedia,
-} from './ports';
+import { ValidationError } from '../api/errors';
+import type { Article, ArticleContent, ArticlePage, ArticleStore, GeoLocation, OwnedWriteOutcome, PageCursor } from './ports';
 
 /** Index and key attributes from infra/definitions/tables.ts (articlesTable.byNewest). */
 export const NEWEST_INDEX = 'byNewest';
@@ -157,36 +146,6 @@ export class DynamoArticleStore implements ArticleStore {
     if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
     if ((error as Error & { Item?: unknown }).Item !== undefined) return { kind: 'forbidden' };
     return (await this.get(id)) === undefined ? { kind: 'not-found' } : { kind: 'forbidden' };
-  }
-}
-
-/** Media records: the articles function only writes PENDING records and reads any record. */
-export class DynamoMediaStore implements MediaStore {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async createPending(record: PendingMedia): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...record },
-        ConditionExpression: 'attribute_not_exists(#mediaId)',
-        ExpressionAttributeNames: { '#mediaId': 'mediaId' },
-      }),
-    );
-  }
-
-  async get(mediaId: string): Promise<MediaRecord | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { mediaId }, ConsistentRead: true }));
-    if (result.Item === undefined) return undefined;
-    const item = result.Item;
-    if (typeof item.mediaId !== 'string' || typeof item.ownerId !== 'string' || typeof item.status !== 'string') {
-      throw new Error(`Media record ${mediaId} is malformed`);
-    }
-    // Written by this function and the record function only, both typed against MediaRecord.
-    return item as MediaRecord;
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ValidationError } from './errors';
+import { ValidationError } from '../api/errors';
 import type { PageCursor } from './ports';
 
 /**

@@ -1,9 +1,8 @@
-import type { MediaRecord } from '../shared/media';
-
 /**
- * The articles core's view of the world. The core (articles-service.ts, media-service.ts) only
- * talks to these interfaces; the AWS adapters live in dynamodb-stores.ts and s3-signers.ts, and
- * tests or the local twin may pass any other implementation to `createHandler`.
+ * The articles core's view of the world. The core (articles-service.ts) only talks to these
+ * interfaces and to the shared ones in ../api/ports.ts (media records, clock, ids); the AWS
+ * adapters live in dynamodb-stores.ts and ../api/media-records.ts, and tests or the local twin
+ * may pass any other implementation to `createHandler`.
  */
 
 export interface GeoLocation {
@@ -62,51 +61,4 @@ export interface ArticleStore {
   ): Promise<OwnedWriteOutcome<Article>>;
   /** Deletes the article only if `authorId` is its author at the moment of the write. */
   delete(id: string, authorId: string): Promise<OwnedWriteOutcome<undefined>>;
-}
-
-/** The record written when an upload URL is issued (DESIGN.md "Media record": PENDING). */
-export interface PendingMedia {
-  mediaId: string;
-  ownerId: string;
-  status: 'PENDING';
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface MediaStore {
-  /** Writes the PENDING record; fails rather than overwrite an existing one. */
-  createPending(record: PendingMedia): Promise<void>;
-  get(mediaId: string): Promise<MediaRecord | undefined>;
-}
-
-export interface PresignedUpload {
-  url: string;
-  fields: Record<string, string>;
-}
-
-export interface UploadRequest {
-  key: string;
-  contentType: string;
-  /** Inclusive bounds of the policy's `content-length-range`. */
-  minBytes: number;
-  maxBytes: number;
-  expiresInSeconds: number;
-}
-
-/** Issues a browser-form POST whose policy pins the key, the Content-Type and the size range. */
-export interface UploadSigner {
-  signUpload(request: UploadRequest): Promise<PresignedUpload>;
-}
-
-/** Issues a short-lived GET URL for a derived object. */
-export interface DownloadSigner {
-  signDownload(key: string, expiresInSeconds: number): Promise<string>;
-}
-
-export interface Clock {
-  now(): Date;
-}
-
-export interface IdGenerator {
-  newId(): string;
 }

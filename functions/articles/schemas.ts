@@ -1,21 +1,19 @@
 import * as z from 'zod/mini';
+import { ID_PATTERN, ID_RULE } from '../api/ids';
 import '../shared/zod-locale';
 
 /**
- * Request body schemas of the REST API. They are used twice: the articles function parses every
- * body with them, and the CDK stack turns them into API Gateway request models with
+ * Request body schemas of the article routes (the upload body is ../media/schemas.ts). They are
+ * used twice: the articles function parses every body with them, and the CDK stack turns them
+ * into API Gateway request models with
  * `z.toJSONSchema(schema, { target: 'draft-04' })`. So they stay within what draft-04 can say:
  * plain strings, numbers, arrays and strict objects (`additionalProperties: false`), no
  * transforms or refinements whose meaning would be lost in the model. Each check carries the
  * message the API returns after the field name, e.g. `title: must be at most 200 characters`.
  *
  * What a model cannot say is still enforced by the function: blank-after-trim titles, duplicate
- * tags (dropped), cover ownership, accepted upload types (415) and the upload size bound (413).
- * The model measures `title` before trimming, so it is slightly stricter for padded titles.
+ * tags (dropped) and cover ownership. The model measures `title` before trimming, so it is slightly stricter for padded titles.
  */
-
-/** Media and article ids: what `crypto.randomUUID()` produces, within the upload-key alphabet. */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Single-line text: no C0 control characters and no DEL. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -71,7 +69,7 @@ const tags = z
   )
   .check(z.maxLength(TAGS_MAX, { error: `must have at most ${TAGS_MAX} items` }));
 
-const mediaId = z.string().check(z.regex(ID_PATTERN, { error: 'must be 1 to 128 letters, digits, "-" or "_"' }));
+const mediaId = z.string().check(z.regex(ID_PATTERN, { error: ID_RULE }));
 
 const articleFields = {
   title,
@@ -94,18 +92,5 @@ export const createArticleSchema = z.strictObject(articleFields);
  */
 export const updateArticleSchema = z.strictObject(articleFields);
 
-/**
- * Body of POST /media/uploads. The model only checks shapes: the accepted content types (415
- * otherwise) and the upper size bound (413, configured per stage) are checked by the function,
- * because a gateway model can only answer 400.
- */
-export const createUploadSchema = z.strictObject({
-  contentType: z
-    .string()
-    .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(100, { error: 'must be at most 100 characters' })),
-  contentLength: z.number().check(z.int({ error: 'must be an integer' }), z.gte(1, { error: 'must be at least 1' })),
-});
-
 export type CreateArticleInput = z.infer<typeof createArticleSchema>;
 export type UpdateArticleInput = z.infer<typeof updateArticleSchema>;
-export type CreateUploadInput = z.infer<typeof createUploadSchema>;

@@ -7,8 +7,9 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { routes, type RouteDefinition } from '../../functions/articles/routes';
-import { createArticleSchema, createUploadSchema, updateArticleSchema } from '../../functions/articles/schemas';
+import { routes, type ApiFunctionName, type RouteDefinition } from '../../functions/articles/routes';
+import { createArticleSchema, updateArticleSchema } from '../../functions/articles/schemas';
+import { createUploadSchema } from '../../functions/media/schemas';
 import type { AppConfig } from '../config';
 import { articlesTable as articlesTableDefinition } from '../definitions/tables';
 import { DefinedTable } from './defined-table';
@@ -40,9 +41,12 @@ export function bodyModelSchema(name: BodyModelName): apigw.JsonSchema {
 export interface ArticlesApiProps {
   /** The stage's configuration (origins, throttling, Cognito plan, removal policy). */
   readonly config: AppConfig;
-  /** Media bucket: the function signs POST uploads to `uploads/` and GET URLs under `derived/`. */
+  /** Media bucket: the media function signs POST uploads to `uploads/` and GET URLs under `derived/`. */
   readonly bucket: s3.IBucket;
-  /** Media table: the function writes PENDING records and reads them back. */
+  /**
+   * Media table: the media function writes PENDING records and reads them back; the articles
+   * function reads a record to check an article's cover.
+   */
   readonly mediaTable: dynamodb.ITable;
   /**
    * Folder holding `package-lock.json`, `node_modules` and `functions/<name>/handler.ts`.
@@ -52,9 +56,11 @@ export interface ArticlesApiProps {
 }
 
 /**
- * The article REST API: a Cognito user pool and app client, the articles table, the articles
- * function under a role of its own, and a REST API with one resource and method per entry of
- * `functions/articles/routes.ts` (no proxy, no ANY). Mutating routes sit behind the Cognito
+ * The article REST API: a Cognito user pool and app client, the articles table, two functions
+ * under roles of their own (articles: the article routes; media: upload URLs and media views, the
+ * only one that loads the S3 client and may sign for the bucket), and a REST API with one
+ * resource and method per entry of `functions/articles/routes.ts` (no proxy, no ANY), each
+ * integrated with the function its route names. Mutating routes sit behind the Cognito
  * authorizer; bodies are validated at the gateway against models generated from the same zod
  * schemas the function uses. The stage is throttled, traced and access-logged as JSON.
  */
@@ -65,8 +71,12 @@ export class ArticlesApi extends Construct {
   public readonly userPoolClient: cognito.UserPoolClient;
   /** Articles, with the `byNewest` index. */
   public readonly articlesTable: dynamodb.Table;
-  /** The function behind every route. */
+  /** The function behind the article routes (`fn: 'articles'`). */
   public readonly articles: PipelineFunction;
+  /** The function behind the media routes (`fn: 'media'`). */
+  public readonly media: PipelineFunction;
+  /** Each API function by the name routes.ts gives it. */
+  public readonly functions: Readonly<Record<ApiFunctionName, PipelineFunction>>;
   /** HMAC key of the list page tokens. */
   public readonly pageTokenSecret: secretsmanager.Secret;
   /** The REST API; its stage is `v1`. */
@@ -151,6 +161,9 @@ export class ArticlesApi extends Construct {
         'The key only signs list page tokens and is injected at deploy time, so a rotation Lambda could not reach the running function; rotating means replacing the secret and deploying, which only invalidates page tokens in flight.',
     });
 
+    const projectRoot = props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {};
+    // Article CRUD: the articles table and its newest-first index, and a read of the media table
+    // to check that a cover image is the author's own usable media. No S3 at all.
     this.articles = new PipelineFunction(this, 'Articles', {
       name: 'articles',
       serviceName: `${config.serviceName}-articles-api`,
@@ -158,11 +171,8 @@ export class ArticlesApi extends Construct {
       logRetention: config.logRetention,
       memorySize: 512,
       timeout: Duration.seconds(10),
-      ...(props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {}),
+      ...projectRoot,
       environment: {
-        MAX_UPLOAD_BYTES: String(config.maxUploadBytes),
-        UPLOAD_URL_TTL_SECONDS: '300',
-        DOWNLOAD_URL_TTL_SECONDS: '300',
         ALLOWED_ORIGINS: config.allowedOrigins.join(','),
         PAGE_TOKEN_SECRET: this.pageTokenSecret.secretValue.unsafeUnwrap(),
       },
@@ -173,13 +183,33 @@ export class ArticlesApi extends Construct {
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
       ])
+      .bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:GetItem']);
+    for (const index of articlesTableDefinition.globalSecondaryIndexes) {
+      this.articles.allowIndexQuery(this.articlesTable, index.indexName);
+    }
+
+    // Upload URLs and media views: POST /media/uploads puts the PENDING record and signs a POST
+    // under uploads/; GET /media/{id} gets the record and signs GETs under derived/.
+    this.media = new PipelineFunction(this, 'Media', {
+      name: 'media',
+      serviceName: `${config.serviceName}-media-api`,
+      metricsNamespace: config.serviceName,
+      logRetention: config.logRetention,
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      ...projectRoot,
+      environment: {
+        MAX_UPLOAD_BYTES: String(config.maxUploadBytes),
+        UPLOAD_URL_TTL_SECONDS: '300',
+        DOWNLOAD_URL_TTL_SECONDS: '300',
+        ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+      },
+    })
       .bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:GetItem', 'dynamodb:PutItem'])
       // Signing a presigned POST needs the signer to hold s3:PutObject on the key it signs for.
       .bindObjects(bucket, UPLOADS_PREFIX, ['s3:PutObject'], 'MEDIA_BUCKET_NAME')
       .bindObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
-    for (const index of articlesTableDefinition.globalSecondaryIndexes) {
-      this.articles.allowIndexQuery(this.articlesTable, index.indexName);
-    }
+    this.functions = { articles: this.articles, media: this.media };
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: config.logRetention,
@@ -238,8 +268,17 @@ export class ArticlesApi extends Construct {
       validateRequestParameters: true,
     });
     // No test-invoke permission: the console's test button would get a permission on
-    // `test-invoke-stage`. Each method's permission names this API, its stage, method and path.
-    const integration = new apigw.LambdaIntegration(this.articles.function, { allowTestInvoke: false });
+    // `test-invoke-stage`. Each method's permission names this API, its stage, method and path,
+    // and is granted on the one function its route names.
+    const integrations = new Map<ApiFunctionName, apigw.LambdaIntegration>();
+    const integrationFor = (fn: ApiFunctionName): apigw.LambdaIntegration => {
+      let integration = integrations.get(fn);
+      if (!integration) {
+        integration = new apigw.LambdaIntegration(this.functions[fn].function, { allowTestInvoke: false });
+        integrations.set(fn, integration);
+      }
+      return integration;
+    };
 
     const models = new Map<BodyModelName, apigw.Model>();
     const modelFor = (name: BodyModelName): apigw.Model => {
@@ -258,7 +297,7 @@ export class ArticlesApi extends Construct {
     const methods = new Map<string, apigw.Method>();
     for (const route of routes as readonly RouteDefinition[]) {
       const resource = this.api.root.resourceForPath(route.resource);
-      const method = resource.addMethod(route.method, integration, {
+      const method = resource.addMethod(route.method, integrationFor(route.fn), {
         ...(route.auth
           ? { authorizer, authorizationType: apigw.AuthorizationType.COGNITO }
           : { authorizationType: apigw.AuthorizationType.NONE }),

@@ -27,6 +27,12 @@ export interface PipelineObservabilityProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** The API stage whose 4xx, 5xx and latency are shown; its 5xx are alarmed on. */
   readonly apiStage: apigw.Stage;
+  /**
+   * The functions behind the API (articles, media), shown beside the stage. Their failures reach
+   * clients as 5xx, so the stage's 5xx alarm already covers them.
+   * @default - none shown
+   */
+  readonly apiFunctions?: readonly ObservedStep[];
   /** Namespace of the functions' Powertools metrics. */
   readonly metricsNamespace: string;
   /** Powertools `service` dimension of the pipeline functions' metrics. */
@@ -103,7 +109,7 @@ export class PipelineObservability extends Construct {
         props.stepErrorThreshold ?? 5,
       );
     }
-    alarm('ApiServerErrorsAlarm', 'The articles API answered with 5xx', apiStage.metricServerError(sum));
+    alarm('ApiServerErrorsAlarm', 'The REST API (articles and media functions) answered with 5xx', apiStage.metricServerError(sum));
     const rekognitionThrottles = new cloudwatch.MathExpression({
       expression: 'FILL(labels, 0) + FILL(moderation, 0)',
       usingMetrics: {
@@ -204,8 +210,29 @@ export class PipelineObservability extends Construct {
         width: 12,
         left: percentiles((statistic) => apiStage.metricLatency({ period: FIVE_MINUTES, statistic, label: statistic })),
       }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }),
     );
+    const apiFunctions = props.apiFunctions ?? [];
+    if (apiFunctions.length > 0) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'API function duration p50',
+          width: 8,
+          left: apiFunctions.map((api) => api.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p50', label: api.name })),
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'API function duration p99',
+          width: 8,
+          left: apiFunctions.map((api) => api.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: api.name })),
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'API function errors and throttles',
+          width: 8,
+          left: apiFunctions.map((api) => api.fn.function.metricErrors({ ...sum, label: `${api.name} errors` })),
+          right: apiFunctions.map((api) => api.fn.function.metricThrottles({ ...sum, label: `${api.name} throttles` })),
+        }),
+      );
+    }
+    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }));
   }
 }
 

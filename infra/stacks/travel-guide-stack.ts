@@ -26,8 +26,9 @@ export interface TravelGuideStackProps extends StackProps {
  *
  *   media bucket ── "Object Created" (uploads/) ──► EventBridge rule ──► state machine
  *        ▲                                             │ (DLQ)           thumbnail → labels ‖ moderation → record
- *        └── presigned POST ◄── articles API                                              │
- *                                                                          media table ◄──┘
+ *        └── presigned POST ◄── media fn ◄──┐                                             │
+ *                                  REST API ──┤                             media table ◄──┘
+ *           articles table ◄── articles fn ◄──┘
  */
 export class TravelGuideStack extends Stack {
   /** The media bucket and its access-log bucket. */
@@ -36,7 +37,7 @@ export class TravelGuideStack extends Stack {
   public readonly mediaTable: DefinedTable;
   /** Rule, state machine and the four step functions. */
   public readonly pipeline: MediaPipeline;
-  /** Cognito, the articles table and function, and the REST API. */
+  /** Cognito, the articles table, the articles and media functions, and the REST API. */
   public readonly api: ArticlesApi;
   /** Dashboard, alarms and the alarm topic. */
   public readonly observability: PipelineObservability;
@@ -79,6 +80,10 @@ export class TravelGuideStack extends Stack {
       ],
       deadLetterQueue: pipeline.deadLetterQueue,
       apiStage: this.api.api.deploymentStage,
+      apiFunctions: [
+        { name: 'articles', fn: this.api.articles },
+        { name: 'media', fn: this.api.media },
+      ],
       metricsNamespace: config.serviceName,
       pipelineServiceName: pipeline.serviceName,
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { routes } from '../../functions/articles/routes';
 
 /**
- * Turns an HTTP request into the API Gateway REST (v1) Lambda proxy event the articles handler
- * receives on AWS, using the route table the CDK API stack is built from.
+ * Turns an HTTP request into the API Gateway REST (v1) Lambda proxy event an API function (the
+ * route's `fn`) receives on AWS, using the route table the CDK API stack is built from.
  */
 
 export type RouteMatch =

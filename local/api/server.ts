@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ApiFunctionName } from '../../functions/articles/routes';
 import { lambdaContext } from '../lambda-context';
 import type { RunLog } from '../pipeline/runs';
 import { listenOnLoopback } from '../listen';
@@ -13,7 +14,7 @@ import { buildProxyEvent, knownResourcePath, matchRoute } from './gateway-event'
  * CORS preflight, proxy events, payload limit) and the twin's own `/_local/*` endpoints.
  */
 
-type ArticlesHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type ApiFunctionHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 export interface HealthReport {
   ready: boolean;
@@ -23,7 +24,8 @@ export interface HealthReport {
 export interface ApiServerOptions {
   port: number;
   tokens: LocalTokenIssuer;
-  articlesHandler: ArticlesHandler;
+  /** The handler of each API function; a route goes to the function routes.ts names (`fn`), as its API Gateway integration does. */
+  apiHandlers: Readonly<Record<ApiFunctionName, ApiFunctionHandler>>;
   runLog: RunLog;
   health(): Promise<HealthReport>;
   allowedOrigins: readonly string[];
@@ -188,11 +190,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       { accountId: options.accountId, stage: 'local', ...(claims ? { claims } : {}) },
     );
     event.isBase64Encoded = isBase64Encoded;
-    const context = lambdaContext({ functionName: 'travel-guide-local-articles', region: options.region, account: options.accountId, timeoutMs: 29_000 });
+    const { fn } = match.route;
+    const context = lambdaContext({ functionName: `travel-guide-local-${fn}`, region: options.region, account: options.accountId, timeoutMs: 29_000 });
 
     let result: APIGatewayProxyResult;
     try {
-      result = await options.articlesHandler(event, context);
+      result = await options.apiHandlers[fn](event, context);
       if (typeof result?.statusCode !== 'number') throw new Error('malformed proxy response');
     } catch {
       // What API Gateway says when the integration fails or answers in the wrong shape, through the

@@ -48,7 +48,7 @@ const PAGE_TOKEN_SECRET = 'secret:ArticlesPageTokenSecret';
 const STATE_MACHINE = 'stateMachine:PipelineStateMachine';
 const DEAD_LETTER_QUEUE = 'queue:PipelineUploadEventsDeadLetterQueue';
 
-const FUNCTION_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles'] as const;
+const FUNCTION_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'media'] as const;
 type FunctionRole = (typeof FUNCTION_ROLES)[number];
 
 const FUNCTION: Record<FunctionRole, string> = {
@@ -57,6 +57,7 @@ const FUNCTION: Record<FunctionRole, string> = {
   moderation: 'function:PipelineModerationFunction',
   record: 'function:PipelineRecordFunction',
   articles: 'function:ArticlesFunction',
+  media: 'function:ArticlesMediaFunction',
 };
 
 const LOG_GROUP = {
@@ -65,6 +66,7 @@ const LOG_GROUP = {
   moderation: 'logGroup:PipelineModerationLogGroup',
   record: 'logGroup:PipelineRecordLogGroup',
   articles: 'logGroup:ArticlesLogGroup',
+  media: 'logGroup:ArticlesMediaLogGroup',
   stateMachine: 'logGroup:PipelineStateMachineLogGroup',
   apiAccess: 'logGroup:ArticlesAccessLogs',
 } as const;
@@ -177,6 +179,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
     ],
   },
   articles: {
+    // Article CRUD, and one read of the media table: a cover must be the author's own usable media.
     allow: [
       ['dynamodb:GetItem', ARTICLES_TABLE],
       ['dynamodb:PutItem', ARTICLES_TABLE],
@@ -184,27 +187,63 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:DeleteItem', ARTICLES_TABLE],
       ['dynamodb:Query', BY_NEWEST],
       ['dynamodb:GetItem', MEDIA_TABLE],
-      ['dynamodb:PutItem', MEDIA_TABLE],
-      ['s3:PutObject', UPLOAD],
-      ['s3:GetObject', DERIVED],
       ...functionBasics('articles'),
     ],
+    // The media routes are the media function's: no signing for the bucket, no media record writes.
     deny: [
+      ['s3:PutObject', UPLOAD],
+      ['s3:GetObject', DERIVED],
+      ['s3:GetObject', ANALYSIS],
       ['s3:PutObject', DERIVED],
       ['s3:GetObject', UPLOAD],
       ['s3:DeleteObject', UPLOAD],
       ['s3:DeleteObject', DERIVED],
       ['s3:PutObject', OTHER_PREFIX],
-      ['dynamodb:Scan', ARTICLES_TABLE],
-      ['dynamodb:Scan', BY_NEWEST],
-      ['dynamodb:Scan', MEDIA_TABLE],
-      ['dynamodb:Query', ARTICLES_TABLE],
-      ['dynamodb:BatchWriteItem', ARTICLES_TABLE],
+      ['dynamodb:PutItem', MEDIA_TABLE],
       ['dynamodb:UpdateItem', MEDIA_TABLE],
       ['dynamodb:DeleteItem', MEDIA_TABLE],
       ['dynamodb:Query', MEDIA_TABLE],
+      ['dynamodb:Scan', MEDIA_TABLE],
+      ['dynamodb:Scan', ARTICLES_TABLE],
+      ['dynamodb:Scan', BY_NEWEST],
+      ['dynamodb:Query', ARTICLES_TABLE],
+      ['dynamodb:BatchWriteItem', ARTICLES_TABLE],
+      ['lambda:InvokeFunction', FUNCTION.media],
       ['rekognition:DetectLabels', '*'],
       ...functionForbidden('articles'),
+    ],
+  },
+  media: {
+    // POST /media/uploads: PutItem (PENDING) + signs a POST under uploads/; GET /media/{id}: GetItem + signs GETs under derived/.
+    allow: [
+      ['dynamodb:GetItem', MEDIA_TABLE],
+      ['dynamodb:PutItem', MEDIA_TABLE],
+      ['s3:PutObject', UPLOAD],
+      ['s3:GetObject', DERIVED],
+      ['s3:GetObject', ANALYSIS],
+      ...functionBasics('media'),
+    ],
+    deny: [
+      ['dynamodb:GetItem', ARTICLES_TABLE],
+      ['dynamodb:PutItem', ARTICLES_TABLE],
+      ['dynamodb:UpdateItem', ARTICLES_TABLE],
+      ['dynamodb:DeleteItem', ARTICLES_TABLE],
+      ['dynamodb:Query', BY_NEWEST],
+      ['dynamodb:UpdateItem', MEDIA_TABLE],
+      ['dynamodb:DeleteItem', MEDIA_TABLE],
+      ['dynamodb:Query', MEDIA_TABLE],
+      ['dynamodb:Scan', MEDIA_TABLE],
+      ['dynamodb:BatchWriteItem', MEDIA_TABLE],
+      ['s3:GetObject', UPLOAD],
+      ['s3:PutObject', DERIVED],
+      ['s3:PutObject', OTHER_PREFIX],
+      ['s3:GetObject', OTHER_PREFIX],
+      ['s3:DeleteObject', UPLOAD],
+      ['s3:DeleteObject', DERIVED],
+      ['s3:PutObjectAcl', UPLOAD],
+      ['lambda:InvokeFunction', FUNCTION.articles],
+      ['rekognition:DetectLabels', '*'],
+      ...functionForbidden('media'),
     ],
   },
   stateMachine: {
@@ -218,6 +257,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
     ],
     deny: [
       ['lambda:InvokeFunction', FUNCTION.articles],
+      ['lambda:InvokeFunction', FUNCTION.media],
       ['lambda:InvokeFunction', `${FUNCTION.thumbnail}:live`],
       ['lambda:UpdateFunctionCode', FUNCTION.thumbnail],
       ['states:StartExecution', STATE_MACHINE],
@@ -299,10 +339,14 @@ const APPROVED: Record<ProjectRole, string[]> = {
     `dynamodb:UpdateItem ${ARTICLES_TABLE}`,
     `dynamodb:Query ${BY_NEWEST}`,
     `dynamodb:GetItem ${MEDIA_TABLE}`,
+    ...functionBasicsApproved(LOG_GROUP.articles),
+  ],
+  media: [
+    `dynamodb:GetItem ${MEDIA_TABLE}`,
     `dynamodb:PutItem ${MEDIA_TABLE}`,
     `s3:GetObject ${BUCKET}/derived/*`,
     `s3:PutObject ${BUCKET}/uploads/*`,
-    ...functionBasicsApproved(LOG_GROUP.articles),
+    ...functionBasicsApproved(LOG_GROUP.media),
   ],
   stateMachine: [
     `lambda:InvokeFunction ${FUNCTION.thumbnail}`,
@@ -338,6 +382,7 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
   moderation: { service: 'lambda.amazonaws.com' },
   record: { service: 'lambda.amazonaws.com' },
   articles: { service: 'lambda.amazonaws.com' },
+  media: { service: 'lambda.amazonaws.com' },
   stateMachine: { service: 'states.amazonaws.com' },
   ruleTarget: { service: 'events.amazonaws.com' },
   ciDeploy: {

@@ -99,12 +99,31 @@ describe('REST API methods', () => {
     expect(model?.Schema).toMatchObject(bodyModelSchema('CreateArticle') as Record<string, unknown>);
   });
 
-  it('integrates every method with the articles function through a Lambda proxy', () => {
-    for (const route of allRoutes) {
-      const integration = methodOf(route).Integration as Record<string, unknown>;
-      expect(integration.Type).toBe('AWS_PROXY');
-      expect(JSON.stringify(integration.Uri)).toContain(logicalId(synth.stack.api.articles.function));
-    }
+  it.each(allRoutes)('integrates $method $resource with the $fn function through a Lambda proxy', (route) => {
+    const other = route.fn === 'articles' ? synth.stack.api.media : synth.stack.api.articles;
+
+    const integration = methodOf(route).Integration as Record<string, unknown>;
+
+    expect(integration.Type).toBe('AWS_PROXY');
+    expect(JSON.stringify(integration.Uri)).toContain(logicalId(synth.stack.api.functions[route.fn].function));
+    expect(JSON.stringify(integration.Uri)).not.toContain(logicalId(other.function));
+  });
+
+  it('sends the article routes to the articles function and the media routes to the media function', () => {
+    // Written out from the split on purpose: routes.ts must not be both the code and its own test.
+    const expected = {
+      'POST /articles': 'articles',
+      'GET /articles': 'articles',
+      'GET /articles/{id}': 'articles',
+      'PUT /articles/{id}': 'articles',
+      'DELETE /articles/{id}': 'articles',
+      'POST /media/uploads': 'media',
+      'GET /media/{id}': 'media',
+    };
+
+    const actual = Object.fromEntries(allRoutes.map((route) => [`${route.method} ${route.resource}`, route.fn]));
+
+    expect(actual).toEqual(expected);
   });
 });
 
@@ -114,7 +133,7 @@ describe('invoke permissions', () => {
     const permissions = Object.values(resourcesOfType(synth.template, 'AWS::Lambda::Permission'));
     const expected = allRoutes.map((route) => ({
       Action: 'lambda:InvokeFunction',
-      FunctionName: { 'Fn::GetAtt': [logicalId(synth.stack.api.articles.function), 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': [logicalId(synth.stack.api.functions[route.fn].function), 'Arn'] },
       Principal: 'apigateway.amazonaws.com',
       SourceArn: {
         'Fn::Join': [
@@ -224,10 +243,9 @@ describe('Cognito', () => {
 });
 
 describe('articles function', () => {
-  it('may use the articles table, its newest-first index, the media table and the bucket prefixes, nothing more', () => {
+  it('may use the articles table, its newest-first index and read the media table, nothing more', () => {
     const { stack } = synth;
     const { articles, articlesTable } = stack.api;
-    const media = stack.media.bucket;
 
     const actual = permissionPairs(synth.template, logicalId(articles.role));
 
@@ -241,12 +259,17 @@ describe('articles function', () => {
             [stack.resolve(articlesTable.tableArn)],
           ),
           ...pairs(['dynamodb:Query'], [stack.resolve(`${articlesTable.tableArn}/index/byNewest`)]),
-          ...pairs(['dynamodb:GetItem', 'dynamodb:PutItem'], [stack.resolve(stack.mediaTable.table.tableArn)]),
-          ...pairs(['s3:PutObject'], [stack.resolve(media.arnForObjects('uploads/*'))]),
-          ...pairs(['s3:GetObject'], [stack.resolve(media.arnForObjects('derived/*'))]),
+          // A cover image must be the author's own usable media: one read, no write.
+          ...pairs(['dynamodb:GetItem'], [stack.resolve(stack.mediaTable.table.tableArn)]),
         ]),
       ].sort(),
     );
+  });
+
+  it('holds no S3 permission', () => {
+    const actual = permissionPairs(synth.template, logicalId(synth.stack.api.articles.role));
+
+    expect(actual.filter((pair) => pair.startsWith('s3:'))).toEqual([]);
   });
 
   it('gets the page-token key as a deploy-time secret reference, not a literal', () => {
@@ -260,7 +283,7 @@ describe('articles function', () => {
     });
   });
 
-  it('is told its tables, bucket, limits and allowed origins', () => {
+  it('is told its tables and allowed origins, and nothing about the bucket or uploads', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
     const { stack } = synth;
 
@@ -269,12 +292,56 @@ describe('articles function', () => {
     expect(env).toMatchObject({
       ARTICLES_TABLE_NAME: { Ref: logicalId(stack.api.articlesTable) },
       MEDIA_TABLE_NAME: { Ref: logicalId(stack.mediaTable.table) },
+      ALLOWED_ORIGINS: synth.config.allowedOrigins.join(','),
+    });
+    expect(Object.keys(env).filter((name) => /BUCKET|UPLOAD|DOWNLOAD/.test(name))).toEqual([]);
+  });
+});
+
+describe('media function', () => {
+  it('may get and put media records and sign for uploads/ and derived/, nothing more', () => {
+    const { stack } = synth;
+    const { media } = stack.api;
+    const bucket = stack.media.bucket;
+
+    const actual = permissionPairs(synth.template, logicalId(media.role));
+
+    expect(actual).toEqual(
+      [
+        ...new Set([
+          ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [stack.resolve(media.logGroup.logGroupArn)]),
+          ...pairs(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']),
+          ...pairs(['dynamodb:GetItem', 'dynamodb:PutItem'], [stack.resolve(stack.mediaTable.table.tableArn)]),
+          ...pairs(['s3:PutObject'], [stack.resolve(bucket.arnForObjects('uploads/*'))]),
+          ...pairs(['s3:GetObject'], [stack.resolve(bucket.arnForObjects('derived/*'))]),
+        ]),
+      ].sort(),
+    );
+  });
+
+  it('has a role and a log group of its own', () => {
+    const { articles, media } = synth.stack.api;
+
+    expect(logicalId(media.role)).not.toBe(logicalId(articles.role));
+    expect(logicalId(media.logGroup)).not.toBe(logicalId(articles.logGroup));
+  });
+
+  it('is told the media table, bucket, limits and allowed origins, and nothing about articles', () => {
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+    const { stack } = synth;
+
+    const env = (functions[logicalId(stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
+
+    expect(env).toMatchObject({
+      MEDIA_TABLE_NAME: { Ref: logicalId(stack.mediaTable.table) },
       MEDIA_BUCKET_NAME: { Ref: logicalId(stack.media.bucket) },
       MAX_UPLOAD_BYTES: String(synth.config.maxUploadBytes),
       UPLOAD_URL_TTL_SECONDS: '300',
       DOWNLOAD_URL_TTL_SECONDS: '300',
       ALLOWED_ORIGINS: synth.config.allowedOrigins.join(','),
     });
+    expect(env.ARTICLES_TABLE_NAME).toBeUndefined();
+    expect(env.PAGE_TOKEN_SECRET).toBeUndefined();
   });
 });
 

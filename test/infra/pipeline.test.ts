@@ -46,7 +46,7 @@ describe('step function roles', () => {
     const { pipeline, api } = synth.stack;
     const roles = resourcesOfType(synth.template, 'AWS::IAM::Role');
 
-    for (const fn of [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, api.articles]) {
+    for (const fn of [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, api.articles, api.media]) {
       expect(roles[logicalId(fn.role)]?.AssumeRolePolicyDocument).toEqual({
         Version: '2012-10-17',
         Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
@@ -141,7 +141,8 @@ describe('every role', () => {
       }),
     );
 
-    expect(roleIds.length).toBe(7);
+    // Six functions (four steps, articles, media), the state machine and the rule target.
+    expect(roleIds.length).toBe(8);
     expect(offending).toEqual([]);
   });
 });
@@ -435,5 +436,18 @@ describe('step functions', () => {
       const expected = step === synth.stack.pipeline.thumbnail ? [{ Ref: layers[0] }] : undefined;
       expect(functions[logicalId(step.function)]?.Layers).toEqual(expected);
     }
+  });
+});
+
+describe('dashboard', () => {
+  it.each(['articles', 'media'] as const)('graphs the duration, errors and throttles of the %s API function', (name) => {
+    const [dashboard] = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.DashboardBody);
+    const fnRef = JSON.stringify({ Ref: logicalId(synth.stack.api.functions[name].function) });
+
+    const occurrences = body.split(fnRef).length - 1;
+
+    // Duration p50, duration p99, errors, throttles.
+    expect(occurrences).toBe(4);
   });
 });

@@ -8,7 +8,7 @@ import type { CfnResolver } from './cfn-resolver';
 import { collectRoles, type RoleView } from './roles';
 
 /** Roles every stage has. */
-export const CORE_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'stateMachine', 'ruleTarget'] as const;
+export const CORE_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'media', 'stateMachine', 'ruleTarget'] as const;
 export type CoreRole = (typeof CORE_ROLES)[number];
 /** Roles of the optional account-level stacks, present only when the config turns their stack on. */
 export const OPTIONAL_ROLES = ['ciDeploy'] as const;
@@ -20,13 +20,18 @@ export type ProjectRole = (typeof PROJECT_ROLES)[number];
 /** The issuer of GitHub Actions' OIDC tokens, which names the provider in IAM. */
 const GITHUB_OIDC_PROVIDER_SUFFIX = ':oidc-provider/token.actions.githubusercontent.com';
 
-/** How each function is recognised: its logical id (construct path) names it, e.g. `PipelineThumbnailFunction…`. */
+/**
+ * How each function is recognised: its logical id (construct path) names it, e.g.
+ * `PipelineThumbnailFunction…`. The two API functions sit in the `Articles` construct, so they are
+ * told apart by the whole prefix: `ArticlesFunction…` and `ArticlesMediaFunction…`.
+ */
 const FUNCTION_NAME_PATTERNS: Readonly<Record<Exclude<CoreRole, 'stateMachine' | 'ruleTarget'>, RegExp>> = {
   thumbnail: /Thumbnail/i,
   labels: /Labels/i,
   moderation: /Moderation/i,
   record: /Record/i,
-  articles: /Articles/i,
+  articles: /^ArticlesFunction/,
+  media: /^ArticlesMediaFunction/,
 };
 
 export interface AppRoles {
@@ -112,6 +117,7 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
     moderation: () => functionRole(FUNCTION_NAME_PATTERNS.moderation, 'moderation'),
     record: () => functionRole(FUNCTION_NAME_PATTERNS.record, 'record'),
     articles: () => functionRole(FUNCTION_NAME_PATTERNS.articles, 'articles'),
+    media: () => functionRole(FUNCTION_NAME_PATTERNS.media, 'media'),
     stateMachine: stateMachineRole,
     ruleTarget: () => only(ruleTargetRoles(), 'EventBridge target role starting the state machine'),
     ciDeploy: githubDeployRole,

@@ -1,6 +1,6 @@
+import { DynamoMediaStore } from '../../../functions/api/media-records';
+import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import { awsDependencies, handler, settingsFromEnv } from '../../../functions/articles/handler';
-import { DynamoArticleStore, DynamoMediaStore } from '../../../functions/articles/dynamodb-stores';
-import { S3DownloadSigner, S3UploadSigner } from '../../../functions/articles/s3-signers';
 import { apiEvent, errorOf } from './fakes';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
@@ -8,7 +8,6 @@ import { apiEvent, errorOf } from './fakes';
 const ENV = {
   ARTICLES_TABLE_NAME: 'articles',
   MEDIA_TABLE_NAME: 'media',
-  MEDIA_BUCKET_NAME: 'bucket',
   PAGE_TOKEN_SECRET: 'x'.repeat(32),
 };
 
@@ -19,32 +18,17 @@ describe('articles function environment', () => {
     process.env = { ...saved };
   });
 
-  it('applies the documented defaults', () => {
+  it('reads the page-token key and no origins by default', () => {
     Object.assign(process.env, ENV);
-    delete process.env.MAX_UPLOAD_BYTES;
-    delete process.env.UPLOAD_URL_TTL_SECONDS;
-    delete process.env.DOWNLOAD_URL_TTL_SECONDS;
     delete process.env.ALLOWED_ORIGINS;
 
-    expect(settingsFromEnv()).toEqual({
-      maxUploadBytes: 20_971_520,
-      uploadUrlTtlSeconds: 300,
-      downloadUrlTtlSeconds: 300,
-      pageTokenSecret: ENV.PAGE_TOKEN_SECRET,
-      allowedOrigins: [],
-    });
+    expect(settingsFromEnv()).toEqual({ pageTokenSecret: ENV.PAGE_TOKEN_SECRET, allowedOrigins: [] });
   });
 
   it('splits ALLOWED_ORIGINS on commas and ignores blanks', () => {
     Object.assign(process.env, ENV, { ALLOWED_ORIGINS: ' https://a.example , ,https://b.example' });
 
     expect(settingsFromEnv().allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
-  });
-
-  it.each([['0'], ['-1'], ['1.5'], ['abc']])('fails fast for MAX_UPLOAD_BYTES=%s', (value) => {
-    Object.assign(process.env, ENV, { MAX_UPLOAD_BYTES: value });
-
-    expect(() => settingsFromEnv()).toThrow(/MAX_UPLOAD_BYTES/);
   });
 
   it('fails fast without PAGE_TOKEN_SECRET', () => {
@@ -54,22 +38,23 @@ describe('articles function environment', () => {
     expect(() => settingsFromEnv()).toThrow(/PAGE_TOKEN_SECRET/);
   });
 
-  it('builds the DynamoDB and S3 adapters from the environment', () => {
+  it('builds the DynamoDB adapters from the environment, without the bucket or upload settings', () => {
     Object.assign(process.env, ENV);
+    delete process.env.MEDIA_BUCKET_NAME;
+    process.env.MAX_UPLOAD_BYTES = 'not a number';
 
     const deps = awsDependencies();
 
     expect(deps.articles).toBeInstanceOf(DynamoArticleStore);
     expect(deps.media).toBeInstanceOf(DynamoMediaStore);
-    expect(deps.uploadSigner).toBeInstanceOf(S3UploadSigner);
-    expect(deps.downloadSigner).toBeInstanceOf(S3DownloadSigner);
+    expect(Object.keys(deps).sort()).toEqual(['articles', 'media', 'settings']);
   });
 
-  it('fails fast without MEDIA_BUCKET_NAME', () => {
+  it.each(['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME'])('fails fast without %s', (name) => {
     Object.assign(process.env, ENV);
-    delete process.env.MEDIA_BUCKET_NAME;
+    delete process.env[name];
 
-    expect(() => awsDependencies()).toThrow(/MEDIA_BUCKET_NAME/);
+    expect(() => awsDependencies()).toThrow(name);
   });
 });
 
@@ -83,8 +68,26 @@ describe('the Lambda entry point', () => {
   it('wires itself from the environment and validates before calling AWS', async () => {
     Object.assign(process.env, ENV);
 
-    const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: '../x' } })));
+    const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: '../x' } })));
 
     expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'id: must be 1 to 128 letters, digits, "-" or "_"' });
+  });
+});
+
+describe('the articles bundle', () => {
+  it('does not load the S3 client or the presigners', () => {
+    // Arrange: a fresh module registry, so only what the articles handler imports is loaded.
+    let loaded: string[] = [];
+
+    // Act
+    jest.isolateModules(() => {
+      const before = new Set(Object.keys(require.cache));
+      jest.requireActual('../../../functions/articles/handler');
+      loaded = Object.keys(require.cache).filter((path) => !before.has(path));
+    });
+
+    // Assert
+    expect(loaded.some((path) => path.includes('functions/articles/handler'))).toBe(true);
+    expect(loaded.filter((path) => /@aws-sdk[\\/](client-s3|s3-presigned-post|s3-request-presigner)[\\/]/.test(path))).toEqual([]);
   });
 });

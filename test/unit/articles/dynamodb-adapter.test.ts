@@ -1,9 +1,10 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoArticleStore, DynamoMediaStore } from '../../../functions/articles/dynamodb-stores';
+import { DynamoMediaStore } from '../../../functions/api/media-records';
+import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import { createHandler } from '../../../functions/articles/handler';
-import { ALICE, BOB, FakeDownloadSigner, FixedClock, RecordingUploadSigner, SequentialIds, apiEvent, errorOf, jsonEvent, settings, validArticle } from './fakes';
+import { ALICE, BOB, FixedClock, SequentialIds, apiEvent, errorOf, jsonEvent, settings, validArticle } from './fakes';
 
 /** The handler over the real DynamoDB adapters, with the DocumentClient mocked: the command inputs are the contract. */
 
@@ -16,8 +17,6 @@ function handlerOverDynamo() {
   return createHandler({
     articles: new DynamoArticleStore(documents, ARTICLES_TABLE),
     media: new DynamoMediaStore(documents, MEDIA_TABLE),
-    uploadSigner: new RecordingUploadSigner(),
-    downloadSigner: new FakeDownloadSigner(),
     settings,
     clock: new FixedClock(),
     ids: new SequentialIds(),

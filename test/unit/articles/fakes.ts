@@ -1,24 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { MediaRecord } from '../../../functions/shared/media';
+import type { Clock, IdGenerator, MediaStore, PendingMedia } from '../../../functions/api/ports';
 import type { ArticlesHandlerDeps, ArticlesSettings } from '../../../functions/articles/handler';
-import type {
-  Article,
-  ArticleContent,
-  ArticlePage,
-  ArticleStore,
-  Clock,
-  DownloadSigner,
-  IdGenerator,
-  MediaStore,
-  OwnedWriteOutcome,
-  PageCursor,
-  PendingMedia,
-  PresignedUpload,
-  UploadRequest,
-  UploadSigner,
-} from '../../../functions/articles/ports';
+import type { Article, ArticleContent, ArticlePage, ArticleStore, OwnedWriteOutcome, PageCursor } from '../../../functions/articles/ports';
+import type { MediaHandlerDeps, MediaSettings } from '../../../functions/media/handler';
+import type { DownloadSigner, PresignedUpload, UploadRequest, UploadSigner } from '../../../functions/media/ports';
 
-/** Test doubles and event builders shared by the articles tests. */
+/** Test doubles and event builders shared by the tests of the two API functions (articles, media). */
 
 export const ALICE = 'alice-sub-0001';
 export const BOB = 'bob-sub-0002';
@@ -26,10 +14,14 @@ export const SECRET = 'test-page-token-secret-0123456789abcdef';
 export const ALLOWED_ORIGIN = 'https://guide.example.com';
 
 export const settings: ArticlesSettings = {
+  pageTokenSecret: SECRET,
+  allowedOrigins: [ALLOWED_ORIGIN],
+};
+
+export const mediaSettings: MediaSettings = {
   maxUploadBytes: 1_000_000,
   uploadUrlTtlSeconds: 300,
   downloadUrlTtlSeconds: 120,
-  pageTokenSecret: SECRET,
   allowedOrigins: [ALLOWED_ORIGIN],
 };
 
@@ -199,30 +191,35 @@ export class FakeDownloadSigner implements DownloadSigner {
   }
 }
 
+/** Both API functions over one set of in-memory stores, as on AWS they share the media table. */
 export interface FakeWorld {
+  /** For the articles function's createHandler. */
   deps: ArticlesHandlerDeps;
+  /** For the media function's createHandler. */
+  mediaDeps: MediaHandlerDeps;
   articles: InMemoryArticleStore;
   media: InMemoryMediaStore;
   uploads: RecordingUploadSigner;
   clock: FixedClock;
 }
 
-export function fakeWorld(overrides: Partial<ArticlesHandlerDeps> = {}): FakeWorld {
+export function fakeWorld(overrides: Partial<ArticlesHandlerDeps> = {}, mediaOverrides: Partial<MediaHandlerDeps> = {}): FakeWorld {
   const articles = new InMemoryArticleStore();
   const media = new InMemoryMediaStore();
   const uploads = new RecordingUploadSigner();
   const clock = new FixedClock();
-  const deps: ArticlesHandlerDeps = {
-    articles,
+  const ids = new SequentialIds();
+  const deps: ArticlesHandlerDeps = { articles, media, settings, clock, ids, ...overrides };
+  const mediaDeps: MediaHandlerDeps = {
     media,
     uploadSigner: uploads,
     downloadSigner: new FakeDownloadSigner(),
-    settings,
+    settings: mediaSettings,
     clock,
-    ids: new SequentialIds(),
-    ...overrides,
+    ids,
+    ...mediaOverrides,
   };
-  return { deps, articles, media, uploads, clock };
+  return { deps, mediaDeps, articles, media, uploads, clock };
 }
 
 export function validArticle(overrides: Record<string, unknown> = {}): Record<string, unknown> {

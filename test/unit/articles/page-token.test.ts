@@ -1,4 +1,4 @@
-import { ValidationError } from '../../../functions/articles/errors';
+import { ValidationError } from '../../../functions/api/errors';
 import { PageTokenCodec } from '../../../functions/articles/page-token';
 import { SECRET } from './fakes';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { createArticleSchema, createUploadSchema, updateArticleSchema } from '../../../functions/articles/schemas';
+import { createArticleSchema, updateArticleSchema } from '../../../functions/articles/schemas';
+import { createUploadSchema } from '../../../functions/media/schemas';
 
 /** The schemas must convert to API Gateway (draft-04) models that say what the function checks. */
 

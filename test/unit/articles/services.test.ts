@@ -1,8 +1,7 @@
 import { ArticlesService } from '../../../functions/articles/articles-service';
-import { ForbiddenError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../../functions/articles/errors';
-import { MediaService } from '../../../functions/articles/media-service';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../../functions/api/errors';
 import { PageTokenCodec } from '../../../functions/articles/page-token';
-import { ALICE, BOB, FakeDownloadSigner, FixedClock, InMemoryArticleStore, InMemoryMediaStore, RecordingUploadSigner, SECRET, SequentialIds } from './fakes';
+import { ALICE, BOB, FixedClock, InMemoryArticleStore, InMemoryMediaStore, SECRET, SequentialIds } from './fakes';
 
 /** The pure core, without the HTTP seam: rules that need state. */
 
@@ -11,20 +10,6 @@ function articlesCore() {
   const media = new InMemoryMediaStore();
   const service = new ArticlesService({ articles, media, clock: new FixedClock(), ids: new SequentialIds(), pageTokens: new PageTokenCodec(SECRET) });
   return { service, articles, media };
-}
-
-function mediaCore() {
-  const media = new InMemoryMediaStore();
-  const uploads = new RecordingUploadSigner();
-  const service = new MediaService({
-    media,
-    uploadSigner: uploads,
-    downloadSigner: new FakeDownloadSigner(),
-    clock: new FixedClock(),
-    ids: new SequentialIds(),
-    settings: { maxUploadBytes: 1000, uploadUrlTtlSeconds: 60, downloadUrlTtlSeconds: 30 },
-  });
-  return { service, media, uploads };
 }
 
 describe('ArticlesService', () => {
@@ -74,54 +59,5 @@ describe('ArticlesService', () => {
 
     await expect(service.listNewest(5, 'bogus')).rejects.toBeInstanceOf(ValidationError);
     expect(articles.listCalls).toBe(0);
-  });
-});
-
-describe('MediaService', () => {
-  it('pins the declared size as the upper bound and the server-chosen key', async () => {
-    const { service, uploads } = mediaCore();
-
-    await service.createUpload(ALICE, { contentType: 'image/webp', contentLength: 700 });
-
-    expect(uploads.requests).toEqual([{ key: `uploads/${ALICE}/id-0001`, contentType: 'image/webp', minBytes: 1, maxBytes: 700, expiresInSeconds: 60 }]);
-  });
-
-  it('reports expiry from the configured TTL', async () => {
-    const { service } = mediaCore();
-
-    const ticket = await service.createUpload(ALICE, { contentType: 'image/png', contentLength: 1 });
-
-    expect(ticket.expiresAt).toBe('2026-05-01T10:01:00.000Z');
-  });
-
-  it('writes the PENDING record with the owner', async () => {
-    const { service, media } = mediaCore();
-
-    await service.createUpload(ALICE, { contentType: 'image/jpeg', contentLength: 1 });
-
-    expect(media.records.get('id-0001')).toEqual({ mediaId: 'id-0001', ownerId: ALICE, status: 'PENDING', createdAt: '2026-05-01T10:00:00.000Z', updatedAt: '2026-05-01T10:00:00.000Z' });
-  });
-
-  it('refuses an unsupported type before signing anything', async () => {
-    const { service, uploads } = mediaCore();
-
-    await expect(service.createUpload(ALICE, { contentType: 'image/heic', contentLength: 1 })).rejects.toBeInstanceOf(UnsupportedMediaTypeError);
-    expect(uploads.requests).toHaveLength(0);
-  });
-
-  it('refuses a size above the maximum before signing anything', async () => {
-    const { service, uploads } = mediaCore();
-
-    await expect(service.createUpload(ALICE, { contentType: 'image/jpeg', contentLength: 1001 })).rejects.toBeInstanceOf(PayloadTooLargeError);
-    expect(uploads.requests).toHaveLength(0);
-  });
-
-  it('signs renditions with the download TTL', async () => {
-    const { service, media } = mediaCore();
-    media.put({ mediaId: 'm1', ownerId: ALICE, status: 'READY', renditions: [{ name: 'thumb', width: 1, height: 1, format: 'webp', key: 'derived/m1/thumb.webp', bytes: 1 }] });
-
-    const view = await service.view('m1');
-
-    expect(view.renditions).toEqual([{ name: 'thumb', width: 1, height: 1, format: 'webp', bytes: 1, url: 'https://bucket.example/derived/m1/thumb.webp?expires=30' }]);
   });
 });

@@ -6,8 +6,9 @@ import type { ApiError } from './errors';
 import { MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
 
 /**
- * HTTP edge of the articles function: reading bodies, headers and query strings defensively,
- * and writing JSON responses in the contract's shape. Nothing here knows about articles.
+ * HTTP edge of the REST API functions (articles, media): reading bodies, headers and query
+ * strings defensively, and writing JSON responses in the contract's shape. Nothing here knows
+ * about articles or media.
  */
 
 /** Largest request body accepted, in bytes (after base64 decoding). */

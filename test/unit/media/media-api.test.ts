@@ -2,14 +2,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoArticleStore, DynamoMediaStore } from '../../../functions/articles/dynamodb-stores';
-import { createHandler } from '../../../functions/articles/handler';
-import { S3DownloadSigner, S3UploadSigner } from '../../../functions/articles/s3-signers';
+import { DynamoMediaStore } from '../../../functions/api/media-records';
+import { createHandler } from '../../../functions/media/handler';
+import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
 import type { MediaRecord } from '../../../functions/shared/media';
-import { ALICE, FixedClock, apiEvent, errorOf, fakeWorld, jsonEvent, settings } from './fakes';
+import { ALICE, FixedClock, apiEvent, errorOf, fakeWorld, jsonEvent, mediaSettings } from '../articles/fakes';
 
 /**
- * Media routes over the real S3 presigners (they sign offline with fake credentials) and the
+ * The media function's routes over the real S3 presigners (they sign offline with fake credentials) and the
  * DynamoDB adapter with a mocked DocumentClient. The decoded POST policy is the proof that S3
  * will enforce key, type and size: the local S3 emulator does not check policies.
  */
@@ -22,11 +22,10 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 
 function handlerOverAws() {
   return createHandler({
-    articles: new DynamoArticleStore(documents, 'articles-table'),
     media: new DynamoMediaStore(documents, MEDIA_TABLE),
     uploadSigner: new S3UploadSigner(s3, BUCKET),
     downloadSigner: new S3DownloadSigner(s3, BUCKET),
-    settings,
+    settings: mediaSettings,
     clock: new FixedClock(new Date()),
     ids: { newId: () => 'media-0001' },
   });
@@ -120,7 +119,7 @@ describe('POST /media/uploads', () => {
 
   it('normalises the content type to lower case before pinning it', async () => {
     const world = fakeWorld();
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
     const response = await handler(requestUpload({ contentType: 'IMAGE/JPEG', contentLength: 10 }));
 
@@ -132,7 +131,7 @@ describe('POST /media/uploads', () => {
     'returns 415 naming contentType for %s',
     async (contentType) => {
       const world = fakeWorld();
-      const handler = createHandler(world.deps);
+      const handler = createHandler(world.mediaDeps);
 
       const error = errorOf(await handler(requestUpload({ contentType, contentLength: 10 })));
 
@@ -143,18 +142,18 @@ describe('POST /media/uploads', () => {
 
   it('returns 413 naming contentLength above MAX_UPLOAD_BYTES', async () => {
     const world = fakeWorld();
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
-    const error = errorOf(await handler(requestUpload({ contentType: 'image/jpeg', contentLength: settings.maxUploadBytes + 1 })));
+    const error = errorOf(await handler(requestUpload({ contentType: 'image/jpeg', contentLength: mediaSettings.maxUploadBytes + 1 })));
 
-    expect(error).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', message: `contentLength: must be at most ${settings.maxUploadBytes} bytes` });
+    expect(error).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', message: `contentLength: must be at most ${mediaSettings.maxUploadBytes} bytes` });
     expect(world.uploads.requests).toHaveLength(0);
   });
 
   it('accepts exactly MAX_UPLOAD_BYTES', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(fakeWorld().mediaDeps);
 
-    const response = await handler(requestUpload({ contentType: 'image/jpeg', contentLength: settings.maxUploadBytes }));
+    const response = await handler(requestUpload({ contentType: 'image/jpeg', contentLength: mediaSettings.maxUploadBytes }));
 
     expect(response.statusCode).toBe(201);
   });
@@ -171,7 +170,7 @@ describe('POST /media/uploads', () => {
     ['a client-chosen key', { contentType: 'image/jpeg', contentLength: 10, key: 'uploads/bob/x' }, 'key: unknown field'],
   ])('returns 400 naming the field for %s', async (_case, json, message) => {
     const world = fakeWorld();
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
     const error = errorOf(await handler(requestUpload(json)));
 
@@ -180,7 +179,7 @@ describe('POST /media/uploads', () => {
   });
 
   it('returns 401 without claims', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(fakeWorld().mediaDeps);
 
     const error = errorOf(await handler(requestUpload({ contentType: 'image/jpeg', contentLength: 10 }, null)));
 
@@ -188,7 +187,7 @@ describe('POST /media/uploads', () => {
   });
 
   it('returns 415 for a non-JSON request body', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(fakeWorld().mediaDeps);
     const event = apiEvent({ method: 'POST', resource: '/media/uploads', userId: ALICE, headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
 
     const error = errorOf(await handler(event));
@@ -239,7 +238,7 @@ describe('GET /media/{id}', () => {
     });
     const thumb = new URL(body.renditions[0]?.url ?? '');
     expect(thumb.pathname).toBe('/derived/media-1/thumb.webp');
-    expect(thumb.searchParams.get('X-Amz-Expires')).toBe(String(settings.downloadUrlTtlSeconds));
+    expect(thumb.searchParams.get('X-Amz-Expires')).toBe(String(mediaSettings.downloadUrlTtlSeconds));
     expect(thumb.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     expect(body.renditions.map((rendition) => rendition.name)).toEqual(['thumb', 'large']);
   });
@@ -259,7 +258,7 @@ describe('GET /media/{id}', () => {
   it('does not sign a rendition key outside this media’s derived prefix', async () => {
     const world = fakeWorld();
     world.media.put({ ...ready, renditions: [{ name: 'evil', width: 1, height: 1, format: 'jpeg', key: `uploads/${ALICE}/media-1`, bytes: 1 }] });
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
     const body = JSON.parse((await handler(view('media-1'))).body) as { renditions: unknown[] };
 
@@ -269,7 +268,7 @@ describe('GET /media/{id}', () => {
   it('shows REJECTED media with its verdict and no URLs at all', async () => {
     const world = fakeWorld();
     world.media.put({ ...ready, status: 'REJECTED', moderation: { verdict: 'REJECTED', labels: [{ name: 'Violence', parentName: '', confidence: 99 }] } });
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
     const response = await handler(view('media-1'));
 
@@ -287,7 +286,7 @@ describe('GET /media/{id}', () => {
   it('shows FAILED media with its error reason', async () => {
     const world = fakeWorld();
     world.media.put({ mediaId: 'media-2', ownerId: ALICE, status: 'FAILED', error: { code: 'CORRUPT_IMAGE', message: 'The image is truncated' } });
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
     const response = await handler(view('media-2'));
 
@@ -299,7 +298,7 @@ describe('GET /media/{id}', () => {
   it('shows PENDING media with its status only', async () => {
     const world = fakeWorld();
     world.media.put({ mediaId: 'media-3', ownerId: ALICE, status: 'PENDING' });
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
     const response = await handler(view('media-3'));
 
@@ -312,7 +311,7 @@ describe('GET /media/{id}', () => {
   });
 
   it('returns 404 for unknown media', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(fakeWorld().mediaDeps);
 
     const error = errorOf(await handler(view('does-not-exist')));
 
@@ -321,7 +320,7 @@ describe('GET /media/{id}', () => {
 
   it.each([['../../etc/passwd'], ['a%2Fb'], ['x'.repeat(129)]])('returns 400 naming id for %j', async (id) => {
     const world = fakeWorld();
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
     const error = errorOf(await handler(view(id)));
 
@@ -331,7 +330,7 @@ describe('GET /media/{id}', () => {
   it('is readable without authentication', async () => {
     const world = fakeWorld();
     world.media.put({ mediaId: 'media-3', ownerId: ALICE, status: 'PROCESSING' });
-    const handler = createHandler(world.deps);
+    const handler = createHandler(world.mediaDeps);
 
     const response = await handler(view('media-3'));
 

@@ -1,7 +1,8 @@
 import { DERIVED_PREFIX, uploadKeyFor } from '../shared/media';
 import type { Label, MediaRecord, MediaStatus, ModerationVerdict } from '../shared/media';
-import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
-import type { Clock, DownloadSigner, IdGenerator, MediaStore, UploadSigner } from './ports';
+import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../api/errors';
+import type { Clock, IdGenerator, MediaStore } from '../api/ports';
+import type { DownloadSigner, UploadSigner } from './ports';
 import type { CreateUploadInput } from './schemas';
 
 /** Types the pipeline can turn into renditions; the bytes are checked again by the thumbnail step. */

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { documentClient } from '../shared/dynamodb-client';
+import { s3Client } from '../shared/s3-client';
+import { numberEnv, requireEnv } from '../shared/config';
+import { logger as sharedLogger } from '../shared/powertools';
+import { jsonResponse, parseWith, readJsonObject } from '../api/http';
+import { DynamoMediaStore } from '../api/media-records';
+import type { Clock, IdGenerator, MediaStore } from '../api/ports';
+import { allowedOriginsFromEnv, createRestHandler, pathId, required } from '../api/rest-handler';
+import type { ApiHandler } from '../api/rest-handler';
+import { MediaService } from './media-service';
+import type { DownloadSigner, UploadSigner } from './ports';
+import { S3DownloadSigner, S3UploadSigner } from './s3-signers';
+import { createUploadSchema } from './schemas';
+
+/**
+ * The media function: POST /media/uploads and GET /media/{id} of the REST API (DESIGN.md),
+ * behind API Gateway (REST, Lambda proxy). It is the only API function that loads the S3 client
+ * and the presigners, and the only one whose role may sign for the media bucket. This module is
+ * the thin seam: it reads and validates inputs and calls the media service; dispatch, the caller
+ * check and the error shape are the REST API's shared seam (../api/rest-handler.ts).
+ */
+
+export interface MediaSettings {
+  /** MAX_UPLOAD_BYTES. @default 20971520 */
+  maxUploadBytes: number;
+  /** UPLOAD_URL_TTL_SECONDS. @default 300 */
+  uploadUrlTtlSeconds: number;
+  /** DOWNLOAD_URL_TTL_SECONDS. @default 300 */
+  downloadUrlTtlSeconds: number;
+  /** ALLOWED_ORIGINS: origins that get an Access-Control-Allow-Origin header. @default none */
+  allowedOrigins: readonly string[];
+}
+
+export interface MediaHandlerDeps {
+  media: MediaStore;
+  uploadSigner: UploadSigner;
+  downloadSigner: DownloadSigner;
+  settings: MediaSettings;
+  /** @default the system clock */
+  clock?: Clock;
+  /** @default crypto.randomUUID */
+  ids?: IdGenerator;
+  /** @default the shared Powertools logger */
+  logger?: Logger;
+}
+
+export type MediaHandler = ApiHandler;
+
+export function createHandler(deps: MediaHandlerDeps): MediaHandler {
+  const { settings } = deps;
+  const media = new MediaService({
+    media: deps.media,
+    uploadSigner: deps.uploadSigner,
+    downloadSigner: deps.downloadSigner,
+    clock: deps.clock ?? { now: () => new Date() },
+    ids: deps.ids ?? { newId: () => randomUUID() },
+    settings: {
+      maxUploadBytes: settings.maxUploadBytes,
+      uploadUrlTtlSeconds: settings.uploadUrlTtlSeconds,
+      downloadUrlTtlSeconds: settings.downloadUrlTtlSeconds,
+    },
+  });
+
+  return createRestHandler<'media'>({
+    fn: 'media',
+    allowedOrigins: settings.allowedOrigins,
+    logger: deps.logger ?? sharedLogger,
+    operations: {
+      'POST /media/uploads': async ({ event, userId }) => {
+        const input = parseWith(createUploadSchema, readJsonObject(event));
+        return jsonResponse(201, await media.createUpload(required(userId), input));
+      },
+      'GET /media/{id}': async ({ event }) => jsonResponse(200, await media.view(pathId(event))),
+    },
+  });
+}
+
+/** Reads the function's environment (set by the CDK construct or the local twin). */
+export function settingsFromEnv(): MediaSettings {
+  const positiveInteger = (name: string, fallback: number): number => {
+    const value = numberEnv(name, fallback);
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Environment variable ${name} must be a positive integer`);
+    return value;
+  };
+  return {
+    maxUploadBytes: positiveInteger('MAX_UPLOAD_BYTES', 20_971_520),
+    uploadUrlTtlSeconds: positiveInteger('UPLOAD_URL_TTL_SECONDS', 300),
+    downloadUrlTtlSeconds: positiveInteger('DOWNLOAD_URL_TTL_SECONDS', 300),
+    allowedOrigins: allowedOriginsFromEnv(),
+  };
+}
+
+/** The AWS wiring: the media table and the media bucket named by the environment. */
+export function awsDependencies(): MediaHandlerDeps {
+  const bucket = requireEnv('MEDIA_BUCKET_NAME');
+  return {
+    media: new DynamoMediaStore(documentClient(), requireEnv('MEDIA_TABLE_NAME')),
+    uploadSigner: new S3UploadSigner(s3Client(), bucket),
+    downloadSigner: new S3DownloadSigner(s3Client(), bucket),
+    settings: settingsFromEnv(),
+  };
+}
+
+let lambdaHandler: MediaHandler | undefined;
+
+/**
+ * What Lambda calls. Wired on the first invocation rather than at import, so tests and the local
+ * twin can import `createHandler` without this function's environment; a missing variable still
+ * fails that first invocation loudly.
+ */
+export const handler: MediaHandler = (event, context) => {
+  lambdaHandler ??= createHandler(awsDependencies());
+  return lambdaHandler(event, context);
+};

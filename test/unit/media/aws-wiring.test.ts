@@ -1,0 +1,86 @@
+import { DynamoMediaStore } from '../../../functions/api/media-records';
+import { awsDependencies, handler, settingsFromEnv } from '../../../functions/media/handler';
+import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
+import { apiEvent, errorOf } from '../articles/fakes';
+
+/** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
+
+const ENV = {
+  MEDIA_TABLE_NAME: 'media',
+  MEDIA_BUCKET_NAME: 'bucket',
+};
+
+describe('media function environment', () => {
+  const saved = { ...process.env };
+
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('applies the documented defaults', () => {
+    Object.assign(process.env, ENV);
+    delete process.env.MAX_UPLOAD_BYTES;
+    delete process.env.UPLOAD_URL_TTL_SECONDS;
+    delete process.env.DOWNLOAD_URL_TTL_SECONDS;
+    delete process.env.ALLOWED_ORIGINS;
+
+    expect(settingsFromEnv()).toEqual({
+      maxUploadBytes: 20_971_520,
+      uploadUrlTtlSeconds: 300,
+      downloadUrlTtlSeconds: 300,
+      allowedOrigins: [],
+    });
+  });
+
+  it('splits ALLOWED_ORIGINS on commas and ignores blanks', () => {
+    Object.assign(process.env, ENV, { ALLOWED_ORIGINS: 'https://a.example, ,https://b.example ' });
+
+    expect(settingsFromEnv().allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it.each([
+    ['MAX_UPLOAD_BYTES', '0'],
+    ['MAX_UPLOAD_BYTES', '-1'],
+    ['UPLOAD_URL_TTL_SECONDS', '1.5'],
+    ['DOWNLOAD_URL_TTL_SECONDS', 'abc'],
+  ])('fails fast for %s=%s', (name, value) => {
+    Object.assign(process.env, ENV, { [name]: value });
+
+    expect(() => settingsFromEnv()).toThrow(name);
+  });
+
+  it('builds the DynamoDB and S3 adapters from the environment, without the articles table or page-token key', () => {
+    Object.assign(process.env, ENV);
+    delete process.env.ARTICLES_TABLE_NAME;
+    delete process.env.PAGE_TOKEN_SECRET;
+
+    const deps = awsDependencies();
+
+    expect(deps.media).toBeInstanceOf(DynamoMediaStore);
+    expect(deps.uploadSigner).toBeInstanceOf(S3UploadSigner);
+    expect(deps.downloadSigner).toBeInstanceOf(S3DownloadSigner);
+  });
+
+  it.each(['MEDIA_TABLE_NAME', 'MEDIA_BUCKET_NAME'])('fails fast without %s', (name) => {
+    Object.assign(process.env, ENV);
+    delete process.env[name];
+
+    expect(() => awsDependencies()).toThrow(name);
+  });
+});
+
+describe('the Lambda entry point', () => {
+  const saved = { ...process.env };
+
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('wires itself from the environment and validates before calling AWS', async () => {
+    Object.assign(process.env, ENV);
+
+    const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: '../x' } })));
+
+    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'id: must be 1 to 128 letters, digits, "-" or "_"' });
+  });
+});

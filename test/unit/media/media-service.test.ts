@@ -1,0 +1,68 @@
+import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../../../functions/api/errors';
+import { MediaService } from '../../../functions/media/media-service';
+import { ALICE, FakeDownloadSigner, FixedClock, InMemoryMediaStore, RecordingUploadSigner, SequentialIds } from '../articles/fakes';
+
+/** The media core without the HTTP seam: upload tickets and media views. */
+
+function mediaCore() {
+  const media = new InMemoryMediaStore();
+  const uploads = new RecordingUploadSigner();
+  const service = new MediaService({
+    media,
+    uploadSigner: uploads,
+    downloadSigner: new FakeDownloadSigner(),
+    clock: new FixedClock(),
+    ids: new SequentialIds(),
+    settings: { maxUploadBytes: 1000, uploadUrlTtlSeconds: 60, downloadUrlTtlSeconds: 30 },
+  });
+  return { service, media, uploads };
+}
+
+describe('MediaService', () => {
+  it('pins the declared size as the upper bound and the server-chosen key', async () => {
+    const { service, uploads } = mediaCore();
+
+    await service.createUpload(ALICE, { contentType: 'image/webp', contentLength: 700 });
+
+    expect(uploads.requests).toEqual([{ key: `uploads/${ALICE}/id-0001`, contentType: 'image/webp', minBytes: 1, maxBytes: 700, expiresInSeconds: 60 }]);
+  });
+
+  it('reports expiry from the configured TTL', async () => {
+    const { service } = mediaCore();
+
+    const ticket = await service.createUpload(ALICE, { contentType: 'image/png', contentLength: 1 });
+
+    expect(ticket.expiresAt).toBe('2026-05-01T10:01:00.000Z');
+  });
+
+  it('writes the PENDING record with the owner', async () => {
+    const { service, media } = mediaCore();
+
+    await service.createUpload(ALICE, { contentType: 'image/jpeg', contentLength: 1 });
+
+    expect(media.records.get('id-0001')).toEqual({ mediaId: 'id-0001', ownerId: ALICE, status: 'PENDING', createdAt: '2026-05-01T10:00:00.000Z', updatedAt: '2026-05-01T10:00:00.000Z' });
+  });
+
+  it('refuses an unsupported type before signing anything', async () => {
+    const { service, uploads } = mediaCore();
+
+    await expect(service.createUpload(ALICE, { contentType: 'image/heic', contentLength: 1 })).rejects.toBeInstanceOf(UnsupportedMediaTypeError);
+    expect(uploads.requests).toHaveLength(0);
+  });
+
+  it('refuses a size above the maximum before signing anything', async () => {
+    const { service, uploads } = mediaCore();
+
+    await expect(service.createUpload(ALICE, { contentType: 'image/jpeg', contentLength: 1001 })).rejects.toBeInstanceOf(PayloadTooLargeError);
+    expect(uploads.requests).toHaveLength(0);
+  });
+
+  it('signs renditions with the download TTL', async () => {
+    const { service, media } = mediaCore();
+    media.put({ mediaId: 'm1', ownerId: ALICE, status: 'READY', renditions: [{ name: 'thumb', width: 1, height: 1, format: 'webp', key: 'derived/m1/thumb.webp', bytes: 1 }] });
+
+    const view = await service.view('m1');
+
+    expect(view.renditions).toEqual([{ name: 'thumb', width: 1, height: 1, format: 'webp', bytes: 1, url: 'https://bucket.example/derived/m1/thumb.webp?expires=30' }]);
+  });
+});
