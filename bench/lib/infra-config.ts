@@ -6,17 +6,24 @@ import { join } from 'node:path';
 import { buildApp, cdkJsonContext } from '../../infra/build-app';
 import { stageConfig } from '../../infra/config';
 
+/** What the benchmarks need to know of one function, as the CDK app configures it. */
+export interface FunctionSettings {
+  memoryMb: number;
+  /** Modules its bundle leaves out (PipelineFunction.externalModules). */
+  externalModules: readonly string[];
+}
+
 /**
- * Memory of each function as the CDK app configures it (the dev stage), read from the constructs
- * of an app built without bundling or asset staging: a second or two, and no second copy of the
- * numbers to drift from the infra code.
+ * Memory and bundle externals of each function as the CDK app configures them (the dev stage),
+ * read from the constructs of an app built without bundling or asset staging: a second or two, and
+ * no second copy of the settings to drift from the infra code.
  */
-export function functionMemory(): { memoryMb: Record<string, number>; defaultMb: number; source: string } {
+export function functionSettings(): { functions: Record<string, FunctionSettings>; defaultMb: number; source: string } {
   const outdir = mkdtempSync(join(tmpdir(), 'bench-app-'));
   try {
     const app = new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
     const { pipeline, api } = buildApp(app, stageConfig('dev')).travelGuide;
-    const functions = {
+    const built = {
       thumbnail: pipeline.thumbnail,
       labels: pipeline.labels,
       moderation: pipeline.moderation,
@@ -24,12 +31,21 @@ export function functionMemory(): { memoryMb: Record<string, number>; defaultMb:
       articles: api.articles,
       media: api.media,
     };
-    const memoryMb = Object.fromEntries(
-      Object.entries(functions).map(([name, fn]) => [name, Number((fn.function.node.defaultChild as CfnFunction).memorySize ?? 128)]),
+    const functions = Object.fromEntries(
+      Object.entries(built).map(([name, fn]) => [
+        name,
+        { memoryMb: Number((fn.function.node.defaultChild as CfnFunction).memorySize ?? 128), externalModules: fn.externalModules },
+      ]),
     );
     // Lambda's own default, for a function the app would add without a memory size.
-    return { memoryMb, defaultMb: 128, source: 'the CDK app (dev stage), infra/build-app.ts' };
+    return { functions, defaultMb: 128, source: 'the CDK app (dev stage), infra/build-app.ts' };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** Memory of each function, for the cost model. */
+export function functionMemory(): { memoryMb: Record<string, number>; defaultMb: number; source: string } {
+  const { functions, defaultMb, source } = functionSettings();
+  return { memoryMb: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.memoryMb])), defaultMb, source };
 }

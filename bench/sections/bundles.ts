@@ -3,18 +3,16 @@ import { readdirSync, existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { SDK_MODULES_NOT_LOADED_ON_LAMBDA } from '../../infra/constructs/pipeline-function';
+import { BUNDLE_ALIASES } from '../../infra/constructs/pipeline-function';
+import { functionSettings } from '../lib/infra-config';
 import { BUNDLE_DIR, REPO_ROOT } from '../lib/paths';
 
 /*
  * Per-function bundles built as infra/constructs/pipeline-function.ts has NodejsFunction build
  * them (esbuild, platform node, target node24, CJS, minified, main fields module,main, the AWS SDK
- * bundled, sharp external for the thumbnail function, external source map without sources), then
+ * bundled, the construct's own aliases and list of externals, external source map without sources), then
  * each bundle's module init time in a fresh Node process: the part of a cold start this code owns.
  */
-
-/** Functions whose bundle leaves a module to a layer, as the CDK constructs configure them. */
-const EXTERNALS: Record<string, string[]> = { thumbnail: ['sharp'] };
 
 /** Values for the variables the handlers read at import (requireEnv fails fast without them). */
 const INIT_ENV: Record<string, string> = {
@@ -119,17 +117,13 @@ export function functionNames(): string[] {
     .sort();
 }
 
-async function bundle(name: string, variant: BundleVariant): Promise<BundleInfo> {
+async function bundle(name: string, variant: BundleVariant, externals: readonly string[]): Promise<BundleInfo> {
   const outdir = join(BUNDLE_DIR, variant, name);
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const file = join(outdir, 'index.js');
-  // The same externals as the CDK construct: its list of SDK modules Lambda never loads, plus the layer's.
-  const external = [
-    ...SDK_MODULES_NOT_LOADED_ON_LAMBDA,
-    ...(EXTERNALS[name] ?? []),
-    ...(variant === 'sdkExternal' ? ['@aws-sdk/*', '@smithy/*'] : []),
-  ];
+  // The same externals as the CDK construct configures for this function.
+  const external = [...externals, ...(variant === 'sdkExternal' ? ['@aws-sdk/*', '@smithy/*'] : [])];
   const started = performance.now();
   const info: BundleInfo = { name, variant, file, bytes: 0, mapBytes: 0, external, buildMs: 0, topContributors: [], initMs: [], initCpuMs: [], initWithSourceMapsMs: [] };
   try {
@@ -144,6 +138,7 @@ async function bundle(name: string, variant: BundleVariant): Promise<BundleInfo>
       sourcemap: 'external',
       sourcesContent: false,
       mainFields: ['module', 'main'],
+      alias: { ...BUNDLE_ALIASES },
       external,
       plugins: variant === 'noTracer' ? [noOpTracer] : [],
       metafile: true,
@@ -191,8 +186,14 @@ export async function measureBundles(runs: number): Promise<BundleInfo[]> {
       .filter((name) => variant === 'deployed' || name !== 'thumbnail')
       .map((name) => ({ name, variant })),
   );
+  const { functions } = functionSettings();
+  const externalsOf = (name: string): readonly string[] => {
+    const settings = functions[name];
+    if (settings === undefined) throw new Error(`functions/${name} has no function in the CDK app (bench/lib/infra-config.ts)`);
+    return settings.externalModules;
+  };
   // Bundled in parallel is fine (esbuild is fast); timed sequentially.
-  const bundles = await Promise.all(builds.map(({ name, variant }) => bundle(name, variant)));
+  const bundles = await Promise.all(builds.map(({ name, variant }) => bundle(name, variant, externalsOf(name))));
   const ok = bundles.filter((b) => b.error === undefined);
   // The deployed bundles get N runs; the source-map and what-if timings, which only have to show
   // a direction, get fewer to keep the whole benchmark within a few minutes.

@@ -192,6 +192,8 @@ export class ArticlesApi extends Construct {
     // under uploads/; GET /media/{id} gets the record and signs GETs under derived/.
     this.media = new PipelineFunction(this, 'Media', {
       name: 'media',
+      // Its presigners build on the S3 client.
+      usesS3Client: true,
       serviceName: `${config.serviceName}-media-api`,
       metricsNamespace: config.serviceName,
       logRetention: config.logRetention,

@@ -105,6 +105,7 @@ export class MediaPipeline extends Construct {
       timeout: Duration.seconds(60),
       layers: [new SharpLayer(this, 'Sharp').layer],
       externalModules: ['sharp'],
+      usesS3Client: true,
       environment: {
         MAX_INPUT_PIXELS: '100000000',
         MAX_INPUT_BYTES: String(50 * 1024 * 1024),

@@ -57,6 +57,30 @@ export const SDK_MODULES_NOT_LOADED_ON_LAMBDA: readonly string[] = [
   '@smithy/credential-provider-imds',
 ];
 
+/**
+ * @smithy/core's event-stream serde. The SDK's HTTP protocol reaches it through import() only for
+ * an operation that streams events (none here), but the S3 client also loads it at init: bundles
+ * of functions that create an S3 client keep it, the others leave it out (~20 kB).
+ */
+export const EVENT_STREAM_SERDE = '@smithy/core/event-streams';
+
+/**
+ * Modules the bundles replace (esbuild alias): `semver` by its gte() alone, the only function the
+ * X-Ray SDK behind the Powertools Tracer calls (see infra/bundling/semver-gte.cjs).
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  semver: path.join(__dirname, '..', 'bundling', 'semver-gte.cjs'),
+};
+
+/** What a function's bundle leaves out, as {@link PipelineFunction} configures esbuild. */
+export function bundleExternals(options: { usesS3Client: boolean; layerModules?: readonly string[] }): string[] {
+  return [
+    ...SDK_MODULES_NOT_LOADED_ON_LAMBDA,
+    ...(options.usesS3Client ? [] : [EVENT_STREAM_SERDE]),
+    ...(options.layerModules ?? []),
+  ];
+}
+
 /** Properties of a {@link PipelineFunction}. */
 export interface PipelineFunctionProps {
   /**
@@ -88,11 +112,18 @@ export interface PipelineFunctionProps {
   /** Layers, for native modules that are kept out of the bundle. @default - none */
   readonly layers?: lambda.ILayerVersion[];
   /**
-   * Modules left out of the bundle because a layer provides them. Added to
-   * SDK_MODULES_NOT_LOADED_ON_LAMBDA, which are always left out.
-   * @default - only SDK_MODULES_NOT_LOADED_ON_LAMBDA: everything else, the AWS SDK v3 clients included, is bundled
+   * Modules left out of the bundle because a layer provides them. Added to what
+   * {@link bundleExternals} always leaves out.
+   * @default - only what bundleExternals leaves out: everything else, the AWS SDK v3 clients included, is bundled
    */
   readonly externalModules?: string[];
+  /**
+   * The function's code creates an S3 client, which loads @smithy/core's event-stream serde at
+   * init, so the bundle must keep it. Other bundles leave it out ({@link EVENT_STREAM_SERDE});
+   * test/infra/bundling.test.ts loads every bundle alone, so a wrong `false` fails there.
+   * @default false
+   */
+  readonly usesS3Client?: boolean;
   /**
    * Folder holding `package-lock.json`, `node_modules` and `functions/<name>/handler.ts`.
    * @default the repository root
@@ -117,6 +148,8 @@ export class PipelineFunction extends Construct {
   public readonly role: iam.Role;
   /** The function's own log group. */
   public readonly logGroup: logs.LogGroup;
+  /** Modules the bundle leaves out (see {@link bundleExternals}); the benchmarks bundle with the same list. */
+  public readonly externalModules: readonly string[];
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
@@ -141,6 +174,8 @@ export class PipelineFunction extends Construct {
     // X-Ray has no resource-level permissions for segment writes. Tracing ACTIVE adds the same
     // statement on its own; stating it here keeps the role's contents readable in one place.
     this.allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
+
+    this.externalModules = bundleExternals({ usesS3Client: props.usesS3Client ?? false, layerModules: props.externalModules });
 
     const defaults: nodejs.NodejsFunctionProps = {
       entry,
@@ -170,7 +205,8 @@ export class PipelineFunction extends Construct {
         // such as @aws-sdk/s3-presigned-post need no guess about what the runtime ships. The cost
         // is bundle size (and parse time at cold start), which the benchmarks measure.
         bundleAwsSDK: true,
-        externalModules: [...SDK_MODULES_NOT_LOADED_ON_LAMBDA, ...(props.externalModules ?? [])],
+        externalModules: [...this.externalModules],
+        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([name, target]) => `${name}=${target}`) },
         // Powertools and the SDK ship ESM builds; preferring them lets esbuild tree-shake.
         mainFields: ['module', 'main'],
       },

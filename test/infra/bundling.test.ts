@@ -1,10 +1,18 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { SDK_MODULES_NOT_LOADED_ON_LAMBDA, type PipelineFunction } from '../../infra/constructs/pipeline-function';
+import {
+  BUNDLE_ALIASES,
+  EVENT_STREAM_SERDE,
+  SDK_MODULES_NOT_LOADED_ON_LAMBDA,
+  type PipelineFunction,
+} from '../../infra/constructs/pipeline-function';
 import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
 
 // The one infra suite that runs esbuild for real: what `cdk synth` ships.
@@ -36,7 +44,7 @@ function codeDir(fn: PipelineFunction): string {
   return assetDir(code.S3Key);
 }
 
-const FUNCTIONS = ['thumbnail', 'labels', 'moderation', 'record', 'articles'] as const;
+const FUNCTIONS = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'media'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 
 function functionNamed(name: FunctionName): PipelineFunction {
@@ -47,6 +55,7 @@ function functionNamed(name: FunctionName): PipelineFunction {
     moderation: pipeline.moderation,
     record: pipeline.record,
     articles: api.articles,
+    media: api.media,
   };
   return byName[name];
 }
@@ -62,7 +71,28 @@ describe('function bundles', () => {
     const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
 
     const notBundled = runtimeRequires(code).filter((module) => !OPTIONAL.includes(module));
-    expect(notBundled.filter((module) => !SDK_MODULES_NOT_LOADED_ON_LAMBDA.includes(module))).toEqual([]);
+    expect(notBundled.filter((module) => !SDK_MODULES_NOT_LOADED_ON_LAMBDA.includes(module) && module !== EVENT_STREAM_SERDE)).toEqual([]);
+  });
+
+  it.each(['labels', 'moderation', 'record', 'articles'] as const)('leaves the event-stream serde out of %s, which has no S3 client', (name) => {
+    const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
+
+    // Left for an import() that only an event-streaming operation reaches.
+    expect(code).toContain(`import("${EVENT_STREAM_SERDE}")`);
+  });
+
+  it.each(['thumbnail', 'media'] as const)('keeps the event-stream serde in %s: its S3 client loads it at init', (name) => {
+    const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
+
+    expect(code).not.toContain(`import("${EVENT_STREAM_SERDE}")`);
+  });
+
+  it.each(FUNCTIONS)('bundles only gte() of semver into %s, not the whole package', (name) => {
+    const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
+
+    // semver's range parser (ranges are what the whole package adds over gte) would carry this message.
+    expect(code).not.toContain('Invalid comparator');
+    expect(runtimeRequires(code)).not.toContain('semver');
   });
 
   it('leaves only sharp out of the thumbnail bundle, to be loaded from the layer', () => {
@@ -92,6 +122,139 @@ describe('function bundles', () => {
       }
     },
   );
+});
+
+/**
+ * Runs a bundle's handler in a folder with nothing beside it, its AWS SDK calls answered by a
+ * local HTTP stub: proves an invocation, not only init, needs none of the modules left out.
+ */
+async function invokeAlone(
+  bundle: string,
+  event: unknown,
+  answer: (target: string) => unknown,
+): Promise<{ result: unknown; targets: string[]; traced: string[] }> {
+  const targets: string[] = [];
+  // Stands in for the X-Ray daemon: collects the names of the subsegments the function sends.
+  const traced: string[] = [];
+  const daemon = createSocket('udp4');
+  daemon.on('message', (message) => {
+    const document = message.toString('utf8').split('\n')[1];
+    if (document !== undefined) traced.push(String((JSON.parse(document) as { name?: unknown }).name));
+  });
+  await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    request.resume();
+    request.on('end', () => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      targets.push(target);
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify(answer(target)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const alone = mkdtempSync(path.join(tmpdir(), 'bundle-invoke-'));
+  try {
+    copyFileSync(bundle, path.join(alone, 'index.js'));
+    // stdout also carries the function's EMF metrics, so the result comes on a line of its own.
+    const script = 'require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((r) => process.stdout.write("\\nRESULT " + JSON.stringify(r)))';
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      // As on Lambda, so the Tracer is on and the X-Ray SDK (with the semver alias) wraps the SDK call.
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: alone,
+      AWS_LAMBDA_FUNCTION_NAME: 'bundle-alone',
+      _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      MEDIA_TABLE_NAME: 'media',
+    };
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['-e', script, path.join(alone, 'index.js'), JSON.stringify(event)], { cwd: alone, env }, (error, out, err) =>
+        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+      );
+    });
+    const line = stdout.split('\n').find((text) => text.startsWith('RESULT '));
+    // UDP from the child may still be in flight when it exits.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return { result: line === undefined ? undefined : (JSON.parse(line.slice('RESULT '.length)) as unknown), targets, traced };
+  } finally {
+    server.close();
+    daemon.close();
+    rmSync(alone, { recursive: true, force: true });
+  }
+}
+
+describe('bundles invoked alone', () => {
+  it('runs DetectLabels from the labels bundle with no module beside it', async () => {
+    const labels = [{ Name: 'Beach', Confidence: 97.5, Parents: [] }];
+
+    const { result, targets, traced } = await invokeAlone(
+      path.join(codeDir(synth.stack.pipeline.labels), 'index.js'),
+      { image: { bucket: 'media-bucket', key: 'derived/m1/00A1/analysis.jpg' } },
+      () => ({ Labels: labels }),
+    );
+
+    expect(targets).toEqual(['RekognitionService.DetectLabels']);
+    expect(result).toMatchObject({ labels: [{ name: 'Beach', confidence: 97.5 }] });
+    expect(traced).toContain('Rekognition');
+  });
+
+  it('runs a DynamoDB UpdateItem from the record bundle with no module beside it', async () => {
+    const upload = { bucket: 'media-bucket', key: 'uploads/alice/m1', size: 10, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '00617F08299329D189' };
+
+    const { result, targets, traced } = await invokeAlone(
+      path.join(codeDir(synth.stack.pipeline.record), 'index.js'),
+      { action: 'failure', upload, error: { Error: 'CorruptImageError', Cause: '{"errorMessage":"Image cannot be decoded"}' } },
+      () => ({}),
+    );
+
+    expect(targets).toEqual(['DynamoDB_20120810.UpdateItem']);
+    expect(result).toEqual({ written: true, mediaId: 'm1', status: 'FAILED' });
+    expect(traced).toContain('DynamoDB');
+  });
+});
+
+describe('semver in the bundles', () => {
+  /** Every semver function called through `<name>.<fn>(` in a package's own files. */
+  function semverCallsIn(dir: string): string[] {
+    const calls = new Set<string>();
+    const walk = (folder: string): void => {
+      for (const entry of readdirSync(folder, { withFileTypes: true })) {
+        const full = path.join(folder, entry.name);
+        if (entry.isDirectory() && entry.name !== 'node_modules') walk(full);
+        else if (entry.name.endsWith('.js')) {
+          const code = readFileSync(full, 'utf8');
+          const binding = /(\w+)\s*=\s*require\(['"]semver['"]\)/.exec(code)?.[1];
+          if (binding !== undefined) for (const call of code.matchAll(new RegExp(`\\b${binding}\\.(\\w+)`, 'g'))) calls.add(call[1] ?? '');
+        }
+      }
+    };
+    walk(dir);
+    return [...calls].sort();
+  }
+
+  it.each(['aws-xray-sdk-core', 'cls-hooked'])('%s calls nothing of semver but gte(), all the alias provides', (name) => {
+    const calls = semverCallsIn(path.dirname(require.resolve(`${name}/package.json`)));
+
+    expect(calls).toEqual(['gte']);
+  });
+
+  it('gives the same gte() answers as the semver package', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const alias = require(BUNDLE_ALIASES.semver ?? '') as { gte: (a: string, b: string) => boolean };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const semver = require('semver') as { gte: (a: string, b: string) => boolean };
+    const pairs: [string, string][] = [['20.20.2', '8.0.0'], ['8.0.0', '8.0.0'], ['7.9.9', '8.0.0'], ['2.1598.0', '2.7.15'], ['1.0.0-rc.1', '1.0.0']];
+
+    expect(pairs.map(([a, b]) => alias.gte(a, b))).toEqual(pairs.map(([a, b]) => semver.gte(a, b)));
+    expect(new Set(pairs.map(([a, b]) => alias.gte(a, b))).size).toBe(2);
+  });
 });
 
 describe('sharp layer', () => {
