@@ -72,7 +72,9 @@ function machine(): Record<string, unknown> {
 }
 
 function thumbnailSection(result: ThumbnailStepResult, inputs: Record<string, BenchInput>) {
-  section(`1. Thumbnail step vs raw sharp (median of ${result.runs}; target handler/core <= ${TARGETS.thumbnailRatio}x)`);
+  section(
+    `1. Thumbnail step vs raw sharp (median of ${result.runs}; target handler/raw sharp <= ${TARGETS.thumbnailRatio}x, and the stricter handler/core)`,
+  );
   const rows = result.images.map((image) => {
     const medians = Object.fromEntries(VARIANTS.map((v) => [v, median(image.samples[v])])) as Record<(typeof VARIANTS)[number], number>;
     const cpuMedians = Object.fromEntries(VARIANTS.map((v) => [v, median(image.cpuMs[v])])) as Record<(typeof VARIANTS)[number], number>;
@@ -100,23 +102,28 @@ function thumbnailSection(result: ThumbnailStepResult, inputs: Record<string, Be
       lastPutObjectMs: median(image.s3.lastPutMs),
       cpuMs: image.cpuMs,
       s3: image.s3,
+      // The issue's target: the step against raw sharp doing the same transforms from memory.
+      verdictVsRawSharp: verdict(vsPlain, TARGETS.thumbnailRatio),
+      // Stricter: against this project's own core from memory, which beats raw sharp (one decode
+      // for all outputs), so it leaves only S3 I/O and handler code in the ratio.
       verdict: verdict(vsCore, TARGETS.thumbnailRatio),
       samples: image.samples,
     };
   });
   console.log(
     table(
-      ['input', 'handler', 'SDK+core', 'core', 'plain sharp', 'handler/core', 'paired', 'target', 'handler/plain', 'handler/SDK+core', 'SDK+core/core', 'CPU handler/core', 'GET', 'last PUT'],
+      ['input', 'handler', 'SDK+core', 'core', 'raw sharp', 'handler/raw', 'target', 'handler/core', 'paired', 'strict', 'handler/SDK+core', 'SDK+core/core', 'CPU handler/core', 'GET', 'last PUT'],
       rows.map((r) => [
         r.label,
         ms(r.medians.handler),
         ms(r.medians.sdkAroundCore),
         ms(r.medians.core),
         ms(r.medians.plainSharp),
+        ratio(r.handlerVsPlainSharp),
+        r.verdictVsRawSharp,
         ratio(r.handlerVsCore),
         ratio(r.handlerVsCorePaired),
         r.verdict,
-        ratio(r.handlerVsPlainSharp),
         ratio(r.handlerVsSdkAroundCore),
         ratio(r.sdkAroundCoreVsCore),
         ratio(r.handlerVsCoreCpu),
@@ -128,8 +135,10 @@ function thumbnailSection(result: ThumbnailStepResult, inputs: Record<string, Be
   console.log(
     'handler = createHandler({ s3 }) against s3rver (in its own process): GetObject, 4 renditions + analysis\n' +
       'JPEG, 5 PutObject. SDK+core = the same GetObject/PutObjects with the bare SDK around the core (no\n' +
-      'handler code). core = createRenditions() from memory with a no-op writer; plain sharp = one sharp\n' +
-      'pipeline per output. Ratios are of the medians (the variants run back to back in a rotating order);\n' +
+      'handler code). core = createRenditions() from memory with a no-op writer; raw sharp = one sharp\n' +
+      'pipeline per output from memory (bench/lib/plain-sharp.ts). Ratios are of the medians (the variants\n' +
+      'run back to back in a rotating order). target = handler/raw sharp, the goal; strict = handler/core,\n' +
+      'the same bar against our own faster core, which leaves only S3 I/O and handler code in the ratio;\n' +
       '"paired" is the median of the per-iteration handler/core ratios. CPU = this process only (the emulator is elsewhere). GET = the serial GetObject,\n' +
       'body read to the end, before any decoding; last PUT = the PutObject that ended last (the tail after\n' +
       'the last encode).',
