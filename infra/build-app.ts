@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import type { AppConfig } from './config';
-import { applyGovernance } from './governance';
+import { applyGovernance, governanceTags } from './governance';
 import { CiDeployStack } from './stacks/ci-deploy-stack';
 import { DeveloperAccessStack } from './stacks/developer-access-stack';
 import { TravelGuideStack } from './stacks/travel-guide-stack';
@@ -41,12 +41,14 @@ export function buildApp(app: App, config: AppConfig, options: BuildAppOptions =
   const travelGuide = new TravelGuideStack(app, `TravelGuide-${config.stage}`, {
     config,
     description: `Travel guide backend (${config.stage}): article API and media pipeline`,
+    tags: governanceTags(config),
     ...(options.projectRoot !== undefined ? { projectRoot: options.projectRoot } : {}),
   });
 
   const developerAccess = config.withDeveloperAccess
     ? new DeveloperAccessStack(app, 'TravelGuide-DeveloperAccess', {
         description: 'Travel guide developer access: Developers group, everything denied until signed in with MFA',
+        tags: governanceTags(config),
       })
     : undefined;
 
@@ -55,6 +57,7 @@ export function buildApp(app: App, config: AppConfig, options: BuildAppOptions =
       ? new CiDeployStack(app, 'TravelGuide-CiDeploy', {
           description: `Travel guide CI deploy role for GitHub Actions (${config.githubDeploy.repository})`,
           github: config.githubDeploy,
+          tags: governanceTags(config),
           bootstrapQualifier: config.bootstrapQualifier,
         })
       : undefined;

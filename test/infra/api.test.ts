@@ -181,7 +181,13 @@ describe('API stage', () => {
         }),
       ]),
       AccessLogSetting: {
-        DestinationArn: { 'Fn::GetAtt': [logicalId(synth.stack.api.accessLogGroup), 'Arn'] },
+        // The log group's ARN without the ":*" its Arn attribute ends in, as API Gateway wants it.
+        DestinationArn: {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logicalId(synth.stack.api.accessLogGroup) }],
+          ],
+        },
         Format: Match.stringLikeRegexp('^\\{.*"requestId":"\\$context.requestId".*\\}$'),
       },
     });
