@@ -161,17 +161,20 @@ export class ArticlesApi extends Construct {
         'The key only signs list page tokens and is injected at deploy time, so a rotation Lambda could not reach the running function; rotating means replacing the secret and deploying, which only invalidates page tokens in flight.',
     });
 
-    const projectRoot = props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {};
-    // Article CRUD: the articles table and its newest-first index, and a read of the media table
-    // to check that a cover image is the author's own usable media. No S3 at all.
-    this.articles = new PipelineFunction(this, 'Articles', {
-      name: 'articles',
-      serviceName: `${config.serviceName}-articles-api`,
+    // What the two API functions share: short requests, so a short timeout.
+    const common = {
       metricsNamespace: config.serviceName,
       logRetention: config.logRetention,
       memorySize: 512,
       timeout: Duration.seconds(10),
-      ...projectRoot,
+      ...(props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {}),
+    };
+    // Article CRUD: the articles table and its newest-first index, and a read of the media table
+    // to check that a cover image is the author's own usable media. No S3 at all.
+    this.articles = new PipelineFunction(this, 'Articles', {
+      ...common,
+      name: 'articles',
+      serviceName: `${config.serviceName}-articles-api`,
       environment: {
         ALLOWED_ORIGINS: config.allowedOrigins.join(','),
         PAGE_TOKEN_SECRET: this.pageTokenSecret.secretValue.unsafeUnwrap(),
@@ -191,15 +194,11 @@ export class ArticlesApi extends Construct {
     // Upload URLs and media views: POST /media/uploads puts the PENDING record and signs a POST
     // under uploads/; GET /media/{id} gets the record and signs GETs under derived/.
     this.media = new PipelineFunction(this, 'Media', {
+      ...common,
       name: 'media',
       // Its presigners build on the S3 client.
       usesS3Client: true,
       serviceName: `${config.serviceName}-media-api`,
-      metricsNamespace: config.serviceName,
-      logRetention: config.logRetention,
-      memorySize: 512,
-      timeout: Duration.seconds(10),
-      ...projectRoot,
       environment: {
         MAX_UPLOAD_BYTES: String(config.maxUploadBytes),
         UPLOAD_URL_TTL_SECONDS: '300',
