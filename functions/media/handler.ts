@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { documentClient } from '../shared/dynamodb-client';
-import { s3Client } from '../shared/s3-client';
 import { numberEnv, requireEnv } from '../shared/config';
 import { logger as sharedLogger } from '../shared/powertools';
 import { jsonResponse, parseWith, readJsonObject } from '../api/http';
@@ -11,13 +11,15 @@ import { allowedOriginsFromEnv, createRestHandler, pathId, required } from '../a
 import type { ApiHandler } from '../api/rest-handler';
 import { MediaService } from './media-service';
 import type { DownloadSigner, UploadSigner } from './ports';
+import { s3AddressingFromEnv } from './s3-addressing';
 import { S3DownloadSigner, S3UploadSigner } from './s3-signers';
+import type { S3SignerOptions } from './s3-signers';
 import { createUploadSchema } from './schemas';
 
 /**
  * The media function: POST /media/uploads and GET /media/{id} of the REST API (DESIGN.md),
- * behind API Gateway (REST, Lambda proxy). It is the only API function that loads the S3 client
- * and the presigners, and the only one whose role may sign for the media bucket. This module is
+ * behind API Gateway (REST, Lambda proxy). It is the only API function that signs for the media
+ * bucket, and it does so without an S3 client: it never calls S3 (./s3-signers.ts). This module is
  * the thin seam: it reads and validates inputs and calls the media service; dispatch, the caller
  * check and the error shape are the REST API's shared seam (../api/rest-handler.ts).
  */
@@ -92,13 +94,21 @@ export function settingsFromEnv(): MediaSettings {
   };
 }
 
-/** The AWS wiring: the media table and the media bucket named by the environment. */
+/**
+ * The AWS wiring: the media table and the media bucket named by the environment. The signers get
+ * the SDK's default credential chain (on Lambda: the role's credentials from the environment),
+ * which memoises what it resolves and resolves again shortly before an expiration.
+ */
 export function awsDependencies(): MediaHandlerDeps {
-  const bucket = requireEnv('MEDIA_BUCKET_NAME');
+  const signing: S3SignerOptions = {
+    bucket: requireEnv('MEDIA_BUCKET_NAME'),
+    addressing: s3AddressingFromEnv(process.env),
+    credentials: defaultProvider(),
+  };
   return {
     media: new DynamoMediaStore(documentClient(), requireEnv('MEDIA_TABLE_NAME')),
-    uploadSigner: new S3UploadSigner(s3Client(), bucket),
-    downloadSigner: new S3DownloadSigner(s3Client(), bucket),
+    uploadSigner: new S3UploadSigner(signing),
+    downloadSigner: new S3DownloadSigner(signing),
     settings: settingsFromEnv(),
   };
 }

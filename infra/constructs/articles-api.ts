@@ -58,7 +58,7 @@ export interface ArticlesApiProps {
 /**
  * The article REST API: a Cognito user pool and app client, the articles table, two functions
  * under roles of their own (articles: the article routes; media: upload URLs and media views, the
- * only one that loads the S3 client and may sign for the bucket), and a REST API with one
+ * only one that may sign for the bucket), and a REST API with one
  * resource and method per entry of `functions/articles/routes.ts` (no proxy, no ANY), each
  * integrated with the function its route names. Mutating routes sit behind the Cognito
  * authorizer; bodies are validated at the gateway against models generated from the same zod
@@ -196,8 +196,6 @@ export class ArticlesApi extends Construct {
     this.media = new PipelineFunction(this, 'Media', {
       ...common,
       name: 'media',
-      // Its presigners build on the S3 client.
-      usesS3Client: true,
       serviceName: `${config.serviceName}-media-api`,
       environment: {
         MAX_UPLOAD_BYTES: String(config.maxUploadBytes),

@@ -74,15 +74,15 @@ describe('function bundles', () => {
     expect(notBundled.filter((module) => !SDK_MODULES_NOT_LOADED_ON_LAMBDA.includes(module) && module !== EVENT_STREAM_SERDE)).toEqual([]);
   });
 
-  it.each(['labels', 'moderation', 'record', 'articles'] as const)('leaves the event-stream serde out of %s, which has no S3 client', (name) => {
+  it.each(['labels', 'moderation', 'record', 'articles', 'media'] as const)('leaves the event-stream serde out of %s, which has no S3 client', (name) => {
     const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
 
     // Left for an import() that only an event-streaming operation reaches.
     expect(code).toContain(`import("${EVENT_STREAM_SERDE}")`);
   });
 
-  it.each(['thumbnail', 'media'] as const)('keeps the event-stream serde in %s: its S3 client loads it at init', (name) => {
-    const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
+  it('keeps the event-stream serde in the thumbnail bundle: its S3 client loads it at init', () => {
+    const code = readFileSync(path.join(codeDir(synth.stack.pipeline.thumbnail), 'index.js'), 'utf8');
 
     expect(code).not.toContain(`import("${EVENT_STREAM_SERDE}")`);
   });
@@ -173,6 +173,7 @@ async function invokeAlone(
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       MEDIA_TABLE_NAME: 'media',
+      MEDIA_BUCKET_NAME: 'media-bucket',
     };
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['-e', script, path.join(alone, 'index.js'), JSON.stringify(event)], { cwd: alone, env }, (error, out, err) =>
@@ -216,6 +217,34 @@ describe('bundles invoked alone', () => {
 
     expect(targets).toEqual(['DynamoDB_20120810.UpdateItem']);
     expect(result).toEqual({ written: true, mediaId: 'm1', status: 'FAILED' });
+    expect(traced).toContain('DynamoDB');
+  });
+  it('signs rendition URLs from the media bundle with no module beside it', async () => {
+    const S = (value: string) => ({ S: value });
+    const N = (value: number) => ({ N: String(value) });
+    const rendition = { M: { name: S('large'), width: N(1280), height: N(960), format: S('webp'), key: S('derived/m1/00A1/large.webp'), bytes: N(9000) } };
+    const item = {
+      mediaId: S('m1'),
+      ownerId: S('alice'),
+      status: S('READY'),
+      original: { M: { key: S('uploads/alice/m1'), bytes: N(20000), contentType: S('image/jpeg'), width: N(4000), height: N(3000) } },
+      renditions: { L: [rendition] },
+      labels: { L: [] },
+      moderation: { M: { verdict: S('APPROVED'), labels: { L: [] } } },
+      createdAt: S('2026-05-01T09:00:00.000Z'),
+      updatedAt: S('2026-05-01T09:01:00.000Z'),
+    };
+    const event = { httpMethod: 'GET', resource: '/media/{id}', path: '/media/m1', pathParameters: { id: 'm1' }, headers: {}, requestContext: { requestId: 'r1' } };
+
+    const { result, targets, traced } = await invokeAlone(path.join(codeDir(synth.stack.api.media), 'index.js'), event, () => ({ Item: item }));
+
+    expect(targets).toEqual(['DynamoDB_20120810.GetItem']);
+    const response = result as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(200);
+    const url = new URL((JSON.parse(response.body) as { renditions: { url: string }[] }).renditions[0]?.url ?? '');
+    // Path style: the stub's endpoint host is an IP address, as the SDK would address it.
+    expect(url.pathname).toBe('/media-bucket/derived/m1/00A1/large.webp');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     expect(traced).toContain('DynamoDB');
   });
 });

@@ -49,7 +49,7 @@ describe('media function environment', () => {
     expect(() => settingsFromEnv()).toThrow(name);
   });
 
-  it('builds the DynamoDB and S3 adapters from the environment, without the articles table or page-token key', () => {
+  it('builds the DynamoDB adapter and the S3 signers from the environment, without the articles table or page-token key', () => {
     Object.assign(process.env, ENV);
     delete process.env.ARTICLES_TABLE_NAME;
     delete process.env.PAGE_TOKEN_SECRET;
@@ -61,7 +61,7 @@ describe('media function environment', () => {
     expect(deps.downloadSigner).toBeInstanceOf(S3DownloadSigner);
   });
 
-  it.each(['MEDIA_TABLE_NAME', 'MEDIA_BUCKET_NAME'])('fails fast without %s', (name) => {
+  it.each(['MEDIA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'AWS_REGION'])('fails fast without %s', (name) => {
     Object.assign(process.env, ENV);
     delete process.env[name];
 
@@ -82,5 +82,23 @@ describe('the Lambda entry point', () => {
     const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: '../x' } })));
 
     expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'id: must be 1 to 128 letters, digits, "-" or "_"' });
+  });
+});
+
+describe('the media bundle', () => {
+  it('signs without loading the S3 client or the presigned-post library', () => {
+    // Arrange: a fresh module registry, so only what the media handler imports is loaded.
+    let loaded: string[] = [];
+
+    // Act
+    jest.isolateModules(() => {
+      const before = new Set(Object.keys(require.cache));
+      jest.requireActual('../../../functions/media/handler');
+      loaded = Object.keys(require.cache).filter((path) => !before.has(path));
+    });
+
+    // Assert
+    expect(loaded.some((path) => path.includes('functions/media/s3-signers'))).toBe(true);
+    expect(loaded.filter((path) => /@aws-sdk[\\/](client-s3|s3-presigned-post)[\\/]/.test(path))).toEqual([]);
   });
 });

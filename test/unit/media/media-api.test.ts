@@ -1,30 +1,34 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { createHandler } from '../../../functions/media/handler';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
+import type { S3SignerOptions } from '../../../functions/media/s3-signers';
 import type { MediaRecord } from '../../../functions/shared/media';
 import { ALICE, FixedClock, apiEvent, errorOf, fakeWorld, jsonEvent, mediaSettings } from '../articles/fakes';
 
 /**
- * The media function's routes over the real S3 presigners (they sign offline with fake credentials) and the
+ * The media function's routes over the real S3 signers (they sign offline with fake credentials) and the
  * DynamoDB adapter with a mocked DocumentClient. The decoded POST policy is the proof that S3
  * will enforce key, type and size: the local S3 emulator does not check policies.
  */
 
 const BUCKET = 'media-bucket';
 const MEDIA_TABLE = 'media-table';
-const s3 = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAEXAMPLEKEY', secretAccessKey: 'example-secret' } });
+const signing: S3SignerOptions = {
+  bucket: BUCKET,
+  addressing: { region: 'eu-west-1' },
+  credentials: async () => ({ accessKeyId: 'AKIAEXAMPLEKEY', secretAccessKey: 'example-secret' }),
+};
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const dynamo = mockClient(DynamoDBDocumentClient);
 
 function handlerOverAws() {
   return createHandler({
     media: new DynamoMediaStore(documents, MEDIA_TABLE),
-    uploadSigner: new S3UploadSigner(s3, BUCKET),
-    downloadSigner: new S3DownloadSigner(s3, BUCKET),
+    uploadSigner: new S3UploadSigner(signing),
+    downloadSigner: new S3DownloadSigner(signing),
     settings: mediaSettings,
     clock: new FixedClock(new Date()),
     ids: { newId: () => 'media-0001' },
