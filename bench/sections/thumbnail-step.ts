@@ -93,11 +93,13 @@ async function measure([runsArg, ...pairs]: string[]): Promise<ThumbnailStepResu
       const bytes = await readFile(file);
       const mediaId = `bench-${name}`;
       const key = `uploads/bench-owner/${mediaId}`;
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: bytes }));
+      const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: bytes }));
+      // The object's ETag as an S3 event carries it (unquoted): the handler reads with If-Match on it.
+      const etag = (put.ETag ?? '').replace(/^"(.*)"$/, '$1');
       const s3Calls: ThumbnailStepResult['images'][number]['s3'] = { getMs: [], lastPutMs: [] };
       let sequence = 0;
       const event = () => ({
-        upload: { bucket: BUCKET, key, size: bytes.length, etag: 'bench', sequencer: (++sequence).toString(16).padStart(16, '0') },
+        upload: { bucket: BUCKET, key, size: bytes.length, etag, sequencer: (++sequence).toString(16).padStart(16, '0') },
       });
 
       let outputs = 0;
@@ -107,7 +109,7 @@ async function measure([runsArg, ...pairs]: string[]): Promise<ThumbnailStepResu
           outputs = out.renditions.length + 1;
         },
         sdkAroundCore: async () => {
-          const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+          const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, IfMatch: `"${etag}"` }));
           const body = got.Body;
           if (body === undefined) throw new Error('GetObject returned no body');
           const input = Buffer.from(await body.transformToByteArray());
