@@ -3,7 +3,8 @@ import { safeParse } from 'zod/mini';
 import type * as z from 'zod/mini';
 import './zod-locale';
 import { isDomainError, MalformedEventError } from './errors';
-import { logger, metrics, tracer } from './powertools';
+import { logger, tracer } from './powertools';
+import { metrics } from './metrics';
 
 /*
  * What every step handler does around its core: validate the input at the seam, give the logs the

@@ -2,7 +2,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
 import { derivedMediaId } from '../../../functions/shared/derived';
 import { MalformedEventError } from '../../../functions/shared/errors';
-import { logger, metrics } from '../../../functions/shared/powertools';
+import { logger } from '../../../functions/shared/powertools';
+import { metrics } from '../../../functions/shared/metrics';
 import { parseStepInput, runStep } from '../../../functions/shared/step';
 
 const schema = z.object({ image: z.object({ bucket: z.string(), key: z.string() }) });
