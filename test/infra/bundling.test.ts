@@ -90,8 +90,9 @@ describe('function bundles', () => {
   it.each(FUNCTIONS)('bundles only gte() of semver into %s, not the whole package', (name) => {
     const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
 
-    // semver's range parser (ranges are what the whole package adds over gte) would carry this message.
+    // semver's range parser and its SemVer class (what the package adds over this gte) carry these messages.
     expect(code).not.toContain('Invalid comparator');
+    expect(code).not.toContain('Invalid major version');
     expect(runtimeRequires(code)).not.toContain('semver');
   });
 
@@ -279,10 +280,23 @@ describe('semver in the bundles', () => {
     const alias = require(BUNDLE_ALIASES.semver ?? '') as { gte: (a: string, b: string) => boolean };
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const semver = require('semver') as { gte: (a: string, b: string) => boolean };
-    const pairs: [string, string][] = [['20.20.2', '8.0.0'], ['8.0.0', '8.0.0'], ['7.9.9', '8.0.0'], ['2.1598.0', '2.7.15'], ['1.0.0-rc.1', '1.0.0']];
+    // SemVer 2.0.0's own precedence example, in order, plus what the callers pass and edge cases.
+    const ordered = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'];
+    const others = ['8.0.0', '20.20.2', 'v20.20.2', '2.7.15', '2.1598.0', '10.0.0', '9.99.99', '1.0.0+build.7', '1.0.0-rc.1+build', '0.0.0', '1.0.0-0', '1.0.0-a.1', '1.0.0-a.b'];
+    const versions = [...ordered, ...others];
+    const pairs = versions.flatMap((a) => versions.map((b): [string, string] => [a, b]));
 
     expect(pairs.map(([a, b]) => alias.gte(a, b))).toEqual(pairs.map(([a, b]) => semver.gte(a, b)));
     expect(new Set(pairs.map(([a, b]) => alias.gte(a, b))).size).toBe(2);
+  });
+
+  it('refuses what the semver package refuses', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const alias = require(BUNDLE_ALIASES.semver ?? '') as { gte: (a: string, b: string) => boolean };
+
+    for (const invalid of ['1.0', '01.0.0', '1.0.0-01', 'one.two.three', '']) {
+      expect(() => alias.gte(invalid, '1.0.0')).toThrow(TypeError);
+    }
   });
 });
 
