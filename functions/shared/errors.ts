@@ -46,7 +46,14 @@ export class UploadChangedError extends DomainError {
   readonly code = 'UPLOAD_CHANGED';
 }
 
-/** The upload was deleted after its event and before it could be read. Never retried. */
+/**
+ * The upload was deleted after its event and before it could be read: S3 answered NoSuchKey.
+ * Never retried. On AWS, S3 says NoSuchKey only to a caller that may also s3:ListBucket, which
+ * the thumbnail role deliberately may not (it would let it list every upload); there a deleted
+ * upload is a 403 AccessDenied, indistinguishable from a permission fault, and the run ends as a
+ * pipeline fault (FAILED PIPELINE_ERROR, execution failed, alarm). Uploads are never deleted by
+ * the product itself, only by an operator.
+ */
 export class UploadMissingError extends DomainError {
   override readonly name = 'UploadMissingError';
   readonly code = 'UPLOAD_MISSING';

@@ -42,8 +42,8 @@ export type ObjectAction = 's3:GetObject' | 's3:PutObject';
  * credential chain reaches them only through import() after the environment credentials (which
  * Lambda always sets) were not found. Should one ever be needed, Node resolves it from the SDK v3
  * in the Lambda runtime. test/infra/bundling.test.ts loads every bundle with nothing beside it to
- * prove none is needed at init. (The S3 client loads @smithy/core's event-stream serde at init,
- * so that one stays bundled.)
+ * prove none is needed at init, and invokes some of them to prove none is needed by a call.
+ * (@smithy/core's event-stream serde is left out by {@link bundleExternals}, only where no S3 client loads it.)
  */
 export const SDK_MODULES_NOT_LOADED_ON_LAMBDA: readonly string[] = [
   '@aws-sdk/credential-provider-ini',
@@ -202,8 +202,10 @@ export class PipelineFunction extends Construct {
         // The SDK v3 clients are bundled at the versions pinned in package-lock.json instead of
         // relying on the copy in the Lambda runtime: what the unit tests exercised is what runs,
         // a runtime update cannot change client behaviour underneath us, and helper packages
-        // such as @aws-sdk/s3-presigned-post need no guess about what the runtime ships. The cost
-        // is bundle size (and parse time at cold start), which the benchmarks measure.
+        // such as @aws-sdk/s3-request-presigner need no guess about what the runtime ships. The
+        // cost is bundle size (and parse time at cold start), which the benchmarks measure.
+        // Needs the local esbuild (a devDependency): BUNDLE_ALIASES are paths on this machine,
+        // which a Docker bundling image would not see, and Docker bundling is off.
         bundleAwsSDK: true,
         externalModules: [...this.externalModules],
         esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([name, target]) => `${name}=${target}`) },

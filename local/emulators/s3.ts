@@ -95,8 +95,10 @@ const unquote = (tag: string): string => tag.trim().replace(/^"(.*)"$/, '$1');
 
 /**
  * RFC 7232: the condition holds if any listed entity tag is the current one (compared without
- * quotes, as S3 does), or the list is `*`. A missing object (or bucket) also "holds" here: s3rver
- * then answers NoSuchKey (NoSuchBucket), as S3 does.
+ * quotes, as S3 does), or the list is `*`. When the metadata cannot be read (a missing object or
+ * bucket, or any store error) the request goes on to s3rver, which answers it (NoSuchKey,
+ * NoSuchBucket, ...) as it would without the header. Unlike S3, the check and s3rver's read are
+ * two steps: an object replaced between them is served new. The twin's tests never race that.
  */
 async function ifMatchHolds(store: S3rverStore, read: ConditionalRead): Promise<boolean> {
   let etag: string | undefined;
@@ -163,7 +165,13 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
       toS3rver(req, res);
       return;
     }
-    void ifMatchHolds(store, read).then((holds) => (holds ? toS3rver(req, res) : answerPreconditionFailed(req, res)));
+    ifMatchHolds(store, read)
+      .then((holds) => (holds ? toS3rver(req, res) : answerPreconditionFailed(req, res)))
+      .catch(() => {
+        // Only reached if answering itself threw; the client must still get a response.
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+      });
   });
   const { url, port, close } = await listenOnLoopback(httpServer, options.port);
   return { endpoint: url, port, close };

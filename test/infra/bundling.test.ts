@@ -175,6 +175,8 @@ async function invokeAlone(
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       MEDIA_TABLE_NAME: 'media',
       MEDIA_BUCKET_NAME: 'media-bucket',
+      ARTICLES_TABLE_NAME: 'articles',
+      PAGE_TOKEN_SECRET: 'bundle-alone-page-token-secret-0123456789',
     };
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['-e', script, path.join(alone, 'index.js'), JSON.stringify(event)], { cwd: alone, env }, (error, out, err) =>
@@ -246,6 +248,37 @@ describe('bundles invoked alone', () => {
     // Path style: the stub's endpoint host is an IP address, as the SDK would address it.
     expect(url.pathname).toBe('/media-bucket/derived/m1/00A1/large.webp');
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(traced).toContain('DynamoDB');
+  });
+
+  it('signs a presigned POST and writes the PENDING record from the media bundle with no module beside it', async () => {
+    const event = {
+      httpMethod: 'POST',
+      resource: '/media/uploads',
+      path: '/media/uploads',
+      pathParameters: null,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ contentType: 'image/jpeg', contentLength: 1000 }),
+      requestContext: { requestId: 'r1', authorizer: { claims: { sub: 'alice' } } },
+    };
+
+    const { result, targets } = await invokeAlone(path.join(codeDir(synth.stack.api.media), 'index.js'), event, () => ({}));
+
+    expect(targets).toEqual(['DynamoDB_20120810.PutItem']);
+    const response = result as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(201);
+    const upload = JSON.parse(response.body) as { fields: Record<string, string> };
+    expect(upload.fields.key).toMatch(/^uploads\/alice\/[\w-]+$/);
+    expect(upload.fields['X-Amz-Signature']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reads an article from the articles bundle with no module beside it', async () => {
+    const event = { httpMethod: 'GET', resource: '/articles/{id}', path: '/articles/a1', pathParameters: { id: 'a1' }, headers: {}, requestContext: { requestId: 'r1' } };
+
+    const { result, targets, traced } = await invokeAlone(path.join(codeDir(synth.stack.api.articles), 'index.js'), event, () => ({}));
+
+    expect(targets).toEqual(['DynamoDB_20120810.GetItem']);
+    expect((result as { statusCode: number }).statusCode).toBe(404);
     expect(traced).toContain('DynamoDB');
   });
 });
