@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { API_FUNCTIONS, type ApiFunctionName } from '../functions/articles/routes';
+import { API_FUNCTIONS, type ApiFunctionName } from '../functions/api/routes';
 import { articlesTable, mediaTable } from '../infra/definitions/tables';
 import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';

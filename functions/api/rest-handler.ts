@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { routeKey, routesServedBy } from '../articles/routes';
-import type { ApiFunctionName, RouteKeyOf } from '../articles/routes';
+import { routeKey, routesServedBy } from './routes';
+import type { ApiFunctionName, RouteKeyOf } from './routes';
 import { tracer } from '../shared/powertools';
 import { ApiError, MethodNotAllowedError, NotFoundError, UnauthorizedError, ValidationError } from './errors';
 import { INTERNAL_ERROR_RESPONSE_BODY, errorResponse, header, jsonResponse, withStandardHeaders } from './http';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { documentClient } from '../shared/dynamodb-client';
-import { numberEnv, requireEnv } from '../shared/config';
+import { requireEnv } from '../shared/config';
 import { logger as sharedLogger } from '../shared/powertools';
 import { jsonResponse, parseWith, readJsonObject } from '../api/http';
 import { DynamoMediaStore } from '../api/media-records';
@@ -25,11 +25,11 @@ import { createUploadSchema } from './schemas';
  */
 
 export interface MediaSettings {
-  /** MAX_UPLOAD_BYTES. @default 20971520 */
+  /** MAX_UPLOAD_BYTES, 1 to 5 GiB. @default 20971520 */
   maxUploadBytes: number;
-  /** UPLOAD_URL_TTL_SECONDS. @default 300 */
+  /** UPLOAD_URL_TTL_SECONDS, 1 to 604800 (a week). @default 300 */
   uploadUrlTtlSeconds: number;
-  /** DOWNLOAD_URL_TTL_SECONDS. @default 300 */
+  /** DOWNLOAD_URL_TTL_SECONDS, 1 to 604800 (a week). @default 300 */
   downloadUrlTtlSeconds: number;
   /** ALLOWED_ORIGINS: origins that get an Access-Control-Allow-Origin header. @default none */
   allowedOrigins: readonly string[];
@@ -79,17 +79,37 @@ export function createHandler(deps: MediaHandlerDeps): MediaHandler {
   });
 }
 
+/**
+ * Bounds of the numeric settings, checked when the function is wired so that a bad value fails
+ * the first invocation naming the variable, instead of failing later on one kind of request.
+ */
+const SETTING_RANGES = {
+  /** A POST to S3 stores at most 5 GiB. */
+  MAX_UPLOAD_BYTES: { min: 1, max: 5 * 1024 ** 3 },
+  /** SigV4 presigned requests live at most a week; the upload form is held to the same bound. */
+  UPLOAD_URL_TTL_SECONDS: { min: 1, max: 604_800 },
+  /** The presigner refuses a GET URL valid for more than a week, which would fail every view of READY media. */
+  DOWNLOAD_URL_TTL_SECONDS: { min: 1, max: 604_800 },
+} as const;
+
+type RangedSetting = keyof typeof SETTING_RANGES;
+
+function integerInRange(name: RangedSetting, fallback: number): number {
+  const { min, max } = SETTING_RANGES[name];
+  const raw = process.env[name]?.trim();
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`Environment variable ${name} must be an integer from ${min} to ${max}, got "${raw ?? ''}"`);
+  }
+  return value;
+}
+
 /** Reads the function's environment (set by the CDK construct or the local twin). */
 export function settingsFromEnv(): MediaSettings {
-  const positiveInteger = (name: string, fallback: number): number => {
-    const value = numberEnv(name, fallback);
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`Environment variable ${name} must be a positive integer`);
-    return value;
-  };
   return {
-    maxUploadBytes: positiveInteger('MAX_UPLOAD_BYTES', 20_971_520),
-    uploadUrlTtlSeconds: positiveInteger('UPLOAD_URL_TTL_SECONDS', 300),
-    downloadUrlTtlSeconds: positiveInteger('DOWNLOAD_URL_TTL_SECONDS', 300),
+    maxUploadBytes: integerInRange('MAX_UPLOAD_BYTES', 20_971_520),
+    uploadUrlTtlSeconds: integerInRange('UPLOAD_URL_TTL_SECONDS', 300),
+    downloadUrlTtlSeconds: integerInRange('DOWNLOAD_URL_TTL_SECONDS', 300),
     allowedOrigins: allowedOriginsFromEnv(),
   };
 }

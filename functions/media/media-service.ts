@@ -8,7 +8,8 @@ import type { CreateUploadInput } from './schemas';
 /** Types the pipeline can turn into renditions; the bytes are checked again by the thumbnail step. */
 export const ACCEPTED_UPLOAD_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/webp'];
 
-export interface MediaSettings {
+/** The limits the media core applies; the handler reads them from the environment. */
+export interface MediaServiceSettings {
   /** Largest upload accepted (MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
   uploadUrlTtlSeconds: number;
@@ -21,7 +22,7 @@ export interface MediaServiceDeps {
   downloadSigner: DownloadSigner;
   clock: Clock;
   ids: IdGenerator;
-  settings: MediaSettings;
+  settings: MediaServiceSettings;
 }
 
 /** Response of POST /media/uploads (DESIGN.md "REST API"). */
@@ -29,6 +30,7 @@ export interface UploadTicket {
   mediaId: string;
   url: string;
   fields: Record<string, string>;
+  /** The policy's own expiration, so a client never counts on seconds that S3 will refuse. */
   expiresAt: string;
   /** Upper bound of the policy's content-length-range: the declared contentLength. */
   maxBytes: number;
@@ -91,7 +93,7 @@ export class MediaService {
       mediaId,
       url: presigned.url,
       fields: presigned.fields,
-      expiresAt: new Date(now.getTime() + uploadUrlTtlSeconds * 1000).toISOString(),
+      expiresAt: presigned.expiresAt.toISOString(),
       maxBytes: input.contentLength,
     };
   }

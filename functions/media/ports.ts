@@ -7,6 +7,8 @@
 export interface PresignedUpload {
   url: string;
   fields: Record<string, string>;
+  /** When the signed policy expires, exactly as signed (POST policies count in whole seconds). */
+  expiresAt: Date;
 }
 
 export interface UploadRequest {

@@ -7,11 +7,14 @@ import { createHmac } from 'node:crypto';
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
  */
 
+/**
+ * What signing reads of a credential identity. The SDK's providers resolve more (an expiration, a
+ * scope), which is fine to pass: when to resolve again is the provider's concern, not the signer's.
+ */
 export interface SigningCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
-  expiration?: Date;
 }
 
 /** `['eq', '$key', 'uploads/…']`, `['content-length-range', 1, 5000]`, `{ acl: 'private' }`… */
@@ -25,6 +28,13 @@ export interface PostPolicyInput {
   /** Form fields the client must send; each is also pinned by an exact-match condition. */
   fields: Readonly<Record<string, string>>;
   expiresInSeconds: number;
+}
+
+export interface SignedPostPolicy {
+  /** The form fields, `Policy` and `X-Amz-Signature` included. */
+  fields: Record<string, string>;
+  /** The policy's `expiration` (whole seconds): after it S3 refuses the form. */
+  expiration: Date;
 }
 
 export interface SigningContext {
@@ -50,8 +60,11 @@ function signingKey(secretAccessKey: string, shortDate: string, region: string, 
   return hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, shortDate), region), service), 'aws4_request');
 }
 
-/** The form fields of a presigned POST (the URL is the bucket's: see ./s3-addressing.ts). */
-export function signPostPolicy(input: PostPolicyInput, context: SigningContext): Record<string, string> {
+/**
+ * The form fields of a presigned POST (the URL is the bucket's: see ./s3-addressing.ts) and the
+ * expiration written into its policy, so that callers report the instant that was signed.
+ */
+export function signPostPolicy(input: PostPolicyInput, context: SigningContext): SignedPostPolicy {
   const { credentials, region, signingDate } = context;
   const amzDate = iso8601(signingDate).replace(/[-:]/g, '');
   const shortDate = amzDate.slice(0, 8);
@@ -76,5 +89,5 @@ export function signPostPolicy(input: PostPolicyInput, context: SigningContext):
   const document = JSON.stringify({ expiration, conditions: [...conditions].map((condition) => JSON.parse(condition) as unknown) });
   const policy = Buffer.from(document, 'utf8').toString('base64');
   const signature = hmac(signingKey(credentials.secretAccessKey, shortDate, region, SERVICE), policy).toString('hex');
-  return { ...fields, key: input.key, Policy: policy, 'X-Amz-Signature': signature };
+  return { fields: { ...fields, key: input.key, Policy: policy, 'X-Amz-Signature': signature }, expiration: new Date(expiration) };
 }

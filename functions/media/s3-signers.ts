@@ -77,7 +77,7 @@ export class S3UploadSigner implements UploadSigner {
 
   async signUpload(request: UploadRequest): Promise<PresignedUpload> {
     const credentials = await this.options.credentials();
-    const fields = signPostPolicy(
+    const { fields, expiration } = signPostPolicy(
       {
         bucket: this.options.bucket,
         key: request.key,
@@ -92,7 +92,7 @@ export class S3UploadSigner implements UploadSigner {
       },
       { credentials, region: this.options.addressing.region, signingDate: this.now() },
     );
-    return { url: this.url, fields };
+    return { url: this.url, fields, expiresAt: expiration };
   }
 }
 

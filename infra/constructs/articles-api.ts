@@ -7,7 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { routes, type ApiFunctionName, type RouteDefinition } from '../../functions/articles/routes';
+import { routes, type ApiFunctionName, type RouteDefinition } from '../../functions/api/routes';
 import { createArticleSchema, updateArticleSchema } from '../../functions/articles/schemas';
 import { createUploadSchema } from '../../functions/media/schemas';
 import type { AppConfig } from '../config';
@@ -59,7 +59,7 @@ export interface ArticlesApiProps {
  * The article REST API: a Cognito user pool and app client, the articles table, two functions
  * under roles of their own (articles: the article routes; media: upload URLs and media views, the
  * only one that may sign for the bucket), and a REST API with one
- * resource and method per entry of `functions/articles/routes.ts` (no proxy, no ANY), each
+ * resource and method per entry of `functions/api/routes.ts` (no proxy, no ANY), each
  * integrated with the function its route names. Mutating routes sit behind the Cognito
  * authorizer; bodies are validated at the gateway against models generated from the same zod
  * schemas the function uses. The stage is throttled, traced and access-logged as JSON.

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { routes } from '../../functions/articles/routes';
+import { routes } from '../../functions/api/routes';
 
 /**
  * Turns an HTTP request into the API Gateway REST (v1) Lambda proxy event an API function (the

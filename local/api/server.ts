@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ApiFunctionName } from '../../functions/articles/routes';
+import type { ApiFunctionName } from '../../functions/api/routes';
 import { lambdaContext } from '../lambda-context';
 import type { RunLog } from '../pipeline/runs';
 import { listenOnLoopback } from '../listen';

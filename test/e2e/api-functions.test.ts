@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import sharp from 'sharp';
-import { routes } from '../../functions/articles/routes';
+import { routes } from '../../functions/api/routes';
 import { S3DownloadSigner } from '../../functions/media/s3-signers';
 import { LocalTokenIssuer } from '../../local/api/auth';
 import { startApiServer, type ApiServer } from '../../local/api/server';

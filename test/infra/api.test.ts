@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { routes, type RouteDefinition } from '../../functions/articles/routes';
+import { routes, type RouteDefinition } from '../../functions/api/routes';
 import { bodyModelSchema } from '../../infra/constructs/articles-api';
 import { logicalId, pairs, permissionPairs, resourcesOfType, synthStack, type Synthesized } from './support';
 

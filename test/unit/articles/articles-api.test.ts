@@ -1,6 +1,7 @@
 import { createHandler } from '../../../functions/articles/handler';
 import type { Article } from '../../../functions/articles/ports';
-import { ALICE, BOB, apiEvent, errorOf, fakeWorld, jsonEvent, parse, validArticle } from './fakes';
+import { ALICE, BOB, apiEvent, errorOf, jsonEvent, parse } from '../api/fakes';
+import { articlesWorld, validArticle } from './fakes';
 
 /** The article routes end to end through createHandler, with in-memory stores. */
 
@@ -21,7 +22,7 @@ async function createArticle(handler: ReturnType<typeof createHandler>, userId: 
 describe('POST /articles', () => {
   it('creates an article with server-chosen id, author and timestamps', async () => {
     // Arrange
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
 
     // Act
@@ -48,7 +49,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 401 when the authorizer claims are missing', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(post(undefined, validArticle())));
 
@@ -56,7 +57,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 401 when the sub claim is not a safe id', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = jsonEvent({ method: 'POST', resource: '/articles', json: validArticle(), claims: { sub: '../admin' } });
 
     const error = errorOf(await handler(event));
@@ -85,7 +86,7 @@ describe('POST /articles', () => {
     ['unknown top-level field', { authorId: BOB }, 'authorId: unknown field'],
   ])('returns 400 naming the field when %s', async (_case, overrides, message) => {
     // Arrange
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     // Act
     const error = errorOf(await handler(post(ALICE, validArticle(overrides))));
@@ -104,7 +105,7 @@ describe('POST /articles', () => {
     ['a nested __proto__ key', '{"title":"t","body":"b","location":{"name":"x","lat":0,"lng":0,"__proto__":{"isAdmin":true}}}', 'location.__proto__: unknown field'],
   ])('rejects %s with 400 and pollutes nothing', async (_case, body, message) => {
     // Arrange
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const event = apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, headers: { 'content-type': 'application/json' }, body });
 
@@ -120,7 +121,7 @@ describe('POST /articles', () => {
 
   it('names at most five problems however many fields are wrong', async () => {
     // Arrange
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const json = { ...validArticle(), ...Object.fromEntries(Array.from({ length: 2000 }, (_, index) => [`k${index}`, 1])) };
 
     // Act
@@ -135,7 +136,7 @@ describe('POST /articles', () => {
   });
 
   it('quotes and shortens a hostile field name', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(post(ALICE, { ...validArticle(), [`<img src=x>${'a'.repeat(500)}`]: 1 })));
 
@@ -143,7 +144,7 @@ describe('POST /articles', () => {
   });
 
   it('reports every missing required field', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(post(ALICE, {})));
 
@@ -161,7 +162,7 @@ describe('POST /articles', () => {
     ['a JSON null field', '{"title":null,"body":"b"}', 'title: must be a string'],
     ['deeply nested arrays', `{"title":${'['.repeat(20_000)}${']'.repeat(20_000)},"body":"b"}`, 'title: must be a string'],
   ])('returns 400 for %s', async (_case, body, message) => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, headers: { 'content-type': 'application/json' }, body });
 
     const error = errorOf(await handler(event));
@@ -170,7 +171,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 400 for a base64 body that is not UTF-8', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = apiEvent({
       method: 'POST',
       resource: '/articles',
@@ -186,7 +187,7 @@ describe('POST /articles', () => {
   });
 
   it('accepts a base64-encoded JSON body', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = apiEvent({
       method: 'POST',
       resource: '/articles',
@@ -202,7 +203,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 413 for a body over 64 KiB', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(post(ALICE, validArticle({ body: 'x'.repeat(64 * 1024) }))));
 
@@ -211,7 +212,7 @@ describe('POST /articles', () => {
 
   it('measures the limit in bytes, not characters', async () => {
     // 30,000 three-byte characters: under 64 Ki characters, over 64 KiB.
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(post(ALICE, validArticle({ body: '€'.repeat(30_000) }))));
 
@@ -219,7 +220,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 413 for an oversized base64-encoded body', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = apiEvent({
       method: 'POST',
       resource: '/articles',
@@ -240,7 +241,7 @@ describe('POST /articles', () => {
     ['form encoded', 'application/x-www-form-urlencoded'],
     ['JSON in another charset', 'application/json; charset=utf-16'],
   ])('returns 415 for content-type %s', async (_case, contentType) => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, headers: { 'content-type': contentType }, body: '{}' });
 
     const error = errorOf(await handler(event));
@@ -249,7 +250,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 415 when the content-type header is missing', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, body: JSON.stringify(validArticle()) });
 
     const error = errorOf(await handler(event));
@@ -259,7 +260,7 @@ describe('POST /articles', () => {
   });
 
   it('accepts a cover image that the author uploaded', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     world.media.put({ mediaId: 'media-1', ownerId: ALICE, status: 'PENDING' });
     const handler = createHandler(world.deps);
 
@@ -270,7 +271,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 400 for a cover image that belongs to someone else', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     world.media.put({ mediaId: 'media-1', ownerId: BOB, status: 'READY' });
     const handler = createHandler(world.deps);
 
@@ -280,7 +281,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 400 for a cover image that does not exist', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(post(ALICE, validArticle({ coverMediaId: 'media-404' }))));
 
@@ -288,7 +289,7 @@ describe('POST /articles', () => {
   });
 
   it('returns 400 for a cover image that moderation rejected', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     world.media.put({ mediaId: 'media-1', ownerId: ALICE, status: 'REJECTED' });
     const handler = createHandler(world.deps);
 
@@ -300,7 +301,7 @@ describe('POST /articles', () => {
 
 describe('GET /articles/{id}', () => {
   it('returns the article without authentication', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
 
@@ -311,7 +312,7 @@ describe('GET /articles/{id}', () => {
   });
 
   it('returns 404 for an unknown id', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'nope' } })));
 
@@ -319,7 +320,7 @@ describe('GET /articles/{id}', () => {
   });
 
   it.each([['../etc'], ['a b'], ['x'.repeat(129)], ['']])('returns 400 naming id for the id %j', async (id) => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id } })));
 
@@ -330,7 +331,7 @@ describe('GET /articles/{id}', () => {
 describe('PUT /articles/{id}', () => {
   it('replaces the editable fields and keeps id, author and createdAt', async () => {
     // Arrange
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE, { tags: ['food'], location: { name: 'Lisbon', lat: 1, lng: 2 } });
     world.clock.advance(60_000);
@@ -352,7 +353,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('removes optional fields left out (full replacement)', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE, { location: { name: 'Lisbon', lat: 1, lng: 2 } });
 
@@ -362,7 +363,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('returns 400 when a required field is left out', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
 
@@ -372,7 +373,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it.each([['id'], ['authorId'], ['createdAt']])('returns 400 when the body tries to set %s', async (field) => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
 
@@ -382,7 +383,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('returns 403 when someone other than the author tries', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
 
@@ -393,7 +394,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('returns 404 for an article that does not exist', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(put(ALICE, 'missing', validArticle())));
 
@@ -402,7 +403,7 @@ describe('PUT /articles/{id}', () => {
 
   it('returns 403 when the author changes between the read and the conditional write', async () => {
     // Arrange: the store's conditional write reports another author, as DynamoDB would after a race.
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
     world.articles.replaceContent = async () => ({ kind: 'forbidden' });
@@ -415,7 +416,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('returns 401 without claims', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id: 'a' }, json: validArticle() });
 
     const error = errorOf(await handler(event));
@@ -424,7 +425,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('returns 400 for a cover image of another user', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     world.media.put({ mediaId: 'bobs', ownerId: BOB, status: 'READY' });
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
@@ -441,7 +442,7 @@ describe('DELETE /articles/{id}', () => {
   }
 
   it('deletes the author’s article with 204 and no body', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
 
@@ -453,7 +454,7 @@ describe('DELETE /articles/{id}', () => {
   });
 
   it('returns 403 for someone else’s article and keeps it', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
 
@@ -464,7 +465,7 @@ describe('DELETE /articles/{id}', () => {
   });
 
   it('returns 404 for an article that does not exist', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(del(ALICE, 'missing')));
 
@@ -472,7 +473,7 @@ describe('DELETE /articles/{id}', () => {
   });
 
   it('returns 401 without claims', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(del(undefined, 'a')));
 
@@ -480,7 +481,7 @@ describe('DELETE /articles/{id}', () => {
   });
 
   it('returns 400 naming id for an id with illegal characters', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(del(ALICE, 'a/b')));
 

@@ -1,7 +1,7 @@
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import { awsDependencies, handler, settingsFromEnv } from '../../../functions/articles/handler';
-import { apiEvent, errorOf } from './fakes';
+import { apiEvent, errorOf } from '../api/fakes';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
 

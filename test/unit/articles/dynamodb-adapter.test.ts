@@ -4,7 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import { createHandler } from '../../../functions/articles/handler';
-import { ALICE, BOB, FixedClock, SequentialIds, apiEvent, errorOf, jsonEvent, settings, validArticle } from './fakes';
+import { ALICE, BOB, FixedClock, SequentialIds, apiEvent, errorOf, jsonEvent } from '../api/fakes';
+import { settings, validArticle } from './fakes';
 
 /** The handler over the real DynamoDB adapters, with the DocumentClient mocked: the command inputs are the contract. */
 

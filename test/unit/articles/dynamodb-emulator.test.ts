@@ -8,7 +8,7 @@ import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores'
 import type { Article } from '../../../functions/articles/ports';
 import { articlesTable, mediaTable } from '../../../infra/definitions/tables';
 import type { TableDefinition } from '../../../infra/definitions/tables';
-import { ALICE, BOB } from './fakes';
+import { ALICE, BOB } from '../api/fakes';
 
 /**
  * The DynamoDB adapters against dynalite, with the tables built from infra/definitions/tables.ts:

@@ -1,7 +1,8 @@
 import { createHandler } from '../../../functions/articles/handler';
 import type { Article } from '../../../functions/articles/ports';
-import { ALICE, BOB, apiEvent, errorOf, fakeWorld, jsonEvent, validArticle } from './fakes';
-import type { FakeWorld } from './fakes';
+import { ALICE, BOB, apiEvent, errorOf, jsonEvent } from '../api/fakes';
+import { articlesWorld, validArticle } from './fakes';
+import type { ArticlesWorld } from './fakes';
 
 /** GET /articles: limits, newest-first paging and the signed nextToken, over an in-memory store. */
 
@@ -14,7 +15,7 @@ function list(query?: Record<string, string>) {
   return apiEvent({ method: 'GET', resource: '/articles', ...(query === undefined ? {} : { query }) });
 }
 
-async function seed(world: FakeWorld, count: number): Promise<ReturnType<typeof createHandler>> {
+async function seed(world: ArticlesWorld, count: number): Promise<ReturnType<typeof createHandler>> {
   const handler = createHandler(world.deps);
   for (let index = 0; index < count; index += 1) {
     const response = await handler(jsonEvent({ method: 'POST', resource: '/articles', userId: index % 2 ? ALICE : BOB, json: validArticle({ title: `Article ${index}` }) }));
@@ -27,7 +28,7 @@ async function seed(world: FakeWorld, count: number): Promise<ReturnType<typeof 
 describe('GET /articles', () => {
   it('lists newest first with the default limit of 20', async () => {
     // Arrange
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = await seed(world, 25);
 
     // Act
@@ -44,7 +45,7 @@ describe('GET /articles', () => {
 
   it('walks every article exactly once across pages', async () => {
     // Arrange
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = await seed(world, 23);
     const seen: string[] = [];
     let nextToken: string | undefined;
@@ -65,7 +66,7 @@ describe('GET /articles', () => {
   });
 
   it('omits nextToken on the last page', async () => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = await seed(world, 3);
 
     const listing = JSON.parse((await handler(list({ limit: '10' }))).body) as Listing;
@@ -75,7 +76,7 @@ describe('GET /articles', () => {
   });
 
   it('returns an empty list when there are no articles', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const response = await handler(list());
 
@@ -84,7 +85,7 @@ describe('GET /articles', () => {
   });
 
   it.each([['1'], ['100']])('accepts limit=%s', async (limit) => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = await seed(world, 2);
 
     const response = await handler(list({ limit }));
@@ -96,7 +97,7 @@ describe('GET /articles', () => {
   it.each([['0'], ['101'], ['-1'], ['1.5'], ['abc'], [''], ['1e2'], [' 5'], ['0x10'], ['99999999999999999999']])(
     'returns 400 naming limit for limit=%j',
     async (limit) => {
-      const world = fakeWorld();
+      const world = articlesWorld();
       const handler = createHandler(world.deps);
 
       const error = errorOf(await handler(list({ limit })));
@@ -107,7 +108,7 @@ describe('GET /articles', () => {
   );
 
   it('returns 400 for a limit given twice', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
     const event = apiEvent({ method: 'GET', resource: '/articles', query: { limit: '5' }, multiQuery: { limit: ['5', '50'] } });
 
     const error = errorOf(await handler(event));
@@ -116,7 +117,7 @@ describe('GET /articles', () => {
   });
 
   it('returns 400 naming an unknown query parameter', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(list({ sort: 'oldest' })));
 
@@ -132,7 +133,7 @@ describe('GET /articles', () => {
     ['DynamoDB operator syntax', '{"id":{"S":"x"}}'],
     ['a huge token', 'A'.repeat(10_000)],
   ])('returns 400 naming nextToken for a %s token, without querying', async (_case, nextToken) => {
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = createHandler(world.deps);
 
     const error = errorOf(await handler(list({ nextToken })));
@@ -143,7 +144,7 @@ describe('GET /articles', () => {
 
   it('returns 400 for a real token whose payload was altered', async () => {
     // Arrange
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = await seed(world, 3);
     const { nextToken } = JSON.parse((await handler(list({ limit: '1' }))).body) as Listing;
     const [payload = '', mac = ''] = (nextToken ?? '').split('.');
@@ -160,10 +161,10 @@ describe('GET /articles', () => {
 
   it('returns 400 for a token signed with another secret', async () => {
     // Arrange
-    const other = fakeWorld({ settings: { ...fakeWorld().deps.settings, pageTokenSecret: 'another-secret-another-secret-another' } });
+    const other = articlesWorld({ settings: { ...articlesWorld().deps.settings, pageTokenSecret: 'another-secret-another-secret-another' } });
     const otherHandler = await seed(other, 3);
     const { nextToken } = JSON.parse((await otherHandler(list({ limit: '1' }))).body) as Listing;
-    const world = fakeWorld();
+    const world = articlesWorld();
     const handler = await seed(world, 3);
 
     // Act

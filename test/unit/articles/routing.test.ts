@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler } from '../../../functions/articles/handler';
-import { routes } from '../../../functions/articles/routes';
-import { ALICE, ALLOWED_ORIGIN, apiEvent, errorOf, fakeWorld, jsonEvent, validArticle } from './fakes';
+import { routes } from '../../../functions/api/routes';
+import { ALICE, ALLOWED_ORIGIN, apiEvent, errorOf, jsonEvent } from '../api/fakes';
+import { articlesWorld, validArticle } from './fakes';
 
 /** Dispatch, authentication, CORS and the error envelope shared by every route. */
 
@@ -11,7 +12,7 @@ describe('articles handler routing', () => {
     ['GET', '/articles/{id}/comments'],
     ['GET', '/{proxy+}'],
   ])('returns 404 for %s %s', async (method, resource) => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(apiEvent({ method, resource })));
 
@@ -22,7 +23,7 @@ describe('articles handler routing', () => {
     ['POST', '/media/uploads'],
     ['GET', '/media/{id}'],
   ])('returns 404 for %s %s, a route of the media function', async (method, resource) => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(jsonEvent({ method, resource, pathParameters: { id: 'm1' }, userId: ALICE, json: {} })));
 
@@ -33,7 +34,7 @@ describe('articles handler routing', () => {
     ['PATCH', '/articles/{id}', 'GET, PUT, DELETE'],
     ['DELETE', '/articles', 'POST, GET'],
   ])('returns 405 for %s on %s with the allowed methods', async (method, resource, allow) => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const response = await handler(apiEvent({ method, resource, userId: ALICE }));
 
@@ -42,7 +43,7 @@ describe('articles handler routing', () => {
   });
 
   it('does not echo a hostile method name', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(apiEvent({ method: '<script>', resource: '/articles' })));
 
@@ -52,7 +53,7 @@ describe('articles handler routing', () => {
   it.each(routes.filter((route) => route.auth && route.fn === 'articles').map((route) => [route.method, route.resource]))(
     'returns 401 for %s %s without claims',
     async (method, resource) => {
-      const handler = createHandler(fakeWorld().deps);
+      const handler = createHandler(articlesWorld().deps);
       const event = jsonEvent({ method, resource, pathParameters: { id: 'a1' }, json: {} });
 
       const error = errorOf(await handler(event));
@@ -62,7 +63,7 @@ describe('articles handler routing', () => {
   );
 
   it('returns 401 when claims exist without a sub', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const error = errorOf(await handler(jsonEvent({ method: 'POST', resource: '/articles', claims: { email: 'a@b.c' }, json: validArticle() })));
 
@@ -70,7 +71,7 @@ describe('articles handler routing', () => {
   });
 
   it('allows CORS for a configured origin and varies on Origin', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const response = await handler(apiEvent({ method: 'GET', resource: '/articles', headers: { Origin: ALLOWED_ORIGIN } }));
 
@@ -79,7 +80,7 @@ describe('articles handler routing', () => {
   });
 
   it('sends no CORS header for an origin that is not configured', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const response = await handler(apiEvent({ method: 'GET', resource: '/articles', headers: { origin: 'https://evil.example' } }));
 
@@ -88,7 +89,7 @@ describe('articles handler routing', () => {
   });
 
   it('adds CORS headers to error responses too', async () => {
-    const handler = createHandler(fakeWorld().deps);
+    const handler = createHandler(articlesWorld().deps);
 
     const response = await handler(apiEvent({ method: 'GET', resource: '/nowhere', headers: { origin: ALLOWED_ORIGIN } }));
 
@@ -98,7 +99,7 @@ describe('articles handler routing', () => {
 
   it('answers an unexpected failure with a bare 500 and no stack trace', async () => {
     // Arrange
-    const world = fakeWorld();
+    const world = articlesWorld();
     world.articles.get = async () => {
       throw new Error('connect ECONNREFUSED 10.0.0.1:443 at Socket.internal (/var/task/index.js:1:1)');
     };
@@ -115,7 +116,7 @@ describe('articles handler routing', () => {
   });
 
   it('refuses to start with a short page token secret', () => {
-    const { deps } = fakeWorld();
+    const { deps } = articlesWorld();
 
     expect(() => createHandler({ ...deps, settings: { ...deps.settings, pageTokenSecret: 'short' } })).toThrow(/PAGE_TOKEN_SECRET/);
   });
@@ -125,7 +126,7 @@ describe('articles handler routing', () => {
     const logger = new Logger({ logLevel: 'SILENT' });
     const append = jest.spyOn(logger, 'appendKeys');
     const reset = jest.spyOn(logger, 'resetKeys');
-    const handler = createHandler({ ...fakeWorld().deps, logger });
+    const handler = createHandler({ ...articlesWorld().deps, logger });
 
     // Act
     await handler(jsonEvent({ method: 'POST', resource: '/articles', userId: ALICE, json: validArticle() }));
@@ -139,7 +140,7 @@ describe('articles handler routing', () => {
     // Arrange
     const logger = new Logger({ logLevel: 'SILENT' });
     const logError = jest.spyOn(logger, 'error');
-    const world = fakeWorld({ logger });
+    const world = articlesWorld({ logger });
     const failure = new Error('store down');
     world.articles.get = async () => {
       throw failure;

@@ -1,7 +1,8 @@
 import { ArticlesService } from '../../../functions/articles/articles-service';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../functions/api/errors';
 import { PageTokenCodec } from '../../../functions/articles/page-token';
-import { ALICE, BOB, FixedClock, InMemoryArticleStore, InMemoryMediaStore, SECRET, SequentialIds } from './fakes';
+import { ALICE, BOB, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
+import { InMemoryArticleStore, SECRET } from './fakes';
 
 /** The pure core, without the HTTP seam: rules that need state. */
 

@@ -1,7 +1,7 @@
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { awsDependencies, handler, settingsFromEnv } from '../../../functions/media/handler';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
-import { apiEvent, errorOf } from '../articles/fakes';
+import { apiEvent, errorOf } from '../api/fakes';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
 
@@ -39,14 +39,30 @@ describe('media function environment', () => {
   });
 
   it.each([
-    ['MAX_UPLOAD_BYTES', '0'],
-    ['MAX_UPLOAD_BYTES', '-1'],
-    ['UPLOAD_URL_TTL_SECONDS', '1.5'],
-    ['DOWNLOAD_URL_TTL_SECONDS', 'abc'],
-  ])('fails fast for %s=%s', (name, value) => {
+    ['MAX_UPLOAD_BYTES', '0', 'an integer from 1 to 5368709120'],
+    ['MAX_UPLOAD_BYTES', '-1', 'an integer from 1 to 5368709120'],
+    ['MAX_UPLOAD_BYTES', '5368709121', 'an integer from 1 to 5368709120'],
+    ['UPLOAD_URL_TTL_SECONDS', '1.5', 'an integer from 1 to 604800'],
+    ['UPLOAD_URL_TTL_SECONDS', '604801', 'an integer from 1 to 604800'],
+    ['DOWNLOAD_URL_TTL_SECONDS', '0', 'an integer from 1 to 604800'],
+    ['DOWNLOAD_URL_TTL_SECONDS', '604801', 'an integer from 1 to 604800'],
+    ['DOWNLOAD_URL_TTL_SECONDS', 'abc', 'an integer from 1 to 604800'],
+  ])('fails fast for %s=%s, naming the variable and its range', (name, value, expected) => {
     Object.assign(process.env, ENV, { [name]: value });
 
-    expect(() => settingsFromEnv()).toThrow(name);
+    expect(() => settingsFromEnv()).toThrow(`Environment variable ${name} must be ${expected}`);
+  });
+
+  it('accepts the largest values S3 honours', () => {
+    Object.assign(process.env, ENV, { MAX_UPLOAD_BYTES: '5368709120', UPLOAD_URL_TTL_SECONDS: '604800', DOWNLOAD_URL_TTL_SECONDS: '604800' });
+
+    expect(settingsFromEnv()).toMatchObject({ maxUploadBytes: 5_368_709_120, uploadUrlTtlSeconds: 604_800, downloadUrlTtlSeconds: 604_800 });
+  });
+
+  it('refuses at wiring a DOWNLOAD_URL_TTL_SECONDS the presigner would refuse on every view', () => {
+    Object.assign(process.env, ENV, { AWS_REGION: 'eu-west-1', DOWNLOAD_URL_TTL_SECONDS: '604801' });
+
+    expect(() => awsDependencies()).toThrow('Environment variable DOWNLOAD_URL_TTL_SECONDS must be an integer from 1 to 604800, got "604801"');
   });
 
   it('builds the DynamoDB adapter and the S3 signers from the environment, without the articles table or page-token key', () => {

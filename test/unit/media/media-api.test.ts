@@ -6,7 +6,8 @@ import { createHandler } from '../../../functions/media/handler';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
 import type { S3SignerOptions } from '../../../functions/media/s3-signers';
 import type { MediaRecord } from '../../../functions/shared/media';
-import { ALICE, FixedClock, apiEvent, errorOf, fakeWorld, jsonEvent, mediaSettings } from '../articles/fakes';
+import { ALICE, FixedClock, apiEvent, errorOf, jsonEvent } from '../api/fakes';
+import { mediaWorld, mediaSettings } from './fakes';
 
 /**
  * The media function's routes over the real S3 signers (they sign offline with fake credentials) and the
@@ -16,10 +17,14 @@ import { ALICE, FixedClock, apiEvent, errorOf, fakeWorld, jsonEvent, mediaSettin
 
 const BUCKET = 'media-bucket';
 const MEDIA_TABLE = 'media-table';
+// The signer's clock is not the service's (FixedClock: 10:00:00.000), and it has milliseconds,
+// so a ticket that reported its own expiry instead of the signed one would show.
+const SIGNED_AT = new Date('2026-05-01T10:00:07.250Z');
 const signing: S3SignerOptions = {
   bucket: BUCKET,
   addressing: { region: 'eu-west-1' },
   credentials: async () => ({ accessKeyId: 'AKIAEXAMPLEKEY', secretAccessKey: 'example-secret' }),
+  now: () => new Date(SIGNED_AT),
 };
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -30,7 +35,7 @@ function handlerOverAws() {
     uploadSigner: new S3UploadSigner(signing),
     downloadSigner: new S3DownloadSigner(signing),
     settings: mediaSettings,
-    clock: new FixedClock(new Date()),
+    clock: new FixedClock(),
     ids: { newId: () => 'media-0001' },
   });
 }
@@ -97,16 +102,26 @@ describe('POST /media/uploads', () => {
     expect(policy.conditions).not.toContainEqual(expect.arrayContaining(['starts-with']));
   });
 
-  it('expires the policy after UPLOAD_URL_TTL_SECONDS and reports when', async () => {
-    const before = Date.now();
+  it('expires the policy UPLOAD_URL_TTL_SECONDS after signing, in whole seconds', async () => {
+    // Arrange
     const handler = handlerOverAws();
 
+    // Act
     const ticket = JSON.parse((await handler(requestUpload({ contentType: 'image/webp', contentLength: 10 }))).body) as UploadTicket;
 
-    const expiration = Date.parse(decodePolicy(ticket.fields).expiration);
-    expect(expiration - before).toBeGreaterThanOrEqual(299_000);
-    expect(expiration - before).toBeLessThanOrEqual(302_000);
-    expect(Math.abs(Date.parse(ticket.expiresAt) - expiration)).toBeLessThan(2_000);
+    // Assert
+    expect(decodePolicy(ticket.fields).expiration).toBe('2026-05-01T10:05:07Z');
+  });
+
+  it('reports as expiresAt the expiration the policy was signed with', async () => {
+    // Arrange
+    const handler = handlerOverAws();
+
+    // Act
+    const ticket = JSON.parse((await handler(requestUpload({ contentType: 'image/webp', contentLength: 10 }))).body) as UploadTicket;
+
+    // Assert
+    expect(ticket.expiresAt).toBe(new Date(decodePolicy(ticket.fields).expiration).toISOString());
   });
 
   it('writes a PENDING record that can never overwrite an existing one', async () => {
@@ -122,8 +137,8 @@ describe('POST /media/uploads', () => {
   });
 
   it('normalises the content type to lower case before pinning it', async () => {
-    const world = fakeWorld();
-    const handler = createHandler(world.mediaDeps);
+    const world = mediaWorld();
+    const handler = createHandler(world.deps);
 
     const response = await handler(requestUpload({ contentType: 'IMAGE/JPEG', contentLength: 10 }));
 
@@ -134,8 +149,8 @@ describe('POST /media/uploads', () => {
   it.each([['image/gif'], ['image/svg+xml'], ['text/html'], ['image/jpeg; charset=binary'], ['application/octet-stream']])(
     'returns 415 naming contentType for %s',
     async (contentType) => {
-      const world = fakeWorld();
-      const handler = createHandler(world.mediaDeps);
+      const world = mediaWorld();
+      const handler = createHandler(world.deps);
 
       const error = errorOf(await handler(requestUpload({ contentType, contentLength: 10 })));
 
@@ -145,8 +160,8 @@ describe('POST /media/uploads', () => {
   );
 
   it('returns 413 naming contentLength above MAX_UPLOAD_BYTES', async () => {
-    const world = fakeWorld();
-    const handler = createHandler(world.mediaDeps);
+    const world = mediaWorld();
+    const handler = createHandler(world.deps);
 
     const error = errorOf(await handler(requestUpload({ contentType: 'image/jpeg', contentLength: mediaSettings.maxUploadBytes + 1 })));
 
@@ -155,7 +170,7 @@ describe('POST /media/uploads', () => {
   });
 
   it('accepts exactly MAX_UPLOAD_BYTES', async () => {
-    const handler = createHandler(fakeWorld().mediaDeps);
+    const handler = createHandler(mediaWorld().deps);
 
     const response = await handler(requestUpload({ contentType: 'image/jpeg', contentLength: mediaSettings.maxUploadBytes }));
 
@@ -173,8 +188,8 @@ describe('POST /media/uploads', () => {
     ['type as an object', { contentType: { $ne: null }, contentLength: 10 }, 'contentType: must be a string'],
     ['a client-chosen key', { contentType: 'image/jpeg', contentLength: 10, key: 'uploads/bob/x' }, 'key: unknown field'],
   ])('returns 400 naming the field for %s', async (_case, json, message) => {
-    const world = fakeWorld();
-    const handler = createHandler(world.mediaDeps);
+    const world = mediaWorld();
+    const handler = createHandler(world.deps);
 
     const error = errorOf(await handler(requestUpload(json)));
 
@@ -183,7 +198,7 @@ describe('POST /media/uploads', () => {
   });
 
   it('returns 401 without claims', async () => {
-    const handler = createHandler(fakeWorld().mediaDeps);
+    const handler = createHandler(mediaWorld().deps);
 
     const error = errorOf(await handler(requestUpload({ contentType: 'image/jpeg', contentLength: 10 }, null)));
 
@@ -191,7 +206,7 @@ describe('POST /media/uploads', () => {
   });
 
   it('returns 415 for a non-JSON request body', async () => {
-    const handler = createHandler(fakeWorld().mediaDeps);
+    const handler = createHandler(mediaWorld().deps);
     const event = apiEvent({ method: 'POST', resource: '/media/uploads', userId: ALICE, headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
 
     const error = errorOf(await handler(event));
@@ -260,9 +275,9 @@ describe('GET /media/{id}', () => {
   });
 
   it('does not sign a rendition key outside this media’s derived prefix', async () => {
-    const world = fakeWorld();
+    const world = mediaWorld();
     world.media.put({ ...ready, renditions: [{ name: 'evil', width: 1, height: 1, format: 'jpeg', key: `uploads/${ALICE}/media-1`, bytes: 1 }] });
-    const handler = createHandler(world.mediaDeps);
+    const handler = createHandler(world.deps);
 
     const body = JSON.parse((await handler(view('media-1'))).body) as { renditions: unknown[] };
 
@@ -270,9 +285,9 @@ describe('GET /media/{id}', () => {
   });
 
   it('shows REJECTED media with its verdict and no URLs at all', async () => {
-    const world = fakeWorld();
+    const world = mediaWorld();
     world.media.put({ ...ready, status: 'REJECTED', moderation: { verdict: 'REJECTED', labels: [{ name: 'Violence', parentName: '', confidence: 99 }] } });
-    const handler = createHandler(world.mediaDeps);
+    const handler = createHandler(world.deps);
 
     const response = await handler(view('media-1'));
 
@@ -288,9 +303,9 @@ describe('GET /media/{id}', () => {
   });
 
   it('shows FAILED media with its error reason', async () => {
-    const world = fakeWorld();
+    const world = mediaWorld();
     world.media.put({ mediaId: 'media-2', ownerId: ALICE, status: 'FAILED', error: { code: 'CORRUPT_IMAGE', message: 'The image is truncated' } });
-    const handler = createHandler(world.mediaDeps);
+    const handler = createHandler(world.deps);
 
     const response = await handler(view('media-2'));
 
@@ -300,9 +315,9 @@ describe('GET /media/{id}', () => {
   });
 
   it('shows PENDING media with its status only', async () => {
-    const world = fakeWorld();
+    const world = mediaWorld();
     world.media.put({ mediaId: 'media-3', ownerId: ALICE, status: 'PENDING' });
-    const handler = createHandler(world.mediaDeps);
+    const handler = createHandler(world.deps);
 
     const response = await handler(view('media-3'));
 
@@ -315,7 +330,7 @@ describe('GET /media/{id}', () => {
   });
 
   it('returns 404 for unknown media', async () => {
-    const handler = createHandler(fakeWorld().mediaDeps);
+    const handler = createHandler(mediaWorld().deps);
 
     const error = errorOf(await handler(view('does-not-exist')));
 
@@ -323,8 +338,8 @@ describe('GET /media/{id}', () => {
   });
 
   it.each([['../../etc/passwd'], ['a%2Fb'], ['x'.repeat(129)]])('returns 400 naming id for %j', async (id) => {
-    const world = fakeWorld();
-    const handler = createHandler(world.mediaDeps);
+    const world = mediaWorld();
+    const handler = createHandler(world.deps);
 
     const error = errorOf(await handler(view(id)));
 
@@ -332,9 +347,9 @@ describe('GET /media/{id}', () => {
   });
 
   it('is readable without authentication', async () => {
-    const world = fakeWorld();
+    const world = mediaWorld();
     world.media.put({ mediaId: 'media-3', ownerId: ALICE, status: 'PROCESSING' });
-    const handler = createHandler(world.mediaDeps);
+    const handler = createHandler(world.deps);
 
     const response = await handler(view('media-3'));
 

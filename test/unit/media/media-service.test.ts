@@ -1,12 +1,12 @@
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../../../functions/api/errors';
 import { MediaService } from '../../../functions/media/media-service';
-import { ALICE, FakeDownloadSigner, FixedClock, InMemoryMediaStore, RecordingUploadSigner, SequentialIds } from '../articles/fakes';
+import { ALICE, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
+import { FakeDownloadSigner, RecordingUploadSigner } from './fakes';
 
 /** The media core without the HTTP seam: upload tickets and media views. */
 
-function mediaCore() {
+function mediaCore(uploads = new RecordingUploadSigner()) {
   const media = new InMemoryMediaStore();
-  const uploads = new RecordingUploadSigner();
   const service = new MediaService({
     media,
     uploadSigner: uploads,
@@ -27,12 +27,16 @@ describe('MediaService', () => {
     expect(uploads.requests).toEqual([{ key: `uploads/${ALICE}/id-0001`, contentType: 'image/webp', minBytes: 1, maxBytes: 700, expiresInSeconds: 60 }]);
   });
 
-  it('reports expiry from the configured TTL', async () => {
-    const { service } = mediaCore();
+  it('reports the expiration the signer signed, not one from its own clock', async () => {
+    // Arrange: the signer's clock runs 2.75 s ahead of the service's, and signs in whole seconds.
+    const signerClock = new FixedClock(new Date('2026-05-01T10:00:02.750Z'));
+    const { service } = mediaCore(new RecordingUploadSigner(signerClock));
 
+    // Act
     const ticket = await service.createUpload(ALICE, { contentType: 'image/png', contentLength: 1 });
 
-    expect(ticket.expiresAt).toBe('2026-05-01T10:01:00.000Z');
+    // Assert
+    expect(ticket.expiresAt).toBe('2026-05-01T10:01:02.000Z');
   });
 
   it('writes the PENDING record with the owner', async () => {

@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { routes } from '../../../functions/articles/routes';
+import { routes } from '../../../functions/api/routes';
 import { createHandler } from '../../../functions/media/handler';
-import { ALICE, ALLOWED_ORIGIN, apiEvent, errorOf, fakeWorld, jsonEvent, validArticle } from '../articles/fakes';
+import { ALICE, ALLOWED_ORIGIN, apiEvent, errorOf, jsonEvent } from '../api/fakes';
+import { mediaWorld } from './fakes';
 
 /** The media function serves the media routes only; the shared seam gives it the same envelope. */
 
@@ -10,16 +11,17 @@ describe('media handler routing', () => {
     'returns 404 for %s %s, a route of the articles function',
     async (method, resource) => {
       // Arrange
-      const world = fakeWorld();
-      const handler = createHandler(world.mediaDeps);
-      const event = jsonEvent({ method, resource, pathParameters: { id: 'a1' }, userId: ALICE, json: validArticle() });
+      const world = mediaWorld();
+      const handler = createHandler(world.deps);
+      const event = jsonEvent({ method, resource, pathParameters: { id: 'a1' }, userId: ALICE, json: { title: 'Lisbon in three days', body: 'Start at the castle.' } });
 
       // Act
       const error = errorOf(await handler(event));
 
       // Assert
       expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Route not found' });
-      expect(world.articles.items.size).toBe(0);
+      expect(world.uploads.requests).toHaveLength(0);
+      expect(world.media.records.size).toBe(0);
     },
   );
 
@@ -27,7 +29,7 @@ describe('media handler routing', () => {
     ['GET', '/media/uploads', 'POST'],
     ['PUT', '/media/{id}', 'GET'],
   ])('returns 405 for %s on %s with the allowed methods', async (method, resource, allow) => {
-    const handler = createHandler(fakeWorld().mediaDeps);
+    const handler = createHandler(mediaWorld().deps);
 
     const response = await handler(apiEvent({ method, resource, userId: ALICE }));
 
@@ -36,8 +38,8 @@ describe('media handler routing', () => {
   });
 
   it('returns 401 for POST /media/uploads without claims', async () => {
-    const world = fakeWorld();
-    const handler = createHandler(world.mediaDeps);
+    const world = mediaWorld();
+    const handler = createHandler(world.deps);
 
     const error = errorOf(await handler(jsonEvent({ method: 'POST', resource: '/media/uploads', json: { contentType: 'image/jpeg', contentLength: 1 } })));
 
@@ -46,7 +48,7 @@ describe('media handler routing', () => {
   });
 
   it('allows CORS for a configured origin on its responses and errors', async () => {
-    const handler = createHandler(fakeWorld().mediaDeps);
+    const handler = createHandler(mediaWorld().deps);
 
     const response = await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: 'unknown' }, headers: { Origin: ALLOWED_ORIGIN } }));
 
@@ -57,11 +59,11 @@ describe('media handler routing', () => {
 
   it('answers an unexpected failure with a bare 500 and no stack trace', async () => {
     // Arrange
-    const world = fakeWorld();
+    const world = mediaWorld();
     world.media.get = async () => {
       throw new Error('connect ECONNREFUSED 10.0.0.1:443');
     };
-    const handler = createHandler(world.mediaDeps);
+    const handler = createHandler(world.deps);
 
     // Act
     const response = await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: 'm1' } }));
@@ -77,7 +79,7 @@ describe('media handler routing', () => {
     const logger = new Logger({ logLevel: 'SILENT' });
     const append = jest.spyOn(logger, 'appendKeys');
     const reset = jest.spyOn(logger, 'resetKeys');
-    const handler = createHandler({ ...fakeWorld().mediaDeps, logger });
+    const handler = createHandler({ ...mediaWorld().deps, logger });
 
     // Act
     await handler(jsonEvent({ method: 'POST', resource: '/media/uploads', userId: ALICE, json: { contentType: 'image/png', contentLength: 10 } }));

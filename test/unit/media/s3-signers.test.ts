@@ -117,7 +117,7 @@ describe('the Lambda wiring against the shared S3 client', () => {
     });
 
     // Assert
-    expect(ours).toEqual(sdk);
+    expect({ url: ours.url, fields: ours.fields }).toEqual(sdk);
     expect(ours.url).toBe(bucketUrl);
     expect(ours.fields['X-Amz-Security-Token']).toBe(ENV.AWS_SESSION_TOKEN);
   });
@@ -190,6 +190,20 @@ describe('credentials and clock', () => {
     expect(post.fields['X-Amz-Date']).toBe('20300102T030405Z');
     expect(JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8'))).toMatchObject({ expiration: '2030-01-02T03:09:05Z' });
     expect(url.searchParams.get('X-Amz-Date')).toBe('20300102T030405Z');
+  });
+
+  it('reports the expiration it signed into the policy, in whole seconds', async () => {
+    // Arrange
+    const now = () => new Date('2030-01-02T03:04:05.678Z');
+    const signer = new S3UploadSigner({ bucket: 'media-bucket', addressing: { region: 'eu-west-1' }, credentials: async () => FIRST, now });
+
+    // Act
+    const post = await signer.signUpload(UPLOAD);
+
+    // Assert
+    const policy = JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8')) as { expiration: string };
+    expect(post.expiresAt).toEqual(new Date(policy.expiration));
+    expect(post.expiresAt.toISOString()).toBe('2030-01-02T03:09:05.000Z');
   });
 
   it('refuses a GET URL valid for more than a week, as SigV4 does', async () => {

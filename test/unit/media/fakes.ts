@@ -1,0 +1,59 @@
+import type { Clock } from '../../../functions/api/ports';
+import type { MediaHandlerDeps, MediaSettings } from '../../../functions/media/handler';
+import type { DownloadSigner, PresignedUpload, UploadRequest, UploadSigner } from '../../../functions/media/ports';
+import { ALLOWED_ORIGIN, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
+
+/** Test doubles of the media function's own ports, and its handler over in-memory stores. */
+
+export const mediaSettings: MediaSettings = {
+  maxUploadBytes: 1_000_000,
+  uploadUrlTtlSeconds: 300,
+  downloadUrlTtlSeconds: 120,
+  allowedOrigins: [ALLOWED_ORIGIN],
+};
+
+/**
+ * Records each request; its policy expires whole seconds after its own clock, as the S3 signer's
+ * does, so a test can tell the signed expiration from one the service might compute.
+ */
+export class RecordingUploadSigner implements UploadSigner {
+  readonly requests: UploadRequest[] = [];
+
+  constructor(private readonly clock: Clock = new FixedClock()) {}
+
+  async signUpload(request: UploadRequest): Promise<PresignedUpload> {
+    this.requests.push(request);
+    const expiresAt = new Date(Math.floor(this.clock.now().getTime() / 1000) * 1000 + request.expiresInSeconds * 1000);
+    return { url: 'https://bucket.example/', fields: { key: request.key, 'Content-Type': request.contentType }, expiresAt };
+  }
+}
+
+export class FakeDownloadSigner implements DownloadSigner {
+  async signDownload(key: string, expiresInSeconds: number): Promise<string> {
+    return `https://bucket.example/${key}?expires=${expiresInSeconds}`;
+  }
+}
+
+export interface MediaWorld {
+  /** For the media function's createHandler. */
+  deps: MediaHandlerDeps;
+  media: InMemoryMediaStore;
+  uploads: RecordingUploadSigner;
+  clock: FixedClock;
+}
+
+export function mediaWorld(overrides: Partial<MediaHandlerDeps> = {}): MediaWorld {
+  const media = new InMemoryMediaStore();
+  const clock = new FixedClock();
+  const uploads = new RecordingUploadSigner(clock);
+  const deps: MediaHandlerDeps = {
+    media,
+    uploadSigner: uploads,
+    downloadSigner: new FakeDownloadSigner(),
+    settings: mediaSettings,
+    clock,
+    ids: new SequentialIds(),
+    ...overrides,
+  };
+  return { deps, media, uploads, clock };
+}
