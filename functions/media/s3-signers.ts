@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Hash, Hmac } from 'node:crypto';
-import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { signPostPolicy } from './post-policy';
 import type { SigningCredentials } from './post-policy';
 import type { DownloadSigner, PresignedUpload, UploadRequest, UploadSigner } from './ports';
@@ -96,21 +96,32 @@ export class S3UploadSigner implements UploadSigner {
   }
 }
 
-/** Short-lived GET URLs for renditions under `derived/`: a SigV4 query-string presign of GetObject. */
+/**
+ * Short-lived GET URLs for renditions under `derived/`: a SigV4 query-string presign of GetObject,
+ * made as the SDK's S3 presigner makes it (S3 signs unescaped paths, no payload checksum, the
+ * payload declared UNSIGNED-PAYLOAD, Content-Type never signed) with the SigV4 signer directly.
+ */
 export class S3DownloadSigner implements DownloadSigner {
   private readonly endpoint: BucketEndpoint;
-  private readonly presigner: S3RequestPresigner;
+  private readonly signer: SignatureV4;
   private readonly now: () => Date;
 
   constructor(options: S3SignerOptions) {
     this.endpoint = bucketEndpoint(options.bucket, options.addressing);
-    this.presigner = new S3RequestPresigner({ credentials: options.credentials, region: options.addressing.region, sha256: NodeSha256 });
+    this.signer = new SignatureV4({
+      credentials: options.credentials,
+      region: options.addressing.region,
+      service: 's3',
+      sha256: NodeSha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
     this.now = options.now ?? (() => new Date());
   }
 
   async signDownload(key: string, expiresInSeconds: number): Promise<string> {
     const { protocol, hostname, port } = this.endpoint;
-    const presigned = await this.presigner.presign(
+    const presigned = await this.signer.presign(
       {
         method: 'GET',
         protocol,
@@ -119,9 +130,9 @@ export class S3DownloadSigner implements DownloadSigner {
         path: objectPath(this.endpoint, key),
         // The SDK tags every S3 request with its operation; kept (and signed) so the URL is the SDK's own.
         query: { 'x-id': 'GetObject' },
-        headers: {},
+        headers: { host: port === undefined ? hostname : `${hostname}:${port}`, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
       },
-      { expiresIn: expiresInSeconds, signingDate: this.now() },
+      { expiresIn: expiresInSeconds, signingDate: this.now(), unsignableHeaders: new Set(['content-type']) },
     );
     const query: Record<string, string> = {};
     for (const [name, value] of Object.entries(presigned.query ?? {})) if (typeof value === 'string') query[name] = value;

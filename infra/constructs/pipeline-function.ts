@@ -202,7 +202,7 @@ export class PipelineFunction extends Construct {
         // The SDK v3 clients are bundled at the versions pinned in package-lock.json instead of
         // relying on the copy in the Lambda runtime: what the unit tests exercised is what runs,
         // a runtime update cannot change client behaviour underneath us, and helper packages
-        // such as @aws-sdk/s3-request-presigner need no guess about what the runtime ships. The
+        // such as @aws-sdk/lib-dynamodb need no guess about what the runtime ships. The
         // cost is bundle size (and parse time at cold start), which the benchmarks measure.
         // Needs the local esbuild (a devDependency): BUNDLE_ALIASES are paths on this machine,
         // which a Docker bundling image would not see, and Docker bundling is off.
