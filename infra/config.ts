@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DAILY_UPLOAD_QUOTA_RANGE } from '../functions/media/upload-quota';
 
 /** Deployment stages. Each stage is its own stack, so dev and prod can live in one account. */
 export type Stage = 'dev' | 'prod';
@@ -57,6 +58,12 @@ export interface AppConfig {
   readonly moderationMinConfidence: number;
   /** Largest upload the API signs a POST policy for, in bytes. */
   readonly maxUploadBytes: number;
+  /**
+   * Upload URLs one user may get per UTC day (POST /media/uploads answers 429 beyond it). Each
+   * upload costs two Rekognition calls and anyone may sign up, so this bounds what one account
+   * can spend. A positive integer, at most 1,000,000.
+   */
+  readonly dailyUploadQuota: number;
   /** Users may register themselves in the user pool. */
   readonly selfSignUp: boolean;
   /** Cognito feature plan. PLUS turns on threat protection in full-function (blocking) mode. */
@@ -101,6 +108,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     labelsMax: 20,
     moderationMinConfidence: 80,
     maxUploadBytes: 20 * 1024 * 1024,
+    dailyUploadQuota: 100,
     selfSignUp: true,
     userPoolPlan: 'ESSENTIALS',
     apiRateLimit: 20,
@@ -122,6 +130,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     labelsMax: 20,
     moderationMinConfidence: 80,
     maxUploadBytes: 20 * 1024 * 1024,
+    dailyUploadQuota: 100,
     selfSignUp: true,
     userPoolPlan: 'PLUS',
     apiRateLimit: 100,
@@ -159,6 +168,16 @@ function numberFrom(key: string, value: unknown, fallback: number): number {
   const parsed = typeof value === 'number' ? value : Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) {
     throw new Error(`Context ${key} must be a positive number, got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+/** A count such as a quota: a whole number within its range, so "100.5" or "1e9" fail the synth, not the function. */
+function integerFrom(key: string, value: unknown, fallback: number, range: { min: number; max: number }): number {
+  if (value === undefined) return fallback;
+  const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < range.min || parsed > range.max) {
+    throw new Error(`Context ${key} must be an integer from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`);
   }
   return parsed;
 }
@@ -280,6 +299,7 @@ export function loadConfig(read: ContextReader): AppConfig {
       read('moderationMinConfidence'),
       base.moderationMinConfidence,
     ),
+    dailyUploadQuota: integerFrom('dailyUploadQuota', read('dailyUploadQuota'), base.dailyUploadQuota, DAILY_UPLOAD_QUOTA_RANGE),
     selfSignUp: booleanFrom('selfSignUp', read('selfSignUp'), base.selfSignUp),
     apiGatewayCloudWatchRole: booleanFrom(
       'apiGatewayCloudWatchRole',

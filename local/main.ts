@@ -1,3 +1,4 @@
+import { DAILY_UPLOAD_QUOTA_RANGE } from '../functions/media/upload-quota';
 import { startTwin, type Twin } from './twin';
 
 /**
@@ -7,13 +8,24 @@ import { startTwin, type Twin } from './twin';
 
 const USAGE = `Usage: npm start [-- --data-dir DIR] [--port N] [--s3-port N] [--dynamodb-port N]
   Environment: PORT (3000), S3_PORT (4568), DYNAMODB_PORT (8000), LOCAL_DATA_DIR, ALLOWED_ORIGINS,
-               LOG_LEVEL (handlers' POWERTOOLS_LOG_LEVEL, default WARN)`;
+               LOG_LEVEL (handlers' POWERTOOLS_LOG_LEVEL, default WARN),
+               DAILY_UPLOAD_QUOTA (upload URLs per user and UTC day, default 100)`;
 
 interface CliOptions {
   port: number;
   s3Port: number;
   dynamoDbPort: number;
   dataDir?: string;
+  dailyUploadQuota?: number;
+}
+
+/** Checked here so a typo stops the start instead of failing every upload with a 500. */
+function parseQuota(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const quota = Number(raw);
+  const { min, max } = DAILY_UPLOAD_QUOTA_RANGE;
+  if (!Number.isSafeInteger(quota) || quota < min || quota > max) throw new Error(`DAILY_UPLOAD_QUOTA must be an integer from ${min} to ${max}, got "${raw}"`);
+  return quota;
 }
 
 function parsePort(name: string, raw: string | undefined, fallback: number): number {
@@ -37,11 +49,13 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
     flags.set(name, value);
   }
   const dataDir = flags.get('--data-dir') ?? env.LOCAL_DATA_DIR;
+  const dailyUploadQuota = parseQuota(env.DAILY_UPLOAD_QUOTA);
   return {
     port: parsePort('PORT', flags.get('--port') ?? env.PORT, 3000),
     s3Port: parsePort('S3_PORT', flags.get('--s3-port') ?? env.S3_PORT, 4568),
     dynamoDbPort: parsePort('DYNAMODB_PORT', flags.get('--dynamodb-port') ?? env.DYNAMODB_PORT, 8000),
     ...(dataDir ? { dataDir } : {}),
+    ...(dailyUploadQuota !== undefined ? { dailyUploadQuota } : {}),
   };
 }
 
@@ -56,7 +70,7 @@ function describe(twin: Twin): string {
     `  Dashboard        ${twin.dashboardUrl}`,
     `  Runs (JSON)      ${twin.runsUrl}`,
     `  S3 emulator      ${twin.s3Endpoint}   bucket ${twin.bucketName}`,
-    `  DynamoDB         ${twin.dynamoDbEndpoint}   tables ${twin.mediaTableName}, ${twin.articlesTableName}`,
+    `  DynamoDB         ${twin.dynamoDbEndpoint}   tables ${twin.mediaTableName}, ${twin.articlesTableName}, ${twin.uploadQuotaTableName}`,
     `  Region           ${twin.region}   credentials S3RVER / S3RVER`,
     `  Data             ${twin.persistent ? twin.dataDir : 'in memory (use --data-dir DIR to keep it)'}`,
     `  Started in       ${twin.startupMs} ms`,

@@ -1,4 +1,4 @@
-import { articlesTable, mediaTable } from '../infra/definitions/tables';
+import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 
 /**
  * Names the twin gives to the resources that CDK names on AWS. They are fixed (not random) so that
@@ -10,6 +10,9 @@ export const DEFAULT_REGION = 'eu-west-1';
 export const MEDIA_BUCKET_NAME = 'travel-guide-media-local';
 export const MEDIA_TABLE_NAME = `travel-guide-local-${mediaTable.id}`;
 export const ARTICLES_TABLE_NAME = `travel-guide-local-${articlesTable.id}`;
+export const UPLOAD_QUOTA_TABLE_NAME = `travel-guide-local-${uploadQuotaTable.id}`;
+/** Uploads per user and UTC day, as the stages deploy it (infra/config.ts `dailyUploadQuota`). */
+export const DEFAULT_DAILY_UPLOAD_QUOTA = 100;
 /** s3rver accepts only this access key id (it does not verify signatures); dynalite accepts any. */
 export const EMULATOR_ACCESS_KEY_ID = 'S3RVER';
 export const EMULATOR_SECRET_ACCESS_KEY = 'S3RVER';

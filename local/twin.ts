@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { API_FUNCTIONS, type ApiFunctionName } from '../functions/api/routes';
-import { articlesTable, mediaTable } from '../infra/definitions/tables';
+import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';
 import { LocalImageDetector } from './detectors/local-image-detector';
@@ -20,12 +20,14 @@ import { Pipeline, type FaultPlan, type LambdaHandler } from './pipeline/pipelin
 import { RunLog, type RunRecord } from './pipeline/runs';
 import {
   ARTICLES_TABLE_NAME,
+  DEFAULT_DAILY_UPLOAD_QUOTA,
   DEFAULT_REGION,
   EMULATOR_ACCESS_KEY_ID,
   EMULATOR_SECRET_ACCESS_KEY,
   LOCAL_ACCOUNT_ID,
   MEDIA_BUCKET_NAME,
   MEDIA_TABLE_NAME,
+  UPLOAD_QUOTA_TABLE_NAME,
 } from './settings';
 
 /**
@@ -54,6 +56,8 @@ export interface TwinOptions {
   region?: string;
   /** Origins that get CORS headers from the API. @default ['http://localhost:5173'] */
   allowedOrigins?: string[];
+  /** Upload URLs one user may get per UTC day (the media function's DAILY_UPLOAD_QUOTA). @default 100, as deployed */
+  dailyUploadQuota?: number;
   /** POWERTOOLS_LOG_LEVEL for the handlers. @default 'WARN' */
   logLevel?: string;
   /** How long stop() lets running executions finish before aborting them. @default 3000 */
@@ -76,6 +80,7 @@ export interface Twin {
   bucketName: string;
   mediaTableName: string;
   articlesTableName: string;
+  uploadQuotaTableName: string;
   /** Where data lives: the --data-dir, or a temp folder removed on stop. */
   dataDir: string;
   persistent: boolean;
@@ -182,6 +187,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     await Promise.all([
       ensureTable(dynamoClient, MEDIA_TABLE_NAME, mediaTable),
       ensureTable(dynamoClient, ARTICLES_TABLE_NAME, articlesTable),
+      // dynalite has no TTL: old counters stay (they only matter with --data-dir, and are keyed by day).
+      ensureTable(dynamoClient, UPLOAD_QUOTA_TABLE_NAME, uploadQuotaTable),
     ]);
 
     const allowedOrigins = options.allowedOrigins ?? ['http://localhost:5173'];
@@ -196,6 +203,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       MEDIA_BUCKET_NAME,
       MEDIA_TABLE_NAME,
       ARTICLES_TABLE_NAME,
+      UPLOAD_QUOTA_TABLE_NAME,
+      DAILY_UPLOAD_QUOTA: String(options.dailyUploadQuota ?? DEFAULT_DAILY_UPLOAD_QUOTA),
       // Fresh per start, like the token signing key: nextTokens from an earlier run are not honoured.
       PAGE_TOKEN_SECRET: randomBytes(32).toString('hex'),
       ALLOWED_ORIGINS: allowedOrigins.join(','),
@@ -266,13 +275,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
           s3Client.send(new HeadBucketCommand({ Bucket: MEDIA_BUCKET_NAME })),
           dynamoClient.send(new DescribeTableCommand({ TableName: MEDIA_TABLE_NAME })),
           dynamoClient.send(new DescribeTableCommand({ TableName: ARTICLES_TABLE_NAME })),
+          dynamoClient.send(new DescribeTableCommand({ TableName: UPLOAD_QUOTA_TABLE_NAME })),
         ]);
-        const [bucket, media, articles] = checks.map((c) => c.status === 'fulfilled');
+        const [bucket, media, articles, uploadQuota] = checks.map((c) => c.status === 'fulfilled');
         const functions = Object.fromEntries(functionNames.map((n) => [n, handlers.has(n) ? 'loaded' : `missing: ${loadFailures.get(n) ?? ''}`]));
         return {
-          ready: Boolean(bucket && media && articles) && loadFailures.size === 0 && !stopping.closed,
+          ready: Boolean(bucket && media && articles && uploadQuota) && loadFailures.size === 0 && !stopping.closed,
           s3: { endpoint: s3.endpoint, bucket: MEDIA_BUCKET_NAME, ok: bucket },
-          dynamodb: { endpoint: dynamo.endpoint, tables: { [MEDIA_TABLE_NAME]: media, [ARTICLES_TABLE_NAME]: articles } },
+          dynamodb: { endpoint: dynamo.endpoint, tables: { [MEDIA_TABLE_NAME]: media, [ARTICLES_TABLE_NAME]: articles, [UPLOAD_QUOTA_TABLE_NAME]: uploadQuota } },
           stateMachine: { tasks: builtPipeline.tasks, running: builtPipeline.runningCount },
           functions,
           detector: detector.displayName,
@@ -303,6 +313,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       bucketName: MEDIA_BUCKET_NAME,
       mediaTableName: MEDIA_TABLE_NAME,
       articlesTableName: ARTICLES_TABLE_NAME,
+      uploadQuotaTableName: UPLOAD_QUOTA_TABLE_NAME,
       dataDir,
       persistent,
       runs: runLog,

@@ -65,3 +65,20 @@ export class UnsupportedMediaTypeError extends ApiError {
   readonly status = 415;
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
 }
+
+/**
+ * The caller used up today's uploads (POST /media/uploads). Every upload costs two Rekognition
+ * calls, so the count per owner and UTC day is bounded; `retryAfterSeconds` becomes the
+ * `Retry-After` header, counted to the moment the quota resets.
+ */
+export class UploadQuotaExceededError extends ApiError {
+  readonly status = 429;
+  readonly code = 'UPLOAD_QUOTA_EXCEEDED';
+  constructor(
+    message: string,
+    /** Whole seconds until the quota resets, at least 1. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

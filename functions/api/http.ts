@@ -3,7 +3,7 @@ import { safeParse } from 'zod/mini';
 import type * as z from 'zod/mini';
 import '../shared/zod-locale';
 import type { ApiError } from './errors';
-import { MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors';
+import { MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError, UploadQuotaExceededError, ValidationError } from './errors';
 
 /**
  * HTTP edge of the REST API functions (articles, media): reading bodies, headers and query
@@ -138,6 +138,10 @@ export function noContent(): APIGatewayProxyResult {
 export function errorResponse(error: ApiError): APIGatewayProxyResult {
   const response = jsonResponse(error.status, { error: { code: error.code, message: error.message } });
   if (error instanceof MethodNotAllowedError) response.headers = { ...response.headers, allow: error.allowed.join(', ') };
+  if (error instanceof UploadQuotaExceededError) {
+    // Retry-After is not a CORS-safelisted response header: a browser app reads it only if exposed.
+    response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds), 'access-control-expose-headers': 'Retry-After' };
+  }
   return response;
 }
 

@@ -9,12 +9,15 @@ import { DynamoMediaStore } from '../api/media-records';
 import type { Clock, IdGenerator, MediaStore } from '../api/ports';
 import { allowedOriginsFromEnv, createRestHandler, pathId, required } from '../api/rest-handler';
 import type { ApiHandler } from '../api/rest-handler';
+import { DynamoUploadQuota } from './dynamodb-upload-quota';
 import { MediaService } from './media-service';
 import type { DownloadSigner, UploadSigner } from './ports';
 import { s3AddressingFromEnv } from './s3-addressing';
 import { S3DownloadSigner, S3UploadSigner } from './s3-signers';
 import type { S3SignerOptions } from './s3-signers';
 import { createUploadSchema } from './schemas';
+import { DAILY_UPLOAD_QUOTA_RANGE } from './upload-quota';
+import type { UploadQuota } from './upload-quota';
 
 /**
  * The media function: POST /media/uploads and GET /media/{id} of the REST API (DESIGN.md),
@@ -33,12 +36,16 @@ export interface MediaSettings {
   downloadUrlTtlSeconds: number;
   /** ALLOWED_ORIGINS: origins that get an Access-Control-Allow-Origin header. @default none */
   allowedOrigins: readonly string[];
+  /** DAILY_UPLOAD_QUOTA: upload URLs one owner may get per UTC day, 1 to 1,000,000. @default 100 */
+  dailyUploadQuota: number;
 }
 
 export interface MediaHandlerDeps {
   media: MediaStore;
   uploadSigner: UploadSigner;
   downloadSigner: DownloadSigner;
+  /** Counts uploads per owner and UTC day (the limit is the adapter's). */
+  uploadQuota: UploadQuota;
   settings: MediaSettings;
   /** @default the system clock */
   clock?: Clock;
@@ -56,6 +63,7 @@ export function createHandler(deps: MediaHandlerDeps): MediaHandler {
     media: deps.media,
     uploadSigner: deps.uploadSigner,
     downloadSigner: deps.downloadSigner,
+    uploadQuota: deps.uploadQuota,
     clock: deps.clock ?? { now: () => new Date() },
     ids: deps.ids ?? { newId: () => randomUUID() },
     settings: {
@@ -90,6 +98,8 @@ const SETTING_RANGES = {
   UPLOAD_URL_TTL_SECONDS: { min: 1, max: 604_800 },
   /** The presigner refuses a GET URL valid for more than a week, which would fail every view of READY media. */
   DOWNLOAD_URL_TTL_SECONDS: { min: 1, max: 604_800 },
+  /** Zero would refuse every upload; the bound is shared with the CDK config. */
+  DAILY_UPLOAD_QUOTA: DAILY_UPLOAD_QUOTA_RANGE,
 } as const;
 
 type RangedSetting = keyof typeof SETTING_RANGES;
@@ -111,13 +121,15 @@ export function settingsFromEnv(): MediaSettings {
     uploadUrlTtlSeconds: integerInRange('UPLOAD_URL_TTL_SECONDS', 300),
     downloadUrlTtlSeconds: integerInRange('DOWNLOAD_URL_TTL_SECONDS', 300),
     allowedOrigins: allowedOriginsFromEnv(),
+    dailyUploadQuota: integerInRange('DAILY_UPLOAD_QUOTA', 100),
   };
 }
 
 /**
- * The AWS wiring: the media table and the media bucket named by the environment. The signers get
- * the SDK's default credential chain (on Lambda: the role's credentials from the environment),
- * which memoises what it resolves and resolves again shortly before an expiration.
+ * The AWS wiring: the media table, the upload-quota table and the media bucket named by the
+ * environment. The signers get the SDK's default credential chain (on Lambda: the role's
+ * credentials from the environment), which memoises what it resolves and resolves again shortly
+ * before an expiration.
  */
 export function awsDependencies(): MediaHandlerDeps {
   const signing: S3SignerOptions = {
@@ -125,11 +137,13 @@ export function awsDependencies(): MediaHandlerDeps {
     addressing: s3AddressingFromEnv(process.env),
     credentials: defaultProvider(),
   };
+  const settings = settingsFromEnv();
   return {
     media: new DynamoMediaStore(documentClient(), requireEnv('MEDIA_TABLE_NAME')),
     uploadSigner: new S3UploadSigner(signing),
     downloadSigner: new S3DownloadSigner(signing),
-    settings: settingsFromEnv(),
+    uploadQuota: new DynamoUploadQuota(documentClient(), requireEnv('UPLOAD_QUOTA_TABLE_NAME'), settings.dailyUploadQuota),
+    settings,
   };
 }
 

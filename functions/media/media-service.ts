@@ -4,6 +4,8 @@ import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from '
 import type { Clock, IdGenerator, MediaStore } from '../api/ports';
 import type { DownloadSigner, UploadSigner } from './ports';
 import type { CreateUploadInput } from './schemas';
+import { quotaExceeded } from './upload-quota';
+import type { UploadQuota } from './upload-quota';
 
 /** Types the pipeline can turn into renditions; the bytes are checked again by the thumbnail step. */
 export const ACCEPTED_UPLOAD_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/webp'];
@@ -20,6 +22,8 @@ export interface MediaServiceDeps {
   media: MediaStore;
   uploadSigner: UploadSigner;
   downloadSigner: DownloadSigner;
+  /** Counts each owner's uploads per UTC day; a refusal is a 429. */
+  uploadQuota: UploadQuota;
   clock: Clock;
   ids: IdGenerator;
   settings: MediaServiceSettings;
@@ -65,6 +69,10 @@ export class MediaService {
    * Issues a presigned POST for one upload. The policy's content-length-range is
    * [1, contentLength]: the client declared the size, so S3 refuses anything larger than what
    * was declared and validated here (not merely anything under the global maximum).
+   *
+   * The upload is counted against the owner's daily quota after the request is validated (a
+   * refused request costs nothing) and before anything is signed or written, so an owner over
+   * the quota never holds a URL that would start the pipeline and its Rekognition calls.
    */
   async createUpload(ownerId: string, input: CreateUploadInput): Promise<UploadTicket> {
     const contentType = input.contentType.trim().toLowerCase();
@@ -76,8 +84,11 @@ export class MediaService {
       throw new PayloadTooLargeError(`contentLength: must be at most ${maxUploadBytes} bytes`);
     }
 
-    const mediaId = this.deps.ids.newId();
     const now = this.deps.clock.now();
+    const quota = await this.deps.uploadQuota.take(ownerId, now);
+    if (!quota.granted) throw quotaExceeded(quota, now);
+
+    const mediaId = this.deps.ids.newId();
     const presigned = await this.deps.uploadSigner.signUpload({
       key: uploadKeyFor(ownerId, mediaId),
       contentType,

@@ -11,7 +11,7 @@ import { routes, type ApiFunctionName, type RouteDefinition } from '../../functi
 import { createArticleSchema, updateArticleSchema } from '../../functions/articles/schemas';
 import { createUploadSchema } from '../../functions/media/schemas';
 import type { AppConfig } from '../config';
-import { articlesTable as articlesTableDefinition } from '../definitions/tables';
+import { articlesTable as articlesTableDefinition, uploadQuotaTable as uploadQuotaTableDefinition } from '../definitions/tables';
 import { DefinedTable } from './defined-table';
 import { DERIVED_PREFIX, UPLOADS_PREFIX } from './media-bucket';
 import { PipelineFunction } from './pipeline-function';
@@ -56,13 +56,14 @@ export interface ArticlesApiProps {
 }
 
 /**
- * The article REST API: a Cognito user pool and app client, the articles table, two functions
- * under roles of their own (articles: the article routes; media: upload URLs and media views, the
- * only one that may sign for the bucket), and a REST API with one
- * resource and method per entry of `functions/api/routes.ts` (no proxy, no ANY), each
- * integrated with the function its route names. Mutating routes sit behind the Cognito
- * authorizer; bodies are validated at the gateway against models generated from the same zod
- * schemas the function uses. The stage is throttled, traced and access-logged as JSON.
+ * The article REST API: a Cognito user pool and app client, the articles table, the upload-quota
+ * table, two functions under roles of their own (articles: the article routes; media: upload URLs,
+ * counted against a daily quota per user, and media views; the only one that may sign for the
+ * bucket), and a REST API with one resource and method per entry of `functions/api/routes.ts`
+ * (no proxy, no ANY), each integrated with the function its route names. Mutating routes sit
+ * behind the Cognito authorizer; bodies are validated at the gateway against models generated
+ * from the same zod schemas the function uses. The stage is throttled, traced and access-logged
+ * as JSON.
  */
 export class ArticlesApi extends Construct {
   /** Users of the API; the `sub` claim is the owner id of articles and uploads. */
@@ -71,6 +72,8 @@ export class ArticlesApi extends Construct {
   public readonly userPoolClient: cognito.UserPoolClient;
   /** Articles, with the `byNewest` index. */
   public readonly articlesTable: dynamodb.Table;
+  /** Upload counters per owner and UTC day (daily upload quota); only the media function may touch it. */
+  public readonly uploadQuotaTable: dynamodb.Table;
   /** The function behind the article routes (`fn: 'articles'`). */
   public readonly articles: PipelineFunction;
   /** The function behind the media routes (`fn: 'media'`). */
@@ -146,6 +149,12 @@ export class ArticlesApi extends Construct {
       removalPolicy: config.removalPolicy,
     }).table;
 
+    // Counters of the daily upload quota, expired by TTL a day after their day ends.
+    this.uploadQuotaTable = new DefinedTable(this, uploadQuotaTableDefinition.id, {
+      definition: uploadQuotaTableDefinition,
+      removalPolicy: config.removalPolicy,
+    }).table;
+
     // HMAC key that makes `nextToken` tamper-evident. It reaches the function as a CloudFormation
     // dynamic reference resolved at deploy time: the function needs no secretsmanager permission
     // and no call at cold start. The trade-off: the value is visible to whoever may read the
@@ -191,8 +200,10 @@ export class ArticlesApi extends Construct {
       this.articles.allowIndexQuery(this.articlesTable, index.indexName);
     }
 
-    // Upload URLs and media views: POST /media/uploads puts the PENDING record and signs a POST
-    // under uploads/; GET /media/{id} gets the record and signs GETs under derived/.
+    // Upload URLs and media views: POST /media/uploads counts the upload against the owner's daily
+    // quota (one conditional UpdateItem: the role can neither read nor reset a counter), puts the
+    // PENDING record and signs a POST under uploads/; GET /media/{id} gets the record and signs
+    // GETs under derived/.
     this.media = new PipelineFunction(this, 'Media', {
       ...common,
       name: 'media',
@@ -202,9 +213,11 @@ export class ArticlesApi extends Construct {
         UPLOAD_URL_TTL_SECONDS: '300',
         DOWNLOAD_URL_TTL_SECONDS: '300',
         ALLOWED_ORIGINS: config.allowedOrigins.join(','),
+        DAILY_UPLOAD_QUOTA: String(config.dailyUploadQuota),
       },
     })
       .bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:GetItem', 'dynamodb:PutItem'])
+      .bindTable('UPLOAD_QUOTA_TABLE_NAME', this.uploadQuotaTable, ['dynamodb:UpdateItem'])
       // Signing a presigned POST needs the signer to hold s3:PutObject on the key it signs for.
       .bindObjects(bucket, UPLOADS_PREFIX, ['s3:PutObject'], 'MEDIA_BUCKET_NAME')
       .bindObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);

@@ -23,8 +23,8 @@ export interface DefinedTableProps {
 
 /**
  * A DynamoDB table built from its shared definition in `infra/definitions/tables.ts`: on-demand
- * capacity, point-in-time recovery, encryption at rest with the AWS-owned key, and deletion
- * protection whenever the table is retained.
+ * capacity, point-in-time recovery, encryption at rest with the AWS-owned key, deletion
+ * protection whenever the table is retained, and TTL when the definition names its attribute.
  */
 export class DefinedTable extends Construct {
   /** The table. */
@@ -41,6 +41,7 @@ export class DefinedTable extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy,
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
+      ...(definition.timeToLiveAttribute !== undefined ? { timeToLiveAttribute: definition.timeToLiveAttribute } : {}),
     });
     for (const index of definition.globalSecondaryIndexes) {
       this.table.addGlobalSecondaryIndex({

@@ -23,6 +23,8 @@ export interface TableDefinition {
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
   globalSecondaryIndexes: GlobalIndexDefinition[];
+  /** Attribute holding each item's expiry (epoch seconds); DynamoDB TTL deletes expired items. @default no TTL */
+  timeToLiveAttribute?: string;
 }
 
 /** One item per uploaded media object (DESIGN.md "Media record"). */
@@ -47,4 +49,16 @@ export const articlesTable: TableDefinition = {
       sortKey: { name: 'listSortKey', type: 'S' },
     },
   ],
+};
+
+/**
+ * Upload counters for the daily upload quota: one item per owner and UTC day,
+ * `ownerDay = {ownerId}#{yyyy-mm-dd}`, with a numeric `count` and `expiresAt` (epoch seconds,
+ * a day after the day ends), so TTL removes old counters and the table never grows.
+ */
+export const uploadQuotaTable: TableDefinition = {
+  id: 'UploadQuotaTable',
+  partitionKey: { name: 'ownerDay', type: 'S' },
+  globalSecondaryIndexes: [],
+  timeToLiveAttribute: 'expiresAt',
 };

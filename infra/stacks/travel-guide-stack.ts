@@ -37,7 +37,7 @@ export class TravelGuideStack extends Stack {
   public readonly mediaTable: DefinedTable;
   /** Rule, state machine and the four step functions. */
   public readonly pipeline: MediaPipeline;
-  /** Cognito, the articles table, the articles and media functions, and the REST API. */
+  /** Cognito, the articles and upload-quota tables, the articles and media functions, and the REST API. */
   public readonly api: ArticlesApi;
   /** Dashboard, alarms and the alarm topic. */
   public readonly observability: PipelineObservability;

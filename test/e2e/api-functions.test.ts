@@ -69,12 +69,15 @@ describe("the twin's front door", () => {
 });
 
 describe('the two API functions in the twin', () => {
+  // A small daily upload quota, so the 429 can be shown in a few requests: every test that
+  // uploads does so as an author of its own, and none uploads more than twice.
+  const DAILY_UPLOAD_QUOTA = 2;
   let twin: Twin;
   let alice: string;
   let bob: string;
 
   beforeAll(async () => {
-    twin = await startTwin();
+    twin = await startTwin({ dailyUploadQuota: DAILY_UPLOAD_QUOTA });
     [alice, bob] = await Promise.all([tokenFor(twin, 'alice'), tokenFor(twin, 'bob')]);
   }, 60_000);
 
@@ -128,6 +131,41 @@ describe('the two API functions in the twin', () => {
     expect(view.body).toMatchObject({ mediaId: ticket.mediaId, status: 'PENDING' });
   });
 
+  it('refuses the upload after the daily quota with 429, the error shape and Retry-After', async () => {
+    // Arrange
+    const token = await tokenFor(twin, 'frequent-uploader');
+    const ask = () => requestJson(twin, 'POST', '/media/uploads', { token, body: { contentType: 'image/jpeg', contentLength: 1000 } });
+    const nextMidnight = new Date((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000);
+
+    // Act
+    const statuses = [(await ask()).status, (await ask()).status];
+    const refused = await ask();
+
+    // Assert
+    const secondsToMidnight = (nextMidnight.getTime() - Date.now()) / 1000;
+    expect([...statuses, refused.status]).toEqual([201, 201, 429]);
+    expect(refused.body).toEqual({
+      error: {
+        code: 'UPLOAD_QUOTA_EXCEEDED',
+        message: `Daily upload quota reached: at most ${DAILY_UPLOAD_QUOTA} uploads per day; it resets at ${nextMidnight.toISOString()}`,
+      },
+    });
+    expect(Math.abs(Number(refused.headers['retry-after']) - secondsToMidnight)).toBeLessThan(5);
+  });
+
+  it("leaves other authors' quotas alone when one is used up", async () => {
+    // Arrange
+    const heavy = await tokenFor(twin, 'quota-heavy');
+    await presign(twin, heavy, 'image/jpeg', 10);
+    await presign(twin, heavy, 'image/jpeg', 10);
+
+    // Act
+    const other = await requestJson(twin, 'POST', '/media/uploads', { token: await tokenFor(twin, 'quota-light'), body: { contentType: 'image/png', contentLength: 10 } });
+
+    // Assert
+    expect(other.status).toBe(201);
+  });
+
   it('answers unknown media in the contract error shape', async () => {
     const view = await requestJson(twin, 'GET', '/media/no-such-media');
 
@@ -136,7 +174,7 @@ describe('the two API functions in the twin', () => {
   });
 
   it("addresses the presigned POST path-style to the S3 emulator, as the twin's endpoint asks", async () => {
-    const ticket = await presign(twin, alice, 'image/jpeg', 1000);
+    const ticket = await presign(twin, await tokenFor(twin, 'path-style-author'), 'image/jpeg', 1000);
 
     expect(ticket.url).toBe(`${twin.s3Endpoint}/${twin.bucketName}`);
     expect(ticket.fields).toMatchObject({ key: expect.stringMatching(new RegExp(`^uploads/[^/]+/${ticket.mediaId}$`)), bucket: twin.bucketName });
@@ -145,7 +183,7 @@ describe('the two API functions in the twin', () => {
   it('stores a photo POSTed with the presigned form under the pinned key and Content-Type', async () => {
     // Arrange
     const bytes = await photoJpeg(64, 48);
-    const ticket = await presign(twin, alice, 'image/jpeg', bytes.length);
+    const ticket = await presign(twin, await tokenFor(twin, 'form-author'), 'image/jpeg', bytes.length);
 
     // Act
     const status = await postToPresignedUrl(ticket, bytes, 'image/jpeg');
@@ -160,7 +198,7 @@ describe('the two API functions in the twin', () => {
 
   it('serves every rendition of an uploaded photo through its signed GET URL', async () => {
     // Arrange
-    const mediaId = await upload(twin, alice, await photoJpeg(1600, 1200));
+    const mediaId = await upload(twin, await tokenFor(twin, 'rendition-author'), await photoJpeg(1600, 1200));
     const view = await waitForTerminal(twin, mediaId);
 
     // Act
@@ -193,6 +231,7 @@ describe('the two API functions in the twin', () => {
    */
   describe('what the S3 emulator checks of signed requests', () => {
     let key: string;
+    let uploader: string;
 
     function emulatorSigner(now?: () => Date): S3DownloadSigner {
       return new S3DownloadSigner({
@@ -204,8 +243,9 @@ describe('the two API functions in the twin', () => {
     }
 
     beforeAll(async () => {
+      uploader = await tokenFor(twin, 'signature-author');
       const bytes = await photoJpeg(32, 32);
-      const ticket = await presign(twin, alice, 'image/jpeg', bytes.length);
+      const ticket = await presign(twin, uploader, 'image/jpeg', bytes.length);
       if ((await postToPresignedUrl(ticket, bytes, 'image/jpeg')) !== 204) throw new Error('upload failed');
       key = ticket.fields.key ?? '';
     }, 30_000);
@@ -246,7 +286,7 @@ describe('the two API functions in the twin', () => {
 
     it('does not enforce the POST policy: a body larger than the declared size is stored (S3 would refuse it)', async () => {
       const bytes = await photoJpeg(48, 48);
-      const ticket = await presign(twin, alice, 'image/jpeg', 10);
+      const ticket = await presign(twin, uploader, 'image/jpeg', 10);
 
       const status = await postToPresignedUrl(ticket, bytes, 'image/jpeg');
 

@@ -44,6 +44,7 @@ const ACCESS_LOG = 'bucket:MediaAccessLogsBucket/media/2026-11-28-00-00-00-ABCDE
 const MEDIA_TABLE = 'table:MediaTable';
 const ARTICLES_TABLE = 'table:ArticlesArticlesTable';
 const BY_NEWEST = `${ARTICLES_TABLE}/index/byNewest`;
+const UPLOAD_QUOTA_TABLE = 'table:ArticlesUploadQuotaTable';
 const PAGE_TOKEN_SECRET = 'secret:ArticlesPageTokenSecret';
 const STATE_MACHINE = 'stateMachine:PipelineStateMachine';
 const DEAD_LETTER_QUEUE = 'queue:PipelineUploadEventsDeadLetterQueue';
@@ -109,12 +110,27 @@ const functionForbidden = (fn: FunctionRole): Request[] => [
   ['s3:ListBucket', BUCKET],
   ['s3:PutBucketPolicy', BUCKET],
   ['dynamodb:DeleteTable', MEDIA_TABLE],
+  ['dynamodb:DeleteTable', UPLOAD_QUOTA_TABLE],
+  ['dynamodb:UpdateTimeToLive', UPLOAD_QUOTA_TABLE],
   ['states:StartExecution', STATE_MACHINE],
   ['lambda:InvokeFunction', FUNCTION.record],
   ['lambda:UpdateFunctionCode', FUNCTION[fn]],
   ['secretsmanager:GetSecretValue', PAGE_TOKEN_SECRET],
   ['sqs:SendMessage', DEAD_LETTER_QUEUE],
   ['iam:PassRole', 'role:PipelineStateMachineRole'],
+];
+
+/**
+ * The upload-quota counters belong to the media function alone: no other role may read, reset or
+ * bump them (a reset would lift a user's quota, a bump would lock someone out).
+ */
+const quotaTableForbidden: Request[] = [
+  ['dynamodb:GetItem', UPLOAD_QUOTA_TABLE],
+  ['dynamodb:PutItem', UPLOAD_QUOTA_TABLE],
+  ['dynamodb:UpdateItem', UPLOAD_QUOTA_TABLE],
+  ['dynamodb:DeleteItem', UPLOAD_QUOTA_TABLE],
+  ['dynamodb:Query', UPLOAD_QUOTA_TABLE],
+  ['dynamodb:Scan', UPLOAD_QUOTA_TABLE],
 ];
 
 const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
@@ -132,6 +148,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:DeleteObject', UPLOAD],
       ['s3:DeleteObject', DERIVED],
       ['s3:PutObjectAcl', DERIVED],
+      ...quotaTableForbidden,
       ...functionForbidden('thumbnail'),
     ],
   },
@@ -146,6 +163,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:DeleteObject', ANALYSIS],
       ['dynamodb:PutItem', MEDIA_TABLE],
       ['dynamodb:GetItem', MEDIA_TABLE],
+      ...quotaTableForbidden,
       ...functionForbidden('labels'),
     ],
   },
@@ -159,6 +177,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:DeleteObject', ANALYSIS],
       ['dynamodb:PutItem', MEDIA_TABLE],
       ['dynamodb:UpdateItem', MEDIA_TABLE],
+      ...quotaTableForbidden,
       ...functionForbidden('moderation'),
     ],
   },
@@ -175,6 +194,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:GetObject', ANALYSIS],
       ['s3:PutObject', DERIVED],
       ['rekognition:DetectLabels', '*'],
+      ...quotaTableForbidden,
       ...functionForbidden('record'),
     ],
   },
@@ -210,14 +230,17 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:BatchWriteItem', ARTICLES_TABLE],
       ['lambda:InvokeFunction', FUNCTION.media],
       ['rekognition:DetectLabels', '*'],
+      ...quotaTableForbidden,
       ...functionForbidden('articles'),
     ],
   },
   media: {
-    // POST /media/uploads: PutItem (PENDING) + signs a POST under uploads/; GET /media/{id}: GetItem + signs GETs under derived/.
+    // POST /media/uploads: UpdateItem (the day's upload counter) + PutItem (PENDING) + signs a POST
+    // under uploads/; GET /media/{id}: GetItem + signs GETs under derived/.
     allow: [
       ['dynamodb:GetItem', MEDIA_TABLE],
       ['dynamodb:PutItem', MEDIA_TABLE],
+      ['dynamodb:UpdateItem', UPLOAD_QUOTA_TABLE],
       ['s3:PutObject', UPLOAD],
       ['s3:GetObject', DERIVED],
       ['s3:GetObject', ANALYSIS],
@@ -234,6 +257,13 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:Query', MEDIA_TABLE],
       ['dynamodb:Scan', MEDIA_TABLE],
       ['dynamodb:BatchWriteItem', MEDIA_TABLE],
+      // The quota: one counting write, no reading, resetting or listing of counters.
+      ['dynamodb:GetItem', UPLOAD_QUOTA_TABLE],
+      ['dynamodb:PutItem', UPLOAD_QUOTA_TABLE],
+      ['dynamodb:DeleteItem', UPLOAD_QUOTA_TABLE],
+      ['dynamodb:Query', UPLOAD_QUOTA_TABLE],
+      ['dynamodb:Scan', UPLOAD_QUOTA_TABLE],
+      ['dynamodb:BatchWriteItem', UPLOAD_QUOTA_TABLE],
       ['s3:GetObject', UPLOAD],
       ['s3:PutObject', DERIVED],
       ['s3:PutObject', OTHER_PREFIX],
@@ -263,6 +293,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['states:StartExecution', STATE_MACHINE],
       ['s3:GetObject', UPLOAD],
       ['dynamodb:PutItem', MEDIA_TABLE],
+      ['dynamodb:UpdateItem', UPLOAD_QUOTA_TABLE],
       ['logs:PutLogEvents', stream(LOG_GROUP.record)],
       ['iam:PassRole', 'role:PipelineThumbnailRole'],
     ],
@@ -276,6 +307,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['lambda:InvokeFunction', FUNCTION.thumbnail],
       ['sqs:SendMessage', DEAD_LETTER_QUEUE],
       ['s3:GetObject', UPLOAD],
+      ['dynamodb:UpdateItem', UPLOAD_QUOTA_TABLE],
     ],
   },
   ciDeploy: {
@@ -305,6 +337,8 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['lambda:UpdateFunctionCode', FUNCTION.thumbnail],
       ['states:StartExecution', STATE_MACHINE],
       ['dynamodb:Scan', MEDIA_TABLE],
+      ['dynamodb:UpdateItem', UPLOAD_QUOTA_TABLE],
+      ['dynamodb:DeleteItem', UPLOAD_QUOTA_TABLE],
     ],
   },
 };
@@ -344,6 +378,7 @@ const APPROVED: Record<ProjectRole, string[]> = {
   media: [
     `dynamodb:GetItem ${MEDIA_TABLE}`,
     `dynamodb:PutItem ${MEDIA_TABLE}`,
+    `dynamodb:UpdateItem ${UPLOAD_QUOTA_TABLE}`,
     `s3:GetObject ${BUCKET}/derived/*`,
     `s3:PutObject ${BUCKET}/uploads/*`,
     ...functionBasicsApproved(LOG_GROUP.media),

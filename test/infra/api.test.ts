@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { routes, type RouteDefinition } from '../../functions/api/routes';
 import { bodyModelSchema } from '../../infra/constructs/articles-api';
+import { stageConfig } from '../../infra/config';
 import { logicalId, pairs, permissionPairs, resourcesOfType, synthStack, type Synthesized } from './support';
 
 let synth: Synthesized;
@@ -305,7 +306,7 @@ describe('articles function', () => {
 });
 
 describe('media function', () => {
-  it('may get and put media records and sign for uploads/ and derived/, nothing more', () => {
+  it('may get and put media records, count uploads in the quota table and sign for uploads/ and derived/, nothing more', () => {
     const { stack } = synth;
     const { media } = stack.api;
     const bucket = stack.media.bucket;
@@ -318,6 +319,7 @@ describe('media function', () => {
           ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [stack.resolve(media.logGroup.logGroupArn)]),
           ...pairs(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']),
           ...pairs(['dynamodb:GetItem', 'dynamodb:PutItem'], [stack.resolve(stack.mediaTable.table.tableArn)]),
+          ...pairs(['dynamodb:UpdateItem'], [stack.resolve(stack.api.uploadQuotaTable.tableArn)]),
           ...pairs(['s3:PutObject'], [stack.resolve(bucket.arnForObjects('uploads/*'))]),
           ...pairs(['s3:GetObject'], [stack.resolve(bucket.arnForObjects('derived/*'))]),
         ]),
@@ -332,7 +334,7 @@ describe('media function', () => {
     expect(logicalId(media.logGroup)).not.toBe(logicalId(articles.logGroup));
   });
 
-  it('is told the media table, bucket, limits and allowed origins, and nothing about articles', () => {
+  it('is told the media table, quota table, bucket, limits and allowed origins, and nothing about articles', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
     const { stack } = synth;
 
@@ -340,6 +342,8 @@ describe('media function', () => {
 
     expect(env).toMatchObject({
       MEDIA_TABLE_NAME: { Ref: logicalId(stack.mediaTable.table) },
+      UPLOAD_QUOTA_TABLE_NAME: { Ref: logicalId(stack.api.uploadQuotaTable) },
+      DAILY_UPLOAD_QUOTA: '100',
       MEDIA_BUCKET_NAME: { Ref: logicalId(stack.media.bucket) },
       MAX_UPLOAD_BYTES: String(synth.config.maxUploadBytes),
       UPLOAD_URL_TTL_SECONDS: '300',
@@ -372,5 +376,69 @@ describe('articles table', () => {
         },
       ],
     });
+  });
+});
+
+describe('upload-quota table', () => {
+  it('is keyed by ownerDay, on demand, with point-in-time recovery and encryption', () => {
+    const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
+
+    const table = tables[logicalId(synth.stack.api.uploadQuotaTable)];
+
+    expect(table).toMatchObject({
+      KeySchema: [{ AttributeName: 'ownerDay', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'ownerDay', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect(table?.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('expires counters through TTL on expiresAt, so the table never grows', () => {
+    const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
+
+    const table = tables[logicalId(synth.stack.api.uploadQuotaTable)];
+
+    expect(table?.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+  });
+
+  it('is the only table with TTL: media records and articles are never expired', () => {
+    const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
+
+    const withTtl = Object.entries(tables).filter(([, table]) => table.TimeToLiveSpecification !== undefined).map(([id]) => id);
+
+    expect(withTtl).toEqual([logicalId(synth.stack.api.uploadQuotaTable)]);
+  });
+
+  it('is deleted with the dev stack', () => {
+    const resources = synth.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
+
+    expect(resources[logicalId(synth.stack.api.uploadQuotaTable)]?.DeletionPolicy).toBe('Delete');
+  });
+
+  it('is named only in the media function, and granted to no other role', () => {
+    const tableId = logicalId(synth.stack.api.uploadQuotaTable);
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+    const policies = resourcesOfType(synth.template, 'AWS::IAM::Policy');
+
+    const functionsNamingIt = Object.entries(functions)
+      .filter(([, fn]) => JSON.stringify(fn.Environment ?? {}).includes(`"${tableId}"`))
+      .map(([id]) => id);
+    const policiesNamingIt = Object.entries(policies)
+      .filter(([, policy]) => JSON.stringify(policy.PolicyDocument).includes(`"${tableId}"`))
+      .map(([, policy]) => policy.Roles);
+
+    expect(functionsNamingIt).toEqual([logicalId(synth.stack.api.media.function)]);
+    expect(policiesNamingIt).toEqual([[{ Ref: logicalId(synth.stack.api.media.role) }]]);
+  });
+
+  it('takes the daily quota from the config', () => {
+    const custom = synthStack({ config: stageConfig('dev', { dailyUploadQuota: 7 }) });
+    const functions = resourcesOfType(custom.template, 'AWS::Lambda::Function');
+
+    const env = (functions[logicalId(custom.stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
+
+    expect(env.DAILY_UPLOAD_QUOTA).toBe('7');
   });
 });

@@ -174,6 +174,7 @@ async function invokeAlone(
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       MEDIA_TABLE_NAME: 'media',
+      UPLOAD_QUOTA_TABLE_NAME: 'upload-quota',
       MEDIA_BUCKET_NAME: 'media-bucket',
       ARTICLES_TABLE_NAME: 'articles',
       PAGE_TOKEN_SECRET: 'bundle-alone-page-token-secret-0123456789',
@@ -264,7 +265,8 @@ describe('bundles invoked alone', () => {
 
     const { result, targets } = await invokeAlone(path.join(codeDir(synth.stack.api.media), 'index.js'), event, () => ({}));
 
-    expect(targets).toEqual(['DynamoDB_20120810.PutItem']);
+    // The daily quota is counted first, then the PENDING record is written.
+    expect(targets).toEqual(['DynamoDB_20120810.UpdateItem', 'DynamoDB_20120810.PutItem']);
     const response = result as { statusCode: number; body: string };
     expect(response.statusCode).toBe(201);
     const upload = JSON.parse(response.body) as { fields: Record<string, string> };

@@ -123,4 +123,20 @@ describe('loadConfig', () => {
   it('refuses a bootstrap qualifier the bootstrap template would refuse', () => {
     expect(() => loadConfig(reader({ '@aws-cdk/core:bootstrapQualifier': 'far-too-long-qualifier' }))).toThrow(/bootstrapQualifier/);
   });
+
+  it('allows 100 uploads per user and day in both stages by default', () => {
+    expect([loadConfig(reader({})).dailyUploadQuota, loadConfig(reader({ stage: 'prod' })).dailyUploadQuota]).toEqual([100, 100]);
+  });
+
+  it('takes the daily upload quota from a -c value', () => {
+    expect(loadConfig(reader({ dailyUploadQuota: '25' })).dailyUploadQuota).toBe(25);
+  });
+
+  it('takes the daily upload quota as a number from cdk.json', () => {
+    expect(loadConfig(reader({ dailyUploadQuota: 1_000_000 })).dailyUploadQuota).toBe(1_000_000);
+  });
+
+  it.each(['0', '-1', '2.5', '1e9', '1000001', 'unlimited', '', true])('refuses %j as a daily upload quota', (dailyUploadQuota) => {
+    expect(() => loadConfig(reader({ dailyUploadQuota }))).toThrow(/dailyUploadQuota must be an integer from 1 to 1000000/);
+  });
 });

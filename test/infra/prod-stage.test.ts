@@ -33,7 +33,7 @@ describe('prod stage', () => {
     const { stack } = synth;
     const resources = synth.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
 
-    for (const construct of [stack.media.bucket, stack.mediaTable.table, stack.api.articlesTable, stack.api.userPool]) {
+    for (const construct of [stack.media.bucket, stack.mediaTable.table, stack.api.articlesTable, stack.api.uploadQuotaTable, stack.api.userPool]) {
       expect(resources[logicalId(construct)]?.DeletionPolicy).toBe('Retain');
     }
   });

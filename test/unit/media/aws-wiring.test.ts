@@ -1,4 +1,5 @@
 import { DynamoMediaStore } from '../../../functions/api/media-records';
+import { DynamoUploadQuota } from '../../../functions/media/dynamodb-upload-quota';
 import { awsDependencies, handler, settingsFromEnv } from '../../../functions/media/handler';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
 import { apiEvent, errorOf } from '../api/fakes';
@@ -7,6 +8,7 @@ import { apiEvent, errorOf } from '../api/fakes';
 
 const ENV = {
   MEDIA_TABLE_NAME: 'media',
+  UPLOAD_QUOTA_TABLE_NAME: 'upload-quota',
   MEDIA_BUCKET_NAME: 'bucket',
 };
 
@@ -23,12 +25,14 @@ describe('media function environment', () => {
     delete process.env.UPLOAD_URL_TTL_SECONDS;
     delete process.env.DOWNLOAD_URL_TTL_SECONDS;
     delete process.env.ALLOWED_ORIGINS;
+    delete process.env.DAILY_UPLOAD_QUOTA;
 
     expect(settingsFromEnv()).toEqual({
       maxUploadBytes: 20_971_520,
       uploadUrlTtlSeconds: 300,
       downloadUrlTtlSeconds: 300,
       allowedOrigins: [],
+      dailyUploadQuota: 100,
     });
   });
 
@@ -47,6 +51,10 @@ describe('media function environment', () => {
     ['DOWNLOAD_URL_TTL_SECONDS', '0', 'an integer from 1 to 604800'],
     ['DOWNLOAD_URL_TTL_SECONDS', '604801', 'an integer from 1 to 604800'],
     ['DOWNLOAD_URL_TTL_SECONDS', 'abc', 'an integer from 1 to 604800'],
+    ['DAILY_UPLOAD_QUOTA', '0', 'an integer from 1 to 1000000'],
+    ['DAILY_UPLOAD_QUOTA', '2.5', 'an integer from 1 to 1000000'],
+    ['DAILY_UPLOAD_QUOTA', '1000001', 'an integer from 1 to 1000000'],
+    ['DAILY_UPLOAD_QUOTA', 'unlimited', 'an integer from 1 to 1000000'],
   ])('fails fast for %s=%s, naming the variable and its range', (name, value, expected) => {
     Object.assign(process.env, ENV, { [name]: value });
 
@@ -65,7 +73,13 @@ describe('media function environment', () => {
     expect(() => awsDependencies()).toThrow('Environment variable DOWNLOAD_URL_TTL_SECONDS must be an integer from 1 to 604800, got "604801"');
   });
 
-  it('builds the DynamoDB adapter and the S3 signers from the environment, without the articles table or page-token key', () => {
+  it('reads DAILY_UPLOAD_QUOTA', () => {
+    Object.assign(process.env, ENV, { DAILY_UPLOAD_QUOTA: '25' });
+
+    expect(settingsFromEnv().dailyUploadQuota).toBe(25);
+  });
+
+  it('builds the DynamoDB adapters and the S3 signers from the environment, without the articles table or page-token key', () => {
     Object.assign(process.env, ENV);
     delete process.env.ARTICLES_TABLE_NAME;
     delete process.env.PAGE_TOKEN_SECRET;
@@ -73,11 +87,12 @@ describe('media function environment', () => {
     const deps = awsDependencies();
 
     expect(deps.media).toBeInstanceOf(DynamoMediaStore);
+    expect(deps.uploadQuota).toBeInstanceOf(DynamoUploadQuota);
     expect(deps.uploadSigner).toBeInstanceOf(S3UploadSigner);
     expect(deps.downloadSigner).toBeInstanceOf(S3DownloadSigner);
   });
 
-  it.each(['MEDIA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'AWS_REGION'])('fails fast without %s', (name) => {
+  it.each(['MEDIA_TABLE_NAME', 'UPLOAD_QUOTA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'AWS_REGION'])('fails fast without %s', (name) => {
     Object.assign(process.env, ENV);
     delete process.env[name];
 

@@ -1,6 +1,8 @@
 import type { Clock } from '../../../functions/api/ports';
 import type { MediaHandlerDeps, MediaSettings } from '../../../functions/media/handler';
 import type { DownloadSigner, PresignedUpload, UploadRequest, UploadSigner } from '../../../functions/media/ports';
+import { ownerDayKey, quotaDay } from '../../../functions/media/upload-quota';
+import type { QuotaDecision, UploadQuota } from '../../../functions/media/upload-quota';
 import { ALLOWED_ORIGIN, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
 
 /** Test doubles of the media function's own ports, and its handler over in-memory stores. */
@@ -10,7 +12,28 @@ export const mediaSettings: MediaSettings = {
   uploadUrlTtlSeconds: 300,
   downloadUrlTtlSeconds: 120,
   allowedOrigins: [ALLOWED_ORIGIN],
+  dailyUploadQuota: 100,
 };
+
+/**
+ * The upload quota in memory, with the DynamoDB adapter's semantics (one counter per owner and
+ * UTC day, refused at the limit); test/unit/media/upload-quota-emulator.test.ts holds the
+ * adapter to the same behaviour on a DynamoDB emulator.
+ */
+export class InMemoryUploadQuota implements UploadQuota {
+  readonly counts = new Map<string, number>();
+
+  constructor(private readonly limit = 100) {}
+
+  async take(ownerId: string, now: Date): Promise<QuotaDecision> {
+    const { day, resetsAt } = quotaDay(now);
+    const key = ownerDayKey(ownerId, day);
+    const used = this.counts.get(key) ?? 0;
+    if (used >= this.limit) return { granted: false, limit: this.limit, resetsAt };
+    this.counts.set(key, used + 1);
+    return { granted: true };
+  }
+}
 
 /**
  * Records each request; its policy expires whole seconds after its own clock, as the S3 signer's
@@ -39,6 +62,7 @@ export interface MediaWorld {
   deps: MediaHandlerDeps;
   media: InMemoryMediaStore;
   uploads: RecordingUploadSigner;
+  quota: InMemoryUploadQuota;
   clock: FixedClock;
 }
 
@@ -46,14 +70,16 @@ export function mediaWorld(overrides: Partial<MediaHandlerDeps> = {}): MediaWorl
   const media = new InMemoryMediaStore();
   const clock = new FixedClock();
   const uploads = new RecordingUploadSigner(clock);
+  const quota = new InMemoryUploadQuota(mediaSettings.dailyUploadQuota);
   const deps: MediaHandlerDeps = {
     media,
     uploadSigner: uploads,
     downloadSigner: new FakeDownloadSigner(),
+    uploadQuota: quota,
     settings: mediaSettings,
     clock,
     ids: new SequentialIds(),
     ...overrides,
   };
-  return { deps, media, uploads, clock };
+  return { deps, media, uploads, quota, clock };
 }

@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoMediaStore } from '../../../functions/api/media-records';
+import { DynamoUploadQuota } from '../../../functions/media/dynamodb-upload-quota';
 import { createHandler } from '../../../functions/media/handler';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
 import type { S3SignerOptions } from '../../../functions/media/s3-signers';
@@ -17,6 +18,7 @@ import { mediaWorld, mediaSettings } from './fakes';
 
 const BUCKET = 'media-bucket';
 const MEDIA_TABLE = 'media-table';
+const QUOTA_TABLE = 'upload-quota-table';
 // The signer's clock is not the service's (FixedClock: 10:00:00.000), and it has milliseconds,
 // so a ticket that reported its own expiry instead of the signed one would show.
 const SIGNED_AT = new Date('2026-05-01T10:00:07.250Z');
@@ -34,6 +36,7 @@ function handlerOverAws() {
     media: new DynamoMediaStore(documents, MEDIA_TABLE),
     uploadSigner: new S3UploadSigner(signing),
     downloadSigner: new S3DownloadSigner(signing),
+    uploadQuota: new DynamoUploadQuota(documents, QUOTA_TABLE, mediaSettings.dailyUploadQuota),
     settings: mediaSettings,
     clock: new FixedClock(),
     ids: { newId: () => 'media-0001' },
@@ -65,6 +68,7 @@ function decodePolicy(fields: Record<string, string>): PostPolicy {
 beforeEach(() => {
   dynamo.reset();
   dynamo.on(PutCommand).resolves({});
+  dynamo.on(UpdateCommand).resolves({});
 });
 
 describe('POST /media/uploads', () => {

@@ -1,7 +1,7 @@
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../../../functions/api/errors';
 import { MediaService } from '../../../functions/media/media-service';
 import { ALICE, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
-import { FakeDownloadSigner, RecordingUploadSigner } from './fakes';
+import { FakeDownloadSigner, InMemoryUploadQuota, RecordingUploadSigner } from './fakes';
 
 /** The media core without the HTTP seam: upload tickets and media views. */
 
@@ -11,6 +11,7 @@ function mediaCore(uploads = new RecordingUploadSigner()) {
     media,
     uploadSigner: uploads,
     downloadSigner: new FakeDownloadSigner(),
+    uploadQuota: new InMemoryUploadQuota(),
     clock: new FixedClock(),
     ids: new SequentialIds(),
     settings: { maxUploadBytes: 1000, uploadUrlTtlSeconds: 60, downloadUrlTtlSeconds: 30 },

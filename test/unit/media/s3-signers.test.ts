@@ -56,6 +56,7 @@ describe('the Lambda wiring against the shared S3 client', () => {
   const saved = { ...process.env };
   const ENV = {
     MEDIA_TABLE_NAME: 'media',
+    UPLOAD_QUOTA_TABLE_NAME: 'upload-quota',
     MEDIA_BUCKET_NAME: 'travel-guide-media-bucket',
     AWS_REGION: 'eu-central-1',
     AWS_ACCESS_KEY_ID: 'ASIAWIRINGEXAMPLE',
