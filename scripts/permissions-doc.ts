@@ -78,7 +78,7 @@ export const WHY: Readonly<Record<string, string>> = {
   'media dynamodb:GetItem': 'Reads a media record for GET /media/{id}.',
   'media dynamodb:PutItem': 'Writes the PENDING media record for POST /media/uploads, never overwriting one.',
   'media dynamodb:UpdateItem':
-    'Counts an upload against its owner\'s daily quota (POST /media/uploads): one conditional ADD on the owner\'s counter for the UTC day, refused at the limit; the role cannot read, reset or delete a counter.',
+    'Counts an upload against its owner\'s daily quota (POST /media/uploads): one conditional ADD on the owner\'s counter for the UTC day, refused at the limit. UpdateItem is the role\'s only right on this table (no GetItem, PutItem, DeleteItem, Query or Scan); the code only ever increments a counter.',
   'media s3:PutObject': 'Signs presigned POST uploads under uploads/: the signature carries the signer\'s s3:PutObject.',
   'media s3:GetObject': 'Signs short-lived GET URLs for renditions of READY media under derived/.',
   'media logs:CreateLogStream': LOGS,

@@ -13,7 +13,7 @@ export const EXPIRES_AT_ATTRIBUTE = 'expiresAt';
 /**
  * Upload counters in the upload-quota table: one UpdateItem per upload, which adds one to the
  * owner's count for the day only while it is below the limit, so concurrent requests can never
- * count past it. The media role may only UpdateItem this table: it cannot read or delete a counter.
+ * count past it. UpdateItem is the media role's only right on this table, and this adapter only ever increments.
  */
 export class DynamoUploadQuota implements UploadQuota {
   constructor(

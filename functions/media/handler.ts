@@ -36,7 +36,11 @@ export interface MediaSettings {
   downloadUrlTtlSeconds: number;
   /** ALLOWED_ORIGINS: origins that get an Access-Control-Allow-Origin header. @default none */
   allowedOrigins: readonly string[];
-  /** DAILY_UPLOAD_QUOTA: upload URLs one owner may get per UTC day, 1 to 1,000,000. @default 100 */
+  /**
+   * DAILY_UPLOAD_QUOTA: upload URLs one owner may get per UTC day, 1 to 1,000,000. @default 100
+   * Read by awsDependencies() to build the DynamoDB quota; a handler built with createHandler
+   * takes its limit from the `uploadQuota` it is given.
+   */
   dailyUploadQuota: number;
 }
 

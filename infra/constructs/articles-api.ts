@@ -201,7 +201,7 @@ export class ArticlesApi extends Construct {
     }
 
     // Upload URLs and media views: POST /media/uploads counts the upload against the owner's daily
-    // quota (one conditional UpdateItem: the role can neither read nor reset a counter), puts the
+    // quota (one conditional UpdateItem, its only right on the quota table), puts the
     // PENDING record and signs a POST under uploads/; GET /media/{id} gets the record and signs
     // GETs under derived/.
     this.media = new PipelineFunction(this, 'Media', {

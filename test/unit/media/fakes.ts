@@ -62,7 +62,6 @@ export interface MediaWorld {
   deps: MediaHandlerDeps;
   media: InMemoryMediaStore;
   uploads: RecordingUploadSigner;
-  quota: InMemoryUploadQuota;
   clock: FixedClock;
 }
 
@@ -70,16 +69,15 @@ export function mediaWorld(overrides: Partial<MediaHandlerDeps> = {}): MediaWorl
   const media = new InMemoryMediaStore();
   const clock = new FixedClock();
   const uploads = new RecordingUploadSigner(clock);
-  const quota = new InMemoryUploadQuota(mediaSettings.dailyUploadQuota);
   const deps: MediaHandlerDeps = {
     media,
     uploadSigner: uploads,
     downloadSigner: new FakeDownloadSigner(),
-    uploadQuota: quota,
+    uploadQuota: new InMemoryUploadQuota(mediaSettings.dailyUploadQuota),
     settings: mediaSettings,
     clock,
     ids: new SequentialIds(),
     ...overrides,
   };
-  return { deps, media, uploads, quota, clock };
+  return { deps, media, uploads, clock };
 }
