@@ -5,8 +5,10 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { TableDefinition } from '../../infra/definitions/tables';
 import { listenOnLoopback } from '../listen';
+import { LOOPBACK } from '../settings';
 
 export interface DynamoDbEmulator {
   endpoint: string;
@@ -16,9 +18,82 @@ export interface DynamoDbEmulator {
 
 export async function startDynamoDbEmulator(options: { port: number; path?: string }): Promise<DynamoDbEmulator> {
   // createTableMs 0: tables are ACTIVE at once (dynalite's default mimics a 500 ms CREATING phase).
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
-  const { url, port, close } = await listenOnLoopback(server, options.port);
-  return { endpoint: url, port, close };
+  const backend = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
+  const inner = await listenOnLoopback(backend, 0);
+  const front = createServer((req, res) => {
+    void answer(inner.port, req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Emulator front failed' }));
+    });
+  });
+  const outer = await listenOnLoopback(front, options.port);
+  return {
+    endpoint: outer.url,
+    port: outer.port,
+    close: async () => {
+      await outer.close();
+      await inner.close();
+    },
+  };
+}
+
+/** Writes whose refusal DynamoDB explains with the stored item when asked (ALL_OLD) and that name their key. */
+const KEYED_CONDITIONAL_WRITES = new Set(['DynamoDB_20120810.UpdateItem', 'DynamoDB_20120810.DeleteItem']);
+
+/**
+ * The twin's DynamoDB: dynalite behind a front that passes every request through, with one fix.
+ * dynalite 4 ignores ReturnValuesOnConditionCheckFailure, so a refused conditional write comes
+ * back without the stored item that DynamoDB returns with ALL_OLD; the record function tells a
+ * duplicate delivery from a superseded, reused or unissued upload by that item. For UpdateItem and
+ * DeleteItem the front adds it, read with a consistent GetItem right after the refusal (DynamoDB
+ * returns it atomically; nothing else writes in between in the twin's tests).
+ */
+async function answer(backendPort: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readBody(req);
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const reply = await forward(backendPort, req.method ?? 'POST', req.url ?? '/', req.headers, body);
+  let out = reply.body;
+  if (reply.status === 400 && KEYED_CONDITIONAL_WRITES.has(target) && out.includes('ConditionalCheckFailedException')) {
+    const input = JSON.parse(body.toString('utf8')) as { TableName?: unknown; Key?: unknown; ReturnValuesOnConditionCheckFailure?: unknown };
+    if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') {
+      const read = JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true });
+      const got = await forward(backendPort, 'POST', '/', { ...req.headers, 'x-amz-target': 'DynamoDB_20120810.GetItem' }, Buffer.from(read));
+      const item = got.status === 200 ? (JSON.parse(got.body.toString('utf8')) as { Item?: unknown }).Item : undefined;
+      if (item !== undefined) out = Buffer.from(JSON.stringify({ ...(JSON.parse(out.toString('utf8')) as object), Item: item }));
+    }
+  }
+  const headers: IncomingHttpHeaders = { ...reply.headers, 'content-length': String(out.length) };
+  // The checksum covered dynalite's body; the SDK would reject it for the one with the item.
+  if (out !== reply.body) delete headers['x-amz-crc32'];
+  res.writeHead(reply.status, headers);
+  res.end(out);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function forward(
+  port: number,
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: LOOPBACK, port, method, path, headers: { ...headers, 'content-length': String(body.length) } }, (response) => {
+      readBody(response)
+        .then((data) => resolve({ status: response.statusCode ?? 500, headers: response.headers, body: data }))
+        .catch(reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /**
