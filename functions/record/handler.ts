@@ -13,7 +13,7 @@ import { metrics } from '../shared/metrics';
 import { labelsResultSchema, moderateResultSchema, thumbnailResultSchema, uploadRefSchema } from '../shared/schemas';
 import { parseStepInput, runStep } from '../shared/step';
 import { claimRefusal, claimUpdate, completeUpdate, errorFromCatch, failureUpdate } from './record';
-import type { ConditionalUpdate } from './record';
+import type { ClaimRefusal, ConditionalUpdate } from './record';
 
 /*
  * The record function: MarkProcessing, RecordResult and RecordFailure in the ASL. One conditional
@@ -98,6 +98,7 @@ export function createHandler(deps: RecordDeps): (event: unknown, context?: Cont
             command.upload,
           );
           logger.info('Claim refused: no unused upload ticket for this object', { reason });
+          countRefusal(reason, command.executionId);
           return { proceed: false, reason, mediaId };
         }
         case 'complete': {
@@ -123,6 +124,20 @@ function terminal(outcome: { conflict: boolean }, mediaId: string, status: Media
   metrics.addMetric(METRIC_BY_STATUS[status] ?? 'MediaRecorded', MetricUnit.Count, 1);
   logger.info('Media record written', { status });
   return { written: true, mediaId, status };
+}
+
+/**
+ * One `ClaimsRefused` datapoint with a `Reason` dimension, so the dashboard tells a duplicate
+ * delivery (harmless) from an object written without a ticket or a reused upload form (worth a
+ * look). A single-metric instance publishes at once with its own dimensions: a `Reason` added to
+ * the shared instance would be stamped on every other metric this invocation stores.
+ */
+function countRefusal(reason: ClaimRefusal, executionId: string | undefined): void {
+  const refused = metrics.singleMetric();
+  refused.addDimension('Reason', reason);
+  // The shared instance's metadata is not copied to a single metric.
+  if (executionId !== undefined) refused.addMetadata('executionId', executionId);
+  refused.addMetric('ClaimsRefused', MetricUnit.Count, 1);
 }
 
 const METRIC_BY_STATUS: Partial<Record<MediaStatus, string>> = {

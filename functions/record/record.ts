@@ -189,6 +189,15 @@ export function failureUpdate(mediaId: string, upload: UploadRef, error: MediaEr
 export type ClaimRefusal = NonNullable<ClaimResult['reason']>;
 
 /**
+ * Every refusal reason, for those who must list them all: the dashboard draws one line per reason,
+ * and a reason that is never listed would be counted but never shown.
+ */
+export const CLAIM_REFUSALS: readonly ClaimRefusal[] = Object.keys(
+  // A Record over the union: the build fails when ClaimResult gains a reason that is not listed here.
+  { duplicate: true, superseded: true, reused: true, unissued: true } satisfies Record<ClaimRefusal, true>,
+) as ClaimRefusal[];
+
+/**
  * Reads the reason from the item a failed claim returned (ReturnValuesOnConditionCheckFailure
  * ALL_OLD), without a second read.
  */

@@ -7,6 +7,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { CLAIM_REFUSALS } from '../../functions/record/record';
 import type { PipelineFunction } from './pipeline-function';
 
 /** A step function shown on the dashboard and alarmed on. */
@@ -197,6 +198,26 @@ export class PipelineObservability extends Construct {
         width: 8,
         left: [deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM })],
         right: [rekognitionThrottles],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        // Runs that ended at IgnoreDuplicate, by why the claim was refused: duplicate and superseded
+        // deliveries are S3/EventBridge being at-least-once; reused upload forms and objects written
+        // without a ticket (unissued) are clients going around POST /media/uploads.
+        title: 'Refused claims by reason',
+        width: 24,
+        left: CLAIM_REFUSALS.map(
+          (reason) =>
+            new cloudwatch.Metric({
+              namespace: props.metricsNamespace,
+              metricName: 'ClaimsRefused',
+              dimensionsMap: { service: props.pipelineServiceName, Reason: reason },
+              period: FIVE_MINUTES,
+              statistic: cloudwatch.Stats.SUM,
+              label: reason,
+            }),
+        ),
       }),
     );
     this.dashboard.addWidgets(

@@ -30,15 +30,28 @@ function stepsCell(run: RunRecord): string {
     .join(' ');
 }
 
+/**
+ * A refused run is labelled with why its claim was refused: "DUPLICATE" alone would hide objects
+ * written without a ticket and reused upload forms among harmless redeliveries.
+ */
+function outcomeLabel(run: RunRecord): string {
+  return run.outcome === 'DUPLICATE' && run.refusal !== undefined ? `REFUSED: ${run.refusal}` : run.outcome;
+}
+
 export function renderDashboard(runLog: RunLog): string {
-  const { counts, events, runs } = runLog.snapshot();
+  const { counts, refusals, events, runs } = runLog.snapshot();
+  const refusalBreakdown = Object.entries(refusals)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(' · ');
+  const tileLabel = (o: RunOutcome): string => (o === 'DUPLICATE' && refusalBreakdown !== '' ? `REFUSED (${refusalBreakdown})` : o);
   const tiles = (Object.keys(COLOURS) as RunOutcome[])
-    .map((o) => `<div class="tile" style="border-color:${COLOURS[o]}"><b style="color:${COLOURS[o]}">${counts[o]}</b><span>${o}</span></div>`)
+    .map((o) => `<div class="tile" style="border-color:${COLOURS[o]}"><b style="color:${COLOURS[o]}">${counts[o]}</b><span>${escapeHtml(tileLabel(o))}</span></div>`)
     .join('');
   const rows = runs
     .map(
       (run) => `<tr>
-  <td><span class="badge" style="background:${COLOURS[run.outcome]}">${run.outcome}</span></td>
+  <td><span class="badge" style="background:${COLOURS[run.outcome]}">${escapeHtml(outcomeLabel(run))}</span></td>
   <td class="mono">${escapeHtml(run.mediaId ?? run.key)}</td>
   <td>${escapeHtml(run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</td>
   <td class="num">${ms(run.durationMs)}</td>

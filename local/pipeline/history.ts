@@ -1,10 +1,12 @@
+import { CLAIM_REFUSALS, type ClaimRefusal } from '../../functions/record/record';
 import type { RunRecord, StepTiming } from './runs';
 
 /** The subset of aws-local-stepfunctions' event log that the run record is built from. */
 export interface HistoryEvent {
   type: string;
   timestamp: number;
-  state?: { name: string };
+  /** `output` (on StateExited) is the state's output after its ResultPath. */
+  state?: { name: string; output?: unknown };
   Error?: string;
   Cause?: unknown;
 }
@@ -19,6 +21,20 @@ function causeText(cause: unknown): string {
     // A plain-text cause (Fail states, runtime errors) is shown as it is.
   }
   return text;
+}
+
+/** The ASL state that claims the upload; its output carries `$.claim` (ClaimResult). */
+const CLAIM_STATE = 'MarkProcessing';
+const REFUSALS: ReadonlySet<string> = new Set(CLAIM_REFUSALS);
+
+/** The reason of a refused claim in MarkProcessing's output, if it was refused. */
+function refusalOf(output: unknown): ClaimRefusal | undefined {
+  if (typeof output !== 'object' || output === null) return undefined;
+  const claim: unknown = (output as { claim?: unknown }).claim;
+  if (typeof claim !== 'object' || claim === null) return undefined;
+  const { proceed, reason } = claim as { proceed?: unknown; reason?: unknown };
+  if (proceed !== false || typeof reason !== 'string' || !REFUSALS.has(reason)) return undefined;
+  return reason as ClaimRefusal;
 }
 
 function openStep(run: RunRecord, name: string): StepTiming | undefined {
@@ -66,6 +82,10 @@ export function applyHistoryEvent(event: HistoryEvent, run: RunRecord, visited: 
       return;
     }
     case 'StateExited': {
+      if (name === CLAIM_STATE) {
+        const refusal = refusalOf(event.state?.output);
+        if (refusal !== undefined) run.refusal = refusal;
+      }
       const step = name === undefined ? undefined : openStep(run, name);
       if (!step) return;
       step.durationMs = event.timestamp - Date.parse(step.startedAt);

@@ -1,3 +1,5 @@
+import { CLAIM_REFUSALS, type ClaimRefusal } from '../../functions/record/record';
+
 /**
  * The twin's execution history: the local counterpart of the Step Functions console and the
  * CloudWatch dashboard. Recent runs only (a ring buffer); counts cover the whole session.
@@ -25,8 +27,10 @@ export interface RunRecord {
   startedAt: string;
   endedAt: string | null;
   durationMs: number | null;
-  /** What happened to the media: READY/REJECTED/FAILED, DUPLICATE (ignored delivery), ERROR (no media record could be written). */
+  /** What happened to the media: READY/REJECTED/FAILED, DUPLICATE (claim refused, run ended at IgnoreDuplicate), ERROR (no media record could be written). */
   outcome: RunOutcome;
+  /** Why MarkProcessing refused the claim (its `$.claim.reason`); only on a refused run. */
+  refusal?: ClaimRefusal;
   /** The Step Functions execution status. A FAILED media record can come from a SUCCEEDED execution (a bad upload is the user's problem). */
   executionStatus: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   steps: StepTiming[];
@@ -54,6 +58,7 @@ export interface ObjectEventRecord {
 export class RunLog {
   private readonly runs: RunRecord[] = [];
   private readonly totals = new Map<RunOutcome, number>();
+  private readonly refusalTotals = new Map<ClaimRefusal, number>();
   readonly events: EventCounters = { received: 0, matched: 0, ignored: 0 };
   private readonly objectEvents: ObjectEventRecord[] = [];
 
@@ -67,6 +72,12 @@ export class RunLog {
   /** Counts a finished run once, by its final outcome. */
   finish(run: RunRecord): void {
     this.totals.set(run.outcome, (this.totals.get(run.outcome) ?? 0) + 1);
+    if (run.refusal !== undefined) this.refusalTotals.set(run.refusal, (this.refusalTotals.get(run.refusal) ?? 0) + 1);
+  }
+
+  /** Refused runs by reason, like the ClaimsRefused metric on AWS; they add up to the DUPLICATE count. */
+  refusals(): Record<ClaimRefusal, number> {
+    return Object.fromEntries(CLAIM_REFUSALS.map((reason) => [reason, this.refusalTotals.get(reason) ?? 0])) as Record<ClaimRefusal, number>;
   }
 
   recordObjectEvent(record: ObjectEventRecord): void {
@@ -93,7 +104,13 @@ export class RunLog {
     return counts;
   }
 
-  snapshot(): { counts: Record<RunOutcome, number>; events: EventCounters; runs: readonly RunRecord[]; objectEvents: readonly ObjectEventRecord[] } {
-    return { counts: this.counts(), events: { ...this.events }, runs: this.runs, objectEvents: this.objectEvents };
+  snapshot(): {
+    counts: Record<RunOutcome, number>;
+    refusals: Record<ClaimRefusal, number>;
+    events: EventCounters;
+    runs: readonly RunRecord[];
+    objectEvents: readonly ObjectEventRecord[];
+  } {
+    return { counts: this.counts(), refusals: this.refusals(), events: { ...this.events }, runs: this.runs, objectEvents: this.objectEvents };
   }
 }

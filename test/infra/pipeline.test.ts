@@ -439,7 +439,34 @@ describe('step functions', () => {
   });
 });
 
+/** The dashboard body as JSON, with every CloudFormation token (Ref, GetAtt) replaced by "TOKEN". */
+function dashboardBody(): { widgets: { type: string; width: number; properties: { title?: string; metrics?: unknown[][] } }[] } {
+  const [dashboard] = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Dashboard'));
+  const body = dashboard?.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+  const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  return JSON.parse(text) as ReturnType<typeof dashboardBody>;
+}
+
 describe('dashboard', () => {
+  it('graphs refused claims with one summed line per refusal reason', () => {
+    const widget = dashboardBody().widgets.find((w) => w.properties.title === 'Refused claims by reason');
+    const namespace = synth.config.serviceName;
+    const service = synth.stack.pipeline.serviceName;
+
+    expect(widget?.properties.metrics).toEqual(
+      ['duplicate', 'superseded', 'reused', 'unissued'].map((reason) => [
+        namespace,
+        'ClaimsRefused',
+        // CDK writes dimensions sorted by name; CloudWatch matches a dimension set in any order.
+        'Reason',
+        reason,
+        'service',
+        service,
+        { label: reason, stat: 'Sum' },
+      ]),
+    );
+  });
+
   it.each(['articles', 'media'] as const)('graphs the duration, errors and throttles of the %s API function', (name) => {
     const [dashboard] = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard?.DashboardBody);
