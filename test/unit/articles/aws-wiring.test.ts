@@ -2,6 +2,7 @@ import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import { awsDependencies, handler, settingsFromEnv } from '../../../functions/articles/handler';
 import { apiEvent, errorOf } from '../api/fakes';
+import { modulesLoadedBy } from '../api/loaded-modules';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
 
@@ -76,15 +77,8 @@ describe('the Lambda entry point', () => {
 
 describe('the articles bundle', () => {
   it('does not load the S3 client or the presigners', () => {
-    // Arrange: a fresh module registry, so only what the articles handler imports is loaded.
-    let loaded: string[] = [];
-
     // Act
-    jest.isolateModules(() => {
-      const before = new Set(Object.keys(require.cache));
-      jest.requireActual('../../../functions/articles/handler');
-      loaded = Object.keys(require.cache).filter((path) => !before.has(path));
-    });
+    const loaded = modulesLoadedBy('functions/articles/handler');
 
     // Assert
     expect(loaded.some((path) => path.includes('functions/articles/handler'))).toBe(true);

@@ -3,6 +3,7 @@ import { DynamoUploadQuota } from '../../../functions/media/dynamodb-upload-quot
 import { awsDependencies, handler, settingsFromEnv } from '../../../functions/media/handler';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
 import { apiEvent, errorOf } from '../api/fakes';
+import { modulesLoadedBy } from '../api/loaded-modules';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
 
@@ -118,15 +119,8 @@ describe('the Lambda entry point', () => {
 
 describe('the media bundle', () => {
   it('signs without loading the S3 client or the presigned-post library', () => {
-    // Arrange: a fresh module registry, so only what the media handler imports is loaded.
-    let loaded: string[] = [];
-
     // Act
-    jest.isolateModules(() => {
-      const before = new Set(Object.keys(require.cache));
-      jest.requireActual('../../../functions/media/handler');
-      loaded = Object.keys(require.cache).filter((path) => !before.has(path));
-    });
+    const loaded = modulesLoadedBy('functions/media/handler');
 
     // Assert
     expect(loaded.some((path) => path.includes('functions/media/s3-signers'))).toBe(true);
