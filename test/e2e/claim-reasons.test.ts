@@ -1,8 +1,8 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
 import { startTwin, type Twin } from '../../local/twin';
 import { send } from './support/http';
-import { photoJpeg, postToPresignedUrl, presign, requestJson, tokenFor, waitForTerminal } from './support/twin-client';
+import { photoJpeg, postToPresignedUrl, presign, requestJson, tokenFor, waitForTerminal, twinS3Client } from './support/twin-client';
 
 /**
  * Why a run ended at IgnoreDuplicate, as the twin reports it: the claim's refusal reason, read
@@ -20,12 +20,7 @@ let s3: S3Client;
 
 beforeAll(async () => {
   twin = await startTwin();
-  s3 = new S3Client({
-    region: twin.region,
-    endpoint: twin.s3Endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  s3 = twinS3Client(twin);
 }, 60_000);
 
 afterAll(async () => {

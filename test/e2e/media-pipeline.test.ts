@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { startTwin, type Twin } from '../../local/twin';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
@@ -14,6 +14,7 @@ import {
   tokenFor,
   upload,
   waitForTerminal,
+  twinS3Client,
 } from './support/twin-client';
 
 /**
@@ -30,12 +31,7 @@ beforeAll(async () => {
   // The ASL's own backoff (up to 1 s with full jitter) replaced by 10 ms, so retries stay fast.
   twin = await startTwin({ retryIntervalOverrides: { CreateThumbnails: 10 } });
   token = await tokenFor(twin, 'alice');
-  s3 = new S3Client({
-    region: twin.region,
-    endpoint: twin.s3Endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  s3 = twinS3Client(twin);
 }, 60_000);
 
 afterAll(async () => {

@@ -1,4 +1,6 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
+import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../../local/settings';
 import type { Twin } from '../../../local/twin';
 import { encodeForm, send } from './http';
 
@@ -118,4 +120,14 @@ export async function sentinelJpeg(width: number, height: number): Promise<Buffe
 
 export async function health(twin: Twin): Promise<number> {
   return (await send(twin.healthUrl)).status;
+}
+
+/** An S3 client on the twin's S3 emulator, for what a test does behind the API's back. */
+export function twinS3Client(twin: Twin): S3Client {
+  return new S3Client({
+    region: twin.region,
+    endpoint: twin.s3Endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY },
+  });
 }
