@@ -3,7 +3,8 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { createHandler as CreateHandler } from '../../../functions/record/handler';
-import type { LabelsResult, ModerateResult, ThumbnailResult, UploadRef } from '../../../functions/shared/media';
+import type { LabelsResult, ThumbnailResult } from '../../../functions/shared/media';
+import { APPROVED, MEDIA_ID, SEQ, UPLOAD } from './fixtures';
 
 /*
  * The EMF the record function prints, read from stdout as CloudWatch would read it. The test setup
@@ -12,16 +13,7 @@ import type { LabelsResult, ModerateResult, ThumbnailResult, UploadRef } from '.
  */
 
 const documentsMock = mockClient(DynamoDBDocumentClient);
-const MEDIA_ID = '01JDX3ZK2Q4V5W6X7Y8Z9A0B1C';
-const SEQ = '0000000000000000617F08299329D189';
 const EXECUTION_ID = 'arn:aws:states:eu-west-1:111122223333:execution:MediaPipeline:run-1';
-const UPLOAD: UploadRef = {
-  bucket: 'media-bucket',
-  key: `uploads/alice/${MEDIA_ID}`,
-  size: 184320,
-  etag: 'b1946ac92492d2347c6235b4d2611184',
-  sequencer: '00617F08299329D189',
-};
 const THUMBNAIL: ThumbnailResult = {
   mediaId: MEDIA_ID,
   ownerId: 'alice',
@@ -30,7 +22,6 @@ const THUMBNAIL: ThumbnailResult = {
   analysis: { bucket: 'media-bucket', key: `derived/${MEDIA_ID}/analysis.jpg`, width: 300, height: 400, bytes: 1400 },
 };
 const LABELS: LabelsResult = { labels: [] };
-const APPROVED: ModerateResult = { verdict: 'APPROVED', labels: [] };
 
 interface EmfLine {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };

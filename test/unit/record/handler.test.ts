@@ -3,21 +3,12 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler } from '../../../functions/record/handler';
-import type { LabelsResult, ModerateResult, ThumbnailResult, UploadRef } from '../../../functions/shared/media';
+import type { ThumbnailResult } from '../../../functions/shared/media';
+import { APPROVED, DERIVED, LABELS, MEDIA_ID, REJECTED, SEQ, UPLOAD } from './fixtures';
 
 const documentsMock = mockClient(DynamoDBDocumentClient);
 const TABLE = 'MediaTable';
 const NOW = new Date('2026-11-28T17:20:15.000Z');
-const MEDIA_ID = '01JDX3ZK2Q4V5W6X7Y8Z9A0B1C';
-const UPLOAD: UploadRef = {
-  bucket: 'media-bucket',
-  key: `uploads/alice/${MEDIA_ID}`,
-  size: 184320,
-  etag: 'b1946ac92492d2347c6235b4d2611184',
-  sequencer: '00617F08299329D189',
-};
-const SEQ = '0000000000000000617F08299329D189';
-const DERIVED = `derived/${MEDIA_ID}/00617F08299329D189/`;
 const THUMBNAIL: ThumbnailResult = {
   mediaId: MEDIA_ID,
   ownerId: 'alice',
@@ -25,9 +16,6 @@ const THUMBNAIL: ThumbnailResult = {
   renditions: [{ name: 'small', width: 300, height: 400, format: 'webp', key: `${DERIVED}small.webp`, bytes: 432 }],
   analysis: { bucket: 'media-bucket', key: `${DERIVED}analysis.jpg`, width: 300, height: 400, bytes: 1400 },
 };
-const LABELS: LabelsResult = { labels: [{ name: 'Lighthouse', confidence: 97.5, parents: ['Building'] }] };
-const APPROVED: ModerateResult = { verdict: 'APPROVED', labels: [] };
-const REJECTED: ModerateResult = { verdict: 'REJECTED', labels: [{ name: 'Violence', parentName: '', confidence: 91 }] };
 
 const handler = createHandler({
   documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
