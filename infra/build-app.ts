@@ -7,6 +7,7 @@ import { CiDeployStack } from './stacks/ci-deploy-stack';
 import { DeveloperAccessStack } from './stacks/developer-access-stack';
 import { TravelGuideStack } from './stacks/travel-guide-stack';
 import { PROJECT_ROOT } from './constructs/pipeline-function';
+import { stageStackName } from './definitions/stack-outputs';
 
 /** Options that only change where the app finds its code, never what it deploys. */
 export interface BuildAppOptions {
@@ -38,7 +39,7 @@ export interface TravelGuideApp {
  * fills in the account and region of the credentials in use.
  */
 export function buildApp(app: App, config: AppConfig, options: BuildAppOptions = {}): TravelGuideApp {
-  const travelGuide = new TravelGuideStack(app, `TravelGuide-${config.stage}`, {
+  const travelGuide = new TravelGuideStack(app, stageStackName(config.stage), {
     config,
     description: `Travel guide backend (${config.stage}): article API and media pipeline`,
     tags: governanceTags(config),

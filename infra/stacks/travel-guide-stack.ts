@@ -7,6 +7,7 @@ import { DefinedTable } from '../constructs/defined-table';
 import { MediaBucket } from '../constructs/media-bucket';
 import { MediaPipeline } from '../constructs/media-pipeline';
 import { PipelineObservability } from '../constructs/pipeline-observability';
+import { STACK_OUTPUTS, type StackOutputName, type StackOutputs } from '../definitions/stack-outputs';
 import { mediaTable } from '../definitions/tables';
 
 /** Properties of a {@link TravelGuideStack}. */
@@ -95,10 +96,16 @@ export class TravelGuideStack extends Stack {
       this.accessAnalyzer = new accessanalyzer.CfnAnalyzer(this, 'AccessAnalyzer', { type: 'ACCOUNT' });
     }
 
-    new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
-    new CfnOutput(this, 'UserPoolClientId', { value: this.api.userPoolClient.userPoolClientId });
-    new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
-    new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.alarmTopic.topicArn });
+    const outputs: StackOutputs = {
+      apiUrl: this.api.api.url,
+      userPoolId: this.api.userPool.userPoolId,
+      userPoolClientId: this.api.userPoolClient.userPoolClientId,
+      mediaBucketName: this.media.bucket.bucketName,
+      stateMachineArn: this.pipeline.stateMachine.stateMachineArn,
+      alarmTopicArn: this.observability.alarmTopic.topicArn,
+    };
+    for (const [name, value] of Object.entries(outputs)) {
+      new CfnOutput(this, STACK_OUTPUTS[name as StackOutputName], { value });
+    }
   }
 }

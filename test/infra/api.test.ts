@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { routes, type RouteDefinition } from '../../functions/api/routes';
 import { bodyModelSchema } from '../../infra/constructs/articles-api';
 import { stageConfig } from '../../infra/config';
+import { STACK_OUTPUTS } from '../../infra/definitions/stack-outputs';
 import { logicalId, pairs, permissionPairs, resourcesOfType, synthStack, type Synthesized } from './support';
 
 let synth: Synthesized;
@@ -440,5 +441,24 @@ describe('upload-quota table', () => {
     const env = (functions[logicalId(custom.stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
 
     expect(env.DAILY_UPLOAD_QUOTA).toBe('7');
+  });
+});
+
+describe('stack outputs', () => {
+  it('has one output per key the smoke command reads, each with the value it names', () => {
+    const { stack, template } = synth;
+    const expected: Record<string, unknown> = {
+      [STACK_OUTPUTS.apiUrl]: stack.api.api.url,
+      [STACK_OUTPUTS.userPoolId]: stack.api.userPool.userPoolId,
+      [STACK_OUTPUTS.userPoolClientId]: stack.api.userPoolClient.userPoolClientId,
+      [STACK_OUTPUTS.mediaBucketName]: stack.media.bucket.bucketName,
+      [STACK_OUTPUTS.stateMachineArn]: stack.pipeline.stateMachine.stateMachineArn,
+      [STACK_OUTPUTS.alarmTopicArn]: stack.observability.alarmTopic.topicArn,
+    };
+
+    expect(Object.keys(expected).sort()).toEqual(Object.values(STACK_OUTPUTS).sort());
+    for (const [key, value] of Object.entries(expected)) {
+      template.hasOutput(key, { Value: stack.resolve(value) });
+    }
   });
 });
