@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ID_PATTERN, ID_RULE } from '../api/ids';
+import { toStorableNumber } from '../shared/dynamodb-numbers';
 import '../shared/zod-locale';
 
 /**
@@ -44,6 +45,19 @@ const body = z.string().check(
 );
 
 /**
+ * A coordinate in decimal degrees between -limit and limit. Values nearer zero than DynamoDB can
+ * store (|x| < 1E-130, e.g. 1e-131 or 5e-324) are stored as 0 rather than failing the write: the
+ * normalisation is an `overwrite`, which keeps the model a plain bounded number (the gateway lets
+ * such values through and the function normalises them).
+ */
+const coordinate = (limit: number) =>
+  z.number().check(
+    z.gte(-limit, { error: `must be between -${limit} and ${limit}` }),
+    z.lte(limit, { error: `must be between -${limit} and ${limit}` }),
+    z.overwrite(toStorableNumber),
+  );
+
+/**
  * Where an article is about: a display name and WGS 84 coordinates in decimal degrees.
  */
 const location = z.strictObject({
@@ -53,10 +67,8 @@ const location = z.strictObject({
     z.maxLength(PLACE_NAME_MAX, { error: `must be at most ${PLACE_NAME_MAX} characters` }),
     z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
   ),
-  lat: z.number().check(z.gte(-90, { error: 'must be between -90 and 90' }), z.lte(90, { error: 'must be between -90 and 90' })),
-  lng: z
-    .number()
-    .check(z.gte(-180, { error: 'must be between -180 and 180' }), z.lte(180, { error: 'must be between -180 and 180' })),
+  lat: coordinate(90),
+  lng: coordinate(180),
 });
 
 const tags = z

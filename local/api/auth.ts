@@ -16,6 +16,18 @@ export type VerifyResult =
 
 const base64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
 
+/**
+ * Decodes canonical unpadded base64url only (RFC 7515 section 2): Node's decoder skips characters
+ * outside the alphabet, accepts `=` padding and standard base64's `+` and `/`, and ignores the
+ * unused low bits of the last character, so several spellings would decode to the same bytes.
+ * A token is one string; anything but the one spelling Cognito (and this issuer) writes is refused.
+ */
+function decodeBase64url(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}
+
 /** API Gateway hands Cognito's exp/iat/auth_time to the handler as Java-style date strings. */
 function gatewayDate(epochSeconds: number): string {
   const d = new Date(epochSeconds * 1000);
@@ -64,16 +76,17 @@ export class LocalTokenIssuer {
     const parts = token.split('.');
     if (parts.length !== 3) return { ok: false, reason: 'invalid' };
     const [header = '', payload = '', signature = ''] = parts;
+    const [headerBytes, payloadBytes, given] = [decodeBase64url(header), decodeBase64url(payload), decodeBase64url(signature)];
+    if (headerBytes === undefined || payloadBytes === undefined || given === undefined) return { ok: false, reason: 'invalid' };
     try {
-      const parsedHeader: unknown = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+      const parsedHeader: unknown = JSON.parse(headerBytes.toString('utf8'));
       // Only our own algorithm: never "none", never a key confusion.
       if (typeof parsedHeader !== 'object' || parsedHeader === null || (parsedHeader as { alg?: unknown }).alg !== 'HS256') {
         return { ok: false, reason: 'invalid' };
       }
       const expected = this.sign(`${header}.${payload}`);
-      const given = Buffer.from(signature, 'base64url');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
-      const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      const claims: unknown = JSON.parse(payloadBytes.toString('utf8'));
       if (typeof claims !== 'object' || claims === null) return { ok: false, reason: 'invalid' };
       const c = claims as Record<string, unknown>;
       if (c.iss !== this.issuer || c.aud !== AUDIENCE || c.token_use !== 'id' || typeof c.sub !== 'string') {

@@ -90,35 +90,64 @@ function decodeQueryComponent(value: string): string {
   }
 }
 
+/**
+ * Name -> values, in the order given. A Map, so that no name (`__proto__`, `constructor`,
+ * `toString`, ...) can reach Object.prototype while the maps are built.
+ */
+function collect(pairs: Iterable<[string, string]>): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const [name, value] of pairs) {
+    const values = map.get(name);
+    if (values === undefined) map.set(name, [value]);
+    else values.push(value);
+  }
+  return map;
+}
+
+/**
+ * The event's maps as API Gateway delivers them: plain objects parsed from JSON, so every name is
+ * an own property (Object.fromEntries defines `__proto__` as a key, as JSON.parse does) and the
+ * single-value map holds the last value of a repeated name.
+ */
+function toMaps(collected: Map<string, string[]>): { single: Record<string, string>; multi: Record<string, string[]> } {
+  return {
+    single: Object.fromEntries([...collected].map(([name, values]) => [name, values[values.length - 1] ?? ''])),
+    multi: Object.fromEntries(collected),
+  };
+}
+
+function* headerPairs(rawHeaders: readonly string[]): Generator<[string, string]> {
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) yield [rawHeaders[i] ?? '', rawHeaders[i + 1] ?? ''];
+}
+
+/** API Gateway splits a query string at `&` and at `;`. */
+function* queryPairs(query: string): Generator<[string, string]> {
+  for (const pair of query.split(/[&;]/)) {
+    if (pair === '') continue;
+    const [rawName = '', ...rest] = pair.split('=');
+    yield [decodeQueryComponent(rawName), decodeQueryComponent(rest.join('='))];
+  }
+}
+
+/** The value API Gateway hands the function for a header: the last one sent under that name, any case. */
+export function lastHeader(rawHeaders: readonly string[], name: string): string | undefined {
+  let found: string | undefined;
+  for (const [given, value] of headerPairs(rawHeaders)) if (given.toLowerCase() === name) found = value;
+  return found;
+}
+
 export function buildProxyEvent(
   request: HttpRequestFacts,
   match: Extract<RouteMatch, { kind: 'route' }>,
   options: { accountId: string; stage: string; claims?: Record<string, string>; now?: Date },
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i] ?? '';
-    const value = request.rawHeaders[i + 1] ?? '';
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-
-  const queryStringParameters: Record<string, string> = {};
-  const multiValueQueryStringParameters: Record<string, string[]> = {};
-  for (const pair of request.query.split('&')) {
-    if (pair === '') continue;
-    const [rawName = '', ...rest] = pair.split('=');
-    const name = decodeQueryComponent(rawName);
-    const value = decodeQueryComponent(rest.join('='));
-    queryStringParameters[name] = value;
-    (multiValueQueryStringParameters[name] ??= []).push(value);
-  }
+  const { single: headers, multi: multiValueHeaders } = toMaps(collect(headerPairs(request.rawHeaders)));
+  const { single: queryStringParameters, multi: multiValueQueryStringParameters } = toMaps(collect(queryPairs(request.query)));
   const hasQuery = Object.keys(queryStringParameters).length > 0;
 
   const now = options.now ?? new Date();
   const requestId = randomUUID();
-  const userAgent = Object.entries(headers).find(([name]) => name.toLowerCase() === 'user-agent')?.[1] ?? null;
+  const userAgent = lastHeader(request.rawHeaders, 'user-agent') ?? null;
   return {
     resource: match.route.resource,
     path: request.path,

@@ -7,7 +7,7 @@ import { listenOnLoopback } from '../listen';
 import { LOOPBACK } from '../settings';
 import { type LocalTokenIssuer, USER_ID } from './auth';
 import { renderDashboard } from './dashboard';
-import { buildProxyEvent, knownResourcePath, matchRoute } from './gateway-event';
+import { buildProxyEvent, knownResourcePath, lastHeader, matchRoute } from './gateway-event';
 
 /**
  * The twin's HTTP front door: API Gateway's part for the REST API (routing, Cognito authorizer,
@@ -46,7 +46,12 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const CORS_ALLOW_HEADERS = 'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent';
 const CORS_ALLOW_METHODS = 'OPTIONS,GET,PUT,POST,DELETE,PATCH,HEAD';
 
-class BodyTooLargeError extends Error {}
+/** A body over `limit` bytes: the 413 names the limit of the endpoint that refused it. */
+class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`body over ${limit} bytes`);
+  }
+}
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -64,7 +69,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
-      reject(new BodyTooLargeError());
+      reject(new BodyTooLargeError(limit));
       return;
     }
     const chunks: Buffer[] = [];
@@ -73,7 +78,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         req.removeAllListeners('data');
-        reject(new BodyTooLargeError());
+        reject(new BodyTooLargeError(limit));
         return;
       }
       chunks.push(chunk);
@@ -86,6 +91,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The method API Gateway routes by: a POST carrying `X-HTTP-Method-Override` is treated as the
+ * method it names (API Gateway honours the header), so a client or proxy that can only send POST
+ * reaches the same route on both.
+ */
+function effectiveMethod(req: IncomingMessage): string {
+  const method = req.method ?? 'GET';
+  const override = lastHeader(req.rawHeaders, 'x-http-method-override')?.trim().toUpperCase();
+  return method === 'POST' && override !== undefined && override !== '' ? override : method;
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
@@ -132,7 +148,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
-    const method = req.method ?? 'GET';
+    const method = effectiveMethod(req);
     const origin = firstHeader(req, 'origin');
     if (method === 'OPTIONS' && knownResourcePath(path)) {
       // API Gateway answers preflight itself (a mock integration); the handler never sees it.
@@ -163,7 +179,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (match.route.auth) {
       // The Cognito authorizer answers before the function runs, with API Gateway's message in the
       // error shape the stack's UNAUTHORIZED gateway response gives it (infra/constructs/articles-api.ts).
-      const verdict = options.tokens.verify(firstHeader(req, 'authorization'));
+      // The value the function will see (the last Authorization header), so both agree.
+      const verdict = options.tokens.verify(lastHeader(req.rawHeaders, 'authorization'));
       if (!verdict.ok) {
         const message = verdict.reason === 'expired' ? 'The incoming token has expired' : 'Unauthorized';
         send(res, 401, { error: { code: 'UNAUTHORIZED', message } });
@@ -222,7 +239,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     handling.catch((error: unknown) => {
       if (error instanceof BodyTooLargeError) {
         // Answer, then drop the connection rather than read the rest of a huge body.
-        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${maxBodyBytes} bytes`), { connection: 'close' });
+        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${error.limit} bytes`), { connection: 'close' });
         res.on('finish', () => req.destroy());
         return;
       }

@@ -6,6 +6,7 @@ import dynalite from 'dynalite';
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import type { Article } from '../../../functions/articles/ports';
+import { createArticleSchema } from '../../../functions/articles/schemas';
 import { articlesTable, mediaTable } from '../../../infra/definitions/tables';
 import type { TableDefinition } from '../../../infra/definitions/tables';
 import { ALICE, BOB } from '../api/fakes';
@@ -153,5 +154,18 @@ describe('DynamoDB adapters on an emulator', () => {
 
     await expect(media.createPending({ ...pending, ownerId: BOB })).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
     expect((await media.get('media-1'))?.ownerId).toBe(ALICE);
+  });
+  it('stores coordinates nearer zero than 1E-130 once the request schema has normalised them, and refuses them raw', async () => {
+    // Arrange: what a client may send; DynamoDB numbers underflow below 1E-130
+    const sent = { title: 'Null Island', body: 'b', location: { name: 'x', lat: 1e-131, lng: -5e-324 } };
+    const { location } = createArticleSchema.parse(sent);
+
+    // Act
+    const unnormalised = articles.create({ ...article(600), location: sent.location });
+    await articles.create({ ...article(601), ...(location ? { location } : {}) });
+
+    // Assert
+    await expect(unnormalised).rejects.toMatchObject({ name: 'ValidationException' });
+    expect((await articles.get('art-601'))?.location).toEqual({ name: 'x', lat: 0, lng: 0 });
   });
 });

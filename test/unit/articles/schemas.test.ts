@@ -75,3 +75,38 @@ describe('createArticleSchema', () => {
     expect(result.error?.issues[0]?.path).toEqual(['tags', 0]);
   });
 });
+
+describe('coordinates DynamoDB can store', () => {
+  const withLocation = (lat: number, lng: number) => ({ title: 't', body: 'b', location: { name: 'x', lat, lng } });
+
+  it.each([1e-131, -1e-131, 9.99e-131, 5e-324, -4e-300, -0])('stores %p (nearer zero than 1E-130) as 0', (tiny) => {
+    const parsed = createArticleSchema.parse(withLocation(tiny, tiny));
+
+    expect(Object.is(parsed.location?.lat, 0)).toBe(true);
+    expect(Object.is(parsed.location?.lng, 0)).toBe(true);
+  });
+
+  it.each([1e-130, -1e-130, 1.5e-100, 90, -90, 41.1496])('keeps %p as sent', (value) => {
+    const parsed = updateArticleSchema.parse(withLocation(value, value));
+
+    expect(parsed.location?.lat).toBe(value);
+    expect(parsed.location?.lng).toBe(value);
+  });
+
+  it.each([
+    [90.000001, 0, 'location.lat'],
+    [0, -180.5, 'location.lng'],
+  ])('still refuses lat %p, lng %p outside the WGS 84 range', (lat, lng, field) => {
+    const result = createArticleSchema.safeParse(withLocation(lat, lng));
+
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path.join('.')).toBe(field);
+  });
+
+  it('keeps the gateway model a plain bounded number (the normalisation happens in the function)', () => {
+    const location = model(createArticleSchema).properties.location as { properties: Record<string, unknown> };
+
+    expect(location.properties.lat).toEqual({ type: 'number', minimum: -90, maximum: 90 });
+    expect(location.properties.lng).toEqual({ type: 'number', minimum: -180, maximum: 180 });
+  });
+});

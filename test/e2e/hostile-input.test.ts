@@ -1,0 +1,121 @@
+import { request } from 'node:http';
+import { startTwin, type Twin } from '../../local/twin';
+import { requestJson, tokenFor } from './support/twin-client';
+
+/**
+ * Hostile input, second pass: numbers DynamoDB cannot store, names that collide with
+ * Object.prototype, tokens spelled differently from how they were issued, and the gateway
+ * behaviours a client can observe (method override, `;` in queries, repeated Authorization).
+ */
+
+let twin: Twin;
+let alice: string;
+let bob: string;
+
+beforeAll(async () => {
+  twin = await startTwin();
+  [alice, bob] = await Promise.all([tokenFor(twin, 'alice'), tokenFor(twin, 'bob')]);
+}, 60_000);
+
+afterAll(async () => {
+  await twin?.stop();
+});
+
+type ArticleBody = { id: string; title: string; location?: { lat: number; lng: number } };
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+
+describe('coordinates nearer zero than DynamoDB can store', () => {
+  it.each([
+    ['lat', 1e-131],
+    ['lng', 1e-131],
+    ['lat', 5e-324],
+    ['lng', -4e-300],
+  ])('creates the article with %s %p stored as 0 instead of answering 500', async (field, value) => {
+    const location = { name: 'x', lat: 1, lng: 1, [field]: value };
+
+    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', { token: alice, body: { title: 't', body: 'b', location } });
+
+    expect(created.status).toBe(201);
+    expect(created.body.location).toMatchObject({ [field]: 0 });
+  });
+
+  it('replaces an article with such a coordinate (PUT) instead of answering 500', async () => {
+    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', { token: alice, body: { title: 't', body: 'b' } });
+
+    const replaced = await requestJson<ArticleBody>(twin, 'PUT', `/articles/${created.body.id}`, {
+      token: alice,
+      rawBody: '{"title":"t","body":"b","location":{"name":"x","lat":1e-131,"lng":-5e-324}}',
+      headers: { 'content-type': 'application/json' },
+    });
+
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.location).toMatchObject({ lat: 0, lng: 0 });
+  });
+});
+
+describe('header and query names that are Object.prototype members', () => {
+  it.each(PROTOTYPE_NAMES)('answers a request with a header named %s normally', async (name) => {
+    const response = await requestJson(twin, 'GET', '/articles?limit=1', { headers: { [name]: 'x' } });
+
+    expect(response.status).toBe(200);
+  });
+
+  it.each(PROTOTYPE_NAMES.flatMap((name) => [name, `%${name.charCodeAt(0).toString(16)}${name.slice(1)}`]))(
+    'answers 400 naming the unknown query parameter %s on GET /articles, and 404 on GET /articles/{id}',
+    async (name) => {
+      const list = await requestJson<{ error: { code: string } }>(twin, 'GET', `/articles?${name}=1`);
+      const one = await requestJson(twin, 'GET', `/articles/abc?${name}=1`);
+
+      expect(list.status).toBe(400);
+      expect(list.body.error.code).toBe('VALIDATION_ERROR');
+      expect(one.status).toBe(404);
+    },
+  );
+});
+
+describe('gateway behaviours a client can observe', () => {
+  it('routes a POST with X-HTTP-Method-Override: DELETE as DELETE', async () => {
+    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', { token: alice, body: { title: 't', body: 'b' } });
+
+    const overridden = await requestJson(twin, 'POST', `/articles/${created.body.id}`, { token: alice, headers: { 'x-http-method-override': 'DELETE' } });
+    const after = await requestJson(twin, 'GET', `/articles/${created.body.id}`);
+
+    expect(overridden.status).toBe(204);
+    expect(after.status).toBe(404);
+  });
+
+  it('splits the query string at ";" (limit=1;nextToken=... is two parameters)', async () => {
+    const response = await requestJson<{ error: { message: string } }>(twin, 'GET', '/articles?limit=1;nextToken=');
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toMatch(/^nextToken:/);
+  });
+
+  it('verifies the same Authorization header the function receives (the last of two)', async () => {
+    const author = await requestJson<ArticleBody>(twin, 'POST', '/articles', { token: alice, body: { title: 't', body: 'b' } });
+
+    // Bob's token last: the authorizer and the function both see Bob, who is not the author.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${twin.apiUrl}/articles/${author.body.id}`, { method: 'DELETE', agent: false }, (res) => {
+        res.resume().on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.setHeader('authorization', [`Bearer ${alice}`, `Bearer ${bob}`]);
+      req.on('error', reject).end();
+    });
+    const after = await requestJson(twin, 'GET', `/articles/${author.body.id}`);
+
+    expect(status).toBe(403);
+    expect(after.status).toBe(200);
+  });
+});
+
+describe('the local token endpoint', () => {
+  it('answers a body over its 4 KiB limit with a 413 that states 4096 bytes', async () => {
+    const response = await requestJson<{ error: { code: string; message: string } }>(twin, 'POST', '/_local/token', {
+      rawBody: JSON.stringify({ userId: 'alice', pad: 'x'.repeat(5000) }),
+    });
+
+    expect(response.status).toBe(413);
+    expect(response.body.error).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'body: must be at most 4096 bytes' });
+  });
+});
