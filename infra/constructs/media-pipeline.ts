@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../config';
+import { renderPipelineDefinition, STEP_FUNCTION_TIMEOUT_SECONDS } from '../definitions/pipeline';
 import { DERIVED_PREFIX, UPLOADS_PREFIX } from './media-bucket';
 import { PROJECT_ROOT, PipelineFunction } from './pipeline-function';
 import { SharpLayer } from './sharp-layer';
@@ -102,7 +103,7 @@ export class MediaPipeline extends Construct {
       name: 'thumbnail',
       // CPU scales with memory; sharp decodes up to 100 MP, so it gets room and time.
       memorySize: 2048,
-      timeout: Duration.seconds(60),
+      timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.thumbnail),
       layers: [new SharpLayer(this, 'Sharp').layer],
       externalModules: ['sharp'],
       usesS3Client: true,
@@ -122,7 +123,7 @@ export class MediaPipeline extends Construct {
     this.labels = new PipelineFunction(this, 'Labels', {
       ...common,
       name: 'labels',
-      timeout: Duration.seconds(15),
+      timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.labels),
       environment: { LABELS_MIN_CONFIDENCE: String(config.labelsMinConfidence), LABELS_MAX: String(config.labelsMax) },
     })
       .allow(['rekognition:DetectLabels'], ['*'])
@@ -131,7 +132,7 @@ export class MediaPipeline extends Construct {
     this.moderation = new PipelineFunction(this, 'Moderation', {
       ...common,
       name: 'moderation',
-      timeout: Duration.seconds(15),
+      timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.moderation),
       environment: { MODERATION_MIN_CONFIDENCE: String(config.moderationMinConfidence) },
     })
       .allow(['rekognition:DetectModerationLabels'], ['*'])
@@ -140,7 +141,7 @@ export class MediaPipeline extends Construct {
     this.record = new PipelineFunction(this, 'Record', {
       ...common,
       name: 'record',
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.record),
     }).bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
 
     // Step Functions delivers its own logs; a /aws/vendedlogs/ name keeps CloudWatch Logs'
@@ -171,7 +172,11 @@ export class MediaPipeline extends Construct {
 
     const express = config.workflowType === 'EXPRESS';
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromFile(STATE_MACHINE_DEFINITION),
+      // The file with its TimeoutSeconds filled in (see infra/definitions/pipeline.ts); the ARNs
+      // stay placeholders for definitionSubstitutions.
+      definitionBody: sfn.DefinitionBody.fromString(
+        renderPipelineDefinition(readFileSync(STATE_MACHINE_DEFINITION, 'utf8'), config.workflowType),
+      ),
       definitionSubstitutions: {
         ThumbnailFunctionArn: this.thumbnail.function.functionArn,
         LabelsFunctionArn: this.labels.function.functionArn,
@@ -182,8 +187,6 @@ export class MediaPipeline extends Construct {
       role: this.stateMachineRole,
       tracingEnabled: true,
       logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      // Express runs cannot exceed 5 minutes; one run takes seconds plus retry back-off.
-      timeout: express ? Duration.minutes(5) : Duration.minutes(15),
     });
 
     Validations.of(this.stateMachineRole).acknowledge({

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { renderPipelineDefinition, type PipelineWorkflowType } from '../../infra/definitions/pipeline';
 
 /**
  * Reads the ASL file CDK deploys and works out, from its own `${XxxFunctionArn}` placeholders,
@@ -52,8 +53,12 @@ function collectTasks(machine: Record<string, unknown>, into: TaskBinding[]): vo
   }
 }
 
-export function loadDefinition(aslPath: string, options: { region: string; account: string }): LoadedDefinition {
-  const source = readFileSync(aslPath, 'utf8');
+export function loadDefinition(
+  aslPath: string,
+  options: { region: string; account: string; workflowType?: PipelineWorkflowType },
+): LoadedDefinition {
+  // Timeouts first, exactly as CDK renders them (the twin runs what a Standard stage deploys by default).
+  const source = renderPipelineDefinition(readFileSync(aslPath, 'utf8'), options.workflowType ?? 'STANDARD');
   const parsed: unknown = JSON.parse(source);
   if (!isObject(parsed)) throw new Error(`${aslPath} is not a state machine definition`);
   const tasks: TaskBinding[] = [];

@@ -49,6 +49,7 @@ let dynamo: DynamoDbEmulator;
 let documents: DynamoDBDocumentClient;
 let machine: StateMachine;
 let taskStates: { stateName: string; functionName: string }[];
+let definition: Record<string, unknown>;
 let objects: Map<string, Buffer>;
 /** ETags of the objects in `objects` that have one; GetObject honours If-Match against them, as S3 does. */
 let etags: Map<string, string>;
@@ -145,6 +146,16 @@ function statesEntered(history: EventLog[]): string[] {
   return history.flatMap((entry) => (entry.type === 'StateEntered' ? [entry.state.name] : []));
 }
 
+/** MaxAttempts of the retrier that handles this error in this state, read from the ASL itself. */
+function maxAttempts(stateName: string, error: string): number {
+  type State = { Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[]; Branches?: { States: Record<string, State> }[] };
+  const find = (states: Record<string, State>): State | undefined =>
+    states[stateName] ?? Object.values(states).flatMap((state) => state.Branches ?? []).map((branch) => find(branch.States)).find(Boolean);
+  const retrier = find(definition.States as Record<string, State>)?.Retry?.find((r) => r.ErrorEquals.includes(error));
+  if (retrier === undefined) throw new Error(`${stateName} does not retry ${error}`);
+  return retrier.MaxAttempts ?? 3;
+}
+
 function retriesOf(history: EventLog[], stateName: string): number {
   return history.filter((entry) => entry.type === 'StateRetried' && entry.state.name === stateName).length;
 }
@@ -155,6 +166,7 @@ beforeAll(async () => {
     account: '111122223333',
   });
   taskStates = loaded.tasks;
+  definition = loaded.definition;
   machine = new StateMachine(loaded.definition as unknown as StateMachineDefinition);
   dynamo = await startDynamoDbEmulator({ port: 0 });
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'eu-west-1' });
@@ -365,7 +377,7 @@ describe('media pipeline state machine', () => {
 
     // Assert
     expect(run.status).toBe('FAILED');
-    expect(retriesOf(run.history, 'DetectLabels')).toBe(6);
+    expect(retriesOf(run.history, 'DetectLabels')).toBe(maxAttempts('DetectLabels', 'DetectorThrottledError'));
     const record = await mediaRecord();
     expect(record?.status).toBe('FAILED');
     expect(record?.error?.code).toBe('DETECTOR_THROTTLED');

@@ -1,0 +1,67 @@
+/**
+ * Time limits of the media pipeline, written once. CDK sets each step function's Lambda timeout
+ * from {@link STEP_FUNCTION_TIMEOUT_SECONDS}, and {@link renderPipelineDefinition} writes the
+ * `TimeoutSeconds` of every Task and of the machine into the ASL file's placeholders, for CDK and
+ * for the local twin alike. (CDK's `StateMachine({ timeout })` does not reach a definition read
+ * from a file, and CloudFormation's DefinitionSubstitutions only substitute strings, so the
+ * numbers are put in before the definition is handed over.)
+ */
+
+/** Step Functions workflow types, as `infra/config.ts` names them. */
+export type PipelineWorkflowType = 'STANDARD' | 'EXPRESS';
+
+/** Lambda timeout of each step function, by its folder under functions/. */
+export const STEP_FUNCTION_TIMEOUT_SECONDS = {
+  // sharp decodes up to 100 MP; a 54 MP JPEG takes a few seconds in one environment.
+  thumbnail: 60,
+  labels: 15,
+  moderation: 15,
+  record: 10,
+} as const satisfies Record<string, number>;
+
+export type StepFunctionName = keyof typeof STEP_FUNCTION_TIMEOUT_SECONDS;
+
+/**
+ * A Task waits this much longer than its function may run: the function's own timeout (Lambda's
+ * `Sandbox.Timedout`) ends a slow invocation first, and the Task's `States.Timeout` only fires
+ * when Lambda itself never answers (a cold start's init also counts against the Task).
+ */
+export const TASK_TIMEOUT_MARGIN_SECONDS = 5;
+
+/**
+ * Limit of one execution. Standard: above the worst case the ASL's retry budgets allow (a test
+ * computes it from the ASL), so only a stuck run reaches it. Express: AWS's hard cap of 5 minutes,
+ * which the patient throttle budgets do not fit (see README "Bursts").
+ */
+export const EXECUTION_TIMEOUT_SECONDS: Record<PipelineWorkflowType, number> = {
+  STANDARD: 3 * 60 * 60,
+  EXPRESS: 5 * 60,
+};
+
+/** TimeoutSeconds of a Task that invokes this function. */
+export function taskTimeoutSeconds(name: StepFunctionName): number {
+  return STEP_FUNCTION_TIMEOUT_SECONDS[name] + TASK_TIMEOUT_MARGIN_SECONDS;
+}
+
+export function isStepFunctionName(name: string): name is StepFunctionName {
+  return Object.hasOwn(STEP_FUNCTION_TIMEOUT_SECONDS, name);
+}
+
+/** `"TimeoutSeconds": "${ThumbnailTimeoutSeconds}"` in the ASL file: the quotes keep the file valid JSON. */
+const TIMEOUT_PLACEHOLDER = /"\$\{([A-Za-z0-9]+)TimeoutSeconds\}"/g;
+
+/**
+ * Fills the ASL file's timeout placeholders with numbers: `"${ExecutionTimeoutSeconds}"` with the
+ * workflow type's execution limit, `"${XxxTimeoutSeconds}"` with {@link taskTimeoutSeconds} of
+ * function `xxx`. The `${XxxFunctionArn}` placeholders are left for CDK's definitionSubstitutions
+ * (or the twin's ARNs).
+ * @throws when a placeholder names no step function
+ */
+export function renderPipelineDefinition(source: string, workflowType: PipelineWorkflowType): string {
+  return source.replace(TIMEOUT_PLACEHOLDER, (_all, name: string) => {
+    if (name === 'Execution') return String(EXECUTION_TIMEOUT_SECONDS[workflowType]);
+    const functionName = name.toLowerCase();
+    if (!isStepFunctionName(functionName)) throw new Error(`Timeout placeholder \${${name}TimeoutSeconds} names no step function`);
+    return String(taskTimeoutSeconds(functionName));
+  });
+}
