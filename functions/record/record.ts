@@ -1,5 +1,6 @@
 import {
   CorruptImageError,
+  DetectorRefusedImageError,
   DetectorThrottledError,
   ImageTooLargeError,
   InvalidUploadKeyError,
@@ -221,7 +222,7 @@ const USER_FACING = [
   UploadChangedError,
   UploadMissingError,
 ];
-const INTERNAL = [DetectorThrottledError, StoreThrottledError, MalformedEventError];
+const INTERNAL = [DetectorThrottledError, DetectorRefusedImageError, StoreThrottledError, MalformedEventError];
 const CODE_BY_NAME = new Map<string, string>(
   [...USER_FACING, ...INTERNAL].map((ErrorClass) => {
     const sample = new ErrorClass('');
@@ -239,6 +240,7 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   UPLOAD_CHANGED: 'The upload was replaced by another file before it could be processed; request a new upload URL for each file.',
   UPLOAD_MISSING: 'The upload was deleted before it could be processed.',
   DETECTOR_THROTTLED: 'Image analysis was too busy to look at this image; please upload it again later.',
+  DETECTOR_REFUSED_IMAGE: 'The media could not be processed because of an internal error.',
   STORE_THROTTLED: 'The media store was too busy to record this image; please upload it again later.',
   MALFORMED_EVENT: 'The media could not be processed because of an internal error.',
   [PIPELINE_TIMEOUT]: 'Processing took too long and was stopped.',

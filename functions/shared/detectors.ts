@@ -6,8 +6,10 @@ import type { ImageRef, Label, ModerationLabel } from './media';
  * the local twin's, without touching the handlers.
  *
  * Implementations throw DetectorThrottledError when the service asks them to slow down (the ASL
- * retries it), and UnsupportedMediaError / ImageTooLargeError / CorruptImageError when the image
- * itself cannot be analysed.
+ * retries it), and DetectorRefusedImageError when the image cannot be analysed: the image is the
+ * pipeline's own analysis JPEG, so that is a pipeline fault (the execution fails and alarms),
+ * never the uploader's. Whether the upload's bytes can be analysed at all is decided earlier, by
+ * the thumbnail step.
  */
 
 export interface LabelDetectionOptions {

@@ -65,6 +65,18 @@ export class DetectorThrottledError extends DomainError {
   readonly code = 'DETECTOR_THROTTLED';
 }
 
+/**
+ * Rekognition refused the analysis JPEG. That image is the pipeline's own (a JPEG the thumbnail
+ * step encoded within Rekognition's documented format, size and resolution limits, under
+ * derived/), so a refusal is a deployment fault, not the uploader's: Rekognition reads S3 with the
+ * caller's role, and a missing s3:GetObject, a key policy, a bucket in another region or a changed
+ * limit all look like this. Never retried; the execution fails, which alarms.
+ */
+export class DetectorRefusedImageError extends DomainError {
+  override readonly name = 'DetectorRefusedImageError';
+  readonly code = 'DETECTOR_REFUSED_IMAGE';
+}
+
 /** DynamoDB throttled us. The ASL retries it with backoff and jitter. */
 export class StoreThrottledError extends DomainError {
   override readonly name = 'StoreThrottledError';

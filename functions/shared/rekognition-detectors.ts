@@ -1,19 +1,38 @@
 import { DetectLabelsCommand, DetectModerationLabelsCommand } from '@aws-sdk/client-rekognition';
 import type { RekognitionClient } from '@aws-sdk/client-rekognition';
 import type { LabelDetectionOptions, LabelDetector, ModerationDetectionOptions, ModerationDetector } from './detectors';
-import { CorruptImageError, DetectorThrottledError, ImageTooLargeError, UnsupportedMediaError } from './errors';
+import { DetectorRefusedImageError, DetectorThrottledError } from './errors';
 import type { ImageRef, Label, ModerationLabel } from './media';
 
 /** Rekognition's ways of saying "slow down": the ASL retries DetectorThrottledError with backoff and jitter. */
-const THROTTLING_ERRORS = new Set([
+export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
   'ThrottlingException',
   'ProvisionedThroughputExceededException',
   'LimitExceededException',
 ]);
 
 /**
- * Translates Rekognition's exceptions into the domain errors the ASL matches by name. Anything
- * else (access denied, validation) is a wiring fault and passes through unchanged.
+ * Rekognition's refusals of the image itself. The image is always the pipeline's own analysis JPEG
+ * (encoded by the thumbnail step within Rekognition's documented limits, which also refuses
+ * uploads whose shape no analysis image can fit), so none of these can come from the uploaded
+ * bytes: InvalidS3ObjectException means Rekognition could not read the object with the caller's
+ * role (a missing s3:GetObject, a KMS key policy, a bucket in another region),
+ * InvalidImageFormatException and ImageTooLargeException mean the thumbnail step produced
+ * something outside the limits, InvalidParameterException a request built wrongly.
+ */
+export const REFUSED_IMAGE_ERRORS: ReadonlySet<string> = new Set([
+  'InvalidS3ObjectException',
+  'InvalidImageFormatException',
+  'ImageTooLargeException',
+  'InvalidParameterException',
+]);
+
+/**
+ * Translates Rekognition's exceptions into the domain errors the ASL matches by name: throttling
+ * into DetectorThrottledError (retried), refusals of the analysis image into
+ * DetectorRefusedImageError (a pipeline fault: the execution fails and alarms). Anything else
+ * (AccessDeniedException, InternalServerError, a network error) passes through unchanged and is a
+ * pipeline fault too. Nothing Rekognition says is recorded as the uploader's fault.
  */
 export function toDetectorError(error: unknown, image: ImageRef): unknown {
   if (!(error instanceof Error)) return error;
@@ -21,16 +40,13 @@ export function toDetectorError(error: unknown, image: ImageRef): unknown {
   if (THROTTLING_ERRORS.has(error.name)) {
     return new DetectorThrottledError(`Rekognition throttled the request for ${where} (${error.name})`, { cause: error });
   }
-  switch (error.name) {
-    case 'InvalidImageFormatException':
-      return new UnsupportedMediaError(`Rekognition does not accept the image format of ${where}`, { cause: error });
-    case 'ImageTooLargeException':
-      return new ImageTooLargeError(`The image ${where} exceeds Rekognition's size or resolution limits`, { cause: error });
-    case 'InvalidS3ObjectException':
-      return new CorruptImageError(`Rekognition could not read ${where} as an image`, { cause: error });
-    default:
-      return error;
+  if (REFUSED_IMAGE_ERRORS.has(error.name)) {
+    return new DetectorRefusedImageError(
+      `Rekognition refused the pipeline's analysis image ${where} (${error.name}: ${error.message}); check the step role's s3:GetObject on derived/, the bucket's encryption key and region, and the analysis limits`,
+      { cause: error },
+    );
   }
+  return error;
 }
 
 /** Rekognition reports confidences with many decimals; two are plenty and keep records small. */

@@ -157,6 +157,14 @@ export async function createRenditions(
   };
 
   const analysisMaxSide = limits.analysisMaxSide ?? DEFAULT_ANALYSIS_MAX_SIDE;
+  // The one shape no analysis JPEG can fit: Rekognition needs both sides within 80..maxSide px.
+  // Refused here, as the upload's fault, so that a refusal by Rekognition later is always a fault.
+  const planned = analysisSize(source, analysisMaxSide);
+  if (Math.min(planned.width, planned.height) < ANALYSIS_MIN_SIDE) {
+    throw new UnsupportedMediaError(
+      `Image is ${source.width} x ${source.height}: image analysis needs both sides between ${ANALYSIS_MIN_SIDE} and ${analysisMaxSide} px, so the long side can be at most ${Math.floor((analysisMaxSide / ANALYSIS_MIN_SIDE) * 10) / 10} times the short one`,
+    );
+  }
   // The output of every branch has no metadata at all (sharp strips it unless asked to keep it),
   // its pixels are already rotated, and its colour space is sRGB.
   // One input for both branches; each clone is its own pipeline, reading the same bytes.
@@ -254,8 +262,8 @@ async function encode(pipeline: Sharp, name: string, format: 'webp' | 'jpeg', qu
 /**
  * Size of the analysis JPEG: the image fitted inside maxSide, never enlarged, except that
  * Rekognition refuses images under 80 px on a side. The analysis JPEG is never served, so a tiny
- * image is enlarged for it (the renditions never are), unless that would break the long-side bound,
- * in which case the detector's own error is the honest answer.
+ * image is enlarged for it (the renditions never are), unless that would break the long-side bound:
+ * such a thin image is refused by {@link createRenditions} before any pixel is decoded.
  */
 export function analysisSize(image: { width: number; height: number }, maxSide: number): { width: number; height: number } {
   const longSide = Math.max(image.width, image.height);

@@ -6,7 +6,7 @@ import type {
   ModerationDetectionOptions,
   ModerationDetector,
 } from '../../functions/shared/detectors';
-import { CorruptImageError } from '../../functions/shared/errors';
+import { DetectorRefusedImageError } from '../../functions/shared/errors';
 import type { ImageRef, Label, ModerationLabel } from '../../functions/shared/media';
 
 /**
@@ -151,8 +151,11 @@ export class LocalImageDetector implements LabelDetector, ModerationDetector {
     try {
       return await measureImage(bytes);
     } catch (error: unknown) {
-      // As the port requires: an image that cannot be analysed is the upload's problem, not a fault.
-      throw new CorruptImageError(`The analysis image cannot be decoded: ${error instanceof Error ? error.message : String(error)}`);
+      // As Rekognition's adapter does: the analysis JPEG is the pipeline's own, so an image that
+      // cannot be analysed is a pipeline fault, never the upload's.
+      throw new DetectorRefusedImageError(
+        `The analysis image s3://${image.bucket}/${image.key} cannot be decoded: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 

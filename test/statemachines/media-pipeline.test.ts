@@ -6,6 +6,7 @@ import {
   RekognitionClient,
   ThrottlingException,
   AccessDeniedException,
+  InvalidS3ObjectException,
 } from '@aws-sdk/client-rekognition';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -408,6 +409,26 @@ describe('media pipeline state machine', () => {
     expect(retriesOf(run.history, 'MarkProcessing')).toBe(1);
     expect(statesEntered(run.history)).not.toContain('IgnoreDuplicate');
     expect((await mediaRecord())?.status).toBe('READY');
+  });
+
+  it('fails the execution, without retrying, when Rekognition cannot read the analysis image (a wiring fault, not a bad upload)', async () => {
+    // Arrange: what Rekognition answers when the labels role may not read derived/ or the key is in another region
+    serveUpload(await jpegWithOrientationAndGps());
+    rekognitionMock
+      .on(DetectLabelsCommand)
+      .rejects(new InvalidS3ObjectException({ message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.', $metadata: {} }));
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('FAILED');
+    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RecordFailure', 'PipelineFailed']));
+    expect(statesEntered(run.history)).not.toContain('UploadRejected');
+    expect(retriesOf(run.history, 'DetectLabels')).toBe(0);
+    const record = await mediaRecord();
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error).toEqual({ code: 'DETECTOR_REFUSED_IMAGE', message: 'The media could not be processed because of an internal error.' });
   });
 
   it('marks media FAILED and fails the execution when a step fails with an unexpected error', async () => {

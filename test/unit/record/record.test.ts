@@ -207,6 +207,7 @@ describe('errorFromCatch', () => {
     ['UploadChangedError', 'UPLOAD_CHANGED'],
     ['UploadMissingError', 'UPLOAD_MISSING'],
     ['DetectorThrottledError', 'DETECTOR_THROTTLED'],
+    ['DetectorRefusedImageError', 'DETECTOR_REFUSED_IMAGE'],
     ['StoreThrottledError', 'STORE_THROTTLED'],
     ['MalformedEventError', 'MALFORMED_EVENT'],
   ])('maps %s to %s', (name, code) => {

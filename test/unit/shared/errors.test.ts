@@ -9,6 +9,7 @@ const DOMAIN_ERRORS = [
   ['UploadChangedError', errors.UploadChangedError],
   ['UploadMissingError', errors.UploadMissingError],
   ['DetectorThrottledError', errors.DetectorThrottledError],
+  ['DetectorRefusedImageError', errors.DetectorRefusedImageError],
   ['StoreThrottledError', errors.StoreThrottledError],
   ['MalformedEventError', errors.MalformedEventError],
 ] as const;

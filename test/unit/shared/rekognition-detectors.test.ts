@@ -1,8 +1,11 @@
 import {
+  AccessDeniedException,
   DetectLabelsCommand,
   DetectModerationLabelsCommand,
   ImageTooLargeException,
+  InternalServerError,
   InvalidImageFormatException,
+  InvalidParameterException,
   InvalidS3ObjectException,
   LimitExceededException,
   ProvisionedThroughputExceededException,
@@ -11,17 +14,56 @@ import {
 } from '@aws-sdk/client-rekognition';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import {
-  CorruptImageError,
-  DetectorThrottledError,
-  ImageTooLargeError,
-  UnsupportedMediaError,
-} from '../../../functions/shared/errors';
+import { DetectorRefusedImageError, DetectorThrottledError } from '../../../functions/shared/errors';
 import { RekognitionLabelDetector, RekognitionModerationDetector } from '../../../functions/shared/rekognition-detectors';
+import asl from '../../../statemachines/media-pipeline.asl.json';
 
 const rekognitionMock = mockClient(RekognitionClient);
 const IMAGE = { bucket: 'media-bucket', key: 'derived/m1/00AB/analysis.jpg' };
 const $metadata = {};
+
+/**
+ * Every error DetectLabels and DetectModerationLabels document, with the error the step throws for
+ * it (the name the ASL sees) and whether it is retried. The analysis image is the pipeline's own,
+ * so none of them is the uploader's fault.
+ */
+const REKOGNITION_ERRORS = [
+  { name: 'ThrottlingException', thrown: 'DetectorThrottledError', retried: true, make: () => new ThrottlingException({ message: 'slow down', $metadata }) },
+  { name: 'ProvisionedThroughputExceededException', thrown: 'DetectorThrottledError', retried: true, make: () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata }) },
+  { name: 'LimitExceededException', thrown: 'DetectorThrottledError', retried: true, make: () => new LimitExceededException({ message: 'slow down', $metadata }) },
+  { name: 'InvalidS3ObjectException', thrown: 'DetectorRefusedImageError', retried: false, make: () => new InvalidS3ObjectException({ message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.', $metadata }) },
+  { name: 'InvalidImageFormatException', thrown: 'DetectorRefusedImageError', retried: false, make: () => new InvalidImageFormatException({ message: 'Request has invalid image format', $metadata }) },
+  { name: 'ImageTooLargeException', thrown: 'DetectorRefusedImageError', retried: false, make: () => new ImageTooLargeException({ message: 'Image size is too large', $metadata }) },
+  { name: 'InvalidParameterException', thrown: 'DetectorRefusedImageError', retried: false, make: () => new InvalidParameterException({ message: 'Request has invalid parameters', $metadata }) },
+  { name: 'AccessDeniedException', thrown: 'AccessDeniedException', retried: false, make: () => new AccessDeniedException({ message: 'not authorized to perform: rekognition:DetectLabels', $metadata }) },
+  { name: 'InternalServerError', thrown: 'InternalServerError', retried: false, make: () => new InternalServerError({ message: 'internal error', $metadata }) },
+];
+
+type AslNode = Record<string, unknown>;
+
+/** The state named `name` anywhere in the definition (Parallel branches included). */
+function findState(node: unknown, name: string): AslNode | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  const states = (node as AslNode).States as Record<string, AslNode> | undefined;
+  if (states?.[name] !== undefined) return states[name];
+  for (const value of Object.values(node as AslNode)) {
+    const found = Array.isArray(value) ? value.map((child) => findState(child, name)).find(Boolean) : findState(value, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The error names the ASL retries on a state. */
+function retriedOn(stateName: string): string[] {
+  const retry = (findState(asl, stateName)?.Retry ?? []) as { ErrorEquals: string[] }[];
+  return retry.flatMap((rule) => rule.ErrorEquals);
+}
+
+/** The error names WasUploadRejected sends to UploadRejected (the run succeeds); every other one ends in PipelineFailed. */
+function uploadRejectedNames(): string[] {
+  const choice = findState(asl, 'WasUploadRejected') as { Choices: { Or: { StringEquals: string }[] }[] };
+  return choice.Choices.flatMap((rule) => rule.Or.map((comparison) => comparison.StringEquals));
+}
 
 beforeEach(() => {
   rekognitionMock.reset();
@@ -65,30 +107,40 @@ describe('RekognitionLabelDetector', () => {
     ]);
   });
 
-  it.each([
-    ['ThrottlingException', new ThrottlingException({ message: 'slow down', $metadata })],
-    ['ProvisionedThroughputExceededException', new ProvisionedThroughputExceededException({ message: 'slow down', $metadata })],
-    ['LimitExceededException', new LimitExceededException({ message: 'slow down', $metadata })],
-  ])('turns %s into DetectorThrottledError, which the state machine retries', async (_name, exception) => {
+  it.each(REKOGNITION_ERRORS)('turns $name into $thrown (retried: $retried)', async ({ make, thrown, retried }) => {
     // Arrange
-    rekognitionMock.on(DetectLabelsCommand).rejects(exception);
+    rekognitionMock.on(DetectLabelsCommand).rejects(make());
 
     // Act
-    const result = new RekognitionLabelDetector(new RekognitionClient({})).detectLabels(IMAGE, { minConfidence: 70, maxLabels: 20 });
+    const error: unknown = await new RekognitionLabelDetector(new RekognitionClient({}))
+      .detectLabels(IMAGE, { minConfidence: 70, maxLabels: 20 })
+      .catch((caught: unknown) => caught);
 
     // Assert
-    await expect(result).rejects.toBeInstanceOf(DetectorThrottledError);
+    expect(error).toMatchObject({ name: thrown });
+    expect(retriedOn('DetectLabels').includes(thrown)).toBe(retried);
+  });
+});
+
+describe('Rekognition errors and the execution', () => {
+  it.each(REKOGNITION_ERRORS)("$name ($thrown) fails the execution: never recorded as the uploader's fault", ({ thrown }) => {
+    // Act
+    const endsAsBadUpload = uploadRejectedNames().includes(thrown);
+
+    // Assert
+    expect(uploadRejectedNames()).toContain('CorruptImageError');
+    expect(endsAsBadUpload).toBe(false);
   });
 
-  it('lets other errors through unchanged', async () => {
+  it('names the object, the original exception and where to look in a refusal of the analysis image', async () => {
     // Arrange
-    rekognitionMock.on(DetectLabelsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    rekognitionMock.on(DetectLabelsCommand).rejects(new InvalidS3ObjectException({ message: 'Unable to get object metadata from S3.', $metadata }));
 
     // Act
     const result = new RekognitionLabelDetector(new RekognitionClient({})).detectLabels(IMAGE, { minConfidence: 70, maxLabels: 20 });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(result).rejects.toThrow(/s3:\/\/media-bucket\/derived\/m1\/00AB\/analysis\.jpg \(InvalidS3ObjectException: Unable to get object metadata from S3\.\).*s3:GetObject/);
   });
 });
 
@@ -128,22 +180,34 @@ describe('RekognitionModerationDetector', () => {
     ]);
   });
 
-  it.each([
-    ['InvalidImageFormatException', new InvalidImageFormatException({ message: 'bad', $metadata }), UnsupportedMediaError],
-    ['ImageTooLargeException', new ImageTooLargeException({ message: 'big', $metadata }), ImageTooLargeError],
-    ['InvalidS3ObjectException', new InvalidS3ObjectException({ message: 'unreadable', $metadata }), CorruptImageError],
-    ['ThrottlingException', new ThrottlingException({ message: 'slow down', $metadata }), DetectorThrottledError],
-  ])('turns %s into the matching domain error', async (_name, exception, expected) => {
+  it.each(REKOGNITION_ERRORS)('turns $name into $thrown (retried: $retried)', async ({ make, thrown, retried }) => {
     // Arrange
-    rekognitionMock.on(DetectModerationLabelsCommand).rejects(exception);
+    rekognitionMock.on(DetectModerationLabelsCommand).rejects(make());
 
     // Act
-    const result = new RekognitionModerationDetector(new RekognitionClient({})).detectModerationLabels(IMAGE, {
-      minConfidence: 50,
-    });
+    const error: unknown = await new RekognitionModerationDetector(new RekognitionClient({}))
+      .detectModerationLabels(IMAGE, { minConfidence: 50 })
+      .catch((caught: unknown) => caught);
 
     // Assert
-    await expect(result).rejects.toBeInstanceOf(expected);
+    expect(error).toMatchObject({ name: thrown });
+    expect(retriedOn('Moderate').includes(thrown)).toBe(retried);
+  });
+
+  it('keeps the classes the state machine matches by name', async () => {
+    // Arrange
+    rekognitionMock
+      .on(DetectModerationLabelsCommand)
+      .rejectsOnce(new ThrottlingException({ message: 'slow down', $metadata }))
+      .rejects(new ImageTooLargeException({ message: 'big', $metadata }));
+    const detector = new RekognitionModerationDetector(new RekognitionClient({}));
+
+    // Act
+    const first = await detector.detectModerationLabels(IMAGE, { minConfidence: 50 }).catch((caught: unknown) => caught);
+    const second = await detector.detectModerationLabels(IMAGE, { minConfidence: 50 }).catch((caught: unknown) => caught);
+
+    // Assert
+    expect([first instanceof DetectorThrottledError, second instanceof DetectorRefusedImageError]).toEqual([true, true]);
   });
 
   it('names the object in the domain error message', async () => {

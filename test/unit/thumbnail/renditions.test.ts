@@ -171,6 +171,18 @@ describe('createRenditions', () => {
     expect([set.analysis.width, set.analysis.height, set.analysis.contentType]).toEqual([640, 480, 'image/jpeg']);
   });
 
+  it('refuses, as the upload\'s fault, an image too thin for any analysis JPEG Rekognition accepts', async () => {
+    // Arrange: 20 px high and 2400 px wide: enlarged to 80 px high it would be 9600 px wide
+    const bytes = await solidPng(2400, 20);
+
+    // Act
+    const result = createRenditions(bytes, { ...LIMITS, analysisMaxSide: 4096 });
+
+    // Assert
+    await expect(result).rejects.toBeInstanceOf(UnsupportedMediaError);
+    await expect(result).rejects.toThrow(/2400 x 20.*at most 51\.2 times/);
+  });
+
   it('enlarges a tiny image for the analysis JPEG only, to the 80 px Rekognition needs', async () => {
     // Arrange
     const bytes = await solidPng(40, 20);
