@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import type { AppConfig } from './config';
+import { tagSharedComponent, tagStageComponents } from './components';
 import { applyGovernance, governanceTags } from './governance';
 import { CiDeployStack } from './stacks/ci-deploy-stack';
 import { DeveloperAccessStack } from './stacks/developer-access-stack';
@@ -63,6 +64,8 @@ export function buildApp(app: App, config: AppConfig, options: BuildAppOptions =
         })
       : undefined;
 
+  tagStageComponents(travelGuide);
+  for (const stack of [developerAccess, ciDeploy]) if (stack !== undefined) tagSharedComponent(stack);
   applyGovernance(app, config);
   return {
     travelGuide,

@@ -379,13 +379,14 @@ describe('governance of the optional stacks', () => {
   });
 
   // IAM groups and inline policies take no tags in CloudFormation; the role and provider do.
-  it.each(['AWS::IAM::Role', 'AWS::IAM::OIDCProvider'])('tags the CI stack\'s %s with Service and Environment', (type) => {
+  it.each(['AWS::IAM::Role', 'AWS::IAM::OIDCProvider'])('tags the CI stack\'s %s with Service, Environment and its component', (type) => {
     const resources = Object.values(Template.fromStack(required(built.ciDeploy, 'CI stack')).findResources(type)) as Array<{
       Properties: { Tags?: Array<{ Key: string; Value: string }> };
     }>;
 
     expect(resources).toHaveLength(1);
     expect(resources[0]?.Properties.Tags).toEqual([
+      { Key: 'Component', Value: 'Shared' },
       { Key: 'Environment', Value: 'dev' },
       { Key: 'Service', Value: 'travel-guide' },
     ]);

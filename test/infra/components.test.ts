@@ -1,0 +1,95 @@
+import type { Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp, cdkJsonContext } from '../../infra/build-app';
+import { COMPONENT_TAG, COMPONENTS, type Component } from '../../infra/components';
+import { stageConfig } from '../../infra/config';
+import { logicalId } from './support';
+
+/**
+ * The Component tag: every taggable resource of every stack carries exactly one of the
+ * components, besides Service and Environment, and each construct the one it belongs to.
+ */
+
+type Resources = Record<string, { Type: string; Properties?: { Tags?: { Key: string; Value: string }[]; UserPoolTags?: Record<string, string> } }>;
+
+const app = new App({
+  builtinCloudFormationValidation: false,
+  context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+});
+const built = buildApp(app, {
+  ...stageConfig('dev'),
+  withAccessAnalyzer: true,
+  withDeveloperAccess: true,
+  githubDeploy: { repository: 'acme/travel-guide', branch: 'main' },
+});
+const stacks: Stack[] = [built.travelGuide, built.developerAccess, built.ciDeploy].flatMap((stack) => (stack === undefined ? [] : [stack]));
+const resourcesOf = new Map(stacks.map((stack) => [stack, Template.fromStack(stack).toJSON().Resources as Resources]));
+
+function tagsOf(stack: Stack, id: string): Map<string, string> {
+  const resource = resourcesOf.get(stack)?.[id];
+  if (resource === undefined) throw new Error(`no resource ${id} in ${stack.stackName}`);
+  // Cognito user pools take their tags as a map in UserPoolTags.
+  return new Map([...(resource.Properties?.Tags ?? []).map((tag) => [tag.Key, tag.Value] as const), ...Object.entries(resource.Properties?.UserPoolTags ?? {})]);
+}
+
+describe('Component tag', () => {
+  // The developer access stack holds only a group and its policy, which CloudFormation cannot tag.
+  it.each(stacks.filter((stack) => stack !== built.developerAccess).map((stack) => [stack.stackName, stack] as const))('tags every taggable resource of %s with one component, Service and Environment', (_name, stack) => {
+    // Arrange
+    const taggable = Object.entries(resourcesOf.get(stack) ?? {}).filter(
+      ([, resource]) => Array.isArray(resource.Properties?.Tags) || resource.Properties?.UserPoolTags !== undefined,
+    );
+
+    // Act
+    const wrong = taggable
+      .map(([id]) => [id, tagsOf(stack, id)] as const)
+      .filter(
+        ([, tags]) =>
+          !(COMPONENTS as readonly string[]).includes(tags.get(COMPONENT_TAG) ?? '') || tags.get('Service') !== 'travel-guide' || tags.get('Environment') !== 'dev',
+      )
+      .map(([id, tags]) => `${id}: ${JSON.stringify(Object.fromEntries(tags))}`);
+
+    // Assert
+    expect(taggable.length).toBeGreaterThan(0);
+    expect(wrong).toEqual([]);
+  });
+
+  it('puts each part of the stage in its component', () => {
+    // Arrange
+    const stage = built.travelGuide;
+    const expected: [string, unknown, Component][] = [
+      ['articles function', stage.api.articles.function, 'ArticleService'],
+      ['articles role', stage.api.articles.role, 'ArticleService'],
+      ['articles table', stage.api.articlesTable, 'ArticleService'],
+      ['page-token secret', stage.api.pageTokenSecret, 'ArticleService'],
+      ['media function', stage.api.media.function, 'MediaService'],
+      ['media log group', stage.api.media.logGroup, 'MediaService'],
+      ['upload-quota table', stage.api.uploadQuotaTable, 'MediaService'],
+      ['media bucket', stage.media.bucket, 'MediaService'],
+      ['media table', stage.mediaTable.table, 'MediaService'],
+      ['thumbnail function', stage.pipeline.thumbnail.function, 'MediaPipeline'],
+      ['record role', stage.pipeline.record.role, 'MediaPipeline'],
+      ['state machine', stage.pipeline.stateMachine, 'MediaPipeline'],
+      ['dead-letter queue', stage.pipeline.deadLetterQueue, 'MediaPipeline'],
+      ['alarm topic', stage.observability.alarmTopic, 'MediaPipeline'],
+      ['REST API', stage.api.api, 'Shared'],
+      ['user pool', stage.api.userPool, 'Shared'],
+      ['access analyzer', stage.accessAnalyzer, 'Shared'],
+    ];
+
+    // Act
+    const actual = expected.map(([what, construct]) => [what, tagsOf(stage, logicalId(construct as never)).get(COMPONENT_TAG)]);
+
+    // Assert
+    expect(actual).toEqual(expected.map(([what, , component]) => [what, component]));
+  });
+
+  it('leaves the stack tags to Service and Environment', () => {
+    // Act
+    const tags = stacks.map((stack) => stack.tags.tagValues());
+
+    // Assert
+    expect(tags).toEqual(stacks.map(() => ({ Service: 'travel-guide', Environment: 'dev' })));
+  });
+});
