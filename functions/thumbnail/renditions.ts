@@ -157,14 +157,6 @@ export async function createRenditions(
   };
 
   const analysisMaxSide = limits.analysisMaxSide ?? DEFAULT_ANALYSIS_MAX_SIDE;
-  // The one shape no analysis JPEG can fit: Rekognition needs both sides within 80..maxSide px.
-  // Refused here, as the upload's fault, so that a refusal by Rekognition later is always a fault.
-  const planned = analysisSize(source, analysisMaxSide);
-  if (Math.min(planned.width, planned.height) < ANALYSIS_MIN_SIDE) {
-    throw new UnsupportedMediaError(
-      `Image is ${source.width} x ${source.height}: image analysis needs both sides between ${ANALYSIS_MIN_SIDE} and ${analysisMaxSide} px, so the long side can be at most ${Math.floor((analysisMaxSide / ANALYSIS_MIN_SIDE) * 10) / 10} times the short one`,
-    );
-  }
   // The output of every branch has no metadata at all (sharp strips it unless asked to keep it),
   // its pixels are already rotated, and its colour space is sRGB.
   // One input for both branches; each clone is its own pipeline, reading the same bytes.
@@ -259,25 +251,58 @@ async function encode(pipeline: Sharp, name: string, format: 'webp' | 'jpeg', qu
   }
 }
 
+/** Where the analysis image is letterboxed, the bars are black, as in a letterboxed film. */
+const LETTERBOX_BACKGROUND = '#000000';
+
+/** How the analysis JPEG is made from the decoded image: resized to `image`, then padded to `canvas`. */
+export interface AnalysisLayout {
+  /** The picture itself, fitted inside the long-side bound (and enlarged where that helps). */
+  image: { width: number; height: number };
+  /** The encoded JPEG: the picture centred, with black bars where a side was under 80 px. */
+  canvas: { width: number; height: number };
+}
+
 /**
- * Size of the analysis JPEG: the image fitted inside maxSide, never enlarged, except that
- * Rekognition refuses images under 80 px on a side. The analysis JPEG is never served, so a tiny
- * image is enlarged for it (the renditions never are), unless that would break the long-side bound:
- * such a thin image is refused by {@link createRenditions} before any pixel is decoded.
+ * Layout of the analysis JPEG. Rekognition accepts 80 px to 10,000 px a side (the long side is
+ * kept within maxSide, 4096 px by default). The picture is fitted inside maxSide, never enlarged,
+ * except that a side under 80 px is enlarged towards 80 as far as the long side allows (the
+ * analysis JPEG is never served; renditions are never enlarged). Where that cannot reach 80 px
+ * (a 4000 x 60 panorama strip, a 10,000 x 100 banner), the picture is letterboxed: centred on a
+ * canvas 80 px on that side, so every image that passes the upload checks can be analysed.
  */
-export function analysisSize(image: { width: number; height: number }, maxSide: number): { width: number; height: number } {
+export function analysisSize(image: { width: number; height: number }, maxSide: number): AnalysisLayout {
   const longSide = Math.max(image.width, image.height);
   const shortSide = Math.min(image.width, image.height);
-  let scale = Math.min(1, maxSide / longSide);
-  if (shortSide * scale < ANALYSIS_MIN_SIDE && longSide * (ANALYSIS_MIN_SIDE / shortSide) <= maxSide) {
-    scale = ANALYSIS_MIN_SIDE / shortSide;
-  }
-  return { width: Math.max(1, Math.round(image.width * scale)), height: Math.max(1, Math.round(image.height * scale)) };
+  const scale = Math.min(maxSide / longSide, Math.max(1, ANALYSIS_MIN_SIDE / shortSide));
+  const fitted = {
+    width: Math.min(maxSide, Math.max(1, Math.round(image.width * scale))),
+    height: Math.min(maxSide, Math.max(1, Math.round(image.height * scale))),
+  };
+  return { image: fitted, canvas: padded(fitted) };
+}
+
+function padded(image: { width: number; height: number }): { width: number; height: number } {
+  return { width: Math.max(ANALYSIS_MIN_SIDE, image.width), height: Math.max(ANALYSIS_MIN_SIDE, image.height) };
+}
+
+/** Centres the picture on a canvas at least 80 px a side (no-op when it already is). */
+function letterbox(pipeline: Sharp, image: { width: number; height: number }): Sharp {
+  const canvas = padded(image);
+  if (canvas.width === image.width && canvas.height === image.height) return pipeline;
+  const left = Math.floor((canvas.width - image.width) / 2);
+  const top = Math.floor((canvas.height - image.height) / 2);
+  return pipeline.extend({
+    left,
+    right: canvas.width - image.width - left,
+    top,
+    bottom: canvas.height - image.height - top,
+    background: LETTERBOX_BACKGROUND,
+  });
 }
 
 /**
  * Streams the analysis JPEG from the input. In the rare case it is over the byte budget, decodes
- * once and lowers quality, then size, until it fits.
+ * once and lowers quality, then size, until it fits (letterboxing again after each shrink).
  */
 async function encodeAnalysis(
   input: () => Sharp,
@@ -285,17 +310,18 @@ async function encodeAnalysis(
   maxSide: number,
   maxBytes: number,
 ): Promise<EncodedImage> {
-  const size = analysisSize(source, maxSide);
+  const { image: size } = analysisSize(source, maxSide);
   const sized = (): Sharp => input().resize({ ...size, fit: 'fill' });
   const [firstQuality, ...lowerQualities] = ANALYSIS_QUALITIES;
-  const first = await encode(sized(), 'analysis', 'jpeg', firstQuality);
+  // extend() applies after resize() in one sharp pipeline, so this still streams.
+  const first = await encode(letterbox(sized(), size), 'analysis', 'jpeg', firstQuality);
   if (first.data.length <= maxBytes) return first;
 
   let image = await decode(sized());
   let qualities: readonly number[] = lowerQualities;
   for (;;) {
     for (const quality of qualities) {
-      const encoded = await encode(fromRaw(image), 'analysis', 'jpeg', quality);
+      const encoded = await encode(letterbox(fromRaw(image), image), 'analysis', 'jpeg', quality);
       if (encoded.data.length <= maxBytes) return encoded;
     }
     const longSide = Math.max(image.width, image.height);

@@ -1,3 +1,4 @@
+import { ImageTooLargeException, InvalidImageFormatException, InvalidParameterException } from '@aws-sdk/client-rekognition';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import type {
@@ -6,8 +7,8 @@ import type {
   ModerationDetectionOptions,
   ModerationDetector,
 } from '../../functions/shared/detectors';
-import { DetectorRefusedImageError } from '../../functions/shared/errors';
 import type { ImageRef, Label, ModerationLabel } from '../../functions/shared/media';
+import { toDetectorError } from '../../functions/shared/rekognition-detectors';
 
 /**
  * Local image analysis (not Rekognition).
@@ -138,6 +139,50 @@ export function moderationLabelsFrom(m: Measurements): ModerationLabel[] {
   return m.sentinelShare > 0.5 ? [{ ...SENTINEL_LABEL }] : [];
 }
 
+/**
+ * Rekognition's set quotas for DetectLabels and DetectModerationLabels on an S3 object ("Guidelines
+ * and quotas in Amazon Rekognition"): at most 15 MB, JPEG or PNG only, 80 to 10,000 px a side.
+ */
+export const REKOGNITION_IMAGE_LIMITS = {
+  maxBytes: 15 * 1024 * 1024,
+  minSide: 80,
+  maxSide: 10_000,
+  formats: ['jpeg', 'png'],
+} as const;
+
+const metadata = { $metadata: {} };
+
+/**
+ * Refuses what Rekognition refuses, with the exception Rekognition throws: ImageTooLargeException
+ * over 15 MB, InvalidImageFormatException for anything but a decodable JPEG or PNG, and
+ * InvalidParameterException ("Request has invalid parameters", what Rekognition answers for an
+ * image under 80 px) for a side outside 80..10,000 px. The detector's callers translate them
+ * exactly as they translate Rekognition's (toDetectorError), so the twin shows what AWS would do.
+ */
+export async function checkRekognitionLimits(bytes: Buffer): Promise<void> {
+  const limits = REKOGNITION_IMAGE_LIMITS;
+  if (bytes.length > limits.maxBytes) {
+    throw new ImageTooLargeException({ message: `Image size ${bytes.length} bytes exceeds the maximum of ${limits.maxBytes} bytes`, ...metadata });
+  }
+  const { format, width = 0, height = 0 } = await sharp(bytes)
+    .metadata()
+    .catch(() => {
+      throw new InvalidImageFormatException({ message: 'Request has invalid image format', ...metadata });
+    });
+  if (!(limits.formats as readonly string[]).includes(format ?? '')) {
+    throw new InvalidImageFormatException({ message: 'Request has invalid image format', ...metadata });
+  }
+  if (Math.min(width, height) < limits.minSide) {
+    throw new InvalidParameterException({ message: 'Request has invalid parameters', ...metadata });
+  }
+  if (Math.max(width, height) > limits.maxSide) {
+    throw new InvalidParameterException({
+      message: `Input image dimensions ${width} x ${height} exceed maximum dimension size of ${limits.maxSide} pixels`,
+      ...metadata,
+    });
+  }
+}
+
 export class LocalImageDetector implements LabelDetector, ModerationDetector {
   /** Shown wherever a detector name is displayed, so nobody mistakes it for Rekognition. */
   readonly displayName = 'Local image analysis (not Rekognition)';
@@ -149,13 +194,13 @@ export class LocalImageDetector implements LabelDetector, ModerationDetector {
     if (!response.Body) throw new Error(`s3://${image.bucket}/${image.key} has no body`);
     const bytes = Buffer.from(await response.Body.transformToByteArray());
     try {
+      await checkRekognitionLimits(bytes);
       return await measureImage(bytes);
     } catch (error: unknown) {
-      // As Rekognition's adapter does: the analysis JPEG is the pipeline's own, so an image that
-      // cannot be analysed is a pipeline fault, never the upload's.
-      throw new DetectorRefusedImageError(
-        `The analysis image s3://${image.bucket}/${image.key} cannot be decoded: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      // Rekognition's exceptions become the port's errors exactly as the Rekognition adapters map
+      // them (a decoding failure past the checks too: Rekognition calls that an invalid format).
+      const rekognitionError = error instanceof Error && error.name.endsWith('Exception') ? error : new InvalidImageFormatException({ message: 'Request has invalid image format', ...metadata });
+      throw toDetectorError(rekognitionError, image);
     }
   }
 
