@@ -149,6 +149,22 @@ describe('bad uploads', () => {
   });
 });
 
+describe('images of extreme shapes, which Rekognition analyses only within 80..10,000 px a side', () => {
+  it.each([
+    [4000, 60],
+    [60, 4000],
+    [10_000, 100],
+  ])('ends a %i x %i JPEG READY: its analysis image is letterboxed and the Rekognition-limited detector accepts it', async (width, height) => {
+    const bytes = await sharp({ create: { width, height, channels: 3, background: '#1e6fd9' } }).jpeg().toBuffer();
+    const mediaId = await upload(twin, token, bytes);
+
+    const view = await waitForTerminal(twin, mediaId);
+
+    expect(view.status).toBe('READY');
+    expect(view.labels?.length).toBeGreaterThan(0);
+  });
+});
+
 describe('an image that trips the local moderation rule', () => {
   it('is REJECTED and never served', async () => {
     const mediaId = await upload(twin, token, await sentinelJpeg(800, 600));
