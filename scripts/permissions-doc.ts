@@ -58,7 +58,6 @@ export const WHY: Readonly<Record<string, string>> = {
   'moderation xray:PutTraceSegments': XRAY,
   'moderation xray:PutTelemetryRecords': XRAY,
 
-  'record dynamodb:PutItem': 'Writes the media record (conditional on the upload sequencer).',
   'record dynamodb:UpdateItem': 'Claims an upload (PROCESSING) and writes READY, REJECTED or FAILED, conditionally.',
   'record logs:CreateLogStream': LOGS,
   'record logs:PutLogEvents': LOGS,

@@ -142,7 +142,7 @@ export class MediaPipeline extends Construct {
       ...common,
       name: 'record',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.record),
-    }).bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    }).bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:UpdateItem']);
 
     // Step Functions delivers its own logs; a /aws/vendedlogs/ name keeps CloudWatch Logs'
     // account-wide resource policy from growing with every state machine. The name is derived

@@ -182,8 +182,10 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
     ],
   },
   record: {
-    allow: [['dynamodb:PutItem', MEDIA_TABLE], ['dynamodb:UpdateItem', MEDIA_TABLE], ...functionBasics('record')],
+    // Every write is an UpdateItem (conditional claims and outcomes); nothing puts whole items.
+    allow: [['dynamodb:UpdateItem', MEDIA_TABLE], ...functionBasics('record')],
     deny: [
+      ['dynamodb:PutItem', MEDIA_TABLE],
       ['dynamodb:DeleteItem', MEDIA_TABLE],
       ['dynamodb:Scan', MEDIA_TABLE],
       ['dynamodb:Query', MEDIA_TABLE],
@@ -365,7 +367,7 @@ const APPROVED: Record<ProjectRole, string[]> = {
     `s3:GetObject ${BUCKET}/derived/*`,
     ...functionBasicsApproved(LOG_GROUP.moderation),
   ],
-  record: [`dynamodb:PutItem ${MEDIA_TABLE}`, `dynamodb:UpdateItem ${MEDIA_TABLE}`, ...functionBasicsApproved(LOG_GROUP.record)],
+  record: [`dynamodb:UpdateItem ${MEDIA_TABLE}`, ...functionBasicsApproved(LOG_GROUP.record)],
   articles: [
     `dynamodb:DeleteItem ${ARTICLES_TABLE}`,
     `dynamodb:GetItem ${ARTICLES_TABLE}`,

@@ -101,7 +101,7 @@ describe('step function roles', () => {
     );
   });
 
-  it('lets record put and update items of the media table, nothing more', () => {
+  it('lets record update items of the media table, nothing more', () => {
     const fn = synth.stack.pipeline.record;
 
     const actual = permissionPairs(synth.template, logicalId(fn.role));
@@ -109,7 +109,7 @@ describe('step function roles', () => {
     expect(actual).toEqual(
       sorted([
         ...baseline(fn),
-        ...pairs(['dynamodb:PutItem', 'dynamodb:UpdateItem'], [synth.stack.resolve(synth.stack.mediaTable.table.tableArn)]),
+        ...pairs(['dynamodb:UpdateItem'], [synth.stack.resolve(synth.stack.mediaTable.table.tableArn)]),
       ]),
     );
   });
