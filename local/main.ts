@@ -9,7 +9,9 @@ import { startTwin, type Twin } from './twin';
 const USAGE = `Usage: npm start [-- --data-dir DIR] [--port N] [--s3-port N] [--dynamodb-port N]
   Environment: PORT (3000), S3_PORT (4568), DYNAMODB_PORT (8000), LOCAL_DATA_DIR, ALLOWED_ORIGINS,
                LOG_LEVEL (handlers' POWERTOOLS_LOG_LEVEL, default WARN),
-               DAILY_UPLOAD_QUOTA (upload URLs per user and UTC day, default 100)`;
+               DAILY_UPLOAD_QUOTA (upload URLs per user and UTC day, default 100),
+               LAMBDA_CONCURRENCY (invocations the pipeline functions run at once, default 2 per core),
+               REKOGNITION_TPS (emulated Rekognition quota, calls per second per API; default none)`;
 
 interface CliOptions {
   port: number;
@@ -17,6 +19,23 @@ interface CliOptions {
   dynamoDbPort: number;
   dataDir?: string;
   dailyUploadQuota?: number;
+  lambdaConcurrency?: number;
+  rekognitionTps?: number;
+}
+
+/** A whole number in a range, or undefined when unset; anything else stops the start with the variable's name. */
+function parseInteger(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+function parseRate(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 10_000) throw new Error(`${name} must be a number of calls per second above 0 (at most 10000), got "${raw}"`);
+  return value;
 }
 
 /** Checked here so a typo stops the start instead of failing every upload with a 500. */
@@ -50,12 +69,16 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
   }
   const dataDir = flags.get('--data-dir') ?? env.LOCAL_DATA_DIR;
   const dailyUploadQuota = parseQuota(env.DAILY_UPLOAD_QUOTA);
+  const lambdaConcurrency = parseInteger('LAMBDA_CONCURRENCY', env.LAMBDA_CONCURRENCY, 1, 1000);
+  const rekognitionTps = parseRate('REKOGNITION_TPS', env.REKOGNITION_TPS);
   return {
     port: parsePort('PORT', flags.get('--port') ?? env.PORT, 3000),
     s3Port: parsePort('S3_PORT', flags.get('--s3-port') ?? env.S3_PORT, 4568),
     dynamoDbPort: parsePort('DYNAMODB_PORT', flags.get('--dynamodb-port') ?? env.DYNAMODB_PORT, 8000),
     ...(dataDir ? { dataDir } : {}),
     ...(dailyUploadQuota !== undefined ? { dailyUploadQuota } : {}),
+    ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
+    ...(rekognitionTps !== undefined ? { rekognitionTps } : {}),
   };
 }
 
@@ -72,6 +95,8 @@ function describe(twin: Twin): string {
     `  S3 emulator      ${twin.s3Endpoint}   bucket ${twin.bucketName}`,
     `  DynamoDB         ${twin.dynamoDbEndpoint}   tables ${twin.mediaTableName}, ${twin.articlesTableName}, ${twin.uploadQuotaTableName}`,
     `  Region           ${twin.region}   credentials S3RVER / S3RVER`,
+    `  Lambda           ${twin.lambda.describe()} concurrent invocations (LAMBDA_CONCURRENCY); over it: TooManyRequestsException`,
+    `  Rekognition      ${twin.detectorQuota ? `quota ${twin.detectorQuota.transactionsPerSecond} calls/s per API (REKOGNITION_TPS)` : 'no quota (REKOGNITION_TPS to emulate one)'}`,
     `  Data             ${twin.persistent ? twin.dataDir : 'in memory (use --data-dir DIR to keep it)'}`,
     `  Started in       ${twin.startupMs} ms`,
     '',

@@ -11,11 +11,14 @@ import { API_FUNCTIONS, type ApiFunctionName } from '../functions/api/routes';
 import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';
+import { DETECTOR_FUNCTIONS, detectorReservedConcurrency } from '../infra/definitions/pipeline';
 import { LocalImageDetector } from './detectors/local-image-detector';
+import { RekognitionQuota } from './detectors/rekognition-quota';
 import { startDynamoDbEmulator, ensureTable, type DynamoDbEmulator } from './emulators/dynamodb';
 import { startS3Emulator, type S3Emulator } from './emulators/s3';
 import { SequencerClock, toObjectCreatedEvent, type ObjectCreatedEvent } from './events/object-created';
 import { loadDefinition } from './pipeline/definition';
+import { defaultAccountConcurrency, LambdaConcurrency } from './pipeline/lambda-concurrency';
 import { Pipeline, type FaultPlan, type LambdaHandler } from './pipeline/pipeline';
 import { RunLog, type RunRecord } from './pipeline/runs';
 import {
@@ -62,6 +65,17 @@ export interface TwinOptions {
   logLevel?: string;
   /** How long stop() lets running executions finish before aborting them. @default 3000 */
   drainMs?: number;
+  /**
+   * Concurrent invocations the pipeline's functions share, as Lambda's account concurrency limit
+   * (LAMBDA_CONCURRENCY). @default two per core of this machine
+   */
+  lambdaConcurrency?: number;
+  /**
+   * Rekognition's quota in calls per second per API (REKOGNITION_TPS): the local detector refuses
+   * calls beyond it as Rekognition does, and the detector functions get the reserved concurrency
+   * the stack derives from the same value (`-c rekognitionTps`). @default no quota
+   */
+  rekognitionTps?: number;
   /** Test-only: errors injected in place of handler calls, per Task state name. */
   faults?: FaultPlan;
   /** Test-only: fixed retry waits (ms) per state instead of the ASL's backoff. The real twin uses the ASL's timings. */
@@ -87,6 +101,10 @@ export interface Twin {
   runs: RunLog;
   /** Delivers an EventBridge event as the rule target would (used to replay or duplicate events). */
   deliver(event: ObjectCreatedEvent): Promise<RunRecord | undefined>;
+  /** The pipeline functions' execution environments: limits, running invocations, throttles. */
+  lambda: LambdaConcurrency;
+  /** Rekognition's emulated quota, when REKOGNITION_TPS is set. */
+  detectorQuota: RekognitionQuota | undefined;
   /** Test-only: the next invocation of this Task state throws this error instead of calling its handler. */
   injectFault(stateName: string, fault: { name: string; message?: string }): void;
   /** Stops the API, lets running executions finish briefly, stops the emulators. Idempotent. */
@@ -218,7 +236,17 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     });
 
     // The only stand-in: Rekognition has no emulator, so both detector ports get local analysis.
-    const detector = new LocalImageDetector(s3Client);
+    const localDetector = new LocalImageDetector(s3Client);
+    const detectorQuota = options.rekognitionTps !== undefined ? new RekognitionQuota(localDetector, options.rekognitionTps) : undefined;
+    const detector = detectorQuota ?? localDetector;
+    const rekognitionTps = options.rekognitionTps;
+    const lambda = new LambdaConcurrency({
+      accountLimit: options.lambdaConcurrency ?? defaultAccountConcurrency(),
+      // As the stack reserves them: only where a Rekognition quota is stated.
+      ...(rekognitionTps !== undefined
+        ? { reserved: Object.fromEntries(DETECTOR_FUNCTIONS.map((name) => [name, detectorReservedConcurrency(rekognitionTps)])) }
+        : {}),
+    });
     const portsFor: Record<string, Record<string, unknown>> = { labels: { detector }, moderation: { detector } };
     const handlers = new Map<string, LambdaHandler>();
     const loadFailures = new Map<string, string>();
@@ -252,6 +280,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       account: LOCAL_ACCOUNT_ID,
       handlerFor,
       runLog,
+      concurrency: lambda,
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     });
@@ -286,6 +315,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
           stateMachine: { tasks: builtPipeline.tasks, running: builtPipeline.runningCount },
           functions,
           detector: detector.displayName,
+          lambda: lambda.snapshot(),
+          ...(detectorQuota ? { rekognitionQuota: { transactionsPerSecond: detectorQuota.transactionsPerSecond, ...detectorQuota.snapshot() } } : {}),
         };
       },
     });
@@ -317,6 +348,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       dataDir,
       persistent,
       runs: runLog,
+      lambda,
+      detectorQuota,
       deliver: (event) => builtPipeline.deliver(event),
       injectFault: (stateName, fault) => builtPipeline.injectFault(stateName, fault),
       stop,

@@ -65,3 +65,17 @@ export function renderPipelineDefinition(source: string, workflowType: PipelineW
     return String(taskTimeoutSeconds(functionName));
   });
 }
+
+/**
+ * Reserved concurrency of each detector function (labels, moderation) for a Rekognition quota of
+ * `rekognitionTps` calls per second per API: one environment per call a second, since a
+ * Rekognition call takes about a second or less. Admission happens at Lambda (throttled
+ * invocations cost nothing and are retried by the ASL); the few calls that still exceed the
+ * quota are retried as DetectorThrottledError.
+ */
+export function detectorReservedConcurrency(rekognitionTps: number): number {
+  return Math.max(1, Math.floor(rekognitionTps));
+}
+
+/** The functions that call Rekognition, one API each. */
+export const DETECTOR_FUNCTIONS = ['labels', 'moderation'] as const satisfies readonly StepFunctionName[];

@@ -32,3 +32,23 @@ export async function invokeAsLambda(handler: LambdaHandler, input: unknown, con
     throw toLambdaError(error);
   }
 }
+
+/**
+ * Lambda's own timeout: an invocation still running after `timeoutMs` fails with
+ * `Sandbox.Timedout` and Lambda's message, counted from the start of the invocation. (The Task's
+ * TimeoutSeconds, a few seconds longer, only fires when Lambda itself does not answer.)
+ */
+export async function withFunctionTimeout<T>(invocation: Promise<T>, timeoutMs: number, requestId: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new LambdaFunctionError('Sandbox.Timedout', `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([invocation, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

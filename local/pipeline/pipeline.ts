@@ -3,11 +3,13 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseUploadKey } from '../../functions/shared/media';
+import { isStepFunctionName, STEP_FUNCTION_TIMEOUT_SECONDS } from '../../infra/definitions/pipeline';
 import { compileEventPattern, type EventMatcher } from '../events/event-pattern';
 import type { ObjectCreatedEvent } from '../events/object-created';
 import { lambdaContext } from '../lambda-context';
 import { loadDefinition, type TaskBinding } from './definition';
-import { invokeAsLambda, LambdaFunctionError, type LambdaHandler } from './lambda-invoke';
+import type { LambdaConcurrency } from './lambda-concurrency';
+import { invokeAsLambda, LambdaFunctionError, withFunctionTimeout, type LambdaHandler } from './lambda-invoke';
 import { applyHistoryEvent, type HistoryEvent } from './history';
 import type { RunLog, RunOutcome, RunRecord } from './runs';
 
@@ -32,8 +34,18 @@ export interface PipelineOptions {
   /** Test-only: milliseconds to wait before each retry, per state, instead of the ASL's backoff. */
   retryIntervalOverrides?: Record<string, number | number[]>;
   faults?: FaultPlan;
-  /** Lambda timeout given to handlers through context.getRemainingTimeInMillis(). */
+  /**
+   * Test-only: one Lambda timeout for every function instead of each function's own
+   * (infra/definitions/pipeline.ts). An invocation still running at its timeout fails with
+   * `Sandbox.Timedout`, as Lambda reports it.
+   */
   functionTimeoutMs?: number;
+  /** Execution environments per function; over the limit an invocation fails with Lambda.TooManyRequestsException. @default unlimited */
+  concurrency?: LambdaConcurrency;
+}
+
+function functionTimeoutMs(functionName: string): number {
+  return (isStepFunctionName(functionName) ? STEP_FUNCTION_TIMEOUT_SECONDS[functionName] : 60) * 1000;
 }
 
 export class Pipeline {
@@ -89,13 +101,15 @@ export class Pipeline {
         const invoke = async (input: unknown): Promise<never> => {
           const fault = this.remainingFaults[task.stateName]?.shift();
           if (fault) throw new LambdaFunctionError(fault.name, fault.message ?? 'Injected test fault');
-          const context = lambdaContext({
-            functionName: `travel-guide-local-${task.functionName}`,
-            region,
-            account,
-            timeoutMs: this.options.functionTimeoutMs ?? 60_000,
-          });
-          return (await invokeAsLambda(handler, input, context)) as never;
+          // Refused at once over the limit (throws Lambda.TooManyRequestsException): never queued.
+          const release = this.options.concurrency?.acquire(task.functionName);
+          const timeoutMs = this.options.functionTimeoutMs ?? functionTimeoutMs(task.functionName);
+          const context = lambdaContext({ functionName: `travel-guide-local-${task.functionName}`, region, account, timeoutMs });
+          const invocation = invokeAsLambda(handler, input, context);
+          // The environment stays busy until the handler has really returned, even past its timeout:
+          // this process cannot stop a handler the way Lambda stops an environment.
+          if (release) void invocation.then(release, release);
+          return (await withFunctionTimeout(invocation, timeoutMs, context.awsRequestId)) as never;
         };
         return [task.stateName, invoke];
       }),
