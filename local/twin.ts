@@ -14,6 +14,13 @@ import { startApiServer, type ApiServer } from './api/server';
 import { DETECTOR_FUNCTIONS, detectorReservedConcurrency } from '../infra/definitions/pipeline';
 import { LocalImageDetector } from './detectors/local-image-detector';
 import { RekognitionQuota } from './detectors/rekognition-quota';
+import { loadAppTemplates, twinRoles } from './iam/app-roles';
+import { runAsFunction } from './iam/caller';
+import { IamEnforcer, type IamReport } from './iam/enforcer';
+import { guardedDetector } from './iam/guarded-detector';
+import { writeIamReport } from './iam/usage';
+import { setSdkEnforcer } from './iam/sdk-guard';
+import type { StackTemplate } from '../test/iam/support/cfn-resolver';
 import { startDynamoDbEmulator, ensureTable, type DynamoDbEmulator } from './emulators/dynamodb';
 import { startS3Emulator, type S3Emulator } from './emulators/s3';
 import { SequencerClock, toObjectCreatedEvent, type ObjectCreatedEvent } from './events/object-created';
@@ -80,6 +87,13 @@ export interface TwinOptions {
   faults?: FaultPlan;
   /** Test-only: fixed retry waits (ms) per state instead of the ASL's backoff. The real twin uses the ASL's timings. */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /**
+   * Check every AWS call of every function against its role as synthesized from this app.
+   * @default true, unless the environment says IAM=off
+   */
+  iam?: boolean;
+  /** Test-only: the app's templates to take the roles from, instead of the synthesized app (e.g. with a statement removed). */
+  iamTemplates?: StackTemplate[];
 }
 
 export interface Twin {
@@ -107,6 +121,8 @@ export interface Twin {
   detectorQuota: RekognitionQuota | undefined;
   /** Test-only: the next invocation of this Task state throws this error instead of calling its handler. */
   injectFault(stateName: string, fault: { name: string; message?: string }): void;
+  /** Every IAM decision so far, per function (also at GET /_local/iam); `enforcing: false` when IAM is off. */
+  iamReport(): IamReport;
   /** Stops the API, lets running executions finish briefly, stops the emulators. Idempotent. */
   stop(): Promise<void>;
   startupMs: number;
@@ -148,6 +164,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   await mkdir(s3Directory, { recursive: true });
   if (persistent) await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
 
+  const enforcing = options.iam ?? process.env.IAM !== 'off';
+  // Read (or, after a change to infra/ or functions/, synthesized) while the emulators start.
+  const templates = enforcing
+    ? options.iamTemplates !== undefined
+      ? Promise.resolve(options.iamTemplates)
+      : loadAppTemplates().then((loaded) => loaded.stacks)
+    : undefined;
+  templates?.catch(() => undefined);
   const runLog = new RunLog();
   const clock = new SequencerClock();
   let pipeline: Pipeline | undefined;
@@ -210,7 +234,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     ]);
 
     const allowedOrigins = options.allowedOrigins ?? ['http://localhost:5173'];
-    setHandlerEnvironment({
+    const handlerEnvironment: Record<string, string> = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: EMULATOR_ACCESS_KEY_ID,
@@ -233,7 +257,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       POWERTOOLS_TRACE_ENABLED: 'false',
       // No X-Ray daemon or Lambda segment here: the SDK must not throw for a missing segment.
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-    });
+    };
+    setHandlerEnvironment(handlerEnvironment);
+
+    const aslPath = join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json');
+    const functionNames = [...new Set([...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName), ...API_FUNCTIONS])];
+    const iam = templates === undefined ? undefined : new IamEnforcer(twinRoles(await templates, functionNames), handlerEnvironment, functionNames);
+    setSdkEnforcer(iam);
+    cleanups.push(async () => setSdkEnforcer(undefined));
 
     // The only stand-in: Rekognition has no emulator, so both detector ports get local analysis.
     const localDetector = new LocalImageDetector(s3Client);
@@ -247,11 +278,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         ? { reserved: Object.fromEntries(DETECTOR_FUNCTIONS.map((name) => [name, detectorReservedConcurrency(rekognitionTps)])) }
         : {}),
     });
-    const portsFor: Record<string, Record<string, unknown>> = { labels: { detector }, moderation: { detector } };
+    // IAM first, as Rekognition authorizes a call before it counts it against the quota.
+    const detectorPort = iam === undefined ? detector : guardedDetector(detector, iam);
+    const portsFor: Record<string, Record<string, unknown>> = { labels: { detector: detectorPort }, moderation: { detector: detectorPort } };
     const handlers = new Map<string, LambdaHandler>();
     const loadFailures = new Map<string, string>();
-    const aslPath = join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json');
-    const functionNames = [...new Set([...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName), ...API_FUNCTIONS])];
     for (const name of functionNames) {
       try {
         const module = await loadHandlerModule(name);
@@ -286,16 +317,20 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     });
     const builtPipeline = pipeline;
 
+    const iamReport = (): IamReport => iam?.report() ?? { enforcing: false, allowed: 0, denied: 0, functions: [] };
+
     const tokens = new LocalTokenIssuer('travel-guide-local-twin');
     const apiHandler = (fn: ApiFunctionName): ApiFunctionHandler => {
       const handler = handlerFor(fn) as unknown as ApiFunctionHandler;
-      return async (event, context) => handler(event, context);
+      // The function's AWS calls are its role's; `via` is the route, as API Gateway's resource names it.
+      return async (event, context) => runAsFunction({ fn, via: `${event.httpMethod} ${event.resource}` }, () => handler(event, context));
     };
     const api: ApiServer = await startApiServer({
       port: options.port ?? 0,
       tokens,
       apiHandlers: { articles: apiHandler('articles'), media: apiHandler('media') },
       runLog,
+      iamReport,
       allowedOrigins,
       accountId: LOCAL_ACCOUNT_ID,
       region,
@@ -327,6 +362,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         stopping.closed = true;
         await api.close().catch(() => undefined);
         await builtPipeline.drain(options.drainMs ?? 3000);
+        // The app's own roles only: a test that changed a role must not count in the suite's report.
+        if (iam !== undefined && options.iamTemplates === undefined) writeIamReport(iam.report());
         await cleanupAll();
       })();
       return stopped;
@@ -352,6 +389,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       detectorQuota,
       deliver: (event) => builtPipeline.deliver(event),
       injectFault: (stateName, fault) => builtPipeline.injectFault(stateName, fault),
+      iamReport,
       stop,
       startupMs: Date.now() - startedAt,
     };

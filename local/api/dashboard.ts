@@ -1,3 +1,4 @@
+import type { IamReport } from '../iam/enforcer';
 import type { RunLog, RunOutcome, RunRecord } from '../pipeline/runs';
 
 /**
@@ -38,7 +39,33 @@ function outcomeLabel(run: RunRecord): string {
   return run.outcome === 'DUPLICATE' && run.refusal !== undefined ? `REFUSED: ${run.refusal}` : run.outcome;
 }
 
-export function renderDashboard(runLog: RunLog): string {
+/** The IAM usage report as a table: each function's calls by action and grant, allowed or denied. */
+function iamSection(report: IamReport): string {
+  if (!report.enforcing) return '<h2>IAM</h2><p class="sub">IAM enforcement is off (IAM=off): calls are not checked.</p>';
+  const rows = report.functions
+    .flatMap((usage) =>
+      usage.decisions.map(
+        (row) => `<tr>
+  <td>${escapeHtml(usage.fn)}</td>
+  <td class="mono small">${escapeHtml(usage.role ?? 'no role')}</td>
+  <td class="mono">${escapeHtml(row.action)}</td>
+  <td class="mono small">${escapeHtml(row.resource)}</td>
+  <td><span class="badge" style="background:${row.decision === 'allowed' ? COLOURS.READY : COLOURS.FAILED}">${row.decision}</span></td>
+  <td class="num">${row.count}</td>
+  <td class="small">${escapeHtml(row.via.join(', '))}</td>
+</tr>`,
+      ),
+    )
+    .join('\n');
+  return `<h2>IAM: ${report.allowed} calls allowed, ${report.denied} denied</h2>
+<p class="sub">Every AWS call of every function, checked against its role as synthesized from this app. JSON: <a href="/_local/iam">/_local/iam</a>.</p>
+<table><thead><tr><th>Function</th><th>Role</th><th>Action</th><th>Resource (grant)</th><th>Decision</th><th>Calls</th><th>Via</th></tr></thead>
+<tbody>
+${rows || '<tr><td colspan="7">No AWS calls yet.</td></tr>'}
+</tbody></table>`;
+}
+
+export function renderDashboard(runLog: RunLog, iam?: IamReport): string {
   const { counts, refusals, events, runs } = runLog.snapshot();
   const refusalBreakdown = Object.entries(refusals)
     .filter(([, count]) => count > 0)
@@ -66,7 +93,7 @@ export function renderDashboard(runLog: RunLog): string {
 <title>Media pipeline — local twin</title>
 <style>
 body{font:14px system-ui,sans-serif;margin:24px;color:#111}
-h1{font-size:20px;margin:0 0 4px} p.sub{color:#555;margin:0 0 16px}
+h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:24px 0 4px} p.sub{color:#555;margin:0 0 16px}
 .tiles{display:flex;gap:12px;margin-bottom:16px;flex-wrap:wrap}
 .tile{border:2px solid;border-radius:8px;padding:8px 16px;min-width:90px;text-align:center}
 .tile b{display:block;font-size:24px}.tile span{font-size:12px;color:#444}
@@ -83,5 +110,6 @@ th{background:#f3f4f6}.mono{font-family:ui-monospace,monospace}.small{font-size:
 <tbody>
 ${rows || '<tr><td colspan="7">No runs yet: upload an image to start one.</td></tr>'}
 </tbody></table>
+${iam === undefined ? '' : iamSection(iam)}
 </body></html>`;
 }

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ApiFunctionName } from '../../functions/api/routes';
 import { lambdaContext } from '../lambda-context';
+import type { IamReport } from '../iam/enforcer';
 import type { RunLog } from '../pipeline/runs';
 import { listenOnLoopback } from '../listen';
 import { LOOPBACK } from '../settings';
@@ -27,6 +28,8 @@ export interface ApiServerOptions {
   /** The handler of each API function; a route goes to the function routes.ts names (`fn`), as its API Gateway integration does. */
   apiHandlers: Readonly<Record<ApiFunctionName, ApiFunctionHandler>>;
   runLog: RunLog;
+  /** Every IAM decision the twin made, per function (GET /_local/iam, and a table on the dashboard). */
+  iamReport?(): IamReport;
   health(): Promise<HealthReport>;
   allowedOrigins: readonly string[];
   accountId: string;
@@ -107,6 +110,7 @@ function effectiveMethod(req: IncomingMessage): string {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const allowedOrigins = new Set(options.allowedOrigins);
+  const iamReport = (): IamReport => options.iamReport?.() ?? { enforcing: false, allowed: 0, denied: 0, functions: [] };
 
   async function handleLocal(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const method = req.method ?? 'GET';
@@ -121,7 +125,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         send(res, 200, options.runLog.snapshot());
         return;
       case 'GET /_local/dashboard':
-        send(res, 200, renderDashboard(options.runLog), { 'content-type': 'text/html; charset=utf-8' });
+        send(res, 200, renderDashboard(options.runLog, iamReport()), { 'content-type': 'text/html; charset=utf-8' });
+        return;
+      case 'GET /_local/iam':
+        send(res, 200, iamReport());
         return;
       case 'POST /_local/token': {
         const body = await readBody(req, 4096);
@@ -140,7 +147,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         return;
       }
       default: {
-        const known = ['/_local/health', '/_local/runs', '/_local/dashboard', '/_local/token'].includes(path);
+        const known = ['/_local/health', '/_local/runs', '/_local/dashboard', '/_local/iam', '/_local/token'].includes(path);
         if (known) send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method not allowed on ${path}`));
         else send(res, 404, errorBody('NOT_FOUND', 'Route not found'));
       }

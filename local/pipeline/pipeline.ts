@@ -6,6 +6,7 @@ import { parseUploadKey } from '../../functions/shared/media';
 import { isStepFunctionName, STEP_FUNCTION_TIMEOUT_SECONDS } from '../../infra/definitions/pipeline';
 import { compileEventPattern, type EventMatcher } from '../events/event-pattern';
 import type { ObjectCreatedEvent } from '../events/object-created';
+import { runAsFunction } from '../iam/caller';
 import { lambdaContext } from '../lambda-context';
 import { loadDefinition, type TaskBinding } from './definition';
 import type { LambdaConcurrency } from './lambda-concurrency';
@@ -105,7 +106,8 @@ export class Pipeline {
           const release = this.options.concurrency?.acquire(task.functionName);
           const timeoutMs = this.options.functionTimeoutMs ?? functionTimeoutMs(task.functionName);
           const context = lambdaContext({ functionName: `travel-guide-local-${task.functionName}`, region, account, timeoutMs });
-          const invocation = invokeAsLambda(handler, input, context);
+          // The function's AWS calls are its role's: the IAM guard reads who is calling from here.
+          const invocation = runAsFunction({ fn: task.functionName, via: task.stateName }, () => invokeAsLambda(handler, input, context));
           // The environment stays busy until the handler has really returned, even past its timeout:
           // this process cannot stop a handler the way Lambda stops an environment.
           if (release) void invocation.then(release, release);
