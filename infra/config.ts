@@ -1,6 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DAILY_UPLOAD_QUOTA_RANGE } from '../functions/media/upload-quota';
+import { labelsSettings } from '../functions/labels/settings';
+import { mediaSettings } from '../functions/media/settings';
+import { moderationSettings } from '../functions/moderation/settings';
+import { checkSetting, type Setting } from '../functions/shared/settings';
 
 /** Deployment stages. Each stage is its own stack, so dev and prod can live in one account. */
 export type Stage = 'dev' | 'prod';
@@ -40,6 +43,10 @@ export interface AppConfig {
   readonly stage: Stage;
   /** Value of the `Service` tag and prefix of metric namespaces. */
   readonly serviceName: string;
+  /*
+   * Settings that reach a function keep the name of the function's setting (functions/<fn>/settings.ts),
+   * and take their default and bounds from it: `dailyUploadQuota` is DAILY_UPLOAD_QUOTA there.
+   */
   /** Browser origins allowed by CORS on the API and on presigned POST uploads to the bucket. */
   readonly allowedOrigins: readonly string[];
   /** Step Functions workflow type. EXPRESS is cheaper per run; STANDARD keeps a full history. */
@@ -58,11 +65,7 @@ export interface AppConfig {
   readonly moderationMinConfidence: number;
   /** Largest upload the API signs a POST policy for, in bytes. */
   readonly maxUploadBytes: number;
-  /**
-   * Upload URLs one user may get per UTC day (POST /media/uploads answers 429 beyond it). Each
-   * upload costs two Rekognition calls and anyone may sign up, so this bounds what one account
-   * can spend. A positive integer, at most 1,000,000.
-   */
+  /** Upload URLs one user may get per UTC day (POST /media/uploads answers 429 beyond it). */
   readonly dailyUploadQuota: number;
   /** Users may register themselves in the user pool. */
   readonly selfSignUp: boolean;
@@ -95,6 +98,15 @@ export interface AppConfig {
   readonly bootstrapQualifier: string;
 }
 
+/** The functions' own defaults, the same in every stage. */
+const FUNCTION_DEFAULTS = {
+  labelsMinConfidence: labelsSettings.defaults.labelsMinConfidence,
+  labelsMax: labelsSettings.defaults.labelsMax,
+  moderationMinConfidence: moderationSettings.defaults.moderationMinConfidence,
+  maxUploadBytes: mediaSettings.defaults.maxUploadBytes,
+  dailyUploadQuota: mediaSettings.defaults.dailyUploadQuota,
+} satisfies Partial<AppConfig>;
+
 const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
   dev: {
     stage: 'dev',
@@ -104,11 +116,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     logRetention: RetentionDays.TWO_WEEKS,
     removalPolicy: RemovalPolicy.DESTROY,
     bucketVersioning: false,
-    labelsMinConfidence: 70,
-    labelsMax: 20,
-    moderationMinConfidence: 80,
-    maxUploadBytes: 20 * 1024 * 1024,
-    dailyUploadQuota: 100,
+    ...FUNCTION_DEFAULTS,
     selfSignUp: true,
     userPoolPlan: 'ESSENTIALS',
     apiRateLimit: 20,
@@ -126,11 +134,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     logRetention: RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.RETAIN,
     bucketVersioning: true,
-    labelsMinConfidence: 70,
-    labelsMax: 20,
-    moderationMinConfidence: 80,
-    maxUploadBytes: 20 * 1024 * 1024,
-    dailyUploadQuota: 100,
+    ...FUNCTION_DEFAULTS,
     selfSignUp: true,
     userPoolPlan: 'PLUS',
     apiRateLimit: 100,
@@ -156,44 +160,13 @@ function booleanFrom(key: string, value: unknown, fallback: boolean): boolean {
   throw new Error(`Context ${key} must be true or false, got ${JSON.stringify(value)}`);
 }
 
-/** A confidence in percent: 80 is meant, and 800 or 0.8 would silently turn moderation off or on for everything. */
-function percentFrom(key: string, value: unknown, fallback: number): number {
-  const parsed = numberFrom(key, value, fallback);
-  if (parsed > 100) throw new Error(`Context ${key} must be a confidence in percent (0 < value <= 100), got ${JSON.stringify(value)}`);
-  return parsed;
-}
-
-function numberFrom(key: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) {
-    throw new Error(`Context ${key} must be a positive number, got ${JSON.stringify(value)}`);
-  }
-  return parsed;
-}
-
-/** A count such as a quota: a whole number within its range, so "100.5" or "1e9" fail the synth, not the function. */
-function integerFrom(key: string, value: unknown, fallback: number, range: { min: number; max: number }): number {
-  if (value === undefined) return fallback;
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < range.min || parsed > range.max) {
-    throw new Error(`Context ${key} must be an integer from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`);
-  }
-  return parsed;
-}
-
-function originsFrom(value: unknown, fallback: readonly string[]): readonly string[] {
-  if (value === undefined) return fallback;
-  const list = Array.isArray(value) ? value : String(value).split(',');
-  const origins = list.map((origin) => String(origin).trim()).filter((origin) => origin !== '');
-  for (const origin of origins) {
-    // A wildcard or a path would widen CORS beyond what the stage means to allow.
-    if (!/^https?:\/\/[^/*\s]+$/.test(origin)) {
-      throw new Error(`Context allowedOrigins: "${origin}" is not an origin (scheme://host[:port])`);
-    }
-  }
-  if (origins.length === 0) throw new Error('Context allowedOrigins must name at least one origin');
-  return origins;
+/**
+ * A context value that reaches a function, checked by the function's own setting (its rule and
+ * bounds), so a value the function would refuse fails the synth instead of the first invocation.
+ */
+function settingFrom<T>(read: ContextReader, key: string, setting: Setting<T>, fallback: T): T {
+  const value = read(key);
+  return value === undefined ? fallback : checkSetting(setting, value, `Context ${key}`);
 }
 
 /** GitHub user and organisation names: alphanumerics and inner hyphens, at most 39 characters. */
@@ -293,13 +266,14 @@ export function loadConfig(read: ContextReader): AppConfig {
   return {
     ...base,
     workflowType,
-    allowedOrigins: originsFrom(read('allowedOrigins'), base.allowedOrigins),
-    moderationMinConfidence: percentFrom(
+    allowedOrigins: settingFrom(read, 'allowedOrigins', mediaSettings.fields.allowedOrigins, base.allowedOrigins),
+    moderationMinConfidence: settingFrom(
+      read,
       'moderationMinConfidence',
-      read('moderationMinConfidence'),
+      moderationSettings.fields.moderationMinConfidence,
       base.moderationMinConfidence,
     ),
-    dailyUploadQuota: integerFrom('dailyUploadQuota', read('dailyUploadQuota'), base.dailyUploadQuota, DAILY_UPLOAD_QUOTA_RANGE),
+    dailyUploadQuota: settingFrom(read, 'dailyUploadQuota', mediaSettings.fields.dailyUploadQuota, base.dailyUploadQuota),
     selfSignUp: booleanFrom('selfSignUp', read('selfSignUp'), base.selfSignUp),
     apiGatewayCloudWatchRole: booleanFrom(
       'apiGatewayCloudWatchRole',

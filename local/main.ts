@@ -1,4 +1,5 @@
-import { DAILY_UPLOAD_QUOTA_RANGE } from '../functions/media/upload-quota';
+import { mediaSettings } from '../functions/media/settings';
+import { checkSetting, type Setting } from '../functions/shared/settings';
 import { startTwin, type Twin } from './twin';
 
 /**
@@ -21,6 +22,7 @@ interface CliOptions {
   dailyUploadQuota?: number;
   lambdaConcurrency?: number;
   rekognitionTps?: number;
+  allowedOrigins?: readonly string[];
 }
 
 /** A whole number in a range, or undefined when unset; anything else stops the start with the variable's name. */
@@ -38,13 +40,15 @@ function parseRate(name: string, raw: string | undefined): number | undefined {
   return value;
 }
 
-/** Checked here so a typo stops the start instead of failing every upload with a 500. */
-function parseQuota(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const quota = Number(raw);
-  const { min, max } = DAILY_UPLOAD_QUOTA_RANGE;
-  if (!Number.isSafeInteger(quota) || quota < min || quota > max) throw new Error(`DAILY_UPLOAD_QUOTA must be an integer from ${min} to ${max}, got "${raw}"`);
-  return quota;
+/**
+ * A function setting given to the twin by its environment variable (DAILY_UPLOAD_QUOTA,
+ * ALLOWED_ORIGINS), checked by the function's own rule so a typo stops the start instead of
+ * failing every request with a 500.
+ */
+function functionSetting<T>(env: NodeJS.ProcessEnv, name: string, setting: Setting<T>): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return checkSetting(setting, raw, name);
 }
 
 function parsePort(name: string, raw: string | undefined, fallback: number): number {
@@ -68,7 +72,9 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
     flags.set(name, value);
   }
   const dataDir = flags.get('--data-dir') ?? env.LOCAL_DATA_DIR;
-  const dailyUploadQuota = parseQuota(env.DAILY_UPLOAD_QUOTA);
+  const { envNames, fields } = mediaSettings;
+  const dailyUploadQuota = functionSetting(env, envNames.dailyUploadQuota, fields.dailyUploadQuota);
+  const allowedOrigins = functionSetting(env, envNames.allowedOrigins, fields.allowedOrigins);
   const lambdaConcurrency = parseInteger('LAMBDA_CONCURRENCY', env.LAMBDA_CONCURRENCY, 1, 1000);
   const rekognitionTps = parseRate('REKOGNITION_TPS', env.REKOGNITION_TPS);
   return {
@@ -79,6 +85,7 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
     ...(dailyUploadQuota !== undefined ? { dailyUploadQuota } : {}),
     ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
     ...(rekognitionTps !== undefined ? { rekognitionTps } : {}),
+    ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
   };
 }
 
@@ -116,10 +123,8 @@ async function main(): Promise<void> {
     process.exitCode = message === USAGE ? 0 : 2;
     return;
   }
-  const allowedOrigins = process.env.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter((o) => o !== '');
   const twin = await startTwin({
     ...options,
-    ...(allowedOrigins ? { allowedOrigins } : {}),
     ...(process.env.LOG_LEVEL ? { logLevel: process.env.LOG_LEVEL } : {}),
   });
   process.stdout.write(describe(twin));

@@ -1,3 +1,4 @@
+import { stageConfig } from '../infra/config';
 import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 
 /**
@@ -11,8 +12,8 @@ export const MEDIA_BUCKET_NAME = 'travel-guide-media-local';
 export const MEDIA_TABLE_NAME = `travel-guide-local-${mediaTable.id}`;
 export const ARTICLES_TABLE_NAME = `travel-guide-local-${articlesTable.id}`;
 export const UPLOAD_QUOTA_TABLE_NAME = `travel-guide-local-${uploadQuotaTable.id}`;
-/** Uploads per user and UTC day, as the stages deploy it (infra/config.ts `dailyUploadQuota`). */
-export const DEFAULT_DAILY_UPLOAD_QUOTA = 100;
+/** Browser origins that get CORS headers: the dev stage's (infra/config.ts `allowedOrigins`). */
+export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = stageConfig('dev').allowedOrigins;
 /** s3rver accepts only this access key id (it does not verify signatures); dynalite accepts any. */
 export const EMULATOR_ACCESS_KEY_ID = 'S3RVER';
 export const EMULATOR_SECRET_ACCESS_KEY = 'S3RVER';

@@ -8,6 +8,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { API_FUNCTIONS, type ApiFunctionName } from '../functions/api/routes';
+import { articlesSettings } from '../functions/articles/settings';
+import { labelsSettings } from '../functions/labels/settings';
+import { mediaSettings } from '../functions/media/settings';
+import { moderationSettings } from '../functions/moderation/settings';
+import { recordSettings } from '../functions/record/settings';
+import { thumbnailSettings } from '../functions/thumbnail/settings';
 import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';
@@ -30,7 +36,7 @@ import { Pipeline, type FaultPlan, type LambdaHandler } from './pipeline/pipelin
 import { RunLog, type RunRecord } from './pipeline/runs';
 import {
   ARTICLES_TABLE_NAME,
-  DEFAULT_DAILY_UPLOAD_QUOTA,
+  DEFAULT_ALLOWED_ORIGINS,
   DEFAULT_REGION,
   EMULATOR_ACCESS_KEY_ID,
   EMULATOR_SECRET_ACCESS_KEY,
@@ -64,9 +70,9 @@ export interface TwinOptions {
   dataDir?: string;
   /** @default process.env.AWS_REGION or eu-west-1 */
   region?: string;
-  /** Origins that get CORS headers from the API. @default ['http://localhost:5173'] */
-  allowedOrigins?: string[];
-  /** Upload URLs one user may get per UTC day (the media function's DAILY_UPLOAD_QUOTA). @default 100, as deployed */
+  /** Origins that get CORS headers from the API. @default the dev stage's (DEFAULT_ALLOWED_ORIGINS) */
+  allowedOrigins?: readonly string[];
+  /** Upload URLs one user may get per UTC day (the media function's `dailyUploadQuota`). @default the function's default */
   dailyUploadQuota?: number;
   /** POWERTOOLS_LOG_LEVEL for the handlers. @default 'WARN' */
   logLevel?: string;
@@ -137,9 +143,44 @@ type HandlerModule = {
   createHandler?: (deps: Record<string, unknown>) => LambdaHandler;
 };
 
+/** What the twin chooses for the functions' settings; everything else takes the function's default. */
+export interface TwinFunctionSettings {
+  allowedOrigins: readonly string[];
+  dailyUploadQuota?: number;
+  pageTokenSecret: string;
+}
+
 /**
- * The environment every handler reads, as the CDK function constructs set it on AWS. Set before
- * any handler module is imported, because handlers read it at import or first call.
+ * Every function's settings as environment variables, written by each function's settings
+ * contract (functions/<fn>/settings.ts) as the CDK constructs write them on AWS. All handlers share
+ * this process, so a variable two functions read (MEDIA_TABLE_NAME) holds the same value for both.
+ */
+export function functionEnvironment(settings: TwinFunctionSettings): Record<string, string> {
+  const tables = { mediaTableName: MEDIA_TABLE_NAME };
+  return {
+    ...thumbnailSettings.toEnv({}),
+    ...labelsSettings.toEnv({}),
+    ...moderationSettings.toEnv({}),
+    ...recordSettings.toEnv(tables),
+    ...articlesSettings.toEnv({
+      ...tables,
+      articlesTableName: ARTICLES_TABLE_NAME,
+      pageTokenSecret: settings.pageTokenSecret,
+      allowedOrigins: settings.allowedOrigins,
+    }),
+    ...mediaSettings.toEnv({
+      ...tables,
+      uploadQuotaTableName: UPLOAD_QUOTA_TABLE_NAME,
+      mediaBucketName: MEDIA_BUCKET_NAME,
+      allowedOrigins: settings.allowedOrigins,
+      ...(settings.dailyUploadQuota !== undefined ? { dailyUploadQuota: settings.dailyUploadQuota } : {}),
+    }),
+  };
+}
+
+/**
+ * The environment every handler reads. Set before any handler module is imported, because
+ * handlers read it at import or first call.
  */
 function setHandlerEnvironment(values: Record<string, string>): void {
   for (const [name, value] of Object.entries(values)) process.env[name] = value;
@@ -233,7 +274,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       ensureTable(dynamoClient, UPLOAD_QUOTA_TABLE_NAME, uploadQuotaTable),
     ]);
 
-    const allowedOrigins = options.allowedOrigins ?? ['http://localhost:5173'];
+    const allowedOrigins = options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS;
     const handlerEnvironment: Record<string, string> = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -242,14 +283,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
-      MEDIA_BUCKET_NAME,
-      MEDIA_TABLE_NAME,
-      ARTICLES_TABLE_NAME,
-      UPLOAD_QUOTA_TABLE_NAME,
-      DAILY_UPLOAD_QUOTA: String(options.dailyUploadQuota ?? DEFAULT_DAILY_UPLOAD_QUOTA),
-      // Fresh per start, like the token signing key: nextTokens from an earlier run are not honoured.
-      PAGE_TOKEN_SECRET: randomBytes(32).toString('hex'),
-      ALLOWED_ORIGINS: allowedOrigins.join(','),
+      ...functionEnvironment({
+        allowedOrigins,
+        ...(options.dailyUploadQuota !== undefined ? { dailyUploadQuota: options.dailyUploadQuota } : {}),
+        // Fresh per start, like the token signing key: nextTokens from an earlier run are not honoured.
+        pageTokenSecret: randomBytes(32).toString('hex'),
+      }),
       POWERTOOLS_SERVICE_NAME: 'travel-guide-local',
       POWERTOOLS_METRICS_NAMESPACE: 'TravelGuideLocal',
       POWERTOOLS_METRICS_DISABLED: 'true',

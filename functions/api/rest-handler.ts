@@ -132,10 +132,3 @@ function safeMethod(method: string): string {
   return /^[A-Z]{1,10}$/.test(method) ? method : 'this method';
 }
 
-/** ALLOWED_ORIGINS: comma-separated origins that get an Access-Control-Allow-Origin header. @default none */
-export function allowedOriginsFromEnv(): string[] {
-  return (process.env.ALLOWED_ORIGINS ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== '');
-}

@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { documentClient } from '../shared/dynamodb-client';
-import { requireEnv } from '../shared/config';
 import { logger as sharedLogger } from '../shared/powertools';
 import { ValidationError } from '../api/errors';
 import { jsonResponse, noContent, parseWith, readJsonObject } from '../api/http';
 import { DynamoMediaStore } from '../api/media-records';
 import type { Clock, IdGenerator, MediaReader } from '../api/ports';
-import { allowedOriginsFromEnv, createRestHandler, pathId, required } from '../api/rest-handler';
+import { createRestHandler, pathId, required } from '../api/rest-handler';
 import type { ApiHandler } from '../api/rest-handler';
 import { ArticlesService } from './articles-service';
 import { DynamoArticleStore } from './dynamodb-stores';
 import { PageTokenCodec } from './page-token';
 import type { ArticleStore } from './ports';
 import { createArticleSchema, updateArticleSchema } from './schemas';
+import { articlesSettings } from './settings';
 
 /**
  * The articles function: the article routes of the REST API (DESIGN.md) behind API Gateway
@@ -27,7 +27,7 @@ import { createArticleSchema, updateArticleSchema } from './schemas';
 export interface ArticlesSettings {
   /** PAGE_TOKEN_SECRET: HMAC key of `nextToken`; at least 32 characters. */
   pageTokenSecret: string;
-  /** ALLOWED_ORIGINS: origins that get an Access-Control-Allow-Origin header. @default none */
+  /** ALLOWED_ORIGINS: origins that get an Access-Control-Allow-Origin header. */
   allowedOrigins: readonly string[];
 }
 
@@ -117,20 +117,17 @@ function safeName(name: string): string {
   return /^[A-Za-z_][\w-]{0,63}$/.test(name) ? name : JSON.stringify(name.slice(0, 64));
 }
 
-/** Reads the function's environment (set by the CDK construct or the local twin). */
-export function settingsFromEnv(): ArticlesSettings {
-  return { pageTokenSecret: requireEnv('PAGE_TOKEN_SECRET'), allowedOrigins: allowedOriginsFromEnv() };
-}
-
 /**
- * The AWS wiring: the articles table, and the media table for reading cover media (the role may
+ * The AWS wiring, from the function's environment (./settings.ts, written by the CDK construct or
+ * the local twin): the articles table, and the media table for reading cover media (the role may
  * only GetItem there).
  */
 export function awsDependencies(): ArticlesHandlerDeps {
+  const { articlesTableName, mediaTableName, pageTokenSecret, allowedOrigins } = articlesSettings.fromEnv();
   return {
-    articles: new DynamoArticleStore(documentClient(), requireEnv('ARTICLES_TABLE_NAME')),
-    media: new DynamoMediaStore(documentClient(), requireEnv('MEDIA_TABLE_NAME')),
-    settings: settingsFromEnv(),
+    articles: new DynamoArticleStore(documentClient(), articlesTableName),
+    media: new DynamoMediaStore(documentClient(), mediaTableName),
+    settings: { pageTokenSecret, allowedOrigins },
   };
 }
 

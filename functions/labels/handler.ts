@@ -2,7 +2,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { rekognitionClient } from '../shared/rekognition-client';
-import { numberEnv } from '../shared/config';
 import type { LabelDetector } from '../shared/detectors';
 import { derivedMediaId } from '../shared/derived';
 import type { LabelsResult } from '../shared/media';
@@ -13,6 +12,7 @@ import { imageRefSchema } from '../shared/schemas';
 import { parseStepInput, runStep } from '../shared/step';
 import { detectImageLabels } from './labels';
 import type { LabelSettings } from './labels';
+import { labelsSettings } from './settings';
 
 /* DetectLabels: the analysis JPEG in, labels out, through whichever LabelDetector is plugged in. */
 
@@ -24,10 +24,7 @@ export interface LabelsDeps {
 const inputSchema = z.object({ image: imageRefSchema });
 
 export function createHandler(deps: LabelsDeps): (event: unknown, context?: Context) => Promise<LabelsResult> {
-  const settings: LabelSettings = {
-    minConfidence: deps.settings?.minConfidence ?? numberEnv('LABELS_MIN_CONFIDENCE', 70),
-    maxLabels: deps.settings?.maxLabels ?? numberEnv('LABELS_MAX', 20),
-  };
+  const settings: LabelSettings = labelsSettings.fromEnv(process.env, deps.settings);
 
   return (event, context) =>
     runStep(context, async () => {

@@ -7,8 +7,10 @@ import type { ImageRef, LabelsResult } from '../shared/media';
  */
 
 export interface LabelSettings {
-  minConfidence: number;
-  maxLabels: number;
+  /** Labels below this confidence (percent) are dropped. */
+  labelsMinConfidence: number;
+  /** At most this many labels are kept. */
+  labelsMax: number;
 }
 
 export async function detectImageLabels(
@@ -16,12 +18,12 @@ export async function detectImageLabels(
   image: ImageRef,
   settings: LabelSettings,
 ): Promise<LabelsResult> {
-  const labels = await detector.detectLabels(image, settings);
+  const labels = await detector.detectLabels(image, { minConfidence: settings.labelsMinConfidence, maxLabels: settings.labelsMax });
   return {
     labels: labels
-      .filter((label) => label.confidence >= settings.minConfidence)
+      .filter((label) => label.confidence >= settings.labelsMinConfidence)
       .sort((a, b) => b.confidence - a.confidence)
-      .slice(0, settings.maxLabels)
+      .slice(0, settings.labelsMax)
       .map((label) => ({ name: label.name, confidence: label.confidence, parents: [...label.parents] })),
   };
 }

@@ -7,9 +7,6 @@ import { UploadQuotaExceededError } from '../api/errors';
  * (the DynamoDB adapter is ./dynamodb-upload-quota.ts).
  */
 
-/** Bounds of the daily quota, checked by the CDK config and by the function at start alike. */
-export const DAILY_UPLOAD_QUOTA_RANGE = { min: 1, max: 1_000_000 } as const;
-
 const DAY_MS = 86_400_000;
 
 /** The UTC day an upload counts against. */

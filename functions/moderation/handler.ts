@@ -2,7 +2,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { rekognitionClient } from '../shared/rekognition-client';
-import { numberEnv } from '../shared/config';
 import { derivedMediaId } from '../shared/derived';
 import type { ModerationDetector } from '../shared/detectors';
 import type { ModerateResult } from '../shared/media';
@@ -13,6 +12,7 @@ import { imageRefSchema } from '../shared/schemas';
 import { parseStepInput, runStep } from '../shared/step';
 import { moderateImage } from './moderation';
 import type { ModerationSettings } from './moderation';
+import { moderationSettings } from './settings';
 
 /* Moderate: the analysis JPEG in, APPROVED or REJECTED out, through whichever ModerationDetector is plugged in. */
 
@@ -24,13 +24,8 @@ export interface ModerationDeps {
 const inputSchema = z.object({ image: imageRefSchema });
 
 export function createHandler(deps: ModerationDeps): (event: unknown, context?: Context) => Promise<ModerateResult> {
-  const settings: ModerationSettings = {
-    rejectConfidence: deps.settings?.rejectConfidence ?? numberEnv('MODERATION_MIN_CONFIDENCE', 80),
-  };
-  // Above 100 nothing could ever be rejected; at 0 or below everything would be.
-  if (!(settings.rejectConfidence > 0 && settings.rejectConfidence <= 100)) {
-    throw new Error(`MODERATION_MIN_CONFIDENCE must be a confidence in percent (0 < value <= 100), got ${settings.rejectConfidence}`);
-  }
+  // Above 100 nothing could ever be rejected; at 0 or below everything would be: both fail here.
+  const settings: ModerationSettings = moderationSettings.fromEnv(process.env, deps.settings);
 
   return (event, context) =>
     runStep(context, async () => {

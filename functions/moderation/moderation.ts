@@ -12,12 +12,12 @@ export const REPORTING_FLOOR = 50;
 
 export interface ModerationSettings {
   /** A label at or above this confidence (0-100) rejects the image. */
-  rejectConfidence: number;
+  moderationMinConfidence: number;
 }
 
 /** REJECTED when any label reaches the threshold; a pure function of its inputs. */
-export function verdictFor(labels: readonly ModerationLabel[], rejectConfidence: number): ModerationVerdict {
-  return labels.some((label) => label.confidence >= rejectConfidence) ? 'REJECTED' : 'APPROVED';
+export function verdictFor(labels: readonly ModerationLabel[], moderationMinConfidence: number): ModerationVerdict {
+  return labels.some((label) => label.confidence >= moderationMinConfidence) ? 'REJECTED' : 'APPROVED';
 }
 
 export async function moderateImage(
@@ -26,10 +26,10 @@ export async function moderateImage(
   settings: ModerationSettings,
 ): Promise<ModerateResult> {
   const found = await detector.detectModerationLabels(image, {
-    minConfidence: Math.min(REPORTING_FLOOR, settings.rejectConfidence),
+    minConfidence: Math.min(REPORTING_FLOOR, settings.moderationMinConfidence),
   });
   const labels = [...found]
     .sort((a, b) => b.confidence - a.confidence)
     .map((label) => ({ name: label.name, parentName: label.parentName, confidence: label.confidence }));
-  return { verdict: verdictFor(labels, settings.rejectConfidence), labels };
+  return { verdict: verdictFor(labels, settings.moderationMinConfidence), labels };
 }

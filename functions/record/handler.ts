@@ -4,7 +4,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { documentClient } from '../shared/dynamodb-client';
-import { requireEnv } from '../shared/config';
 import { InvalidUploadKeyError, StoreThrottledError } from '../shared/errors';
 import { parseUploadKey } from '../shared/media';
 import type { ClaimResult, MediaStatus, RecordCommand, UploadRef } from '../shared/media';
@@ -14,6 +13,7 @@ import { labelsResultSchema, moderateResultSchema, thumbnailResultSchema, upload
 import { parseStepInput, runStep } from '../shared/step';
 import { claimRefusal, claimUpdate, completeUpdate, errorFromCatch, failureUpdate } from './record';
 import type { ClaimRefusal, ConditionalUpdate } from './record';
+import { recordSettings } from './settings';
 
 /*
  * The record function: MarkProcessing, RecordResult and RecordFailure in the ASL. One conditional
@@ -22,8 +22,8 @@ import type { ClaimRefusal, ConditionalUpdate } from './record';
 
 export interface RecordDeps {
   documents: DynamoDBDocumentClient;
-  /** @default MEDIA_TABLE_NAME */
-  tableName?: string;
+  /** @default MEDIA_TABLE_NAME (./settings.ts) */
+  mediaTableName?: string;
   /** @default the system clock */
   now?: () => Date;
 }
@@ -57,7 +57,7 @@ const commandSchema = z.discriminatedUnion('action', [
 const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
 
 export function createHandler(deps: RecordDeps): (event: unknown, context?: Context) => Promise<RecordResult> {
-  const tableName = deps.tableName ?? requireEnv('MEDIA_TABLE_NAME');
+  const { mediaTableName: tableName } = recordSettings.fromEnv(process.env, deps.mediaTableName !== undefined ? { mediaTableName: deps.mediaTableName } : {});
   const now = deps.now ?? ((): Date => new Date());
 
   /** @returns the failed condition's old item (ALL_OLD), or undefined when the write went through. */

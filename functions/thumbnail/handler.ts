@@ -5,7 +5,6 @@ import type { Context } from 'aws-lambda';
 import sharp from 'sharp';
 import * as z from 'zod/mini';
 import { s3Client } from '../shared/s3-client';
-import { numberEnv } from '../shared/config';
 import { ImageTooLargeError, InvalidUploadKeyError, UploadChangedError, UploadMissingError } from '../shared/errors';
 import { derivedKeyFor, parseUploadKey } from '../shared/media';
 import type { Rendition, ThumbnailResult, UploadRef } from '../shared/media';
@@ -14,6 +13,7 @@ import { metrics } from '../shared/metrics';
 import { uploadRefSchema } from '../shared/schemas';
 import { parseStepInput, runStep } from '../shared/step';
 import { createRenditions } from './renditions';
+import { thumbnailSettings } from './settings';
 import type { EncodedImage } from './renditions';
 
 /*
@@ -28,10 +28,9 @@ import type { EncodedImage } from './renditions';
 // One image per invocation: libvips' operation cache would only hold memory that is never reused.
 sharp.cache(false);
 
+/** The largest upload the step decodes (see ./settings.ts for the defaults and bounds). */
 export interface ThumbnailLimits {
-  /** @default MAX_INPUT_PIXELS or 100,000,000 */
   maxInputPixels: number;
-  /** @default MAX_INPUT_BYTES or 52,428,800 (50 MiB) */
   maxInputBytes: number;
 }
 
@@ -46,10 +45,7 @@ const inputSchema = z.object({ upload: uploadRefSchema });
 export const DERIVED_CACHE_CONTROL = 'private, max-age=31536000, immutable';
 
 export function createHandler(deps: ThumbnailDeps): (event: unknown, context?: Context) => Promise<ThumbnailResult> {
-  const limits: ThumbnailLimits = {
-    maxInputPixels: deps.limits?.maxInputPixels ?? numberEnv('MAX_INPUT_PIXELS', 100_000_000),
-    maxInputBytes: deps.limits?.maxInputBytes ?? numberEnv('MAX_INPUT_BYTES', 52_428_800),
-  };
+  const limits: ThumbnailLimits = thumbnailSettings.fromEnv(process.env, deps.limits);
 
   return (event, context) =>
     runStep(context, async () => {

@@ -9,11 +9,13 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { routes, type ApiFunctionName, type RouteDefinition } from '../../functions/api/routes';
 import { createArticleSchema, updateArticleSchema } from '../../functions/articles/schemas';
+import { articlesSettings } from '../../functions/articles/settings';
 import { createUploadSchema } from '../../functions/media/schemas';
+import { mediaSettings } from '../../functions/media/settings';
+import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import type { AppConfig } from '../config';
 import { articlesTable as articlesTableDefinition, uploadQuotaTable as uploadQuotaTableDefinition } from '../definitions/tables';
 import { DefinedTable } from './defined-table';
-import { DERIVED_PREFIX, UPLOADS_PREFIX } from './media-bucket';
 import { PipelineFunction } from './pipeline-function';
 
 type BodyModelName = NonNullable<RouteDefinition['bodyModel']>;
@@ -184,18 +186,20 @@ export class ArticlesApi extends Construct {
       ...common,
       name: 'articles',
       serviceName: `${config.serviceName}-articles-api`,
-      environment: {
-        ALLOWED_ORIGINS: config.allowedOrigins.join(','),
-        PAGE_TOKEN_SECRET: this.pageTokenSecret.secretValue.unsafeUnwrap(),
-      },
+      settings: articlesSettings.toEnv({
+        articlesTableName: this.articlesTable.tableName,
+        mediaTableName: mediaTable.tableName,
+        pageTokenSecret: this.pageTokenSecret.secretValue.unsafeUnwrap(),
+        allowedOrigins: config.allowedOrigins,
+      }),
     })
-      .bindTable('ARTICLES_TABLE_NAME', this.articlesTable, [
+      .allowTable(this.articlesTable, [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
       ])
-      .bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:GetItem']);
+      .allowTable(mediaTable, ['dynamodb:GetItem']);
     for (const index of articlesTableDefinition.globalSecondaryIndexes) {
       this.articles.allowIndexQuery(this.articlesTable, index.indexName);
     }
@@ -208,19 +212,20 @@ export class ArticlesApi extends Construct {
       ...common,
       name: 'media',
       serviceName: `${config.serviceName}-media-api`,
-      environment: {
-        MAX_UPLOAD_BYTES: String(config.maxUploadBytes),
-        UPLOAD_URL_TTL_SECONDS: '300',
-        DOWNLOAD_URL_TTL_SECONDS: '300',
-        ALLOWED_ORIGINS: config.allowedOrigins.join(','),
-        DAILY_UPLOAD_QUOTA: String(config.dailyUploadQuota),
-      },
+      settings: mediaSettings.toEnv({
+        mediaTableName: mediaTable.tableName,
+        uploadQuotaTableName: this.uploadQuotaTable.tableName,
+        mediaBucketName: bucket.bucketName,
+        maxUploadBytes: config.maxUploadBytes,
+        allowedOrigins: config.allowedOrigins,
+        dailyUploadQuota: config.dailyUploadQuota,
+      }),
     })
-      .bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:GetItem', 'dynamodb:PutItem'])
-      .bindTable('UPLOAD_QUOTA_TABLE_NAME', this.uploadQuotaTable, ['dynamodb:UpdateItem'])
+      .allowTable(mediaTable, ['dynamodb:GetItem', 'dynamodb:PutItem'])
+      .allowTable(this.uploadQuotaTable, ['dynamodb:UpdateItem'])
       // Signing a presigned POST needs the signer to hold s3:PutObject on the key it signs for.
-      .bindObjects(bucket, UPLOADS_PREFIX, ['s3:PutObject'], 'MEDIA_BUCKET_NAME')
-      .bindObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
+      .allowObjects(bucket, UPLOAD_PREFIX, ['s3:PutObject'])
+      .allowObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
     this.functions = { articles: this.articles, media: this.media };
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {

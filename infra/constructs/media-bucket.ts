@@ -3,10 +3,6 @@ import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-/** Key prefix of user uploads; the only prefix that starts the pipeline. */
-export const UPLOADS_PREFIX = 'uploads/';
-/** Key prefix of everything the pipeline writes; outside `uploads/`, so it never triggers itself. */
-export const DERIVED_PREFIX = 'derived/';
 
 /** Properties of a {@link MediaBucket}. */
 export interface MediaBucketProps {

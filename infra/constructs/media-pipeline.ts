@@ -12,7 +12,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../config';
 import { renderPipelineDefinition, STEP_FUNCTION_TIMEOUT_SECONDS } from '../definitions/pipeline';
-import { DERIVED_PREFIX, UPLOADS_PREFIX } from './media-bucket';
+import { labelsSettings } from '../../functions/labels/settings';
+import { moderationSettings } from '../../functions/moderation/settings';
+import { recordSettings } from '../../functions/record/settings';
+import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
+import { thumbnailSettings } from '../../functions/thumbnail/settings';
 import { PROJECT_ROOT, PipelineFunction } from './pipeline-function';
 import { SharpLayer } from './sharp-layer';
 
@@ -107,16 +111,15 @@ export class MediaPipeline extends Construct {
       layers: [new SharpLayer(this, 'Sharp').layer],
       externalModules: ['sharp'],
       usesS3Client: true,
-      environment: {
-        MAX_INPUT_PIXELS: '100000000',
-        MAX_INPUT_BYTES: String(50 * 1024 * 1024),
+      settings: thumbnailSettings.toEnv({}),
+      runtimeEnvironment: {
         // glibc gives each of libvips' threads its own malloc arena; capping them keeps a warm
         // environment's RSS flat across invocations (measured: 500 MB -> 370 MB after four 54 MP runs).
         MALLOC_ARENA_MAX: '2',
       },
     })
-      .bindObjects(bucket, UPLOADS_PREFIX, ['s3:GetObject'])
-      .bindObjects(bucket, DERIVED_PREFIX, ['s3:PutObject']);
+      .allowObjects(bucket, UPLOAD_PREFIX, ['s3:GetObject'])
+      .allowObjects(bucket, DERIVED_PREFIX, ['s3:PutObject']);
 
     // Labels and moderation read the analysis JPEG; Rekognition's detect actions have no
     // resource type, so "*" is the narrowest resource IAM accepts for them.
@@ -124,25 +127,26 @@ export class MediaPipeline extends Construct {
       ...common,
       name: 'labels',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.labels),
-      environment: { LABELS_MIN_CONFIDENCE: String(config.labelsMinConfidence), LABELS_MAX: String(config.labelsMax) },
+      settings: labelsSettings.toEnv({ labelsMinConfidence: config.labelsMinConfidence, labelsMax: config.labelsMax }),
     })
       .allow(['rekognition:DetectLabels'], ['*'])
-      .bindObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
+      .allowObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
 
     this.moderation = new PipelineFunction(this, 'Moderation', {
       ...common,
       name: 'moderation',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.moderation),
-      environment: { MODERATION_MIN_CONFIDENCE: String(config.moderationMinConfidence) },
+      settings: moderationSettings.toEnv({ moderationMinConfidence: config.moderationMinConfidence }),
     })
       .allow(['rekognition:DetectModerationLabels'], ['*'])
-      .bindObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
+      .allowObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
 
     this.record = new PipelineFunction(this, 'Record', {
       ...common,
       name: 'record',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.record),
-    }).bindTable('MEDIA_TABLE_NAME', mediaTable, ['dynamodb:UpdateItem']);
+      settings: recordSettings.toEnv({ mediaTableName: mediaTable.tableName }),
+    }).allowTable(mediaTable, ['dynamodb:UpdateItem']);
 
     // Step Functions delivers its own logs; a /aws/vendedlogs/ name keeps CloudWatch Logs'
     // account-wide resource policy from growing with every state machine. The name is derived

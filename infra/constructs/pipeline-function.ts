@@ -107,8 +107,16 @@ export interface PipelineFunctionProps {
   readonly timeout?: Duration;
   /** @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  /** Extra environment variables (the `bind*` helpers add the ones that come with a permission). */
-  readonly environment?: Record<string, string>;
+  /**
+   * The handler's settings as environment variables, written by the function's settings contract:
+   * `<fn>Settings.toEnv({...})` from `functions/<fn>/settings.ts`, the schema the handler reads.
+   */
+  readonly settings: Record<string, string>;
+  /**
+   * Variables for the runtime rather than the handler (e.g. MALLOC_ARENA_MAX).
+   * @default - none
+   */
+  readonly runtimeEnvironment?: Record<string, string>;
   /** Layers, for native modules that are kept out of the bundle. @default - none */
   readonly layers?: lambda.ILayerVersion[];
   /**
@@ -137,7 +145,7 @@ export interface PipelineFunctionProps {
  * local esbuild bundling (no Docker), and a role of its own.
  *
  * The role starts with only what every function needs (write to its own log group, write
- * X-Ray segments). Everything else is added through {@link allow} or the `bind*` helpers,
+ * X-Ray segments). Everything else is added through {@link allow}, {@link allowTable} or {@link allowObjects},
  * each one explicit action list on one resource list: no grant helpers, because they emit
  * wildcard actions such as `s3:GetObject*` or `dynamodb:BatchGet*`.
  */
@@ -225,7 +233,7 @@ export class PipelineFunction extends Construct {
       ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
       ...(props.timeout !== undefined ? { timeout: props.timeout } : {}),
       ...(props.layers !== undefined ? { layers: props.layers } : {}),
-      environment: { ...defaults.environment, ...props.environment },
+      environment: { ...defaults.environment, ...props.runtimeEnvironment, ...props.settings },
     });
   }
 
@@ -251,15 +259,9 @@ export class PipelineFunction extends Construct {
     return this;
   }
 
-  /** Sets an environment variable on the function. */
-  public setEnvironment(name: string, value: string): this {
-    this.function.addEnvironment(name, value);
-    return this;
-  }
-
-  /** Allows item actions on a table (not its indexes) and sets the variable holding the table's name. */
-  public bindTable(envName: string, table: dynamodb.ITable, actions: TableAction[]): this {
-    return this.allow(actions, [table.tableArn]).setEnvironment(envName, table.tableName);
+  /** Allows item actions on a table (not its indexes). The table's name reaches the handler through its settings. */
+  public allowTable(table: dynamodb.ITable, actions: TableAction[]): this {
+    return this.allow(actions, [table.tableArn]);
   }
 
   /** Allows dynamodb:Query on one named index of a table. */
@@ -267,11 +269,8 @@ export class PipelineFunction extends Construct {
     return this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${indexName}`]);
   }
 
-  /**
-   * Allows object actions under one key prefix of a bucket, e.g. `uploads/`. Sets the
-   * variable holding the bucket's name when `envName` is given.
-   */
-  public bindObjects(bucket: s3.IBucket, prefix: string, actions: ObjectAction[], envName?: string): this {
+  /** Allows object actions under one key prefix of a bucket, e.g. `uploads/`. */
+  public allowObjects(bucket: s3.IBucket, prefix: string, actions: ObjectAction[]): this {
     if (!prefix.endsWith('/') || prefix.includes('*')) throw new Error(`Key prefix ${prefix} must end with "/" and hold no wildcard`);
     this.allow(actions, [bucket.arnForObjects(`${prefix}*`)]);
     const bucketResource = bucket.node.defaultChild;
@@ -282,7 +281,6 @@ export class PipelineFunction extends Construct {
         reason: `${actions.join(', ')} on objects under ${prefix} only: object keys are server-chosen ids, so one prefix is the narrowest scope that still covers them.`,
       });
     }
-    if (envName !== undefined) this.setEnvironment(envName, bucket.bucketName);
     return this;
   }
 }

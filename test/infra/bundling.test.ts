@@ -13,7 +13,25 @@ import {
   SDK_MODULES_NOT_LOADED_ON_LAMBDA,
   type PipelineFunction,
 } from '../../infra/constructs/pipeline-function';
+import { articlesSettings } from '../../functions/articles/settings';
+import { mediaSettings } from '../../functions/media/settings';
 import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
+
+/** The functions' settings, written by their contracts as the constructs write them (the others need only defaults). */
+const SETTINGS_ENV = {
+  ...articlesSettings.toEnv({
+    articlesTableName: 'articles',
+    mediaTableName: 'media',
+    pageTokenSecret: 'bundle-alone-page-token-secret-0123456789',
+    allowedOrigins: ['http://localhost:5173'],
+  }),
+  ...mediaSettings.toEnv({
+    mediaTableName: 'media',
+    uploadQuotaTableName: 'upload-quota',
+    mediaBucketName: 'media-bucket',
+    allowedOrigins: ['http://localhost:5173'],
+  }),
+};
 
 // The one infra suite that runs esbuild for real: what `cdk synth` ships.
 let synth: Synthesized;
@@ -173,11 +191,7 @@ async function invokeAlone(
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
-      MEDIA_TABLE_NAME: 'media',
-      UPLOAD_QUOTA_TABLE_NAME: 'upload-quota',
-      MEDIA_BUCKET_NAME: 'media-bucket',
-      ARTICLES_TABLE_NAME: 'articles',
-      PAGE_TOKEN_SECRET: 'bundle-alone-page-token-secret-0123456789',
+      ...SETTINGS_ENV,
     };
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(process.execPath, ['-e', script, path.join(alone, 'index.js'), JSON.stringify(event)], { cwd: alone, env }, (error, out, err) =>

@@ -67,9 +67,9 @@ function buildHandlers(): Record<string, StepHandler> {
     labels: createLabelsHandler({ detector: new RekognitionLabelDetector(new RekognitionClient({ region: 'eu-west-1' })) }),
     moderation: createModerationHandler({
       detector: new RekognitionModerationDetector(new RekognitionClient({ region: 'eu-west-1' })),
-      settings: { rejectConfidence: 80 },
+      settings: { moderationMinConfidence: 80 },
     }),
-    record: createRecordHandler({ documents, tableName: TABLE }),
+    record: createRecordHandler({ documents, mediaTableName: TABLE }),
   };
 }
 

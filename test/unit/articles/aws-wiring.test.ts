@@ -1,6 +1,7 @@
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
-import { awsDependencies, handler, settingsFromEnv } from '../../../functions/articles/handler';
+import { awsDependencies, handler } from '../../../functions/articles/handler';
+import { articlesSettings } from '../../../functions/articles/settings';
 import { apiEvent, errorOf } from '../api/fakes';
 import { modulesLoadedBy } from '../api/loaded-modules';
 
@@ -10,6 +11,7 @@ const ENV = {
   ARTICLES_TABLE_NAME: 'articles',
   MEDIA_TABLE_NAME: 'media',
   PAGE_TOKEN_SECRET: 'x'.repeat(32),
+  ALLOWED_ORIGINS: 'https://app.example',
 };
 
 describe('articles function environment', () => {
@@ -19,24 +21,16 @@ describe('articles function environment', () => {
     process.env = { ...saved };
   });
 
-  it('reads the page-token key and no origins by default', () => {
+  it('reads the page-token key and the origins', () => {
     Object.assign(process.env, ENV);
-    delete process.env.ALLOWED_ORIGINS;
 
-    expect(settingsFromEnv()).toEqual({ pageTokenSecret: ENV.PAGE_TOKEN_SECRET, allowedOrigins: [] });
+    expect(awsDependencies().settings).toEqual({ pageTokenSecret: ENV.PAGE_TOKEN_SECRET, allowedOrigins: ['https://app.example'] });
   });
 
   it('splits ALLOWED_ORIGINS on commas and ignores blanks', () => {
-    Object.assign(process.env, ENV, { ALLOWED_ORIGINS: ' https://a.example , ,https://b.example' });
+    const env = { ...ENV, ALLOWED_ORIGINS: ' https://a.example , ,https://b.example' };
 
-    expect(settingsFromEnv().allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
-  });
-
-  it('fails fast without PAGE_TOKEN_SECRET', () => {
-    Object.assign(process.env, ENV);
-    delete process.env.PAGE_TOKEN_SECRET;
-
-    expect(() => settingsFromEnv()).toThrow(/PAGE_TOKEN_SECRET/);
+    expect(articlesSettings.fromEnv(env).allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
 
   it('builds the DynamoDB adapters from the environment, without the bucket or upload settings', () => {
@@ -51,7 +45,7 @@ describe('articles function environment', () => {
     expect(Object.keys(deps).sort()).toEqual(['articles', 'media', 'settings']);
   });
 
-  it.each(['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME'])('fails fast without %s', (name) => {
+  it.each(['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME', 'PAGE_TOKEN_SECRET', 'ALLOWED_ORIGINS'])('fails fast without %s', (name) => {
     Object.assign(process.env, ENV);
     delete process.env[name];
 

@@ -37,7 +37,7 @@ describe('detectImageLabels', () => {
     ]);
 
     // Act
-    const result = await detectImageLabels(detector, IMAGE, { minConfidence: 70, maxLabels: 10 });
+    const result = await detectImageLabels(detector, IMAGE, { labelsMinConfidence: 70, labelsMax: 10 });
 
     // Assert
     expect(result.labels.map((label) => label.name)).toEqual(['Beach', 'Sea']);
@@ -53,7 +53,7 @@ describe('detectImageLabels', () => {
     ]);
 
     // Act
-    const result = await detectImageLabels(detector, IMAGE, { minConfidence: 70, maxLabels: 2 });
+    const result = await detectImageLabels(detector, IMAGE, { labelsMinConfidence: 70, labelsMax: 2 });
 
     // Assert
     expect(result.labels.map((label) => label.name)).toEqual(['A', 'B']);
@@ -66,7 +66,7 @@ describe('labels handler', () => {
     const detector = fixedDetector([]);
 
     // Act
-    await createHandler({ detector, settings: { minConfidence: 75, maxLabels: 5 } })({ image: IMAGE });
+    await createHandler({ detector, settings: { labelsMinConfidence: 75, labelsMax: 5 } })({ image: IMAGE });
 
     // Assert
     expect(detector.calls).toEqual([[IMAGE, { minConfidence: 75, maxLabels: 5 }]]);

@@ -1,6 +1,7 @@
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoUploadQuota } from '../../../functions/media/dynamodb-upload-quota';
-import { awsDependencies, handler, settingsFromEnv } from '../../../functions/media/handler';
+import { awsDependencies, handler } from '../../../functions/media/handler';
+import { mediaSettings } from '../../../functions/media/settings';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
 import { apiEvent, errorOf } from '../api/fakes';
 import { modulesLoadedBy } from '../api/loaded-modules';
@@ -11,6 +12,7 @@ const ENV = {
   MEDIA_TABLE_NAME: 'media',
   UPLOAD_QUOTA_TABLE_NAME: 'upload-quota',
   MEDIA_BUCKET_NAME: 'bucket',
+  ALLOWED_ORIGINS: 'https://app.example',
 };
 
 describe('media function environment', () => {
@@ -21,26 +23,23 @@ describe('media function environment', () => {
   });
 
   it('applies the documented defaults', () => {
-    Object.assign(process.env, ENV);
-    delete process.env.MAX_UPLOAD_BYTES;
-    delete process.env.UPLOAD_URL_TTL_SECONDS;
-    delete process.env.DOWNLOAD_URL_TTL_SECONDS;
-    delete process.env.ALLOWED_ORIGINS;
-    delete process.env.DAILY_UPLOAD_QUOTA;
-
-    expect(settingsFromEnv()).toEqual({
+    expect(mediaSettings.fromEnv(ENV)).toEqual({
+      mediaTableName: 'media',
+      uploadQuotaTableName: 'upload-quota',
+      mediaBucketName: 'bucket',
       maxUploadBytes: 20_971_520,
       uploadUrlTtlSeconds: 300,
       downloadUrlTtlSeconds: 300,
-      allowedOrigins: [],
+      allowedOrigins: ['https://app.example'],
       dailyUploadQuota: 100,
     });
   });
 
   it('splits ALLOWED_ORIGINS on commas and ignores blanks', () => {
-    Object.assign(process.env, ENV, { ALLOWED_ORIGINS: 'https://a.example, ,https://b.example ' });
-
-    expect(settingsFromEnv().allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(mediaSettings.fromEnv({ ...ENV, ALLOWED_ORIGINS: 'https://a.example, ,https://b.example ' }).allowedOrigins).toEqual([
+      'https://a.example',
+      'https://b.example',
+    ]);
   });
 
   it.each([
@@ -56,16 +55,16 @@ describe('media function environment', () => {
     ['DAILY_UPLOAD_QUOTA', '2.5', 'an integer from 1 to 1000000'],
     ['DAILY_UPLOAD_QUOTA', '1000001', 'an integer from 1 to 1000000'],
     ['DAILY_UPLOAD_QUOTA', 'unlimited', 'an integer from 1 to 1000000'],
+    ['ALLOWED_ORIGINS', '*', 'one or more comma-separated origins'],
+    ['ALLOWED_ORIGINS', 'https://a.example/path', 'one or more comma-separated origins'],
   ])('fails fast for %s=%s, naming the variable and its range', (name, value, expected) => {
-    Object.assign(process.env, ENV, { [name]: value });
-
-    expect(() => settingsFromEnv()).toThrow(`Environment variable ${name} must be ${expected}`);
+    expect(() => mediaSettings.fromEnv({ ...ENV, [name]: value })).toThrow(`Environment variable ${name} must be ${expected}`);
   });
 
   it('accepts the largest values S3 honours', () => {
-    Object.assign(process.env, ENV, { MAX_UPLOAD_BYTES: '5368709120', UPLOAD_URL_TTL_SECONDS: '604800', DOWNLOAD_URL_TTL_SECONDS: '604800' });
+    const env = { ...ENV, MAX_UPLOAD_BYTES: '5368709120', UPLOAD_URL_TTL_SECONDS: '604800', DOWNLOAD_URL_TTL_SECONDS: '604800' };
 
-    expect(settingsFromEnv()).toMatchObject({ maxUploadBytes: 5_368_709_120, uploadUrlTtlSeconds: 604_800, downloadUrlTtlSeconds: 604_800 });
+    expect(mediaSettings.fromEnv(env)).toMatchObject({ maxUploadBytes: 5_368_709_120, uploadUrlTtlSeconds: 604_800, downloadUrlTtlSeconds: 604_800 });
   });
 
   it('refuses at wiring a DOWNLOAD_URL_TTL_SECONDS the presigner would refuse on every view', () => {
@@ -75,9 +74,7 @@ describe('media function environment', () => {
   });
 
   it('reads DAILY_UPLOAD_QUOTA', () => {
-    Object.assign(process.env, ENV, { DAILY_UPLOAD_QUOTA: '25' });
-
-    expect(settingsFromEnv().dailyUploadQuota).toBe(25);
+    expect(mediaSettings.fromEnv({ ...ENV, DAILY_UPLOAD_QUOTA: '25' }).dailyUploadQuota).toBe(25);
   });
 
   it('builds the DynamoDB adapters and the S3 signers from the environment, without the articles table or page-token key', () => {
@@ -93,7 +90,7 @@ describe('media function environment', () => {
     expect(deps.downloadSigner).toBeInstanceOf(S3DownloadSigner);
   });
 
-  it.each(['MEDIA_TABLE_NAME', 'UPLOAD_QUOTA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'AWS_REGION'])('fails fast without %s', (name) => {
+  it.each(['MEDIA_TABLE_NAME', 'UPLOAD_QUOTA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'ALLOWED_ORIGINS', 'AWS_REGION'])('fails fast without %s', (name) => {
     Object.assign(process.env, ENV);
     delete process.env[name];
 

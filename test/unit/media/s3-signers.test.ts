@@ -58,6 +58,7 @@ describe('the Lambda wiring against the shared S3 client', () => {
     MEDIA_TABLE_NAME: 'media',
     UPLOAD_QUOTA_TABLE_NAME: 'upload-quota',
     MEDIA_BUCKET_NAME: 'travel-guide-media-bucket',
+    ALLOWED_ORIGINS: 'http://localhost:5173',
     AWS_REGION: 'eu-central-1',
     AWS_ACCESS_KEY_ID: 'ASIAWIRINGEXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'wiring/secret+example',

@@ -51,7 +51,7 @@ describe('moderateImage', () => {
     const detector = fixedDetector([]);
 
     // Act
-    await moderateImage(detector, IMAGE, { rejectConfidence: 80 });
+    await moderateImage(detector, IMAGE, { moderationMinConfidence: 80 });
 
     // Assert
     expect(detector.calls).toEqual([[IMAGE, { minConfidence: 50 }]]);
@@ -62,7 +62,7 @@ describe('moderateImage', () => {
     const detector = fixedDetector([]);
 
     // Act
-    await moderateImage(detector, IMAGE, { rejectConfidence: 30 });
+    await moderateImage(detector, IMAGE, { moderationMinConfidence: 30 });
 
     // Assert
     expect(detector.calls).toEqual([[IMAGE, { minConfidence: 30 }]]);
@@ -70,7 +70,7 @@ describe('moderateImage', () => {
 
   it('approves, and keeps, a label under the threshold', async () => {
     // Act
-    const result = await moderateImage(fixedDetector([label(60)]), IMAGE, { rejectConfidence: 80 });
+    const result = await moderateImage(fixedDetector([label(60)]), IMAGE, { moderationMinConfidence: 80 });
 
     // Assert
     expect(result).toEqual({ verdict: 'APPROVED', labels: [label(60)] });
@@ -88,7 +88,7 @@ describe('moderation handler', () => {
 
   it('uses a configured threshold', async () => {
     // Act
-    const result = await createHandler({ detector: fixedDetector([label(80)]), settings: { rejectConfidence: 90 } })({
+    const result = await createHandler({ detector: fixedDetector([label(80)]), settings: { moderationMinConfidence: 90 } })({
       image: IMAGE,
     });
 
@@ -97,7 +97,7 @@ describe('moderation handler', () => {
   });
 
   it.each([0, 101, 800])('refuses to start with a threshold of %s, which would reject everything or nothing', (threshold) => {
-    expect(() => createHandler({ detector: fixedDetector([]), settings: { rejectConfidence: threshold } })).toThrow(
+    expect(() => createHandler({ detector: fixedDetector([]), settings: { moderationMinConfidence: threshold } })).toThrow(
       /must be a confidence in percent/,
     );
   });

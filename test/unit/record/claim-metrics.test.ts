@@ -39,7 +39,7 @@ beforeAll(async () => {
   ({ metrics: sharedMetrics } = await import('../../../functions/shared/metrics'));
   handler = createHandler({
     documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    tableName: 'MediaTable',
+    mediaTableName: 'MediaTable',
     now: () => new Date('2026-11-28T17:20:15.000Z'),
   });
 });

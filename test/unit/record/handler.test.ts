@@ -19,7 +19,7 @@ const THUMBNAIL: ThumbnailResult = {
 
 const handler = createHandler({
   documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-  tableName: TABLE,
+  mediaTableName: TABLE,
   now: () => NOW,
 });
 
