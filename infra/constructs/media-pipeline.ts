@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -61,6 +61,18 @@ export function uploadedEventPattern(bucketName: string, file = UPLOADED_PATTERN
 }
 
 /**
+ * The conditions AWS recommends on a service role's trust against the confused deputy: the
+ * service may assume the role only on behalf of these resources (`aws:SourceArn`) of this account
+ * (`aws:SourceAccount`).
+ */
+export function confusedDeputyConditions(account: string, sourceArns: readonly string[]): Record<string, Record<string, unknown>> {
+  return {
+    ArnLike: { 'aws:SourceArn': sourceArns.length === 1 ? sourceArns[0] : [...sourceArns] },
+    StringEquals: { 'aws:SourceAccount': account },
+  };
+}
+
+/**
  * The media pipeline: four step functions under roles of their own, the state machine from
  * `statemachines/media-pipeline.asl.json`, and the EventBridge rule from
  * `events/media-uploaded.pattern.json` that starts one execution per upload, with a dead-letter
@@ -89,6 +101,10 @@ export class MediaPipeline extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** Powertools service name of the step functions (the `service` dimension of their metrics). */
   public readonly serviceName: string;
+  /** Name of the state machine, `<stack name>-MediaPipeline`: its role's trust names it. */
+  public readonly stateMachineName: string;
+  /** Name of the upload rule, `<stack name>-MediaUploaded`: its role's trust names it. */
+  public readonly ruleName: string;
 
   constructor(scope: Construct, id: string, props: MediaPipelineProps) {
     super(scope, id);
@@ -157,10 +173,26 @@ export class MediaPipeline extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // The state machine and the rule get names derived from the stack name (a second stage still
+    // deploys beside the first), so that the roles they assume can name them in their trust: a role
+    // must exist before the state machine or rule that uses it, so its trust cannot refer to their
+    // ARNs by reference without a circular dependency.
+    const stack = Stack.of(this);
+    this.stateMachineName = `${stack.stackName}-MediaPipeline`;
+    this.ruleName = `${stack.stackName}-MediaUploaded`;
+    const stateMachineArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: this.stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const ruleArn = stack.formatArn({ service: 'events', resource: 'rule', resourceName: this.ruleName });
+
     this.stateMachineRole = new iam.Role(this, 'StateMachineRole', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
-        // Against the confused deputy: only state machines of this account may assume it.
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        // Against the confused deputy: Step Functions may assume it only for this state machine
+        // (its ARN, or a version or alias of it) of this account.
+        conditions: confusedDeputyConditions(stack.account, [stateMachineArn, `${stateMachineArn}:*`]),
       }),
       description: 'Media pipeline state machine: invokes exactly its four step functions',
     });
@@ -176,6 +208,7 @@ export class MediaPipeline extends Construct {
 
     const express = config.workflowType === 'EXPRESS';
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: this.stateMachineName,
       // The file with its TimeoutSeconds filled in (see infra/definitions/pipeline.ts); the ARNs
       // stay placeholders for definitionSubstitutions.
       definitionBody: sfn.DefinitionBody.fromString(
@@ -211,7 +244,8 @@ export class MediaPipeline extends Construct {
 
     this.ruleRole = new iam.Role(this, 'UploadRuleRole', {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        // For a rule's target, EventBridge's source is the rule: only this rule of this account.
+        conditions: confusedDeputyConditions(stack.account, [ruleArn]),
       }),
       description: 'Media uploaded rule: starts executions of exactly the media pipeline',
     });
@@ -220,6 +254,7 @@ export class MediaPipeline extends Construct {
     );
 
     this.rule = new events.Rule(this, 'MediaUploadedRule', {
+      ruleName: this.ruleName,
       description: 'Starts the media pipeline for each object created under uploads/ in the media bucket',
       eventPattern: uploadedEventPattern(bucket.bucketName),
     });

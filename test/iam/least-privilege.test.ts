@@ -27,9 +27,9 @@ import {
   type TrustExpectation,
 } from './support/checks';
 import { collectGroups, type GroupView } from './support/groups';
-import { CORE_ROLES, PROJECT_ROLES, type ProjectRole } from './support/project-roles';
+import { CORE_ROLES, PROJECT_ROLES, type CoreRole, type ProjectRole } from './support/project-roles';
 import { statementActions, statementResources } from './support/roles';
-import { simulate, simulateCaller, type Caller } from './support/simulate';
+import { simulate, simulateAssumeRole, simulateCaller, type Caller } from './support/simulate';
 import { synthApp, TEST_GITHUB_DEPLOY, withOptionalStacks } from './support/synth';
 
 // ---------------------------------------------------------------------------------------------
@@ -47,6 +47,7 @@ const BY_NEWEST = `${ARTICLES_TABLE}/index/byNewest`;
 const UPLOAD_QUOTA_TABLE = 'table:ArticlesUploadQuotaTable';
 const PAGE_TOKEN_SECRET = 'secret:ArticlesPageTokenSecret';
 const STATE_MACHINE = 'stateMachine:PipelineStateMachine';
+const UPLOAD_RULE = 'rule:PipelineMediaUploadedRule';
 const DEAD_LETTER_QUEUE = 'queue:PipelineUploadEventsDeadLetterQueue';
 
 const FUNCTION_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'media'] as const;
@@ -409,8 +410,19 @@ const APPROVED: Record<ProjectRole, string[]> = {
 };
 
 /**
+ * The confused-deputy conditions of a service role's trust: the service may assume it only for
+ * these resources (readable names, resolved by the test) of this account.
+ */
+const actingFor = (...resources: string[]): Record<string, Record<string, string | string[]>> => ({
+  ArnLike: { 'aws:SourceArn': resources.length === 1 ? (resources[0] ?? '') : resources },
+  StringEquals: { 'aws:SourceAccount': FAKE_ACCOUNT },
+});
+
+/**
  * The one principal each role trusts, and nothing else: a service for the roles AWS services
- * assume; for the CI role, GitHub Actions' tokens for STS whose subject is exactly the configured
+ * assume (Step Functions and EventBridge only for this state machine and this rule, as AWS
+ * documents against the confused deputy; Lambda documents no source key for execution roles);
+ * for the CI role, GitHub Actions' tokens for STS whose subject is exactly the configured
  * repository and branch (StringEquals: no pattern, no other ref, no pull request, no fork).
  */
 const TRUST: Record<ProjectRole, TrustExpectation> = {
@@ -420,8 +432,9 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
   record: { service: 'lambda.amazonaws.com' },
   articles: { service: 'lambda.amazonaws.com' },
   media: { service: 'lambda.amazonaws.com' },
-  stateMachine: { service: 'states.amazonaws.com' },
-  ruleTarget: { service: 'events.amazonaws.com' },
+  // The machine's ARN, or a version or alias of it.
+  stateMachine: { service: 'states.amazonaws.com', condition: actingFor(STATE_MACHINE, `${STATE_MACHINE}:*`) },
+  ruleTarget: { service: 'events.amazonaws.com', condition: actingFor(UPLOAD_RULE) },
   ciDeploy: {
     federated: 'oidcProvider:GitHubOidcProvider',
     action: 'sts:AssumeRoleWithWebIdentity',
@@ -433,6 +446,42 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
     },
   },
 };
+
+/** Readable resource names in a trust expectation's conditions, resolved to the ARNs of `under`. */
+function resolvedTrust(under: AppUnderTest, expected: TrustExpectation): TrustExpectation {
+  if (!('service' in expected) || expected.condition === undefined) return expected;
+  const resolve = (value: string | string[]): string | string[] =>
+    Array.isArray(value) ? value.map((item) => under.names.arn(item)) : value === FAKE_ACCOUNT ? value : under.names.arn(value);
+  const condition = Object.fromEntries(
+    Object.entries(expected.condition).map(([operator, keys]) => [
+      operator,
+      Object.fromEntries(Object.entries(keys).map(([key, value]) => [key, key === 'aws:SourceArn' ? resolve(value) : value])),
+    ]),
+  );
+  return { ...expected, condition };
+}
+
+const OTHER_STATE_MACHINE = `arn:aws:states:${FAKE_REGION}:${FAKE_ACCOUNT}:stateMachine:SomeOtherMachine`;
+const OTHER_RULE = `arn:aws:events:${FAKE_REGION}:${FAKE_ACCOUNT}:rule/SomeOtherRule`;
+
+/**
+ * The trust policies, simulated: the service acting for this state machine or rule may assume its
+ * role; acting for another resource of the account, for a resource of the same name in another
+ * account, or without saying for what, it may not.
+ */
+const TRUST_MATRIX: readonly (readonly [CoreRole, string, 'may' | 'may not', string, string])[] = [
+  ['stateMachine', 'states.amazonaws.com', 'may', STATE_MACHINE, FAKE_ACCOUNT],
+  ['stateMachine', 'states.amazonaws.com', 'may', `${STATE_MACHINE}:live`, FAKE_ACCOUNT],
+  ['stateMachine', 'states.amazonaws.com', 'may not', OTHER_STATE_MACHINE, FAKE_ACCOUNT],
+  ['stateMachine', 'states.amazonaws.com', 'may not', STATE_MACHINE, ANOTHER_ACCOUNT],
+  ['stateMachine', 'states.amazonaws.com', 'may not', '(none)', FAKE_ACCOUNT],
+  ['stateMachine', 'events.amazonaws.com', 'may not', UPLOAD_RULE, FAKE_ACCOUNT],
+  ['ruleTarget', 'events.amazonaws.com', 'may', UPLOAD_RULE, FAKE_ACCOUNT],
+  ['ruleTarget', 'events.amazonaws.com', 'may not', OTHER_RULE, FAKE_ACCOUNT],
+  ['ruleTarget', 'events.amazonaws.com', 'may not', UPLOAD_RULE, ANOTHER_ACCOUNT],
+  ['ruleTarget', 'events.amazonaws.com', 'may not', '(none)', FAKE_ACCOUNT],
+  ['ruleTarget', 'states.amazonaws.com', 'may not', STATE_MACHINE, FAKE_ACCOUNT],
+];
 
 /** Managed policy ARNs a role may carry. None: AWS managed policies cannot be reviewed offline. */
 const APPROVED_MANAGED_POLICIES: ReadonlySet<string> = new Set();
@@ -524,9 +573,9 @@ describe('no wildcards, narrow trust, scoped invocation', () => {
     expect(findings).toEqual([]);
   });
 
-  it.each(CORE_ROLES)('the %s role trusts exactly one service principal', (role) => {
+  it.each(CORE_ROLES)('the %s role trusts exactly one service principal, under exactly its conditions', (role) => {
     // Arrange
-    const expected = TRUST[role];
+    const expected = resolvedTrust(app, TRUST[role]);
 
     // Act
     const findings = trustFindings(projectRole(app, role), expected);
@@ -534,6 +583,18 @@ describe('no wildcards, narrow trust, scoped invocation', () => {
     // Assert
     expect('service' in expected).toBe(true);
     expect(findings).toEqual([]);
+  });
+
+  it.each(TRUST_MATRIX)('%s: %s %s assume the role acting for %s (account %s)', async (role, service, verdict, sourceArn, account) => {
+    // Arrange: a resource "of the same name in another account" is its ARN with that account.
+    const arn = sourceArn === '(none)' ? undefined : app.names.arn(sourceArn).replace(`:${FAKE_ACCOUNT}:`, `:${account}:`);
+    const source = { arn, account };
+
+    // Act
+    const decision = await simulateAssumeRole(projectRole(app, role), service, source);
+
+    // Assert
+    expect(decision).toBe(verdict === 'may' ? 'Allowed' : 'ImplicitlyDenied');
   });
 
   it('the ciDeploy role trusts exactly one federated principal, the GitHub OIDC provider, for this repository and branch', () => {
@@ -609,6 +670,33 @@ describe('sensitivity', () => {
   });
 });
 
+describe('sensitivity of the trust checks', () => {
+  it('notices a state machine role that trusts every state machine of the account (aws:SourceAccount alone)', async () => {
+    // Arrange: the trust as it was before aws:SourceArn
+    const widened = structuredClone(app.stacks);
+    const resources = widened.find((stack) => stack.stackName === 'TravelGuide-dev')?.template.Resources ?? {};
+    const roleId = Object.keys(resources).find((id) => /^PipelineStateMachineRole[0-9A-F]{8}$/.test(id));
+    const trust = (roleId === undefined ? undefined : resources[roleId]?.Properties?.AssumeRolePolicyDocument) as
+      | { Statement: { Condition?: unknown }[] }
+      | undefined;
+    const [statement] = trust?.Statement ?? [];
+    if (statement === undefined) throw new Error('no trust statement on the state machine role');
+    statement.Condition = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } };
+    const wider = appUnderTest(widened);
+
+    // Act
+    const findings = trustFindings(projectRole(wider, 'stateMachine'), resolvedTrust(wider, TRUST.stateMachine));
+    const decision = await simulateAssumeRole(projectRole(wider, 'stateMachine'), 'states.amazonaws.com', {
+      arn: OTHER_STATE_MACHINE,
+      account: FAKE_ACCOUNT,
+    });
+
+    // Assert
+    expect(findings).toHaveLength(1);
+    expect(decision).toBe('Allowed');
+  });
+});
+
 describe('sensitivity of the CI deploy role checks', () => {
   /** The CI stack's template, cloned, with `change` applied to its role or default policy. */
   function widenedCi(change: (resources: Record<string, { Properties?: Record<string, unknown> }>) => void): AppUnderTest {
@@ -679,6 +767,27 @@ describe('prod stage', () => {
 
     // Assert
     expect(inProd).toEqual(readablePairs(projectRole(app, role), app.names));
+  });
+
+  it.each(CORE_ROLES)('the %s role trusts its service in prod under the same conditions, naming the prod resources', (role) => {
+    // Act
+    const findings = trustFindings(projectRole(prod, role), resolvedTrust(prod, TRUST[role]));
+
+    // Assert
+    expect(findings).toEqual([]);
+  });
+
+  it('names the prod state machine, not the dev one, in the prod state machine role trust', async () => {
+    // Act
+    const decisions = await Promise.all(
+      [prod.names.arn(STATE_MACHINE), app.names.arn(STATE_MACHINE)].map((arn) =>
+        simulateAssumeRole(projectRole(prod, 'stateMachine'), 'states.amazonaws.com', { arn, account: FAKE_ACCOUNT }),
+      ),
+    );
+
+    // Assert
+    expect(prod.names.arn(STATE_MACHINE)).not.toBe(app.names.arn(STATE_MACHINE));
+    expect(decisions).toEqual(['Allowed', 'ImplicitlyDenied']);
   });
 
   it('has no roles beyond the DESIGN.md table in prod either', () => {

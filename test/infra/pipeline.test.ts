@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import { stageConfig, type Stage } from '../../infra/config';
 import { PROJECT_ROOT } from '../../infra/constructs/pipeline-function';
 import { renderPipelineDefinition } from '../../infra/definitions/pipeline';
 import type { PipelineFunction } from '../../infra/constructs/pipeline-function';
@@ -178,22 +179,6 @@ describe('state machine', () => {
     );
   });
 
-  it('lets only Step Functions of this account assume its role', () => {
-    synth.template.hasResourceProperties('AWS::IAM::Role', {
-      RoleName: Match.absent(),
-      AssumeRolePolicyDocument: {
-        Statement: [
-          {
-            Action: 'sts:AssumeRole',
-            Effect: 'Allow',
-            Principal: { Service: 'states.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-          },
-        ],
-      },
-    });
-  });
-
   it('substitutes the four function ARNs into the ASL placeholders', () => {
     const { pipeline } = synth.stack;
     const machines = resourcesOfType(synth.template, 'AWS::StepFunctions::StateMachine');
@@ -267,24 +252,6 @@ describe('upload rule', () => {
     const actual = permissionPairs(synth.template, logicalId(pipeline.ruleRole));
 
     expect(actual).toEqual(pairs(['states:StartExecution'], [{ Ref: logicalId(pipeline.stateMachine) }]));
-  });
-
-  it('lets only EventBridge of this account assume the rule role', () => {
-    const roles = resourcesOfType(synth.template, 'AWS::IAM::Role');
-
-    const trust = roles[logicalId(synth.stack.pipeline.ruleRole)]?.AssumeRolePolicyDocument;
-
-    expect(trust).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: { Service: 'events.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-        },
-      ],
-    });
   });
 
   it('keeps undeliverable events 14 days in an encrypted, TLS-only queue', () => {
@@ -477,5 +444,94 @@ describe('dashboard', () => {
 
     // Duration p50, duration p99, errors, throttles.
     expect(occurrences).toBe(4);
+  });
+});
+
+/** `arn:<partition>:<service>:<region>:<account>:<resource>` as the template writes it. */
+function arnInThisAccount(service: string, resource: string): unknown {
+  return {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`]],
+  };
+}
+
+describe.each<Stage>(['dev', 'prod'])('service role trusts against the confused deputy (%s)', (stage) => {
+  let staged: Synthesized;
+
+  beforeAll(() => {
+    staged = synthStack({ config: stageConfig(stage) });
+  });
+
+  it('names the state machine and the rule after the stage stack, so both stages deploy side by side', () => {
+    // Act
+    const machine = Object.values(resourcesOfType(staged.template, 'AWS::StepFunctions::StateMachine'))[0];
+    const rule = Object.values(resourcesOfType(staged.template, 'AWS::Events::Rule'))[0];
+
+    // Assert
+    expect([machine?.StateMachineName, rule?.Name]).toEqual([`TravelGuide-${stage}-MediaPipeline`, `TravelGuide-${stage}-MediaUploaded`]);
+  });
+
+  it('lets Step Functions assume the state machine role only for this state machine (or a version or alias of it) of this account', () => {
+    // Arrange
+    const roleId = logicalId(staged.stack.pipeline.stateMachineRole);
+    const machine = `stateMachine:TravelGuide-${stage}-MediaPipeline`;
+
+    // Act
+    const trust = resourcesOfType(staged.template, 'AWS::IAM::Role')[roleId]?.AssumeRolePolicyDocument;
+
+    // Assert
+    expect(trust).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+          Condition: {
+            ArnLike: { 'aws:SourceArn': [arnInThisAccount('states', machine), arnInThisAccount('states', `${machine}:*`)] },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
+        },
+      ],
+    });
+  });
+
+  it('lets EventBridge assume the rule role only for this rule of this account', () => {
+    // Arrange
+    const roleId = logicalId(staged.stack.pipeline.ruleRole);
+
+    // Act
+    const trust = resourcesOfType(staged.template, 'AWS::IAM::Role')[roleId]?.AssumeRolePolicyDocument;
+
+    // Assert
+    expect(trust).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: {
+            ArnLike: { 'aws:SourceArn': arnInThisAccount('events', `rule/TravelGuide-${stage}-MediaUploaded`) },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
+        },
+      ],
+    });
+  });
+
+  it('gives the roles no dependency on the state machine or the rule they are trusted for (no circular reference)', () => {
+    // Arrange
+    const roles = resourcesOfType(staged.template, 'AWS::IAM::Role');
+    const ids = [logicalId(staged.stack.pipeline.stateMachine), logicalId(staged.stack.pipeline.rule)];
+
+    // Act
+    const trusts = JSON.stringify([
+      roles[logicalId(staged.stack.pipeline.stateMachineRole)]?.AssumeRolePolicyDocument,
+      roles[logicalId(staged.stack.pipeline.ruleRole)]?.AssumeRolePolicyDocument,
+    ]);
+
+    // Assert
+    expect(trusts).toMatch(/SourceArn/);
+    expect(ids.filter((id) => trusts.includes(id))).toEqual([]);
   });
 });

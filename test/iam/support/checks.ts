@@ -57,9 +57,14 @@ export function managedPolicyFindings(role: RoleView, approved: ReadonlySet<stri
     .map((arn) => `${role.name}: managed policy ${arn} (contents unknown offline; write the statements inline)`);
 }
 
-/** Who may assume a role: one AWS service, or the web identities of one OIDC provider under exact conditions. */
+/**
+ * Who may assume a role: one AWS service, or the web identities of one OIDC provider under exact
+ * conditions. A service acting for a resource of its own names it in `condition` (the
+ * `aws:SourceArn` and `aws:SourceAccount` keys AWS documents against the confused deputy); a service
+ * without one (Lambda's execution roles) has no condition at all.
+ */
 export type TrustExpectation =
-  | { service: string }
+  | { service: string; condition?: Record<string, Record<string, string | string[]>> }
   | { federated: string; action: 'sts:AssumeRoleWithWebIdentity'; condition: Record<string, Record<string, string>> };
 
 /** JSON with object keys sorted, so two documents compare equal whatever order their keys were written in. */
@@ -85,14 +90,16 @@ export function trustFindings(role: RoleView, expected: string | TrustExpectatio
     statements.length === 1 &&
     statement !== undefined &&
     ('service' in expectation
-      ? canonical(statement.Principal) === canonical({ Service: expectation.service }) && actions === 'sts:AssumeRole'
+      ? canonical(statement.Principal) === canonical({ Service: expectation.service }) &&
+        actions === 'sts:AssumeRole' &&
+        canonical(statement.Condition) === canonical(expectation.condition)
       : canonical(statement.Principal) === canonical({ Federated: expectation.federated }) &&
         actions === expectation.action &&
         canonical(statement.Condition) === canonical(expectation.condition));
   if (holds) return [];
   const who =
     'service' in expectation
-      ? expectation.service
+      ? `${expectation.service}${expectation.condition === undefined ? ' (no condition)' : ` under ${canonical(expectation.condition)}`}`
       : `web identities of ${expectation.federated} under ${canonical(expectation.condition)}`;
   return [`${role.name}: trust policy should let only ${who} assume it, has ${JSON.stringify(role.trust.Statement)}`];
 }

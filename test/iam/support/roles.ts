@@ -240,4 +240,5 @@ const READABLE_KIND: Readonly<Record<string, string>> = {
   'AWS::IAM::Group': 'group',
   'AWS::IAM::OIDCProvider': 'oidcProvider',
   'AWS::SecretsManager::Secret': 'secret',
+  'AWS::Events::Rule': 'rule',
 };

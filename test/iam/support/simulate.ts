@@ -46,3 +46,37 @@ export async function simulateCaller(caller: Caller, action: string, resourceArn
 export async function simulate(role: RoleView, action: string, resourceArn: string): Promise<Decision> {
   return simulateCaller({ principal: role.arn, policies: role.policies }, action, resourceArn);
 }
+
+/**
+ * Evaluates a service's sts:AssumeRole against a role's trust policy (the role's resource
+ * policy), with the request context the service sends: `aws:SourceArn` and `aws:SourceAccount`
+ * name the resource it acts for (omitted keys are absent from the request).
+ */
+export async function simulateAssumeRole(
+  role: RoleView,
+  service: string,
+  source: { arn?: string; account?: string },
+): Promise<Decision> {
+  const response = await runSimulation(
+    {
+      request: {
+        principal: service,
+        action: 'sts:AssumeRole',
+        resource: { resource: role.arn, accountId: FAKE_ACCOUNT },
+        contextVariables: {
+          ...(source.arn !== undefined ? { 'aws:SourceArn': source.arn } : {}),
+          ...(source.account !== undefined ? { 'aws:SourceAccount': source.account } : {}),
+        },
+      },
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: role.trust,
+    },
+    {},
+  );
+  if (response.resultType === 'error') {
+    throw new Error(`Cannot simulate sts:AssumeRole of ${role.arn} by ${service}: ${JSON.stringify(response.errors)}`);
+  }
+  return response.overallResult;
+}
