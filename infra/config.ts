@@ -51,8 +51,17 @@ export interface AppConfig {
   readonly allowedOrigins: readonly string[];
   /** Step Functions workflow type. EXPRESS is cheaper per run; STANDARD keeps a full history. */
   readonly workflowType: WorkflowType;
-  /** Retention of every log group the app creates. */
+  /**
+   * Retention of the operational log groups (the functions' own logs): what is needed to debug,
+   * nothing there is audited.
+   */
   readonly logRetention: RetentionDays;
+  /**
+   * Retention of the audit logs: the API access logs (who called which route, when, with what
+   * result) and the state machine's execution log (what happened to each upload). Security Hub's
+   * CloudWatch.16 control expects at least a year; prod keeps 365 days.
+   */
+  readonly auditLogRetention: RetentionDays;
   /** What happens to stateful resources (bucket, tables, user pool) when the stack goes away. */
   readonly removalPolicy: RemovalPolicy;
   /** Keep prior versions of objects in the media bucket. */
@@ -114,6 +123,8 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     allowedOrigins: ['http://localhost:5173'],
     workflowType: 'STANDARD',
     logRetention: RetentionDays.TWO_WEEKS,
+    // Nothing in dev is audited: its logs go as soon as they stop being useful for debugging.
+    auditLogRetention: RetentionDays.TWO_WEEKS,
     removalPolicy: RemovalPolicy.DESTROY,
     bucketVersioning: false,
     ...FUNCTION_DEFAULTS,
@@ -132,6 +143,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     allowedOrigins: ['https://travel-guide.example.com'],
     workflowType: 'STANDARD',
     logRetention: RetentionDays.THREE_MONTHS,
+    auditLogRetention: RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
     bucketVersioning: true,
     ...FUNCTION_DEFAULTS,

@@ -39,6 +39,35 @@ export function bodyModelSchema(name: BodyModelName): apigw.JsonSchema {
   return schema as apigw.JsonSchema;
 }
 
+/**
+ * One JSON object per request in the API access log: who (the Cognito `sub` of the caller, empty
+ * on public routes, and the source IP), what (request id, method, route template and path), the
+ * outcome (status, the type of an error API Gateway answered itself, a WAF verdict, latency end
+ * to end and in the function). Only `$context` variables chosen here: never a header (no
+ * Authorization token), never the query string (no page token), never a body (no presigned URL
+ * or upload form), and nothing a client writes freely (no user agent, no error message) that
+ * could break the line's JSON.
+ */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  requestId: apigw.AccessLogField.contextRequestId(),
+  extendedRequestId: apigw.AccessLogField.contextExtendedRequestId(),
+  requestTime: apigw.AccessLogField.contextRequestTime(),
+  requestTimeEpoch: apigw.AccessLogField.contextRequestTimeEpoch(),
+  sub: apigw.AccessLogField.contextAuthorizerClaims('sub'),
+  sourceIp: apigw.AccessLogField.contextIdentitySourceIp(),
+  httpMethod: apigw.AccessLogField.contextHttpMethod(),
+  route: apigw.AccessLogField.contextResourcePath(),
+  path: apigw.AccessLogField.contextPath(),
+  protocol: apigw.AccessLogField.contextProtocol(),
+  status: apigw.AccessLogField.contextStatus(),
+  errorType: apigw.AccessLogField.contextErrorResponseType(),
+  wafResponseCode: apigw.AccessLogField.contextWafResponseCode(),
+  responseLength: apigw.AccessLogField.contextResponseLength(),
+  responseLatencyMs: apigw.AccessLogField.contextResponseLatency(),
+  integrationLatencyMs: apigw.AccessLogField.contextIntegrationLatency(),
+  xrayTraceId: apigw.AccessLogField.contextXrayTraceId(),
+};
+
 /** Properties of an {@link ArticlesApi}. */
 export interface ArticlesApiProps {
   /** The stage's configuration (origins, throttling, Cognito plan, removal policy). */
@@ -139,6 +168,11 @@ export class ArticlesApi extends Construct {
       // A browser client: SRP sign-in, no client secret (it could not be kept secret).
       generateSecret: false,
       authFlows: { userSrp: true },
+      // OAuth off: the pool has no domain, so there is no hosted UI and no /oauth2 endpoint to
+      // redirect to; the app signs in with SRP (InitiateAuth) and renews with the refresh token.
+      // CDK's defaults would otherwise allow the implicit grant (tokens in URLs), every scope
+      // including aws.cognito.signin.user.admin, and a placeholder callback nobody owns.
+      disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       accessTokenValidity: Duration.hours(1),
@@ -229,7 +263,8 @@ export class ArticlesApi extends Construct {
     this.functions = { articles: this.articles, media: this.media };
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: config.logRetention,
+      // Who called which route, when and with what result: an audit log.
+      retention: config.auditLogRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
@@ -247,17 +282,7 @@ export class ArticlesApi extends Construct {
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields({
-          caller: true,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: true,
-        }),
+        accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
       defaultCorsPreflightOptions: {
         allowOrigins: [...config.allowedOrigins],

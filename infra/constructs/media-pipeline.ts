@@ -169,7 +169,8 @@ export class MediaPipeline extends Construct {
     // from the stack name, so a second stage still deploys beside the first.
     this.stateMachineLogGroup = new logs.LogGroup(this, 'StateMachineLogGroup', {
       logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-MediaPipeline`,
-      retention: config.logRetention,
+      // The execution history of every upload: an audit log.
+      retention: config.auditLogRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
 

@@ -1,0 +1,124 @@
+import { type Stage, stageConfig } from '../../infra/config';
+import { ACCESS_LOG_FIELDS } from '../../infra/constructs/articles-api';
+import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
+
+/*
+ * The security review's controls, on the synthesized template of each stage: the Cognito client's
+ * flows, the retention of the audit logs and what the access log records. (The service roles'
+ * trust conditions are checked in test/infra/pipeline.test.ts and simulated in test/iam.)
+ */
+
+/** Security Hub CloudWatch.16: log groups keep their logs at least a year. */
+const AUDIT_RETENTION_DAYS = 365;
+
+describe.each<Stage>(['dev', 'prod'])('security controls (%s)', (stage) => {
+  let synth: Synthesized;
+
+  beforeAll(() => {
+    synth = synthStack({ config: stageConfig(stage) });
+  });
+
+  describe('Cognito app client', () => {
+    it('has OAuth off: no implicit or code grant, no scopes, no callback or logout URL', () => {
+      // Act
+      const clients = Object.values(resourcesOfType(synth.template, 'AWS::Cognito::UserPoolClient'));
+
+      // Assert
+      expect(clients).toHaveLength(1);
+      expect(clients[0]).toMatchObject({ AllowedOAuthFlowsUserPoolClient: false });
+      for (const property of ['AllowedOAuthFlows', 'AllowedOAuthScopes', 'CallbackURLs', 'LogoutURLs', 'DefaultRedirectURI']) {
+        expect(clients[0]).not.toHaveProperty(property);
+      }
+    });
+
+    it('signs in with SRP and renews with the refresh token only, without a client secret', () => {
+      // Act
+      const [client] = Object.values(resourcesOfType(synth.template, 'AWS::Cognito::UserPoolClient'));
+
+      // Assert
+      expect(client).toMatchObject({
+        GenerateSecret: false,
+        ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        EnableTokenRevocation: true,
+      });
+    });
+
+    it('gives the user pool no domain, so there is no hosted UI that OAuth would serve', () => {
+      // Act
+      const domains = resourcesOfType(synth.template, 'AWS::Cognito::UserPoolDomain');
+
+      // Assert
+      expect(domains).toEqual({});
+    });
+  });
+
+  describe('audit logs', () => {
+    it('keeps the API access logs and the state machine execution log for the stage audit retention', () => {
+      // Arrange
+      const groups = resourcesOfType(synth.template, 'AWS::Logs::LogGroup');
+      const audit = [synth.stack.api.accessLogGroup, synth.stack.pipeline.stateMachineLogGroup].map((group) => logicalId(group));
+
+      // Act
+      const retentions = audit.map((id) => groups[id]?.RetentionInDays);
+
+      // Assert
+      expect(retentions).toEqual([synth.config.auditLogRetention, synth.config.auditLogRetention]);
+      if (stage === 'prod') expect(Math.min(...retentions.map(Number))).toBeGreaterThanOrEqual(AUDIT_RETENTION_DAYS);
+    });
+
+    it('keeps the functions’ operational logs for the stage log retention, no longer than the audit logs', () => {
+      // Arrange
+      const groups = resourcesOfType(synth.template, 'AWS::Logs::LogGroup');
+      const { pipeline, api } = synth.stack;
+      const functions = [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, api.articles, api.media];
+
+      // Act
+      const retentions = functions.map((fn) => groups[logicalId(fn.logGroup)]?.RetentionInDays);
+
+      // Assert
+      expect(new Set(retentions)).toEqual(new Set([synth.config.logRetention]));
+      expect(synth.config.logRetention).toBeLessThanOrEqual(synth.config.auditLogRetention);
+    });
+
+    it('logs who called (Cognito sub), the request id, the route, the status and the latency of each request', () => {
+      // Act
+      const format = accessLogFormat(synth);
+
+      // Assert
+      expect(format).toMatchObject({
+        sub: '$context.authorizer.claims.sub',
+        requestId: '$context.requestId',
+        httpMethod: '$context.httpMethod',
+        route: '$context.resourcePath',
+        status: '$context.status',
+        responseLatencyMs: '$context.responseLatency',
+      });
+      expect(format).toEqual(ACCESS_LOG_FIELDS);
+    });
+
+    it('logs no header, query string, body or claim beyond sub: never a token, a page token or a presigned URL', () => {
+      // Act
+      const variables = Object.values(accessLogFormat(synth));
+
+      // Assert: only $context variables, and of those none that carries what a client sent.
+      const forbidden = variables.filter(
+        (variable) =>
+          !variable.startsWith('$context.') ||
+          /header|querystring|requestOverride|responseOverride|identity\.(userAgent|caller|user|apiKey|clientCert)|authorizer\.(?!claims\.sub$)|\$input|\$method/i.test(
+            variable,
+          ),
+      );
+      expect(variables.length).toBeGreaterThan(10);
+      expect(forbidden).toEqual([]);
+    });
+  });
+});
+
+/** The stage's access log format, parsed (it must be one JSON object per line). */
+function accessLogFormat(synth: Synthesized): Record<string, string> {
+  const stages = Object.values(resourcesOfType(synth.template, 'AWS::ApiGateway::Stage'));
+  const [stage] = stages;
+  const setting = stage?.AccessLogSetting as { Format?: string } | undefined;
+  if (stages.length !== 1 || setting?.Format === undefined) throw new Error('expected one API stage with an access log format');
+  return JSON.parse(setting.Format) as Record<string, string>;
+}
