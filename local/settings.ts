@@ -14,7 +14,7 @@ export const ARTICLES_TABLE_NAME = `travel-guide-local-${articlesTable.id}`;
 export const UPLOAD_QUOTA_TABLE_NAME = `travel-guide-local-${uploadQuotaTable.id}`;
 /** Browser origins that get CORS headers: the dev stage's (infra/config.ts `allowedOrigins`). */
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = stageConfig('dev').allowedOrigins;
-/** s3rver accepts only this access key id (it does not verify signatures); dynalite accepts any. */
+/** The twin's S3 knows only this access key (local/emulators/s3-auth.ts verifies its signatures); dynalite accepts any. */
 export const EMULATOR_ACCESS_KEY_ID = 'S3RVER';
 export const EMULATOR_SECRET_ACCESS_KEY = 'S3RVER';
 /** Loopback only: the twin is a development tool and must not be reachable from the network. */

@@ -234,6 +234,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       port: options.s3Port ?? 0,
       directory: s3Directory,
       bucket: MEDIA_BUCKET_NAME,
+      region,
       onRecord(record, request) {
         if (stopping.closed || !record.eventName.startsWith('ObjectCreated:')) return;
         try {

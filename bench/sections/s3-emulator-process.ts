@@ -8,12 +8,13 @@ import { startS3Emulator } from '../../local/emulators/s3';
  * so the emulator's own work (body parsing, MD5, file writes) must not run on the event loop of the
  * handler being timed. Prints {"endpoint": ...} on one line, then serves until stdin closes.
  *
- * argv: bucket
+ * argv: bucket, region (the SigV4 scope the emulator accepts)
  */
 async function main(): Promise<void> {
   const bucket = process.argv[2] ?? 'bench-media';
+  const region = process.argv[3];
   const directory = await mkdtemp(join(tmpdir(), 'bench-s3-'));
-  const emulator = await startS3Emulator({ port: 0, directory, bucket, onRecord: () => undefined });
+  const emulator = await startS3Emulator({ port: 0, directory, bucket, ...(region ? { region } : {}), onRecord: () => undefined });
   process.stdout.write(`${JSON.stringify({ endpoint: emulator.endpoint })}\n`);
   const stop = async (): Promise<void> => {
     await emulator.close().catch(() => undefined);

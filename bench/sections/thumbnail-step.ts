@@ -23,7 +23,7 @@ const REGION = 'us-east-1';
 const BUCKET = 'bench-media';
 
 async function startEmulatorProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 's3-emulator-process.ts'), BUCKET], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 's3-emulator-process.ts'), BUCKET, REGION], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const stdout = child.stdout;

@@ -36,7 +36,7 @@ function toBuffer(data: Bytes): Buffer {
 }
 
 /** SHA-256 / HMAC-SHA-256 in the shape the SigV4 signer takes, on node:crypto. */
-class NodeSha256 {
+export class NodeSha256 {
   private hash: Hash | Hmac;
 
   constructor(private readonly secret?: Bytes) {

@@ -1,10 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import S3rver from 's3rver';
 import type { S3RequestInfo, S3rverRecord } from '../events/object-created';
 import { listenOnLoopback } from '../listen';
-import { LOOPBACK } from '../settings';
+import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, LOOPBACK } from '../settings';
+import { S3AuthError, S3Authenticator } from './s3-auth';
 
 export interface S3Emulator {
   endpoint: string;
@@ -19,6 +21,13 @@ export interface S3EmulatorOptions {
   bucket: string;
   /** Called for every record s3rver emits, with the request that caused it. */
   onRecord(record: S3rverRecord, request: S3RequestInfo | undefined): void;
+  /** The region SigV4 signatures must be scoped to. @default DEFAULT_REGION */
+  region?: string;
+  /**
+   * Checks every request's SigV4 signature (and a POST form's policy) before s3rver sees it.
+   * @default one that knows the emulator's own access key (S3RVER / S3RVER), in `region`
+   */
+  authenticator?: S3Authenticator;
 }
 
 /** Browsers upload with the presigned POST from another origin; the real bucket has CORS for it too. */
@@ -115,19 +124,106 @@ async function ifMatchHolds(store: S3rverStore, read: ConditionalRead): Promise<
   });
 }
 
-/** S3's answer to a failed If-Match: 412 with its error document; a HEAD answer has no body. */
-function answerPreconditionFailed(req: IncomingMessage, res: ServerResponse): void {
+/** Text content of an XML element (quotes need no escaping there, and S3 leaves them as they are). */
+const escapeXml = (text: string): string => text.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c] ?? c);
+
+/** An error in S3's shape: the status, and (except for HEAD) its XML error document. */
+function answerS3Error(req: IncomingMessage, res: ServerResponse, error: { status: number; code: string; message: string; details?: Readonly<Record<string, string>> }): void {
   const requestId = randomBytes(8).toString('hex').toUpperCase();
   const headers = { 'content-type': 'application/xml', 'x-amz-request-id': requestId };
   if (req.method === 'HEAD') {
-    res.writeHead(412, headers).end();
+    res.writeHead(error.status, headers).end();
     return;
   }
+  const details = Object.entries(error.details ?? {})
+    .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
+    .join('');
   const body =
-    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code>' +
-    '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
-    `<Condition>If-Match</Condition><RequestId>${requestId}</RequestId></Error>`;
-  res.writeHead(412, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message>` +
+    `${details}<RequestId>${requestId}</RequestId></Error>`;
+  res.writeHead(error.status, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+/** S3's answer to a failed If-Match: 412 with its error document; a HEAD answer has no body. */
+function answerPreconditionFailed(req: IncomingMessage, res: ServerResponse): void {
+  answerS3Error(req, res, {
+    status: 412,
+    code: 'PreconditionFailed',
+    message: 'At least one of the pre-conditions you specified did not hold',
+    details: { Condition: 'If-Match' },
+  });
+}
+
+/*
+ * Browser-form uploads (POST to the bucket, multipart/form-data). The whole form is read (held in
+ * memory, so up to FORM_MAX_BYTES; S3 takes up to 5 GB), its signature and policy checked, and
+ * only then is it handed to s3rver, replayed from memory.
+ */
+const FORM_MAX_BYTES = 256 * 1024 * 1024;
+
+/** The bucket a form POST goes to (path style: /{bucket}), or undefined for any other request. */
+function formPostBucket(req: IncomingMessage, path: string): string | undefined {
+  if (req.method !== 'POST' || !/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) return undefined;
+  const match = /^\/([^/]+)\/?$/.exec(path);
+  if (!match?.[1]) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new S3AuthError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { MaxSizeAllowed: String(limit) }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The fields before the file part, and the file's size, parsed by the platform's multipart parser. */
+async function parseForm(body: Buffer, contentType: string, bucket: string): Promise<{ bucket: string; fields: [string, string][]; fileSize: number }> {
+  let entries: FormData;
+  try {
+    entries = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    throw new S3AuthError(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+  }
+  const fields: [string, string][] = [];
+  for (const [name, value] of entries) {
+    if (name === 'file') return { bucket, fields, fileSize: typeof value === 'string' ? Buffer.byteLength(value) : value.size };
+    fields.push([name, typeof value === 'string' ? value : '']);
+  }
+  throw new S3AuthError(400, 'InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' });
+}
+
+/** The request again, its body from memory: s3rver reads it as it would read the socket. */
+function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = Readable.from([body]);
+  return Object.assign(copy, {
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    httpVersion: req.httpVersion,
+    httpVersionMajor: req.httpVersionMajor,
+    httpVersionMinor: req.httpVersionMinor,
+    socket: req.socket,
+    complete: true,
+    trailers: {},
+    rawTrailers: [],
+  }) as unknown as IncomingMessage;
 }
 
 export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emulator> {
@@ -159,19 +255,47 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   const store = (s3rver as unknown as { store: S3rverStore }).store;
   const toS3rver = (req: IncomingMessage, res: ServerResponse): void =>
     requests.run({ method: req.method ?? 'GET', url: req.url ?? '/' }, () => koaCallback(req, res));
-  const httpServer = createServer((req, res) => {
-    const read = conditionalRead(req);
-    if (read === undefined) {
+  const authenticator =
+    options.authenticator ??
+    new S3Authenticator({ region: options.region ?? DEFAULT_REGION, secrets: new Map([[EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY]]) });
+
+  /** Authenticates, then hands the request (or its replay) to s3rver, through the If-Match check. */
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // CORS preflights carry no credentials, on S3 too; s3rver answers them from the bucket's CORS.
+    if (req.method === 'OPTIONS') {
       toS3rver(req, res);
       return;
     }
-    ifMatchHolds(store, read)
-      .then((holds) => (holds ? toS3rver(req, res) : answerPreconditionFailed(req, res)))
-      .catch(() => {
-        // Only reached if answering itself threw; the client must still get a response.
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/xml' });
-        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
-      });
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const formBucket = formPostBucket(req, path);
+    if (formBucket !== undefined) {
+      const body = await readAll(req, FORM_MAX_BYTES);
+      const form = await parseForm(body, req.headers['content-type'] ?? '', formBucket);
+      await authenticator.authenticateForm(form);
+      toS3rver(replay(req, body), res);
+      return;
+    }
+    await authenticator.authenticateRequest({ method: req.method ?? 'GET', path, query: queryAt === -1 ? '' : url.slice(queryAt + 1), headers: req.headers });
+    const read = conditionalRead(req);
+    if (read !== undefined && !(await ifMatchHolds(store, read))) {
+      answerPreconditionFailed(req, res);
+      return;
+    }
+    toS3rver(req, res);
+  }
+
+  const httpServer = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof S3AuthError) {
+        answerS3Error(req, res, { status: error.status, code: error.code, message: error.message, details: error.details });
+        return;
+      }
+      // Only reached if answering itself threw; the client must still get a response.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+    });
   });
   const { url, port, close } = await listenOnLoopback(httpServer, options.port);
   return { endpoint: url, port, close };

@@ -8,6 +8,7 @@ import { RunLog } from '../../local/pipeline/runs';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../local/settings';
 import { startTwin, type Twin } from '../../local/twin';
 import { send } from './support/http';
+import { signedS3Headers } from './support/s3-signing';
 import { photoJpeg, postToPresignedUrl, presign, requestJson, tokenFor, upload, waitForTerminal } from './support/twin-client';
 
 /**
@@ -190,8 +191,9 @@ describe('the two API functions in the twin', () => {
     // Act
     const status = await postToPresignedUrl(ticket, bytes, 'image/jpeg');
 
-    // Assert: read back anonymously, which the emulator allows.
-    const stored = await send(`${twin.s3Endpoint}/${twin.bucketName}/${ticket.fields.key ?? ''}`);
+    // Assert: read back with a signed request (the emulator, like S3, refuses anonymous reads).
+    const objectUrl = `${twin.s3Endpoint}/${twin.bucketName}/${ticket.fields.key ?? ''}`;
+    const stored = await send(objectUrl, { headers: await signedS3Headers(objectUrl, { region: twin.region }) });
     expect(status).toBe(204);
     expect(stored.status).toBe(200);
     expect(stored.headers['content-type']).toBe('image/jpeg');
@@ -223,15 +225,8 @@ describe('the two API functions in the twin', () => {
     }
   }, 30_000);
 
-  /**
-   * What the S3 emulator (s3rver 3.7) checks of what the media function signs, so no one mistakes
-   * these end-to-end tests for proof of the signatures: for a signed GET it checks the SigV4 query
-   * parameters are present, the access key id is one it knows, X-Amz-Date parses and the URL has not
-   * expired, but it computes no signature; for a browser POST it needs multipart with a `key` field
-   * before the file, and checks neither the policy (key, type, size, expiry) nor its signature. The
-   * proof is test/unit/media/sdk-equality.test.ts: the signers' output equals the SDK's.
-   */
-  describe('what the S3 emulator checks of signed requests', () => {
+  /** The media function's signatures checked by the twin's S3 as S3 checks them (SigV4, recomputed). */
+  describe('what the S3 emulator checks of what the media function signs', () => {
     let key: string;
     let uploader: string;
 
@@ -277,23 +272,24 @@ describe('the two API functions in the twin', () => {
       expect(response.body.toString('utf8')).toContain('InvalidAccessKeyId');
     });
 
-    it('does not verify the signature itself (the SDK-equality tests do)', async () => {
+    it('refuses a signed GET URL whose signature was changed', async () => {
       const url = new URL(await emulatorSigner().signDownload(key, 60));
       url.searchParams.set('X-Amz-Signature', '0'.repeat(64));
 
       const response = await send(url.toString());
 
-      expect(response.status).toBe(200);
+      expect(response.status).toBe(403);
+      expect(response.body.toString('utf8')).toContain('<Code>SignatureDoesNotMatch</Code>');
     });
 
-    it('does not enforce the POST policy: a body larger than the declared size is stored (S3 would refuse it)', async () => {
+    it('enforces the POST policy: a body larger than the declared size is refused with EntityTooLarge', async () => {
       const bytes = await photoJpeg(48, 48);
       const ticket = await presign(twin, uploader, 'image/jpeg', 10);
 
       const status = await postToPresignedUrl(ticket, bytes, 'image/jpeg');
 
       expect(bytes.length).toBeGreaterThan(10);
-      expect(status).toBe(204);
+      expect(status).toBe(400);
     });
   });
 });

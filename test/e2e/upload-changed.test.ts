@@ -12,6 +12,7 @@ import type { RunRecord } from '../../local/pipeline/runs';
 import { startTwin, type Twin } from '../../local/twin';
 import { jpegWithOrientationAndGps, webp } from '../fixtures/images';
 import { send } from './support/http';
+import { signedS3Headers } from './support/s3-signing';
 import { photoJpeg, postToPresignedUrl, presign, tokenFor, waitForTerminal } from './support/twin-client';
 
 /*
@@ -174,8 +175,9 @@ describe("the twin's S3 emulator and If-Match", () => {
     // Arrange
     await uploadJpeg();
 
-    // Act: unsigned, so the raw answer is what comes back
-    const response = await send(`${emulator.endpoint}/${BUCKET}/${KEY}`, { headers: { 'if-match': OTHER_ETAG } });
+    // Act: a raw signed request, so the raw answer is what comes back
+    const url = `${emulator.endpoint}/${BUCKET}/${KEY}`;
+    const response = await send(url, { headers: await signedS3Headers(url, { headers: { 'if-match': OTHER_ETAG } }) });
 
     // Assert
     expect(response.status).toBe(412);
@@ -244,7 +246,9 @@ describe("the twin's S3 emulator and If-Match", () => {
     await uploadJpeg();
 
     // Act
-    const response = await send(`${emulator.endpoint}/${KEY}`, { headers: { host: `${BUCKET}.s3.amazonaws.com`, 'if-match': OTHER_ETAG } });
+    const url = `${emulator.endpoint}/${KEY}`;
+    const headers = await signedS3Headers(url, { headers: { host: `${BUCKET}.s3.amazonaws.com`, 'if-match': OTHER_ETAG } });
+    const response = await send(url, { headers });
 
     // Assert
     expect(response.status).toBe(412);
