@@ -4,6 +4,7 @@ import type { App } from 'aws-cdk-lib';
 import type { AppConfig } from './config';
 import { tagSharedComponent, tagStageComponents } from './components';
 import { applyGovernance, governanceTags } from './governance';
+import { AccountStack } from './stacks/account-stack';
 import { CiDeployStack } from './stacks/ci-deploy-stack';
 import { DeveloperAccessStack } from './stacks/developer-access-stack';
 import { TravelGuideStack } from './stacks/travel-guide-stack';
@@ -21,6 +22,8 @@ export interface BuildAppOptions {
 
 /** The stacks of one synth; the optional ones are present only when the config asks for them. */
 export interface TravelGuideApp {
+  /** Once per account and region: API Gateway's CloudWatch role, the Access Analyzer. */
+  readonly account: AccountStack;
   /** The stage: API, media pipeline, observability. */
   readonly travelGuide: TravelGuideStack;
   /** Developers group behind an MFA guard (`withDeveloperAccess`). */
@@ -33,19 +36,31 @@ export interface TravelGuideApp {
  * Adds every stack of the app to `app`, and the governance (tags, cdk-nag) over all of them.
  * `infra/app.ts` and the tests both call this, so a test synthesizes what `cdk synth` does.
  *
- * The stage stack is named per stage, so dev and prod deploy side by side. Developer access and
+ * The stage stack is named per stage, so dev and prod deploy side by side. The account stack holds
+ * the account-wide singletons every stage needs and none may create twice. Developer access and
  * the CI role are account-level (an IAM group for people, one OIDC provider per account), so their
  * stacks carry no stage: whichever stage is synthesized with the flag deploys the same stack.
  * Every stack is environment-agnostic: synth needs no account and no network, and `cdk deploy`
  * fills in the account and region of the credentials in use.
  */
 export function buildApp(app: App, config: AppConfig, options: BuildAppOptions = {}): TravelGuideApp {
+  const account = new AccountStack(app, 'TravelGuide-Account', {
+    description: "Travel guide account-wide settings (once per account and region): API Gateway's CloudWatch role, IAM Access Analyzer",
+    tags: { ...governanceTags(config), Environment: 'account' },
+    apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
+    withAccessAnalyzer: config.withAccessAnalyzer,
+  });
+
   const travelGuide = new TravelGuideStack(app, stageStackName(config.stage), {
     config,
     description: `Travel guide backend (${config.stage}): article API and media pipeline`,
     tags: governanceTags(config),
     ...(options.projectRoot !== undefined ? { projectRoot: options.projectRoot } : {}),
   });
+
+  // API access logging needs the account's CloudWatch role: `cdk deploy TravelGuide-<stage>`
+  // deploys the account stack first. No value crosses the boundary, so nothing is exported.
+  travelGuide.addStackDependency(account, "API Gateway access logging needs the account's CloudWatch role");
 
   const developerAccess = config.withDeveloperAccess
     ? new DeveloperAccessStack(app, 'TravelGuide-DeveloperAccess', {
@@ -65,9 +80,10 @@ export function buildApp(app: App, config: AppConfig, options: BuildAppOptions =
       : undefined;
 
   tagStageComponents(travelGuide);
-  for (const stack of [developerAccess, ciDeploy]) if (stack !== undefined) tagSharedComponent(stack);
+  for (const stack of [account, developerAccess, ciDeploy]) if (stack !== undefined) tagSharedComponent(stack);
   applyGovernance(app, config);
   return {
+    account,
     travelGuide,
     ...(developerAccess !== undefined ? { developerAccess } : {}),
     ...(ciDeploy !== undefined ? { ciDeploy } : {}),

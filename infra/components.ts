@@ -13,7 +13,7 @@ import type { TravelGuideStack } from './stacks/travel-guide-stack';
  * - `MediaPipeline`: the upload rule, the state machine, the four step functions, the dead-letter
  *   queue, the sharp layer, and the pipeline's dashboard, alarms and alarm topic.
  * - `Shared`: what serves every service: the REST API and its access logs, the Cognito user pool,
- *   the account's access analyzer, and the account-level stacks (developer access, CI deploy).
+ *   and the account-level stacks (account settings and access analyzer, developer access, CI deploy).
  */
 export const COMPONENTS = ['ArticleService', 'MediaService', 'MediaPipeline', 'Shared'] as const;
 export type Component = (typeof COMPONENTS)[number];

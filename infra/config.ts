@@ -85,11 +85,15 @@ export interface AppConfig {
   /** Burst of requests allowed on the API stage. */
   readonly apiBurstLimit: number;
   /**
-   * Create API Gateway's account-wide CloudWatch role (`AWS::ApiGateway::Account`). Access and
-   * execution logging need it once per account and region; enable it on one stage only.
+   * The account stack sets API Gateway's account-wide CloudWatch role (`AWS::ApiGateway::Account`),
+   * which access and execution logging need. Turn off only when the account already has one that
+   * something else manages. Not a stage setting: every stage deploys the same account stack.
    */
   readonly apiGatewayCloudWatchRole: boolean;
-  /** Create an IAM Access Analyzer (account zone of trust) with this stage. */
+  /**
+   * The account stack creates the region's IAM Access Analyzer (account zone of trust). Turn off
+   * when the account already has one in this region. Not a stage setting.
+   */
   readonly withAccessAnalyzer: boolean;
   /** E-mail address subscribed to the alarm topic, if any. */
   readonly alarmEmail?: string;
@@ -132,8 +136,8 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     userPoolPlan: 'ESSENTIALS',
     apiRateLimit: 20,
     apiBurstLimit: 40,
-    apiGatewayCloudWatchRole: false,
-    withAccessAnalyzer: false,
+    apiGatewayCloudWatchRole: true,
+    withAccessAnalyzer: true,
     withDeveloperAccess: false,
     bootstrapQualifier: DEFAULT_BOOTSTRAP_QUALIFIER,
   },
@@ -151,7 +155,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     userPoolPlan: 'PLUS',
     apiRateLimit: 100,
     apiBurstLimit: 200,
-    apiGatewayCloudWatchRole: false,
+    apiGatewayCloudWatchRole: true,
     withAccessAnalyzer: true,
     withDeveloperAccess: false,
     bootstrapQualifier: DEFAULT_BOOTSTRAP_QUALIFIER,

@@ -346,6 +346,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     pipeline = new Pipeline({
       aslPath,
       patternPath: join(REPO_ROOT, 'events', 'media-uploaded.pattern.json'),
+      inputPath: join(REPO_ROOT, 'events', 'media-uploaded.input.json'),
       bucketName: MEDIA_BUCKET_NAME,
       region,
       account: LOCAL_ACCOUNT_ID,

@@ -101,6 +101,12 @@ export const WHY: Readonly<Record<string, string>> = {
 
   'ruleTarget states:StartExecution': 'Starts one execution of the media pipeline per uploaded object.',
 
+  'apiGatewayLogging logs:CreateLogGroup': "Creates each API stage's execution log group (API-Gateway-Execution-Logs_{apiId}/{stage}) on first use.",
+  'apiGatewayLogging logs:CreateLogStream': 'Creates the log streams API Gateway writes access and execution logs to.',
+  'apiGatewayLogging logs:DescribeLogGroups': 'Finds whether a stage\'s log group exists before creating it.',
+  'apiGatewayLogging logs:DescribeLogStreams': 'Finds the log stream to write to.',
+  'apiGatewayLogging logs:PutLogEvents': 'Writes access and execution log events of the account\'s API stages.',
+
   'ciDeploy sts:AssumeRole':
     'Runs `cdk deploy` by stepping into the CDK bootstrap roles of this account and region (deploy, file and image publishing, lookup), which hold the deploy permissions; the CloudFormation execution role is left to CloudFormation.',
 
@@ -144,6 +150,7 @@ const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
   media: 'Media function',
   stateMachine: 'Media pipeline state machine',
   ruleTarget: 'EventBridge rule target (media uploaded)',
+  apiGatewayLogging: "API Gateway's account-wide CloudWatch role (account stack)",
   ciDeploy: 'CI deploy role for GitHub Actions',
 };
 

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -219,7 +219,7 @@ export class ArticlesApi extends Construct {
     this.articles = new PipelineFunction(this, 'Articles', {
       ...common,
       name: 'articles',
-      serviceName: `${config.serviceName}-articles-api`,
+      serviceName: `${config.serviceName}-${config.stage}-articles-api`,
       settings: articlesSettings.toEnv({
         articlesTableName: this.articlesTable.tableName,
         mediaTableName: mediaTable.tableName,
@@ -245,7 +245,7 @@ export class ArticlesApi extends Construct {
     this.media = new PipelineFunction(this, 'Media', {
       ...common,
       name: 'media',
-      serviceName: `${config.serviceName}-media-api`,
+      serviceName: `${config.serviceName}-${config.stage}-media-api`,
       settings: mediaSettings.toEnv({
         mediaTableName: mediaTable.tableName,
         uploadQuotaTableName: this.uploadQuotaTable.tableName,
@@ -269,10 +269,14 @@ export class ArticlesApi extends Construct {
     });
 
     this.api = new apigw.RestApi(this, 'Api', {
+      // API Gateway's metrics are keyed by API name and stage name: a name per stack keeps one
+      // stage's traffic out of another stage's dashboard and 5xx alarm in the same account.
+      restApiName: `${Stack.of(this).stackName}-api`,
       description: `Travel guide articles and media API (${config.stage})`,
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      cloudWatchRole: config.apiGatewayCloudWatchRole,
-      ...(config.apiGatewayCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      // The account-wide CloudWatch role is the account stack's (infra/stacks/account-stack.ts):
+      // a stage never creates or replaces an account setting.
+      cloudWatchRole: false,
       deployOptions: {
         stageName: 'v1',
         throttlingRateLimit: config.apiRateLimit,
@@ -291,15 +295,6 @@ export class ArticlesApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
-
-    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
-    if (cloudWatchRole) {
-      Validations.of(cloudWatchRole).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason:
-          "API Gateway's account-wide logging role, assumed only by apigateway.amazonaws.com; AWS maintains this service-role policy for exactly that purpose, and it is created only when the stage is configured to own the account setting.",
-      });
-    }
 
     const authorizer = (this.authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
       cognitoUserPools: [this.userPool],

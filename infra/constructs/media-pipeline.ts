@@ -17,6 +17,7 @@ import { moderationSettings } from '../../functions/moderation/settings';
 import { recordSettings } from '../../functions/record/settings';
 import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import { thumbnailSettings } from '../../functions/thumbnail/settings';
+import { loadInputTransformer, type InputTransformer } from '../definitions/input-transformer';
 import { PROJECT_ROOT, PipelineFunction } from './pipeline-function';
 import { SharpLayer } from './sharp-layer';
 
@@ -24,6 +25,19 @@ import { SharpLayer } from './sharp-layer';
 export const STATE_MACHINE_DEFINITION = path.join(PROJECT_ROOT, 'statemachines', 'media-pipeline.asl.json');
 /** The EventBridge rule pattern, shared with the local twin. */
 export const UPLOADED_PATTERN = path.join(PROJECT_ROOT, 'events', 'media-uploaded.pattern.json');
+/** The rule target's input transformer (what an execution receives), shared with the local twin. */
+export const UPLOADED_INPUT = path.join(PROJECT_ROOT, 'events', 'media-uploaded.input.json');
+
+/** A rule target input given as an InputTransformer file (`events/*.input.json`). */
+class TransformedInput extends events.RuleTargetInput {
+  constructor(private readonly transformer: InputTransformer) {
+    super();
+  }
+
+  public bind(): events.RuleTargetInputProperties {
+    return { inputPathsMap: { ...this.transformer.inputPathsMap }, inputTemplate: this.transformer.inputTemplate };
+  }
+}
 
 /** Properties of a {@link MediaPipeline}. */
 export interface MediaPipelineProps {
@@ -109,7 +123,9 @@ export class MediaPipeline extends Construct {
   constructor(scope: Construct, id: string, props: MediaPipelineProps) {
     super(scope, id);
     const { config, bucket, mediaTable } = props;
-    this.serviceName = `${config.serviceName}-media-pipeline`;
+    // The `service` dimension of the pipeline's own metrics: one per stage, so stages in one account
+    // never add up on each other's dashboard.
+    this.serviceName = `${config.serviceName}-${config.stage}-media-pipeline`;
     const common = {
       serviceName: this.serviceName,
       metricsNamespace: config.serviceName,
@@ -261,6 +277,9 @@ export class MediaPipeline extends Construct {
     });
     this.rule.addTarget(
       new targets.SfnStateMachine(this.stateMachine, {
+        // Only bucket, key, size, ETag, sequencer and time: the uploader's IP address and the
+        // requester would otherwise sit in every execution's input and logged history.
+        input: new TransformedInput(loadInputTransformer(UPLOADED_INPUT)),
         role: this.ruleRole,
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts: 8,

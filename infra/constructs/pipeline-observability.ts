@@ -1,7 +1,8 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -52,6 +53,8 @@ export interface PipelineObservabilityProps {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+/** Age of the oldest dead-letter message that alarms: well before the queue's 14-day retention drops it. */
+export const DEAD_LETTER_AGE_ALARM = Duration.days(3);
 
 /**
  * The "pipeline runs" dashboard and the alarms that page someone: failed or timed-out
@@ -63,6 +66,8 @@ export class PipelineObservability extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** Every alarm notifies this topic. */
   public readonly alarmTopic: sns.Topic;
+  /** ARN pattern of this stack's alarms (`...:alarm:{stackName}-*`), the only ones the topic policy lets publish. */
+  public readonly alarmArnPattern: string;
   /** The alarms, in the order they were created. */
   public readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -76,12 +81,36 @@ export class PipelineObservability extends Construct {
       reason:
         'Alarm notifications carry alarm names and states only. CloudWatch cannot publish to a topic encrypted with the AWS-managed SNS key, and a customer-managed key for this would add a key policy to maintain for no confidentiality gain.',
     });
+    // A topic policy replaces SNS's default policy: without this Allow (enforceSSL adds only a
+    // Deny), every alarm action fails with "no resource-based policy allows the SNS:Publish action".
+    // Only CloudWatch, on behalf of this account's alarms named after this stack, may publish.
+    const stack = Stack.of(this);
+    this.alarmArnPattern = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${stack.stackName}-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisStackPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': this.alarmArnPattern },
+        },
+      }),
+    );
     if (props.alarmEmail !== undefined) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
     const notify = new actions.SnsAction(this.alarmTopic);
     const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, threshold = 1): cloudwatch.Alarm => {
       const created = new cloudwatch.Alarm(this, alarmId, {
+        // Named after the stack, so the topic policy can allow exactly this stack's alarms.
+        alarmName: `${stack.stackName}-${alarmId}`,
         alarmDescription: description,
         metric,
         threshold,
@@ -98,9 +127,20 @@ export class PipelineObservability extends Construct {
     alarm('ExecutionsFailedAlarm', 'Media pipeline executions failed (a pipeline fault, not a rejected upload)', stateMachine.metricFailed(sum));
     alarm('ExecutionsTimedOutAlarm', 'Media pipeline executions timed out', stateMachine.metricTimedOut(sum));
     alarm(
+      'ExecutionsAbortedAlarm',
+      'Media pipeline executions were aborted (StopExecution or a redeploy); the watcher marks their media FAILED',
+      stateMachine.metricAborted(sum),
+    );
+    alarm(
       'DeadLetterQueueAlarm',
       'Upload events could not be delivered to the media pipeline; they wait in the dead-letter queue',
       deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+    );
+    alarm(
+      'DeadLetterQueueAgeAlarm',
+      'An upload event has waited in the dead-letter queue for 3 days (it is lost after 14): re-drive it (README "Operations")',
+      deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+      DEAD_LETTER_AGE_ALARM.toSeconds(),
     );
     for (const step of steps) {
       alarm(
@@ -154,6 +194,7 @@ export class PipelineObservability extends Construct {
           stateMachine.metricSucceeded(sum),
           stateMachine.metricFailed(sum),
           stateMachine.metricTimedOut(sum),
+          stateMachine.metricAborted(sum),
           stateMachine.metricThrottled(sum),
         ],
       }),

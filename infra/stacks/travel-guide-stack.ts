@@ -1,5 +1,4 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import * as accessanalyzer from 'aws-cdk-lib/aws-accessanalyzer';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config';
 import { ArticlesApi } from '../constructs/articles-api';
@@ -42,8 +41,6 @@ export class TravelGuideStack extends Stack {
   public readonly api: ArticlesApi;
   /** Dashboard, alarms and the alarm topic. */
   public readonly observability: PipelineObservability;
-  /** Present when the stage is configured with `withAccessAnalyzer`. */
-  public readonly accessAnalyzer?: accessanalyzer.CfnAnalyzer;
 
   constructor(scope: Construct, id: string, props: TravelGuideStackProps) {
     super(scope, id, props);
@@ -89,12 +86,6 @@ export class TravelGuideStack extends Stack {
       pipelineServiceName: pipeline.serviceName,
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
     });
-
-    if (config.withAccessAnalyzer) {
-      // Reports resources of this account shared outside it (bucket policies, role trusts, ...).
-      // One account analyzer per account and region is enough: enable it on one stage.
-      this.accessAnalyzer = new accessanalyzer.CfnAnalyzer(this, 'AccessAnalyzer', { type: 'ACCOUNT' });
-    }
 
     const outputs: StackOutputs = {
       apiUrl: this.api.api.url,

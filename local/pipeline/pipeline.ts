@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseUploadKey } from '../../functions/shared/media';
 import { isStepFunctionName, STEP_FUNCTION_TIMEOUT_SECONDS } from '../../infra/definitions/pipeline';
+import { applyInputTransformer, loadInputTransformer, type InputTransformer } from '../../infra/definitions/input-transformer';
 import { compileEventPattern, type EventMatcher } from '../events/event-pattern';
 import type { ObjectCreatedEvent } from '../events/object-created';
 import { runAsFunction } from '../iam/caller';
@@ -26,6 +27,8 @@ export type FaultPlan = Record<string, { name: string; message?: string }[]>;
 export interface PipelineOptions {
   aslPath: string;
   patternPath: string;
+  /** The rule target's input transformer file (events/*.input.json): what each execution receives. */
+  inputPath: string;
   bucketName: string;
   region: string;
   account: string;
@@ -53,6 +56,7 @@ export class Pipeline {
   readonly tasks: TaskBinding[];
   private readonly machine: StateMachine;
   private readonly matches: EventMatcher;
+  private readonly transformer: InputTransformer;
   private readonly inFlight = new Map<string, { abort: () => void; done: Promise<void> }>();
   private readonly remainingFaults: FaultPlan;
   private accepting = true;
@@ -64,6 +68,7 @@ export class Pipeline {
     this.machine = new StateMachine(definition as unknown as StateMachineDefinition);
     const pattern = readFileSync(options.patternPath, 'utf8').replaceAll('${MediaBucketName}', options.bucketName);
     this.matches = compileEventPattern(JSON.parse(pattern));
+    this.transformer = loadInputTransformer(options.inputPath);
     this.remainingFaults = Object.fromEntries(Object.entries(options.faults ?? {}).map(([state, list]) => [state, [...list]]));
   }
 
@@ -142,7 +147,8 @@ export class Pipeline {
 
     let abort = (): void => undefined;
     const done = (async () => {
-      const execution = this.machine.run(event as never, {
+      // As the rule target does: the execution gets the transformed event, never the raw one.
+      const execution = this.machine.run(applyInputTransformer(this.transformer, event) as never, {
         overrides: {
           taskResourceLocalHandlers: this.localHandlers(),
           ...(this.options.retryIntervalOverrides ? { retryIntervalOverrides: this.options.retryIntervalOverrides } : {}),

@@ -313,6 +313,22 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:UpdateItem', UPLOAD_QUOTA_TABLE],
     ],
   },
+  apiGatewayLogging: {
+    allow: [
+      ['logs:CreateLogGroup', `arn:aws:logs:${FAKE_REGION}:${FAKE_ACCOUNT}:log-group:API-Gateway-Execution-Logs_abc123/v1`],
+      ['logs:PutLogEvents', stream(LOG_GROUP.apiAccess)],
+      ['logs:CreateLogStream', stream(LOG_GROUP.apiAccess)],
+    ],
+    deny: [
+      ['logs:PutLogEvents', `arn:aws:logs:us-east-1:${FAKE_ACCOUNT}:log-group:elsewhere:log-stream:one`],
+      ['logs:PutLogEvents', `arn:aws:logs:${FAKE_REGION}:${ANOTHER_ACCOUNT}:log-group:theirs:log-stream:one`],
+      ['logs:DeleteLogGroup', LOG_GROUP.apiAccess],
+      ['logs:GetLogEvents', stream(LOG_GROUP.apiAccess)],
+      ['logs:PutRetentionPolicy', LOG_GROUP.apiAccess],
+      ['s3:GetObject', UPLOAD],
+      ['dynamodb:GetItem', MEDIA_TABLE],
+    ],
+  },
   ciDeploy: {
     allow: BOOTSTRAP_ROLES.map((arn) => ['sts:AssumeRole', arn] as const),
     deny: [
@@ -406,6 +422,9 @@ const APPROVED: Record<ProjectRole, string[]> = {
     'xray:PutTraceSegments *',
   ],
   ruleTarget: [`states:StartExecution ${STATE_MACHINE}`],
+  apiGatewayLogging: ['CreateLogGroup', 'CreateLogStream', 'DescribeLogGroups', 'DescribeLogStreams', 'PutLogEvents'].map(
+    (action) => `logs:${action} arn:aws:logs:${FAKE_REGION}:${FAKE_ACCOUNT}:log-group:*`,
+  ),
   ciDeploy: BOOTSTRAP_ROLES.map((arn) => `sts:AssumeRole ${arn}`),
 };
 
@@ -435,6 +454,8 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
   // The machine's ARN, or a version or alias of it.
   stateMachine: { service: 'states.amazonaws.com', condition: actingFor(STATE_MACHINE, `${STATE_MACHINE}:*`) },
   ruleTarget: { service: 'events.amazonaws.com', condition: actingFor(UPLOAD_RULE) },
+  // API Gateway's account setting serves every API of the account: no single resource to name.
+  apiGatewayLogging: { service: 'apigateway.amazonaws.com', condition: { StringEquals: { 'aws:SourceAccount': FAKE_ACCOUNT } } },
   ciDeploy: {
     federated: 'oidcProvider:GitHubOidcProvider',
     action: 'sts:AssumeRoleWithWebIdentity',
@@ -544,7 +565,7 @@ describe('exact set of allowed (action, resource) pairs', () => {
     const stackNames = app.stacks.map((stack) => stack.stackName);
 
     // Assert
-    expect(stackNames).toEqual(['TravelGuide-dev', 'TravelGuide-DeveloperAccess', 'TravelGuide-CiDeploy']);
+    expect(stackNames).toEqual(['TravelGuide-dev', 'TravelGuide-Account', 'TravelGuide-DeveloperAccess', 'TravelGuide-CiDeploy']);
   });
 
   it('has no roles beyond the DESIGN.md table except approved CDK-internal ones', () => {

@@ -23,7 +23,7 @@ const built = buildApp(app, {
   withDeveloperAccess: true,
   githubDeploy: { repository: 'acme/travel-guide', branch: 'main' },
 });
-const stacks: Stack[] = [built.travelGuide, built.developerAccess, built.ciDeploy].flatMap((stack) => (stack === undefined ? [] : [stack]));
+const stacks: Stack[] = [built.travelGuide, built.account, built.developerAccess, built.ciDeploy].flatMap((stack) => (stack === undefined ? [] : [stack]));
 const resourcesOf = new Map(stacks.map((stack) => [stack, Template.fromStack(stack).toJSON().Resources as Resources]));
 
 function tagsOf(stack: Stack, id: string): Map<string, string> {
@@ -46,7 +46,10 @@ describe('Component tag', () => {
       .map(([id]) => [id, tagsOf(stack, id)] as const)
       .filter(
         ([, tags]) =>
-          !(COMPONENTS as readonly string[]).includes(tags.get(COMPONENT_TAG) ?? '') || tags.get('Service') !== 'travel-guide' || tags.get('Environment') !== 'dev',
+          !(COMPONENTS as readonly string[]).includes(tags.get(COMPONENT_TAG) ?? '') ||
+          tags.get('Service') !== 'travel-guide' ||
+          // The account stack is shared by every stage.
+          tags.get('Environment') !== (stack === built.account ? 'account' : 'dev'),
       )
       .map(([id, tags]) => `${id}: ${JSON.stringify(Object.fromEntries(tags))}`);
 
@@ -75,11 +78,12 @@ describe('Component tag', () => {
       ['alarm topic', stage.observability.alarmTopic, 'MediaPipeline'],
       ['REST API', stage.api.api, 'Shared'],
       ['user pool', stage.api.userPool, 'Shared'],
-      ['access analyzer', stage.accessAnalyzer, 'Shared'],
     ];
 
     // Act
     const actual = expected.map(([what, construct]) => [what, tagsOf(stage, logicalId(construct as never)).get(COMPONENT_TAG)]);
+    actual.push(['access analyzer', tagsOf(built.account, logicalId(built.account.accessAnalyzer as never)).get(COMPONENT_TAG)]);
+    expected.push(['access analyzer', built.account.accessAnalyzer, 'Shared']);
 
     // Assert
     expect(actual).toEqual(expected.map(([what, , component]) => [what, component]));
@@ -90,6 +94,6 @@ describe('Component tag', () => {
     const tags = stacks.map((stack) => stack.tags.tagValues());
 
     // Assert
-    expect(tags).toEqual(stacks.map(() => ({ Service: 'travel-guide', Environment: 'dev' })));
+    expect(tags).toEqual(stacks.map((stack) => ({ Service: 'travel-guide', Environment: stack === built.account ? 'account' : 'dev' })));
   });
 });

@@ -65,7 +65,7 @@ describe('optional account-level stacks', () => {
 
     const stackNames = app.node.children.filter((child) => child instanceof Stack).map((stack) => stack.node.id);
 
-    expect(stackNames).toEqual(['TravelGuide-dev']);
+    expect(stackNames).toEqual(['TravelGuide-Account', 'TravelGuide-dev']);
   });
 
   it('are absent from the prod stage by default', () => {

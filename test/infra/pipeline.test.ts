@@ -4,6 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { stageConfig, type Stage } from '../../infra/config';
 import { PROJECT_ROOT } from '../../infra/constructs/pipeline-function';
 import { renderPipelineDefinition } from '../../infra/definitions/pipeline';
+import { loadInputTransformer } from '../../infra/definitions/input-transformer';
 import type { PipelineFunction } from '../../infra/constructs/pipeline-function';
 import { logicalId, pairs, permissionPairs, resourcesOfType, synthStack, type Synthesized } from './support';
 
@@ -533,5 +534,19 @@ describe.each<Stage>(['dev', 'prod'])('service role trusts against the confused 
     // Assert
     expect(trusts).toMatch(/SourceArn/);
     expect(ids.filter((id) => trusts.includes(id))).toEqual([]);
+  });
+});
+
+describe('upload rule input', () => {
+  it('gives executions only the fields of events/media-uploaded.input.json, through an input transformer', () => {
+    const expected = loadInputTransformer(path.join(PROJECT_ROOT, 'events', 'media-uploaded.input.json'));
+    const rules = resourcesOfType(synth.template, 'AWS::Events::Rule');
+
+    const targets = rules[logicalId(synth.stack.pipeline.rule)]?.Targets as Array<Record<string, unknown>>;
+
+    expect(targets).toHaveLength(1);
+    expect(targets[0]?.InputTransformer).toEqual({ InputPathsMap: expected.inputPathsMap, InputTemplate: expected.inputTemplate });
+    expect(targets[0]?.Input).toBeUndefined();
+    expect(targets[0]?.InputPath).toBeUndefined();
   });
 });

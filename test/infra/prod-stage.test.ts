@@ -25,8 +25,9 @@ describe('prod stage', () => {
     expect(untagged).toEqual([]);
   });
 
-  it('creates an IAM Access Analyzer for the account', () => {
-    synth.template.hasResourceProperties('AWS::AccessAnalyzer::Analyzer', { Type: 'ACCOUNT' });
+  it('creates no account-wide singleton (the account stack holds them)', () => {
+    synth.template.resourceCountIs('AWS::AccessAnalyzer::Analyzer', 0);
+    synth.template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 
   it('retains the bucket, tables and user pool when the stack is deleted', () => {

@@ -21,6 +21,7 @@ import { createHandler as createRecordHandler } from '../../functions/record/han
 import { RekognitionLabelDetector, RekognitionModerationDetector } from '../../functions/shared/rekognition-detectors';
 import type { MediaRecord } from '../../functions/shared/media';
 import { createHandler as createThumbnailHandler } from '../../functions/thumbnail/handler';
+import { applyInputTransformer, loadInputTransformer } from '../../infra/definitions/input-transformer';
 import { mediaTable } from '../../infra/definitions/tables';
 import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb';
 import { lambdaContext } from '../../local/lambda-context';
@@ -124,12 +125,15 @@ async function execute(
   }
 }
 
+/** The rule target's input transformer: an execution receives the transformed event, never the raw one. */
+const uploadedInput = loadInputTransformer(path.join(ROOT, 'events/media-uploaded.input.json'));
+
 function eventFor(overrides: { key?: string; sequencer?: string } = {}): unknown {
   const event = structuredClone(sampleEvent);
   event.detail.bucket.name = BUCKET;
   if (overrides.key !== undefined) event.detail.object.key = overrides.key;
   if (overrides.sequencer !== undefined) event.detail.object.sequencer = overrides.sequencer;
-  return event;
+  return applyInputTransformer(uploadedInput, event);
 }
 
 /** Puts the upload in the bucket; by default with the ETag the sample event carries (it is still the current object). */

@@ -8,7 +8,17 @@ import type { CfnResolver } from './cfn-resolver';
 import { collectRoles, type RoleView } from './roles';
 
 /** Roles every stage has. */
-export const CORE_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'media', 'stateMachine', 'ruleTarget'] as const;
+export const CORE_ROLES = [
+  'thumbnail',
+  'labels',
+  'moderation',
+  'record',
+  'articles',
+  'media',
+  'stateMachine',
+  'ruleTarget',
+  'apiGatewayLogging',
+] as const;
 export type CoreRole = (typeof CORE_ROLES)[number];
 /** Roles of the optional account-level stacks, present only when the config turns their stack on. */
 export const OPTIONAL_ROLES = ['ciDeploy'] as const;
@@ -25,7 +35,7 @@ const GITHUB_OIDC_PROVIDER_SUFFIX = ':oidc-provider/token.actions.githubusercont
  * `PipelineThumbnailFunction…`. The two API functions sit in the `Articles` construct, so they are
  * told apart by the whole prefix: `ArticlesFunction…` and `ArticlesMediaFunction…`.
  */
-const FUNCTION_NAME_PATTERNS: Readonly<Record<Exclude<CoreRole, 'stateMachine' | 'ruleTarget'>, RegExp>> = {
+const FUNCTION_NAME_PATTERNS: Readonly<Record<Exclude<CoreRole, 'stateMachine' | 'ruleTarget' | 'apiGatewayLogging'>, RegExp>> = {
   thumbnail: /Thumbnail/i,
   labels: /Labels/i,
   moderation: /Moderation/i,
@@ -111,6 +121,15 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
       'role trusted by the GitHub Actions OIDC provider',
     );
 
+  // The account stack's setting names API Gateway's account-wide CloudWatch role.
+  const apiGatewayLoggingRole = (): RoleView => {
+    const account = only(
+      resources.filter((r) => r.type === 'AWS::ApiGateway::Account'),
+      'API Gateway account setting',
+    );
+    return roleByArn(resolver.resolveString(propertiesOf(account.stackName, account.logicalId).CloudWatchRoleArn, account.stackName), account.name);
+  };
+
   const finders: Record<ProjectRole, () => RoleView> = {
     thumbnail: () => functionRole(FUNCTION_NAME_PATTERNS.thumbnail, 'thumbnail'),
     labels: () => functionRole(FUNCTION_NAME_PATTERNS.labels, 'labels'),
@@ -120,6 +139,7 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
     media: () => functionRole(FUNCTION_NAME_PATTERNS.media, 'media'),
     stateMachine: stateMachineRole,
     ruleTarget: () => only(ruleTargetRoles(), 'EventBridge target role starting the state machine'),
+    apiGatewayLogging: apiGatewayLoggingRole,
     ciDeploy: githubDeployRole,
   };
   const project: Partial<Record<ProjectRole, RoleView>> = {};

@@ -41,7 +41,7 @@ export function synthApp(stageOrConfig: Stage | AppConfig = 'dev'): StackTemplat
     });
     const built = buildApp(app, config, { projectRoot: STUB_PROJECT_ROOT });
     const assembly = app.synth();
-    const ordered = [built.travelGuide, built.developerAccess, built.ciDeploy].flatMap((stack) => (stack === undefined ? [] : [stack]));
+    const ordered = [built.travelGuide, built.account, built.developerAccess, built.ciDeploy].flatMap((stack) => (stack === undefined ? [] : [stack]));
     // A stack added to the app without a place in buildApp's result must still be read: its
     // roles would otherwise escape every check.
     const known = new Set(ordered.map((stack) => stack.artifactId));
