@@ -141,7 +141,11 @@ type ApiFunctionHandler = (event: APIGatewayProxyEvent, context: Context) => Pro
 type HandlerModule = {
   handler?: LambdaHandler;
   createHandler?: (deps: Record<string, unknown>) => LambdaHandler;
+  awsDependencies?: (options: { credentials: () => Promise<{ accessKeyId: string; secretAccessKey: string }> }) => Record<string, unknown>;
 };
+
+/** Functions that sign presigned requests, and get their own access key in the twin when IAM is enforced. */
+const SIGNING_FUNCTIONS: readonly string[] = ['media'];
 
 /** What the twin chooses for the functions' settings; everything else takes the function's default. */
 export interface TwinFunctionSettings {
@@ -213,6 +217,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       : loadAppTemplates().then((loaded) => loaded.stacks)
     : undefined;
   templates?.catch(() => undefined);
+  // Functions that sign requests for others (presigned POST and GET) sign with a key of their own,
+  // so the S3 emulator can check such a request against the role of the function that signed it.
+  const signers = { iam: undefined as IamEnforcer | undefined, keys: new Map<string, string>() };
   const runLog = new RunLog();
   const clock = new SequencerClock();
   let pipeline: Pipeline | undefined;
@@ -235,6 +242,17 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       directory: s3Directory,
       bucket: MEDIA_BUCKET_NAME,
       region,
+      ...(enforcing
+        ? {
+            async authorizeSigned(request) {
+              const fn = signers.keys.get(request.accessKeyId);
+              // The twin's own key (README's AWS CLI session) is an administrator's, as on an account.
+              if (fn === undefined || signers.iam === undefined) return undefined;
+              const resource = signers.iam.objectArn(request.bucket, request.key);
+              return (await signers.iam.authorize({ fn, via: request.kind }, [{ action: request.action, resource }]))?.message;
+            },
+          }
+        : {}),
       onRecord(record, request) {
         if (stopping.closed || !record.eventName.startsWith('ObjectCreated:')) return;
         try {
@@ -304,6 +322,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const functionNames = [...new Set([...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName), ...API_FUNCTIONS])];
     const iam = templates === undefined ? undefined : new IamEnforcer(twinRoles(await templates, functionNames), handlerEnvironment, functionNames);
     setSdkEnforcer(iam);
+    signers.iam = iam;
+    const signingCredentials = (fn: string): (() => Promise<{ accessKeyId: string; secretAccessKey: string }>) => {
+      const credentials = { accessKeyId: `TWIN${fn.toUpperCase().replace(/[^A-Z0-9]/g, '')}`, secretAccessKey: randomBytes(20).toString('hex') };
+      s3.addAccessKey(credentials.accessKeyId, credentials.secretAccessKey);
+      signers.keys.set(credentials.accessKeyId, fn);
+      return async () => credentials;
+    };
     cleanups.push(async () => setSdkEnforcer(undefined));
 
     // The only stand-in: Rekognition has no emulator, so both detector ports get local analysis.
@@ -326,7 +351,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     for (const name of functionNames) {
       try {
         const module = await loadHandlerModule(name);
-        const deps = portsFor[name];
+        const signing = iam !== undefined && SIGNING_FUNCTIONS.includes(name) && module.awsDependencies !== undefined;
+        const deps = signing ? module.awsDependencies?.({ credentials: signingCredentials(name) }) : portsFor[name];
         const handler = deps && module.createHandler ? module.createHandler(deps) : module.handler;
         if (typeof handler !== 'function') throw new Error(`functions/${name}/handler exports no ${deps ? 'createHandler' : 'handler'}`);
         handlers.set(name, handler);

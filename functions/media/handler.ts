@@ -13,7 +13,7 @@ import { MediaService } from './media-service';
 import type { DownloadSigner, UploadSigner } from './ports';
 import { s3AddressingFromEnv } from './s3-addressing';
 import { S3DownloadSigner, S3UploadSigner } from './s3-signers';
-import type { S3SignerOptions } from './s3-signers';
+import type { CredentialsProvider, S3SignerOptions } from './s3-signers';
 import { createUploadSchema } from './schemas';
 import { mediaSettings } from './settings';
 import type { SettingsOf } from '../shared/settings';
@@ -88,14 +88,15 @@ export function createHandler(deps: MediaHandlerDeps): MediaHandler {
  * The AWS wiring, from the function's environment (./settings.ts, written by the CDK construct or
  * the local twin): the media table, the upload-quota table and the media bucket. The signers get the SDK's default credential chain (on Lambda: the role's
  * credentials from the environment), which memoises what it resolves and resolves again shortly
- * before an expiration.
+ * before an expiration. `credentials` replaces that chain for the signers (the local twin gives
+ * each function its own key, so a presigned request names the role that signed it).
  */
-export function awsDependencies(): MediaHandlerDeps {
+export function awsDependencies(options: { credentials?: CredentialsProvider } = {}): MediaHandlerDeps {
   const { mediaTableName, uploadQuotaTableName, mediaBucketName, ...settings } = mediaSettings.fromEnv();
   const signing: S3SignerOptions = {
     bucket: mediaBucketName,
     addressing: s3AddressingFromEnv(process.env),
-    credentials: defaultProvider(),
+    credentials: options.credentials ?? defaultProvider(),
   };
   return {
     media: new DynamoMediaStore(documentClient(), mediaTableName),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import S3rver from 's3rver';
+import { DUMMY_ACCOUNT } from 's3rver/lib/models/account';
 import type { S3RequestInfo, S3rverRecord } from '../events/object-created';
 import { listenOnLoopback } from '../listen';
 import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, LOOPBACK } from '../settings';
@@ -11,6 +12,8 @@ import { S3AuthError, S3Authenticator } from './s3-auth';
 export interface S3Emulator {
   endpoint: string;
   port: number;
+  /** Accepts another access key (a function's own, which names its role in a presigned request). */
+  addAccessKey(accessKeyId: string, secretAccessKey: string): void;
   close(): Promise<void>;
 }
 
@@ -28,6 +31,20 @@ export interface S3EmulatorOptions {
    * @default one that knows the emulator's own access key (S3RVER / S3RVER), in `region`
    */
   authenticator?: S3Authenticator;
+  /**
+   * Checks a presigned request (a query-signed GET or HEAD, a form POST), once authenticated,
+   * against the role of whoever signed it: the refusal's message, or undefined to let it through.
+   */
+  authorizeSigned?(request: SignedS3Request): Promise<string | undefined>;
+}
+
+/** A request made with someone else's signature: a presigned URL or a presigned POST form. */
+export interface SignedS3Request {
+  accessKeyId: string;
+  action: 's3:GetObject' | 's3:PutObject';
+  bucket: string;
+  key: string;
+  kind: 'presigned GET' | 'presigned POST';
 }
 
 /** Browsers upload with the presigned POST from another origin; the real bucket has CORS for it too. */
@@ -79,7 +96,13 @@ interface ConditionalRead {
 /** The object a GET or HEAD with If-Match reads, or undefined for any other request. */
 function conditionalRead(req: IncomingMessage): ConditionalRead | undefined {
   const ifMatch = req.headers['if-match'];
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || ifMatch === undefined) return undefined;
+  const object = ifMatch === undefined ? undefined : objectRead(req);
+  return object === undefined || ifMatch === undefined ? undefined : { ...object, ifMatch };
+}
+
+/** The object a plain GET or HEAD reads (no subresource), or undefined for any other request. */
+function objectRead(req: IncomingMessage): { bucket: string; key: string } | undefined {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
   const url = req.url ?? '/';
   const queryAt = url.indexOf('?');
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
@@ -94,7 +117,7 @@ function conditionalRead(req: IncomingMessage): ConditionalRead | undefined {
   const slash = resource.indexOf('/');
   if (slash <= 0 || slash === resource.length - 1) return undefined; // the service or a bucket, not an object
   try {
-    return { bucket: decodeURIComponent(resource.slice(0, slash)), key: decodeURIComponent(resource.slice(slash + 1)), ifMatch };
+    return { bucket: decodeURIComponent(resource.slice(0, slash)), key: decodeURIComponent(resource.slice(slash + 1)) };
   } catch {
     return undefined; // a malformed escape: s3rver answers it
   }
@@ -255,9 +278,10 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   const store = (s3rver as unknown as { store: S3rverStore }).store;
   const toS3rver = (req: IncomingMessage, res: ServerResponse): void =>
     requests.run({ method: req.method ?? 'GET', url: req.url ?? '/' }, () => koaCallback(req, res));
-  const authenticator =
-    options.authenticator ??
-    new S3Authenticator({ region: options.region ?? DEFAULT_REGION, secrets: new Map([[EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY]]) });
+  const secrets = new Map([[EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY]]);
+  const authenticator = options.authenticator ?? new S3Authenticator({ region: options.region ?? DEFAULT_REGION, secrets });
+  const refuse = (req: IncomingMessage, res: ServerResponse, message: string): void =>
+    answerS3Error(req, res, { status: 403, code: 'AccessDenied', message });
 
   /** Authenticates, then hands the request (or its replay) to s3rver, through the If-Match check. */
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -273,11 +297,25 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
     if (formBucket !== undefined) {
       const body = await readAll(req, FORM_MAX_BYTES);
       const form = await parseForm(body, req.headers['content-type'] ?? '', formBucket);
-      await authenticator.authenticateForm(form);
-      toS3rver(replay(req, body), res);
+      const identity = await authenticator.authenticateForm(form);
+      const key = form.fields.find(([name]) => name.toLowerCase() === 'key')?.[1];
+      const refusal =
+        key === undefined
+          ? undefined
+          : await options.authorizeSigned?.({ accessKeyId: identity.accessKeyId, action: 's3:PutObject', bucket: form.bucket, key, kind: 'presigned POST' });
+      if (refusal !== undefined) refuse(req, res, refusal);
+      else toS3rver(replay(req, body), res);
       return;
     }
-    await authenticator.authenticateRequest({ method: req.method ?? 'GET', path, query: queryAt === -1 ? '' : url.slice(queryAt + 1), headers: req.headers });
+    const identity = await authenticator.authenticateRequest({ method: req.method ?? 'GET', path, query: queryAt === -1 ? '' : url.slice(queryAt + 1), headers: req.headers });
+    const object = identity.via === 'query' ? objectRead(req) : undefined;
+    if (object !== undefined && options.authorizeSigned !== undefined) {
+      const refusal = await options.authorizeSigned({ accessKeyId: identity.accessKeyId, action: 's3:GetObject', ...object, kind: 'presigned GET' });
+      if (refusal !== undefined) {
+        refuse(req, res, refusal);
+        return;
+      }
+    }
     const read = conditionalRead(req);
     if (read !== undefined && !(await ifMatchHolds(store, read))) {
       answerPreconditionFailed(req, res);
@@ -298,5 +336,10 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
     });
   });
   const { url, port, close } = await listenOnLoopback(httpServer, options.port);
-  return { endpoint: url, port, close };
+  const addAccessKey = (accessKeyId: string, secretAccessKey: string): void => {
+    secrets.set(accessKeyId, secretAccessKey);
+    // s3rver's one account holds the access keys s3rver itself accepts.
+    DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
+  };
+  return { endpoint: url, port, close, addAccessKey };
 }

@@ -1,5 +1,5 @@
 import { FAKE_ACCOUNT, FAKE_REGION } from '../../test/iam/support/cfn-resolver';
-import { allowedPairs, type AllowedPair, type RoleView } from '../../test/iam/support/roles';
+import { allowedPairs, statementActions, statementResources, type AllowedPair, type PolicyStatement, type RoleView } from '../../test/iam/support/roles';
 import { simulate, type Decision } from '../../test/iam/support/simulate';
 import type { TwinRoles } from './app-roles';
 import type { Caller } from './caller';
@@ -61,6 +61,9 @@ export class IamEnforcer {
   private readonly byTwinName = new Map<string, string>();
   private readonly grants = new Map<string, AllowedPair[]>();
   private readonly rows = new Map<string, DecisionRow>();
+  /** Statements of each role whose decisions can be reused (see decide), by function. */
+  private readonly reusable = new Map<string, PolicyStatement[]>();
+  private readonly decisions = new Map<string, Decision>();
 
   /**
    * @param roles the app's roles
@@ -75,7 +78,12 @@ export class IamEnforcer {
       const twinName = twinVariables[variable];
       if (twinName !== undefined) this.byTwinName.set(twinName, arn);
     }
-    for (const [fn, role] of Object.entries(roles.functions)) this.grants.set(fn, allowedPairs(role));
+    for (const [fn, role] of Object.entries(roles.functions)) {
+      this.grants.set(fn, allowedPairs(role));
+      const statements = role.policies.flatMap((policy) => policy.document.Statement);
+      const plain = statements.every((st) => st.Effect === 'Allow' && st.Condition === undefined && st.NotAction === undefined && st.NotResource === undefined);
+      if (plain) this.reusable.set(fn, statements);
+    }
   }
 
   /** The ARN of a twin bucket as the stack names it; a bucket the stack does not have keeps its own name. */
@@ -103,11 +111,36 @@ export class IamEnforcer {
     let refusal: Refusal | undefined;
     for (const request of requests) {
       const role = this.roles.functions[caller.fn];
-      const decision: Decision = role === undefined ? 'ImplicitlyDenied' : await simulate(role, request.action, request.resource);
+      const decision: Decision = role === undefined ? 'ImplicitlyDenied' : await this.decide(caller.fn, role, request);
       this.record(caller, request, decision);
       if (decision !== 'Allowed' && refusal === undefined) refusal = { ...request, message: this.message(caller.fn, role, request, decision) };
     }
     return refusal;
+  }
+
+  /**
+   * The simulator's decision. Where a role has only plain Allow statements (no condition, no deny,
+   * no NotAction/NotResource), the decision depends on nothing but which statements match the
+   * request, so the simulator's answer is reused for every request matching the same statements:
+   * a pipeline run asks about a few patterns, not a few dozen object keys.
+   */
+  private async decide(fn: string, role: RoleView, request: IamRequest): Promise<Decision> {
+    const statements = this.reusable.get(fn);
+    if (statements === undefined) return simulate(role, request.action, request.resource);
+    const matching = statements
+      .map((statement, index) =>
+        statementActions(statement).some((action) => wildcard(action, 'i').test(request.action)) &&
+        statementResources(statement).some((resource) => wildcard(resource).test(request.resource))
+          ? index
+          : -1,
+      )
+      .filter((index) => index >= 0);
+    const key = `${fn}\n${request.action}\n${matching.join(',')}`;
+    const known = this.decisions.get(key);
+    if (known !== undefined) return known;
+    const decision = await simulate(role, request.action, request.resource);
+    this.decisions.set(key, decision);
+    return decision;
   }
 
   private message(fn: string, role: RoleView | undefined, request: IamRequest, decision: Decision): string {

@@ -2,12 +2,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, relative } from 'node:path';
 import type { Config } from '@jest/types';
 import { CACHE_DIR } from '../../../../local/iam/app-roles';
-import { denials, mergeIamReports, readIamReports, REPORT_DIR_VARIABLE } from '../../../../local/iam/usage';
+import { denials, mergeIamReports, readIamReports, REPORT_DIR_VARIABLE, unusedGrants } from '../../../../local/iam/usage';
 import { e2eTestFiles, RAN_SUBDIR } from './suite';
 
 /**
  * After the test run, the IAM usage of every twin the e2e files started, merged and written to
- * node_modules/.cache/travel-guide-twin/e2e-iam-report.json; the run fails on any denied call.
+ * node_modules/.cache/travel-guide-twin/e2e-iam-report.json; the run fails on any denied call and,
+ * when the whole e2e suite ran, on any grant of a function's role that no call used (except the
+ * reviewed list in local/iam/usage.ts): the unused-grant check.
  */
 export const REPORT_PATH = join(CACHE_DIR, 'e2e-iam-report.json');
 
@@ -28,7 +30,15 @@ export default function globalTeardown(globalConfig: Config.GlobalConfig): void 
   const problems: string[] = [];
   const denied = denials(report);
   if (denied.length > 0) problems.push(`AWS calls the functions' roles do not allow (each would be AccessDenied on AWS):\n  ${denied.join('\n  ')}`);
-  const summary = `IAM in the twin: ${report.allowed} calls allowed, ${report.denied} denied across ${reports.length} twins; report ${relative(process.cwd(), REPORT_PATH)}${wholeSuite ? '' : ' (not the whole e2e suite)'}`;
+  if (wholeSuite) {
+    const unused = unusedGrants(report);
+    if (unused.length > 0) {
+      problems.push(
+        `Grants no call of the e2e suite used (remove them, or add a reviewed reason to NOT_EXERCISED_BY_THE_TWIN in local/iam/usage.ts):\n  ${unused.join('\n  ')}`,
+      );
+    }
+  }
+  const summary = `IAM in the twin: ${report.allowed} calls allowed, ${report.denied} denied across ${reports.length} twins; report ${relative(process.cwd(), REPORT_PATH)}${wholeSuite ? '' : ' (not the whole e2e suite: unused grants not checked)'}`;
   if (problems.length > 0) throw new Error(`${summary}\n\n${problems.join('\n\n')}`);
   process.stdout.write(`\n${summary}\n`);
 }

@@ -1,0 +1,7 @@
+/** s3rver's account model (lib/models/account.js), which @types/s3rver leaves out: the access keys s3rver accepts. */
+declare module 's3rver/lib/models/account' {
+  interface AWSAccount {
+    createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  }
+  export const DUMMY_ACCOUNT: AWSAccount;
+}
