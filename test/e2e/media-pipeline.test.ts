@@ -1,7 +1,8 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import sharp from 'sharp';
 import { startTwin, type Twin } from '../../local/twin';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
+import { checkLabelsAndVerdict, fetchSmallestRendition } from '../../smoke/journeys';
+import { truncatedJpeg } from '../../smoke/images';
 import { send } from './support/http';
 import { pngDeclaring } from './support/images';
 import {
@@ -66,20 +67,15 @@ describe('a good photo', () => {
     expect(view.status).toBe('READY');
   });
 
-  it('serves its smallest rendition at the size the record states', async () => {
-    const smallest = [...(view.renditions ?? [])].sort((a, b) => a.width - b.width)[0];
-    expect(smallest).toBeDefined();
+  it('serves its smallest rendition at the size the record states (the smoke journey\'s check)', async () => {
+    const rendition = await fetchSmallestRendition(view);
 
-    const response = await send(smallest?.url ?? '');
-    const bytes = response.body;
-    const metadata = await sharp(bytes).metadata();
+    expect(rendition.width).toBeLessThan(1200);
+    expect(rendition.bytes).toBeGreaterThan(0);
+  });
 
-    expect(response.status).toBe(200);
-    expect(bytes.length).toBe(smallest?.bytes);
-    expect(metadata.width).toBe(smallest?.width);
-    expect(metadata.height).toBe(smallest?.height);
-    expect(metadata.format).toBe(smallest?.format);
-    expect(metadata.width).toBeLessThan(1200);
+  it('passes the smoke journey\'s label and verdict check', () => {
+    expect(checkLabelsAndVerdict(view)).toMatch(/^\d+ labels \(.+\), verdict APPROVED$/);
   });
 
   it('carries labels measured by the local detector', () => {
@@ -129,7 +125,7 @@ describe('a good photo', () => {
 describe('bad uploads', () => {
   const cases: [string, () => Promise<Buffer>, string, string][] = [
     ['a text file declared as JPEG', async () => Buffer.from('This is not an image.\n'.repeat(20)), 'image/jpeg', 'UNSUPPORTED_MEDIA'],
-    ['a truncated JPEG', async () => (await photoJpeg(640, 480)).subarray(0, 2000), 'image/jpeg', 'CORRUPT_IMAGE'],
+    ['a truncated JPEG', () => truncatedJpeg(), 'image/jpeg', 'CORRUPT_IMAGE'],
     ['a PNG declaring 400 million pixels', async () => pngDeclaring(20_000, 20_000), 'image/png', 'IMAGE_TOO_LARGE'],
   ];
 
