@@ -1,4 +1,5 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
 import { startTwin, type Twin } from '../../local/twin';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
 import { checkLabelsAndVerdict, fetchSmallestRendition } from '../../smoke/journeys';
