@@ -53,6 +53,6 @@ export async function sentinelJpeg(width: number, height: number): Promise<Buffe
 }
 
 /** A JPEG cut off after its first 2,000 bytes: the header is valid, the scan data is not there. */
-export async function truncatedJpeg(width = 640, height = 480): Promise<Buffer> {
+export async function corruptJpeg(width = 640, height = 480): Promise<Buffer> {
   return (await photoJpeg(width, height)).subarray(0, 2000);
 }

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { routes, type RouteDefinition } from '../functions/api/routes';
 import { describeResponse, postToPresignedUrl, presign, requestJson, waitForTerminal, type Article, type MediaView } from './api-client';
 import { send } from './http';
-import { landscapeJpeg, sentinelJpeg, truncatedJpeg } from './images';
+import { landscapeJpeg, sentinelJpeg, corruptJpeg } from './images';
 import type { SmokeRun } from './run';
 
 /**
@@ -150,7 +150,7 @@ export async function photoJourney(context: JourneyContext): Promise<void> {
 
 /** A JPEG cut short ends FAILED with CORRUPT_IMAGE: refused with a reason, not a pipeline fault. */
 export async function corruptUploadJourney(context: JourneyContext): Promise<void> {
-  const mediaId = await uploadSteps(context, 'a corrupt JPEG', await truncatedJpeg(), 'image/jpeg');
+  const mediaId = await uploadSteps(context, 'a corrupt JPEG', await corruptJpeg(), 'image/jpeg');
   await context.run.step('see it end FAILED (CORRUPT_IMAGE)', async (note) => {
     const view = await expectOutcome(context.apiUrl, mediaId, 'FAILED', context.waitTimeoutMs);
     if (view.error?.code !== 'CORRUPT_IMAGE') throw new Error(`media ${mediaId} failed with ${JSON.stringify(view.error)} instead of CORRUPT_IMAGE`);

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { startTwin, type Twin } from '../../local/twin';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
 import { checkLabelsAndVerdict, fetchSmallestRendition } from '../../smoke/journeys';
-import { truncatedJpeg } from '../../smoke/images';
+import { corruptJpeg } from '../../smoke/images';
 import { send } from './support/http';
 import { pngDeclaring } from './support/images';
 import {
@@ -126,7 +126,7 @@ describe('a good photo', () => {
 describe('bad uploads', () => {
   const cases: [string, () => Promise<Buffer>, string, string][] = [
     ['a text file declared as JPEG', async () => Buffer.from('This is not an image.\n'.repeat(20)), 'image/jpeg', 'UNSUPPORTED_MEDIA'],
-    ['a truncated JPEG', () => truncatedJpeg(), 'image/jpeg', 'CORRUPT_IMAGE'],
+    ['a truncated JPEG', () => corruptJpeg(), 'image/jpeg', 'CORRUPT_IMAGE'],
     ['a PNG declaring 400 million pixels', async () => pngDeclaring(20_000, 20_000), 'image/png', 'IMAGE_TOO_LARGE'],
   ];
 
