@@ -8,7 +8,7 @@ import { SMOKE_QUEUE_PREFIX } from './alarm-check';
 
 export interface OperatorPermission {
   action: string;
-  /** What it may be scoped to. */
+  /** What it may be scoped to, as README's table says it. */
   resource: string;
   /** Only for `--check-alarms`. */
   alarmsOnly: boolean;
@@ -19,13 +19,13 @@ export const OPERATOR_PERMISSIONS: readonly OperatorPermission[] = [
   { action: 'cognito-idp:AdminCreateUser', resource: 'the user pool', alarmsOnly: false },
   { action: 'cognito-idp:AdminSetUserPassword', resource: 'the user pool', alarmsOnly: false },
   { action: 'cognito-idp:AdminDeleteUser', resource: 'the user pool', alarmsOnly: false },
-  { action: 'cloudwatch:DescribeAlarms', resource: '*', alarmsOnly: true },
-  { action: 'cloudwatch:SetAlarmState', resource: "the stack's alarms", alarmsOnly: true },
+  { action: 'cloudwatch:DescribeAlarms', resource: '`*`', alarmsOnly: true },
+  { action: 'cloudwatch:SetAlarmState', resource: "the stack's alarms (`TravelGuide-<stage>-*`)", alarmsOnly: true },
   { action: 'sns:Subscribe', resource: 'the alarm topic', alarmsOnly: true },
   { action: 'sns:Unsubscribe', resource: 'the alarm topic', alarmsOnly: true },
   ...['CreateQueue', 'GetQueueAttributes', 'SetQueueAttributes', 'ReceiveMessage', 'DeleteQueue'].map((name) => ({
     action: `sqs:${name}`,
-    resource: `queues named ${SMOKE_QUEUE_PREFIX}*`,
+    resource: `queues named \`${SMOKE_QUEUE_PREFIX}*\``,
     alarmsOnly: true,
   })),
 ];

@@ -91,14 +91,14 @@ describe('README "Check it"', () => {
     await expect(parseArguments(argv)).resolves.toMatchObject({ kind: 'stage', stage: 'dev', stackName: 'TravelGuide-dev' });
   });
 
-  it('lists exactly the IAM actions the stage path sends, each with when it is needed', () => {
+  it('lists exactly the IAM actions the stage path sends, each with its scope and when it is needed', () => {
     const section = checkItSection();
     const rows = section.split('\n').filter((row) => /^\| `[a-z-]+:/.test(row));
     const listed = rows.flatMap((row) => {
-      const [actions = '', , when = ''] = row.split('|').slice(1).map((cell) => cell.trim());
-      return [...actions.matchAll(/`([a-z-]+:[A-Za-z]+)`/g)].map((match) => ({ action: match[1], alarmsOnly: when === '`--check-alarms`' }));
+      const [actions = '', resource = '', when = ''] = row.split('|').slice(1).map((cell) => cell.trim());
+      return [...actions.matchAll(/`([a-z-]+:[A-Za-z]+)`/g)].map((match) => ({ action: match[1], resource, alarmsOnly: when === '`--check-alarms`' }));
     });
 
-    expect(listed).toEqual(OPERATOR_PERMISSIONS.map(({ action, alarmsOnly }) => ({ action, alarmsOnly })));
+    expect(listed).toEqual(OPERATOR_PERMISSIONS.map(({ action, resource, alarmsOnly }) => ({ action, resource, alarmsOnly })));
   });
 });
