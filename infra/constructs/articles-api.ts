@@ -14,6 +14,7 @@ import { createUploadSchema } from '../../functions/media/schemas';
 import { mediaSettings } from '../../functions/media/settings';
 import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import type { AppConfig } from '../config';
+import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../definitions/gateway-responses';
 import { articlesTable as articlesTableDefinition, uploadQuotaTable as uploadQuotaTableDefinition } from '../definitions/tables';
 import { DefinedTable } from './defined-table';
 import { PipelineFunction } from './pipeline-function';
@@ -366,10 +367,8 @@ export class ArticlesApi extends Construct {
    * substitution, so the message is API Gateway's own, already quoted as a JSON string.
    */
   private addErrorResponses(allowedOrigins: readonly string[]): void {
-    // With one origin the header can be static; with several it cannot be chosen per request
-    // here, and reflecting the request's Origin would allow any site.
-    const corsHeaders: Record<string, string> =
-      allowedOrigins.length === 1 ? { 'Access-Control-Allow-Origin': `'${allowedOrigins[0]}'`, Vary: "'Origin'" } : {};
+    // Static values are quoted in gateway response parameters.
+    const corsHeaders = Object.fromEntries(Object.entries(gatewayResponseCorsHeaders(allowedOrigins)).map(([name, value]) => [name, `'${value}'`]));
     const responses: Array<[string, apigw.ResponseType, string, string?]> = [
       ['BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, 'VALIDATION_ERROR'],
       ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, 'VALIDATION_ERROR'],
@@ -383,12 +382,14 @@ export class ArticlesApi extends Construct {
       ['Default5xx', apigw.ResponseType.DEFAULT_5XX, 'INTERNAL_ERROR'],
     ];
     for (const [id, type, code, statusCode] of responses) {
+      // The unknown-route message is fixed: API Gateway's own would name (and echo) an Authorization header.
+      const message = type === apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN ? JSON.stringify(UNKNOWN_ROUTE_MESSAGE) : '$context.error.messageString';
       this.api.addGatewayResponse(id, {
         type,
         ...(statusCode !== undefined ? { statusCode } : {}),
         responseHeaders: corsHeaders,
         templates: {
-          'application/json': `{"error":{"code":"${code}","message":$context.error.messageString}}`,
+          'application/json': `{"error":{"code":"${code}","message":${message}}}`,
         },
       });
     }

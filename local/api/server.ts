@@ -8,6 +8,7 @@ import { listenOnLoopback } from '../listen';
 import { LOOPBACK } from '../settings';
 import { type LocalTokenIssuer, USER_ID } from './auth';
 import { renderDashboard } from './dashboard';
+import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../../infra/definitions/gateway-responses';
 import { buildProxyEvent, knownResourcePath, lastHeader, matchRoute } from './gateway-event';
 
 /**
@@ -110,6 +111,10 @@ function effectiveMethod(req: IncomingMessage): string {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const allowedOrigins = new Set(options.allowedOrigins);
+  // Every answer the gateway gives itself carries the CORS headers the stack adds to its gateway responses.
+  const gatewayCors = Object.fromEntries(Object.entries(gatewayResponseCorsHeaders(options.allowedOrigins)).map(([name, value]) => [name.toLowerCase(), value]));
+  const gatewayError = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void =>
+    send(res, status, body, { ...gatewayCors, ...headers });
   const iamReport = (): IamReport => options.iamReport?.() ?? { enforcing: false, allowed: 0, denied: 0, functions: [] };
 
   async function handleLocal(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -170,15 +175,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return;
     }
     const match = matchRoute(method, path);
-    if (match.kind === 'not-found') {
-      send(res, 404, errorBody('NOT_FOUND', 'Route not found'));
-      return;
-    }
-    if (match.kind === 'method-not-allowed') {
+    if (match.kind === 'not-found' || match.kind === 'method-not-allowed') {
       // A REST API has no 405: API Gateway answers a method with no integration as it answers an
-      // unknown path (MISSING_AUTHENTICATION_TOKEN), which the stack maps to 404 NOT_FOUND.
-      const safe = /^[A-Z]{1,10}$/.test(method) ? method : 'This method';
-      send(res, 404, errorBody('NOT_FOUND', `${safe} is not a method of this resource; it accepts ${match.allowed.join(', ')}`));
+      // unknown path (MISSING_AUTHENTICATION_TOKEN, with or without an Authorization header),
+      // which the stack maps to 404 NOT_FOUND with a fixed message.
+      gatewayError(res, 404, errorBody('NOT_FOUND', UNKNOWN_ROUTE_MESSAGE));
       return;
     }
 
@@ -190,7 +191,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const verdict = options.tokens.verify(lastHeader(req.rawHeaders, 'authorization'));
       if (!verdict.ok) {
         const message = verdict.reason === 'expired' ? 'The incoming token has expired' : 'Unauthorized';
-        send(res, 401, { error: { code: 'UNAUTHORIZED', message } });
+        gatewayError(res, 401, { error: { code: 'UNAUTHORIZED', message } });
         return;
       }
       claims = verdict.claims;
@@ -224,7 +225,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     } catch {
       // What API Gateway says when the integration fails or answers in the wrong shape, through the
       // stack's DEFAULT_5XX gateway response.
-      send(res, 502, errorBody('INTERNAL_ERROR', 'Internal server error'));
+      gatewayError(res, 502, errorBody('INTERNAL_ERROR', 'Internal server error'));
       return;
     }
     const headers: Record<string, string | string[]> = {};
@@ -246,12 +247,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     handling.catch((error: unknown) => {
       if (error instanceof BodyTooLargeError) {
         // Answer, then drop the connection rather than read the rest of a huge body.
-        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${error.limit} bytes`), { connection: 'close' });
+        const cors = path.startsWith('/_local/') ? {} : gatewayCors;
+        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${error.limit} bytes`), { ...cors, connection: 'close' });
         res.on('finish', () => req.destroy());
         return;
       }
       // Never a stack trace, never a crash: the twin keeps serving.
-      send(res, 500, errorBody('INTERNAL_ERROR', 'Internal error'));
+      send(res, 500, errorBody('INTERNAL_ERROR', 'Internal error'), path.startsWith('/_local/') ? {} : gatewayCors);
     });
   });
   // Malformed HTTP (bad request lines, header floods) gets a 400 from Node and never reaches a handler.

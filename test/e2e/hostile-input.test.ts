@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import { gatewayResponseCorsHeaders } from '../../infra/definitions/gateway-responses';
+import { DEFAULT_ALLOWED_ORIGINS } from '../../local/settings';
 import { startTwin, type Twin } from '../../local/twin';
 import { requestJson, tokenFor } from './support/twin-client';
 
@@ -117,5 +119,28 @@ describe('the local token endpoint', () => {
 
     expect(response.status).toBe(413);
     expect(response.body.error).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'body: must be at most 4096 bytes' });
+  });
+});
+
+describe("the gateway's own answers carry the stack's gateway-response CORS headers", () => {
+  const expected = Object.fromEntries(Object.entries(gatewayResponseCorsHeaders(DEFAULT_ALLOWED_ORIGINS)).map(([name, value]) => [name.toLowerCase(), value]));
+  const origin = { origin: DEFAULT_ALLOWED_ORIGINS[0] ?? '' };
+
+  it.each([
+    ['the authorizer 401', 'POST', '/articles', {}, false, 401],
+    ['an unknown route 404', 'GET', '/nope', {}, false, 404],
+    ['an unknown route 404 with an Authorization header', 'GET', '/nope', { authorization: 'Bearer abc' }, false, 404],
+    ['a missing method 404', 'PATCH', '/articles', {}, false, 404],
+    ['the body-limit 413', 'POST', '/articles', { 'content-type': 'application/json' }, true, 413],
+  ])('adds them to %s', async (_what, method, path, headers, signedIn, status) => {
+    const response = await requestJson(twin, method, path, {
+      headers: { ...origin, ...headers },
+      ...(method === 'POST' ? { rawBody: status === 413 ? 'x'.repeat(2 * 1024 * 1024) : '{"title":"t","body":"b"}' } : {}),
+      ...(signedIn ? { token: alice } : {}),
+    });
+
+    expect(Object.keys(expected)).toContain('access-control-allow-origin');
+    expect(response.status).toBe(status);
+    for (const [name, value] of Object.entries(expected)) expect(response.headers[name]).toBe(value);
   });
 });

@@ -1,3 +1,4 @@
+import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../../infra/definitions/gateway-responses';
 import { Match } from 'aws-cdk-lib/assertions';
 import { routes, type RouteDefinition } from '../../functions/api/routes';
 import { bodyModelSchema } from '../../infra/constructs/articles-api';
@@ -221,6 +222,25 @@ describe('API stage', () => {
       ResponseType: 'UNAUTHORIZED',
       ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"UNAUTHORIZED"') },
     });
+  });
+
+  it('answers an unknown route 404 with a fixed message, whatever Authorization header came with it', () => {
+    synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+      ResponseTemplates: { 'application/json': `{"error":{"code":"NOT_FOUND","message":${JSON.stringify(UNKNOWN_ROUTE_MESSAGE)}}}` },
+    });
+  });
+
+  it('adds to every gateway response the CORS headers the twin adds to its own (one source)', () => {
+    const responses = Object.values(resourcesOfType(synth.template, 'AWS::ApiGateway::GatewayResponse'));
+    const expected = Object.fromEntries(
+      Object.entries(gatewayResponseCorsHeaders(synth.config.allowedOrigins)).map(([name, value]) => [`gatewayresponse.header.${name}`, `'${value}'`]),
+    );
+
+    expect(Object.keys(expected)).toContain('gatewayresponse.header.Access-Control-Allow-Origin');
+    expect(responses.length).toBeGreaterThanOrEqual(9);
+    for (const response of responses) expect(response.ResponseParameters).toEqual(expected);
   });
 });
 
