@@ -1,5 +1,5 @@
 /**
- * Generates docs/permissions.md from the synthesized app: for every role of the DESIGN.md roles
+ * Generates docs/permissions.md from the synthesized app: for every role of the docs/design.md roles
  * table and of the optional account-level stacks (the CI deploy role), who may assume it and each
  * (action, resource) it is allowed, with the reason; then the policies of IAM groups (the
  * optional Developers group). The app is synthesized with the optional stacks on, so the

@@ -1,7 +1,7 @@
 /**
  * Errors the REST API answers with, from the articles and the media function alike. Each carries
  * the HTTP status and the stable `code` of the contract's error shape `{"error": {"code",
- * "message"}}` (DESIGN.md "REST API"), so the core can say *what* went wrong and the handler
+ * "message"}}` (docs/design.md "REST API"), so the core can say *what* went wrong and the handler
  * needs no table to say *how* to answer.
  * Messages are written for API clients: they name the offending field and never echo internals.
  */

@@ -6,7 +6,7 @@ import type { MediaRecord } from '../shared/media';
  * them back. The DynamoDB adapter is media-records.ts.
  */
 
-/** The record written when an upload URL is issued (DESIGN.md "Media record": PENDING). */
+/** The record written when an upload URL is issued (docs/design.md "Media record": PENDING). */
 export interface PendingMedia {
   mediaId: string;
   ownerId: string;

@@ -1,5 +1,5 @@
 /**
- * The REST API's routes, written once (DESIGN.md "REST API"). The CDK API construct creates one
+ * The REST API's routes, written once (docs/design.md "REST API"). The CDK API construct creates one
  * resource and method per entry (with the Cognito authorizer where `auth` is true) and integrates
  * it with the function named by `fn`; the local twin routes HTTP requests with it; each API
  * function dispatches on `routeKey` among the routes it serves.

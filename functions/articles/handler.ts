@@ -17,7 +17,7 @@ import { createArticleSchema, updateArticleSchema } from './schemas';
 import { articlesSettings } from './settings';
 
 /**
- * The articles function: the article routes of the REST API (DESIGN.md) behind API Gateway
+ * The articles function: the article routes of the REST API (docs/design.md) behind API Gateway
  * (REST, Lambda proxy). The media routes are the media function's, so this bundle carries no S3
  * client or presigner. This module is the thin seam: it reads and validates inputs and calls the
  * articles service; dispatch, the caller check and the error shape are the REST API's shared

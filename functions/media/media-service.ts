@@ -29,7 +29,7 @@ export interface MediaServiceDeps {
   settings: MediaServiceSettings;
 }
 
-/** Response of POST /media/uploads (DESIGN.md "REST API"). */
+/** Response of POST /media/uploads (docs/design.md "REST API"). */
 export interface UploadTicket {
   mediaId: string;
   url: string;

@@ -1,7 +1,7 @@
 /**
  * The media record and the payloads that flow between the pipeline steps.
  * The ASL in statemachines/media-pipeline.asl.json moves these shapes between states;
- * DESIGN.md "Media record" is the contract for MediaRecord.
+ * docs/design.md "Media record" is the contract for MediaRecord.
  */
 
 export const MEDIA_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'REJECTED', 'FAILED'] as const;

@@ -27,7 +27,7 @@ export interface TableDefinition {
   timeToLiveAttribute?: string;
 }
 
-/** One item per uploaded media object (DESIGN.md "Media record"). */
+/** One item per uploaded media object (docs/design.md "Media record"). */
 export const mediaTable: TableDefinition = {
   id: 'MediaTable',
   partitionKey: { name: 'mediaId', type: 'S' },

@@ -1,5 +1,5 @@
 /**
- * Least privilege, proven on the synthesized app (DESIGN.md "Roles"):
+ * Least privilege, proven on the synthesized app (docs/design.md "Roles"):
  *  - the permission matrix: requests each role must be allowed and must be denied, evaluated by
  *    an offline IAM simulator against the role's effective identity policy;
  *  - the exact set: every (action, resource) a role is allowed, compared with the approved set;
@@ -507,7 +507,7 @@ const TRUST_MATRIX: readonly (readonly [CoreRole, string, 'may' | 'may not', str
 /** Managed policy ARNs a role may carry. None: AWS managed policies cannot be reviewed offline. */
 const APPROVED_MANAGED_POLICIES: ReadonlySet<string> = new Set();
 
-/** Roles outside the DESIGN.md table (CDK custom-resource providers). None today; each needs a reason. */
+/** Roles outside the project's roles (CDK custom-resource providers). None today; each needs a reason. */
 const APPROVED_OTHER_ROLES: readonly string[] = [];
 
 // ---------------------------------------------------------------------------------------------
@@ -568,7 +568,7 @@ describe('exact set of allowed (action, resource) pairs', () => {
     expect(stackNames).toEqual(['TravelGuide-dev', 'TravelGuide-Account', 'TravelGuide-DeveloperAccess', 'TravelGuide-CiDeploy']);
   });
 
-  it('has no roles beyond the DESIGN.md table except approved CDK-internal ones', () => {
+  it('has no roles beyond the project\'s roles except approved CDK-internal ones', () => {
     // Act
     const others = app.roles.other.map((role) => role.name).sort();
 
@@ -811,7 +811,7 @@ describe('prod stage', () => {
     expect(decisions).toEqual(['Allowed', 'ImplicitlyDenied']);
   });
 
-  it('has no roles beyond the DESIGN.md table in prod either', () => {
+  it('has no roles beyond the project\'s roles in prod either', () => {
     // Act
     const others = prod.roles.other.map((role) => role.name).sort();
 
@@ -854,7 +854,7 @@ describe('default dev stage (optional stacks off)', () => {
     expect(groups).toEqual([]);
   });
 
-  it('has no roles beyond the DESIGN.md table', () => {
+  it('has no roles beyond the project\'s roles', () => {
     // Act
     const others = plain.roles.other.map((role) => role.name).sort();
 

@@ -41,7 +41,7 @@ describe('REST API methods', () => {
   });
 
   it('protects exactly the routes the REST API contract marks auth', () => {
-    // Written out from DESIGN.md on purpose: routes.ts must not be both the code and its own test.
+    // Written out from the README's API table on purpose: routes.ts must not be both the code and its own test.
     const contract = [
       'POST /articles',
       'PUT /articles/{id}',

@@ -1,5 +1,5 @@
 /**
- * Finds the project's roles (DESIGN.md roles table) among all roles of the app, by what uses
+ * Finds the project's roles (docs/design.md "Roles") among all roles of the app, by what uses
  * them: a function's execution role, the state machine's role, the EventBridge target's role,
  * and, when the optional CI deploy stack is on, the role GitHub Actions' OIDC provider may assume.
  * Everything else is a CDK-internal role (custom-resource providers and the like).
@@ -48,7 +48,7 @@ export interface AppRoles {
   /** The roles found; a role missing from the app is listed in `missing` with the reason. */
   project: Partial<Record<ProjectRole, RoleView>>;
   missing: Partial<Record<ProjectRole, string>>;
-  /** Roles of the app that are not in the DESIGN.md table (CDK custom-resource providers...). */
+  /** Roles of the app that are not the project's own (CDK custom-resource providers...). */
   other: RoleView[];
   all: RoleView[];
 }
