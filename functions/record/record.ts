@@ -1,15 +1,4 @@
-import {
-  CorruptImageError,
-  DetectorRefusedImageError,
-  DetectorThrottledError,
-  ImageTooLargeError,
-  InvalidUploadKeyError,
-  MalformedEventError,
-  StoreThrottledError,
-  UnsupportedMediaError,
-  UploadChangedError,
-  UploadMissingError,
-} from '../shared/errors';
+import { DOMAIN_ERRORS } from '../shared/errors';
 import { normaliseSequencer } from '../shared/media';
 import type { ClaimResult, LabelsResult, MediaError, MediaStatus, ModerateResult, ThumbnailResult, UploadRef } from '../shared/media';
 
@@ -213,36 +202,13 @@ export function claimRefusal(stored: { status?: string; sourceSequencer?: string
 export const PIPELINE_ERROR = 'PIPELINE_ERROR';
 export const PIPELINE_TIMEOUT = 'PIPELINE_TIMEOUT';
 
-/** Error classes whose message is about the user's upload and safe to show them. */
-const USER_FACING = [
-  UnsupportedMediaError,
-  CorruptImageError,
-  ImageTooLargeError,
-  InvalidUploadKeyError,
-  UploadChangedError,
-  UploadMissingError,
-];
-const INTERNAL = [DetectorThrottledError, DetectorRefusedImageError, StoreThrottledError, MalformedEventError];
-const CODE_BY_NAME = new Map<string, string>(
-  [...USER_FACING, ...INTERNAL].map((ErrorClass) => {
-    const sample = new ErrorClass('');
-    return [sample.name, sample.code];
-  }),
-);
-const USER_FACING_NAMES = new Set<string>(USER_FACING.map((ErrorClass) => new ErrorClass('').name));
+const CODE_BY_NAME = new Map<string, string>(DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').name, new ErrorClass('').code]));
+/** Errors about the user's upload: their own message is safe to show them. */
+const UPLOADER_FAULTS = new Set<string>(DOMAIN_ERRORS.filter((ErrorClass) => ErrorClass.uploaderFault).map((ErrorClass) => new ErrorClass('').name));
 
-/** What a user reads when the step's own message cannot or should not be shown. */
+/** What a user reads when the step's own message cannot or should not be shown, by code. */
 const DEFAULT_MESSAGES: Record<string, string> = {
-  UNSUPPORTED_MEDIA: 'The file is not a JPEG, PNG or WebP image.',
-  CORRUPT_IMAGE: 'The image is damaged or incomplete and cannot be read.',
-  IMAGE_TOO_LARGE: 'The image is too large to process.',
-  INVALID_UPLOAD_KEY: 'The upload is not where uploads are expected.',
-  UPLOAD_CHANGED: 'The upload was replaced by another file before it could be processed; request a new upload URL for each file.',
-  UPLOAD_MISSING: 'The upload was deleted before it could be processed.',
-  DETECTOR_THROTTLED: 'Image analysis was too busy to look at this image; please upload it again later.',
-  DETECTOR_REFUSED_IMAGE: 'The media could not be processed because of an internal error.',
-  STORE_THROTTLED: 'The media store was too busy to record this image; please upload it again later.',
-  MALFORMED_EVENT: 'The media could not be processed because of an internal error.',
+  ...Object.fromEntries(DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').code, ErrorClass.defaultMessage])),
   [PIPELINE_TIMEOUT]: 'Processing took too long and was stopped.',
   [PIPELINE_ERROR]: 'The media could not be processed because of an internal error.',
 };
@@ -252,15 +218,15 @@ const MAX_MESSAGE_LENGTH = 300;
 /**
  * Turns the `{Error, Cause}` that a Catch writes into the error stored on the record. Cause is the
  * JSON Lambda reports (`{errorType, errorMessage, trace}`) or, for States.* errors, plain text; it
- * is parsed defensively. The stack trace is never kept, and only the messages of errors about the
- * upload itself are shown; internal faults get a fixed message (the details are in the logs).
+ * is parsed defensively. The stack trace is never kept, and only the messages of the uploader's
+ * faults are shown; anything else gets its class's default message (the details are in the logs).
  */
 export function errorFromCatch(caught: { Error?: string; Cause?: string }): MediaError {
   const cause = parseCause(caught.Cause);
   const name = caught.Error ?? cause.errorType ?? '';
   const code = CODE_BY_NAME.get(name) ?? (/timeout|timedout/i.test(name) ? PIPELINE_TIMEOUT : PIPELINE_ERROR);
   const fallback = DEFAULT_MESSAGES[code] ?? DEFAULT_MESSAGES[PIPELINE_ERROR] ?? '';
-  const message = USER_FACING_NAMES.has(name) ? sanitiseMessage(cause.errorMessage) : undefined;
+  const message = UPLOADER_FAULTS.has(name) ? sanitiseMessage(cause.errorMessage) : undefined;
   return { code, message: message ?? fallback };
 }
 

@@ -1,6 +1,13 @@
 /**
  * Domain errors. Their `name` is the error type Lambda reports and the ASL matches in
  * Retry/Catch `ErrorEquals`, so a name is a contract with statemachines/media-pipeline.asl.json.
+ *
+ * Each class states, once, whether it is the uploader's fault and what a user reads when its own
+ * message cannot be shown. The uploader's faults are exactly what the ASL's WasUploadRejected
+ * choice sends to UploadRejected (the run succeeds, the media ends FAILED with the error's own
+ * message); every other error is a pipeline fault (the execution fails and alarms, and the record
+ * keeps the default message: the details are in the logs). test/unit/shared/errors.test.ts holds
+ * the ASL's list equal to {@link DOMAIN_ERRORS}' uploader faults.
  */
 abstract class DomainError extends Error {
   /**
@@ -14,24 +21,36 @@ abstract class DomainError extends Error {
 
 /** The bytes are not an image type the pipeline accepts (whatever was declared). Never retried. */
 export class UnsupportedMediaError extends DomainError {
+  static readonly uploaderFault = true;
+  static readonly defaultMessage = 'The file is not a JPEG, PNG or WebP image.';
   override readonly name = 'UnsupportedMediaError';
   readonly code = 'UNSUPPORTED_MEDIA';
 }
 
 /** The bytes claim to be an image but cannot be decoded (truncated, corrupt). Never retried. */
 export class CorruptImageError extends DomainError {
+  static readonly uploaderFault = true;
+  static readonly defaultMessage = 'The image is damaged or incomplete and cannot be read.';
   override readonly name = 'CorruptImageError';
   readonly code = 'CORRUPT_IMAGE';
 }
 
 /** Too many bytes or pixels to decode safely. Never retried. */
 export class ImageTooLargeError extends DomainError {
+  static readonly uploaderFault = true;
+  static readonly defaultMessage = 'The image is too large to process.';
   override readonly name = 'ImageTooLargeError';
   readonly code = 'IMAGE_TOO_LARGE';
 }
 
-/** The object key is not `uploads/{ownerId}/{mediaId}`. Never retried. */
+/**
+ * The object key is not `uploads/{ownerId}/{mediaId}`. Never retried. Keys are chosen by the server,
+ * so such an object was not written with an upload form: not an uploader's fault, and no record
+ * of theirs describes it.
+ */
 export class InvalidUploadKeyError extends DomainError {
+  static readonly uploaderFault = false;
+  static readonly defaultMessage = 'The upload is not where uploads are expected.';
   override readonly name = 'InvalidUploadKeyError';
   readonly code = 'INVALID_UPLOAD_KEY';
 }
@@ -42,6 +61,8 @@ export class InvalidUploadKeyError extends DomainError {
  * The pipeline only processes the bytes it claimed, so it stops rather than render others. Never retried.
  */
 export class UploadChangedError extends DomainError {
+  static readonly uploaderFault = true;
+  static readonly defaultMessage = 'The upload was replaced by another file before it could be processed; request a new upload URL for each file.';
   override readonly name = 'UploadChangedError';
   readonly code = 'UPLOAD_CHANGED';
 }
@@ -55,12 +76,16 @@ export class UploadChangedError extends DomainError {
  * the product itself, only by an operator.
  */
 export class UploadMissingError extends DomainError {
+  static readonly uploaderFault = true;
+  static readonly defaultMessage = 'The upload was deleted before it could be processed.';
   override readonly name = 'UploadMissingError';
   readonly code = 'UPLOAD_MISSING';
 }
 
 /** Rekognition (or a local detector) throttled us. The ASL retries it with backoff and jitter. */
 export class DetectorThrottledError extends DomainError {
+  static readonly uploaderFault = false;
+  static readonly defaultMessage = 'Image analysis was too busy to look at this image; please upload it again later.';
   override readonly name = 'DetectorThrottledError';
   readonly code = 'DETECTOR_THROTTLED';
 }
@@ -73,12 +98,16 @@ export class DetectorThrottledError extends DomainError {
  * limit all look like this. Never retried; the execution fails, which alarms.
  */
 export class DetectorRefusedImageError extends DomainError {
+  static readonly uploaderFault = false;
+  static readonly defaultMessage = 'The media could not be processed because of an internal error.';
   override readonly name = 'DetectorRefusedImageError';
   readonly code = 'DETECTOR_REFUSED_IMAGE';
 }
 
 /** DynamoDB throttled us. The ASL retries it with backoff and jitter. */
 export class StoreThrottledError extends DomainError {
+  static readonly uploaderFault = false;
+  static readonly defaultMessage = 'The media store was too busy to record this image; please upload it again later.';
   override readonly name = 'StoreThrottledError';
   readonly code = 'STORE_THROTTLED';
 }
@@ -88,9 +117,25 @@ export class StoreThrottledError extends DomainError {
  * not a user's fault: never retried, recorded as a pipeline error.
  */
 export class MalformedEventError extends DomainError {
+  static readonly uploaderFault = false;
+  static readonly defaultMessage = 'The media could not be processed because of an internal error.';
   override readonly name = 'MalformedEventError';
   readonly code = 'MALFORMED_EVENT';
 }
+
+/** Every domain error class, once: its name, code, whether it is the uploader's fault, its default message. */
+export const DOMAIN_ERRORS = [
+  UnsupportedMediaError,
+  CorruptImageError,
+  ImageTooLargeError,
+  InvalidUploadKeyError,
+  UploadChangedError,
+  UploadMissingError,
+  DetectorThrottledError,
+  DetectorRefusedImageError,
+  StoreThrottledError,
+  MalformedEventError,
+] as const;
 
 export type { DomainError };
 export function isDomainError(error: unknown): error is DomainError {

@@ -1,18 +1,8 @@
 import * as errors from '../../../functions/shared/errors';
 import asl from '../../../statemachines/media-pipeline.asl.json';
 
-const DOMAIN_ERRORS = [
-  ['UnsupportedMediaError', errors.UnsupportedMediaError],
-  ['CorruptImageError', errors.CorruptImageError],
-  ['ImageTooLargeError', errors.ImageTooLargeError],
-  ['InvalidUploadKeyError', errors.InvalidUploadKeyError],
-  ['UploadChangedError', errors.UploadChangedError],
-  ['UploadMissingError', errors.UploadMissingError],
-  ['DetectorThrottledError', errors.DetectorThrottledError],
-  ['DetectorRefusedImageError', errors.DetectorRefusedImageError],
-  ['StoreThrottledError', errors.StoreThrottledError],
-  ['MalformedEventError', errors.MalformedEventError],
-] as const;
+/** [name, class] of every domain error, from the one list in errors.ts. */
+const DOMAIN_ERRORS = errors.DOMAIN_ERRORS.map((ErrorClass) => [ErrorClass.name, ErrorClass] as const);
 
 /** Every ErrorEquals entry anywhere in the state machine definition. */
 function errorNamesInAsl(node: unknown, found = new Set<string>()): Set<string> {
@@ -54,16 +44,20 @@ describe('domain errors', () => {
     expect(missing).toEqual([]);
   });
 
-  it('exist for every error name the state machine treats as a bad upload', () => {
+  it("are the uploader's fault exactly when the state machine treats them as a bad upload (WasUploadRejected)", () => {
     // Arrange
-    const badUpload = [...failureNamesInChoices(asl)];
+    const uploaderFaults = errors.DOMAIN_ERRORS.filter((ErrorClass) => ErrorClass.uploaderFault).map((ErrorClass) => new ErrorClass('x').name);
 
     // Act
-    const missing = badUpload.filter((name) => !DOMAIN_ERRORS.some(([, ErrorClass]) => new ErrorClass('x').name === name));
+    const badUpload = [...failureNamesInChoices(asl)];
 
     // Assert
-    expect(badUpload).toEqual(expect.arrayContaining(['UploadChangedError', 'UploadMissingError']));
-    expect(missing).toEqual([]);
+    expect(badUpload.sort()).toEqual(uploaderFaults.sort());
+    expect(uploaderFaults).toEqual(expect.arrayContaining(['UploadChangedError', 'UploadMissingError']));
+  });
+
+  it.each(DOMAIN_ERRORS)('%s has a default message for the record', (_name, ErrorClass) => {
+    expect(ErrorClass.defaultMessage).toMatch(/^[A-Z].{10,}\.$/);
   });
 
   it('carry distinct codes, which FAILED records store', () => {
