@@ -20,7 +20,7 @@ import type { SettingsOf } from '../shared/settings';
 import type { UploadQuota } from './upload-quota';
 
 /**
- * The media function: POST /media/uploads and GET /media/{id} of the REST API (DESIGN.md),
+ * The media function: POST /media/uploads and GET /media/{id} of the REST API (docs/design.md),
  * behind API Gateway (REST, Lambda proxy). It is the only API function that signs for the media
  * bucket, and it does so without an S3 client: it never calls S3 (./s3-signers.ts). This module is
  * the thin seam: it reads and validates inputs and calls the media service; dispatch, the caller

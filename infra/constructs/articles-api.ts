@@ -345,7 +345,7 @@ export class ArticlesApi extends Construct {
       });
       methods.set(`${route.method} ${route.resource}`, method);
       if (!route.auth) {
-        const reason = `${route.method} ${route.resource} is a public read route by design (DESIGN.md REST API): travel articles and approved media are readable without an account.`;
+        const reason = `${route.method} ${route.resource} is a public read route by design (docs/design.md "REST API"): travel articles and approved media are readable without an account.`;
         Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
         Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
       }
