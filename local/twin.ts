@@ -398,6 +398,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       apiHandlers: { articles: apiHandler('articles'), media: apiHandler('media') },
       runLog,
       iamReport,
+      async startExecution(name, input) {
+        // Started, not awaited: StartExecution answers at once; the run shows in /_local/runs.
+        void builtPipeline.startExecution(name, input);
+        return builtPipeline.executionArn(name);
+      },
       allowedOrigins,
       accountId: LOCAL_ACCOUNT_ID,
       region,

@@ -37,6 +37,30 @@ export const CLAIM_CONDITION = '#status = :pending AND #ownerId = :ownerId';
  * anyone else with the same sequencer is a duplicate delivery.
  */
 export const CLAIM_CONDITION_FOR_EXECUTION = `(${CLAIM_CONDITION}) OR (#status = :processing AND #sourceSequencer = :seq AND #claimedBy = :claimedBy)`;
+/**
+ * A re-drive is a ticket for one named execution: `npm run redrive` marks a FAILED record (a
+ * transient failure only, see REDRIVABLE_CODES) with the name of the execution it then starts, and
+ * only that execution may claim the record again, for the same object version. A live run holds
+ * PROCESSING, which a re-drive never touches, and a duplicate or late delivery of the original
+ * event runs under another name, so neither can race it.
+ */
+export const REDRIVE_CLAIM = '(#status = :failed AND #sourceSequencer = :seq AND #redriveBy = :executionName)';
+
+/**
+ * Failures that say nothing about the upload: the same bytes may well succeed later, so the
+ * media can be re-run from its stored object without a new upload. A bad upload never is.
+ */
+export const REDRIVABLE_CODES = ['DETECTOR_THROTTLED', 'STORE_THROTTLED', 'LAMBDA_THROTTLED', 'PIPELINE_TIMEOUT'] as const;
+
+/**
+ * The name of an execution from its ARN, as `$$.Execution.Id` gives it: Standard
+ * `arn:aws:states:<region>:<account>:execution:<machine>:<name>`, Express
+ * `arn:aws:states:<region>:<account>:express:<machine>:<name>:<run id>`.
+ */
+export function executionNameOf(executionId: string): string {
+  const parts = executionId.split(':');
+  return parts.length >= 8 && (parts[5] === 'execution' || parts[5] === 'express') ? (parts[7] ?? executionId) : executionId;
+}
 
 const PROCESSING: MediaStatus = 'PROCESSING';
 
@@ -62,9 +86,9 @@ export function claimUpdate(
     UpdateExpression:
       'SET #status = :processing, #ownerId = :ownerId, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
       '#original = :original, #claimedBy = :claimedBy, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now ' +
-      'REMOVE #renditions, #labels, #moderation, #error, #derivedKeys',
-    // Without an execution id (a direct invocation) no retry can be recognised: the plain condition.
-    ConditionExpression: executionId !== undefined ? CLAIM_CONDITION_FOR_EXECUTION : CLAIM_CONDITION,
+      'REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy',
+    // Without an execution id (a direct invocation) no retry or re-drive can be recognised: the plain condition.
+    ConditionExpression: executionId !== undefined ? `${CLAIM_CONDITION_FOR_EXECUTION} OR ${REDRIVE_CLAIM}` : CLAIM_CONDITION,
     ExpressionAttributeNames: names(
       'claimedBy',
       'status',
@@ -79,8 +103,10 @@ export function claimUpdate(
       'moderation',
       'error',
       'derivedKeys',
+      'redriveBy',
     ),
     ExpressionAttributeValues: {
+      ...(executionId !== undefined ? { ':failed': 'FAILED' satisfies MediaStatus, ':executionName': executionNameOf(executionId) } : {}),
       ':pending': 'PENDING' satisfies MediaStatus,
       ':processing': PROCESSING,
       ':ownerId': ownerId,
@@ -158,6 +184,22 @@ export function completeUpdate(
   };
 }
 
+/**
+ * `npm run redrive`: marks FAILED media for one more run by the named execution, only when it
+ * failed for a transient reason (REDRIVABLE_CODES). The caller then starts that execution with the
+ * stored object's event; MarkProcessing's REDRIVE_CLAIM lets exactly it claim the record.
+ */
+export function redriveUpdate(mediaId: string, executionName: string, now: string): ConditionalUpdate {
+  const codes = Object.fromEntries(REDRIVABLE_CODES.map((code, i) => [`:code${i}`, code]));
+  return {
+    Key: { mediaId },
+    UpdateExpression: 'SET #redriveBy = :executionName, #redriveRequestedAt = :now, #updatedAt = :now ADD #redriveCount :one',
+    ConditionExpression: `#status = :failed AND #error.#code IN (${Object.keys(codes).join(', ')})`,
+    ExpressionAttributeNames: names('redriveBy', 'redriveRequestedAt', 'updatedAt', 'redriveCount', 'status', 'error', 'code'),
+    ExpressionAttributeValues: { ':executionName': executionName, ':now': now, ':one': 1, ':failed': 'FAILED' satisfies MediaStatus, ...codes },
+  };
+}
+
 /** RecordFailure: FAILED with a reason a user may read. */
 export function failureUpdate(mediaId: string, upload: UploadRef, error: MediaError, now: string): ConditionalUpdate {
   return {
@@ -205,10 +247,13 @@ export const PIPELINE_TIMEOUT = 'PIPELINE_TIMEOUT';
 const CODE_BY_NAME = new Map<string, string>(DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').name, new ErrorClass('').code]));
 /** Errors about the user's upload: their own message is safe to show them. */
 const UPLOADER_FAULTS = new Set<string>(DOMAIN_ERRORS.filter((ErrorClass) => ErrorClass.uploaderFault).map((ErrorClass) => new ErrorClass('').name));
+// Lambda refused the invocation until the retries ran out (account or reserved concurrency).
+CODE_BY_NAME.set('Lambda.TooManyRequestsException', 'LAMBDA_THROTTLED');
 
 /** What a user reads when the step's own message cannot or should not be shown, by code. */
 const DEFAULT_MESSAGES: Record<string, string> = {
   ...Object.fromEntries(DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').code, ErrorClass.defaultMessage])),
+  LAMBDA_THROTTLED: 'The pipeline was too busy to process this image; it can be processed again without a new upload.',
   [PIPELINE_TIMEOUT]: 'Processing took too long and was stopped.',
   [PIPELINE_ERROR]: 'The media could not be processed because of an internal error.',
 };

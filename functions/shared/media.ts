@@ -67,6 +67,10 @@ export interface MediaRecord {
   /** Zero-padded S3 sequencer of the object version this record describes; orders late and duplicate runs. */
   sourceSequencer?: string;
   sourceEtag?: string;
+  /** Set by `npm run redrive` on FAILED media: the one execution that may claim the record again. */
+  redriveBy?: string;
+  /** How often the media was re-driven. */
+  redriveCount?: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -14,6 +14,8 @@ export const STACK_OUTPUTS = {
   mediaBucketName: 'MediaBucketName',
   /** The media pipeline's state machine. */
   stateMachineArn: 'StateMachineArn',
+  /** The media table: `npm run redrive -- --stage <stage>` marks FAILED media for a re-run there. */
+  mediaTableName: 'MediaTableName',
   /** SNS topic every alarm notifies. */
   alarmTopicArn: 'AlarmTopicArn',
 } as const;

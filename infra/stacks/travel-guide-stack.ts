@@ -93,6 +93,7 @@ export class TravelGuideStack extends Stack {
       userPoolClientId: this.api.userPoolClient.userPoolClientId,
       mediaBucketName: this.media.bucket.bucketName,
       stateMachineArn: this.pipeline.stateMachine.stateMachineArn,
+      mediaTableName: this.mediaTable.table.tableName,
       alarmTopicArn: this.observability.alarmTopic.topicArn,
     };
     for (const [name, value] of Object.entries(outputs)) {

@@ -29,6 +29,8 @@ export interface ApiServerOptions {
   /** The handler of each API function; a route goes to the function routes.ts names (`fn`), as its API Gateway integration does. */
   apiHandlers: Readonly<Record<ApiFunctionName, ApiFunctionHandler>>;
   runLog: RunLog;
+  /** Step Functions' StartExecution for the media pipeline (POST /_local/executions {name, input}); resolves to the execution ARN. */
+  startExecution?(name: string, input: unknown): Promise<string>;
   /** Every IAM decision the twin made, per function (GET /_local/iam, and a table on the dashboard). */
   iamReport?(): IamReport;
   health(): Promise<HealthReport>;
@@ -151,8 +153,28 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         send(res, 200, { token: options.tokens.issue(userId), tokenType: 'Bearer', expiresIn: 3600 });
         return;
       }
+      case 'POST /_local/executions': {
+        let request: { name?: unknown; input?: unknown } | null;
+        try {
+          request = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8')) as { name?: unknown; input?: unknown } | null;
+        } catch {
+          send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be valid JSON'));
+          return;
+        }
+        if (typeof request?.name !== 'string' || typeof request.input !== 'object' || request.input === null || options.startExecution === undefined) {
+          send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be {"name": string, "input": object}'));
+          return;
+        }
+        try {
+          send(res, 200, { executionArn: await options.startExecution(request.name, request.input) });
+        } catch (error: unknown) {
+          const exists = error instanceof Error && error.name === 'ExecutionAlreadyExists';
+          send(res, exists ? 409 : 400, errorBody(exists ? 'EXECUTION_ALREADY_EXISTS' : 'VALIDATION_ERROR', error instanceof Error ? error.message : String(error)));
+        }
+        return;
+      }
       default: {
-        const known = ['/_local/health', '/_local/runs', '/_local/dashboard', '/_local/iam', '/_local/token'].includes(path);
+        const known = ['/_local/health', '/_local/runs', '/_local/dashboard', '/_local/iam', '/_local/token', '/_local/executions'].includes(path);
         if (known) send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method not allowed on ${path}`));
         else send(res, 404, errorBody('NOT_FOUND', 'Route not found'));
       }

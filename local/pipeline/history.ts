@@ -9,6 +9,8 @@ export interface HistoryEvent {
   state?: { name: string; output?: unknown };
   Error?: string;
   Cause?: unknown;
+  /** On StateRetried: the retrier that matched (its ErrorEquals name the errors it retries). */
+  retry?: { retrier?: { ErrorEquals?: string[] } };
 }
 
 function causeText(cause: unknown): string {
@@ -61,6 +63,8 @@ export function applyHistoryEvent(event: HistoryEvent, run: RunRecord, visited: 
       const step = name === undefined ? undefined : openStep(run, name);
       if (step) step.attempts++;
       run.retries++;
+      const retried = event.retry?.retrier?.ErrorEquals?.join(' | ') ?? 'unknown';
+      run.retriesBy = { ...run.retriesBy, [retried]: (run.retriesBy?.[retried] ?? 0) + 1 };
       return;
     }
     case 'StateFailed': {

@@ -96,7 +96,10 @@ export class Pipeline {
       time: event.time,
       matched,
     });
-    return matched ? this.start(event) : Promise.resolve(undefined);
+    if (!matched) return Promise.resolve(undefined);
+    // As the rule target does: the execution gets the transformed event, never the raw one.
+    const input = applyInputTransformer(this.transformer, event);
+    return this.start({ input, eventId: event.id, key: event.detail.object.key, sequencer: event.detail.object.sequencer, event });
   }
 
   private localHandlers(): Record<string, (input: unknown) => Promise<never>> {
@@ -123,15 +126,43 @@ export class Pipeline {
     );
   }
 
-  private start(event: ObjectCreatedEvent): Promise<RunRecord> {
-    const executionId = randomUUID();
-    const key = event.detail.object.key;
+  /**
+   * Step Functions' StartExecution: runs the machine on this input under this name, without the
+   * rule (as `npm run redrive` does on AWS). A name already used is refused, as Step Functions
+   * refuses it (ExecutionAlreadyExists).
+   */
+  startExecution(name: string, input: unknown): Promise<RunRecord> {
+    const object = (input as { detail?: { object?: { key?: unknown; sequencer?: unknown } } } | null)?.detail?.object;
+    if (typeof object?.key !== 'string' || typeof object.sequencer !== 'string') {
+      throw new Error('The input must be what the upload rule sends: {detail: {bucket, object: {key, size, etag, sequencer}}}');
+    }
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new Error(`Invalid execution name ${JSON.stringify(name)}: 1 to 80 letters, digits, "-" or "_"`);
+    if (this.inFlight.has(name) || this.options.runLog.recent().some((run) => run.executionId === name)) {
+      const error = new Error(`Execution ${name} already exists`);
+      error.name = 'ExecutionAlreadyExists';
+      throw error;
+    }
+    if (!this.accepting) throw new Error('The pipeline is stopping');
+    // StartExecution passes its input as it is: no rule, no input transformer.
+    return this.start({ input, eventId: name, key: object.key, sequencer: object.sequencer, event: input }, name);
+  }
+
+  /** The ARN Step Functions would give an execution of this name. */
+  executionArn(name: string): string {
+    return `arn:aws:states:${this.options.region}:${this.options.account}:execution:travel-guide-local-media-pipeline:${name}`;
+  }
+
+  private start(
+    { input, eventId, key, sequencer, event }: { input: unknown; eventId: string; key: string; sequencer: string; event: unknown },
+    name?: string,
+  ): Promise<RunRecord> {
+    const executionId = name ?? randomUUID();
     const startedAt = Date.now();
     const run: RunRecord = {
       executionId,
-      eventId: event.id,
+      eventId,
       key,
-      sequencer: event.detail.object.sequencer,
+      sequencer,
       mediaId: parseUploadKey(key)?.mediaId ?? null,
       startedAt: new Date(startedAt).toISOString(),
       endedAt: null,
@@ -147,15 +178,14 @@ export class Pipeline {
 
     let abort = (): void => undefined;
     const done = (async () => {
-      // As the rule target does: the execution gets the transformed event, never the raw one.
-      const execution = this.machine.run(applyInputTransformer(this.transformer, event) as never, {
+      const execution = this.machine.run(input as never, {
         overrides: {
           taskResourceLocalHandlers: this.localHandlers(),
           ...(this.options.retryIntervalOverrides ? { retryIntervalOverrides: this.options.retryIntervalOverrides } : {}),
         },
         context: {
           Execution: {
-            Id: `arn:aws:states:${this.options.region}:${this.options.account}:execution:travel-guide-local-media-pipeline:${executionId}`,
+            Id: this.executionArn(executionId),
             Name: executionId,
           },
         },

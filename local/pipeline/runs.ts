@@ -35,6 +35,8 @@ export interface RunRecord {
   executionStatus: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   steps: StepTiming[];
   retries: number;
+  /** Retries by the retrier that made them, named by its ErrorEquals (e.g. `Lambda.TooManyRequestsException`). */
+  retriesBy?: Record<string, number>;
   failure: { error: string; cause: string } | null;
   /** The EventBridge event that started the run (what a replay would send again). */
   event: unknown;

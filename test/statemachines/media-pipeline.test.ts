@@ -22,6 +22,7 @@ import { RekognitionLabelDetector, RekognitionModerationDetector } from '../../f
 import type { MediaRecord } from '../../functions/shared/media';
 import { createHandler as createThumbnailHandler } from '../../functions/thumbnail/handler';
 import { applyInputTransformer, loadInputTransformer } from '../../infra/definitions/input-transformer';
+import { redriveMedia } from '../../scripts/redrive/redrive';
 import { mediaTable } from '../../infra/definitions/tables';
 import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb';
 import { lambdaContext } from '../../local/lambda-context';
@@ -82,6 +83,7 @@ async function execute(
   event: unknown,
   faults: Record<string, string[]> = {},
   faultsAfter: Record<string, string[]> = {},
+  name?: string,
 ): Promise<{ status: 'SUCCEEDED' | 'FAILED'; output: unknown; error?: string; history: EventLog[] }> {
   const handlers = buildHandlers();
   const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
@@ -100,7 +102,7 @@ async function execute(
       return output;
     };
   }
-  const executionName = `test-${++executions}`;
+  const executionName = name ?? `test-${++executions}`;
   const execution = machine.run(event as never, {
     overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides },
     // Step Functions fills the context object; the ASL passes $$.Execution.Id to every step.
@@ -386,6 +388,103 @@ describe('media pipeline state machine', () => {
     const record = await mediaRecord();
     expect(record?.status).toBe('FAILED');
     expect(record?.error?.code).toBe('DETECTOR_THROTTLED');
+  });
+
+  describe('re-drive', () => {
+    /** Marks the media for a re-run as `npm run redrive` does; returns the execution it would start. */
+    async function redrive(): Promise<{ outcome: string; start?: { name: string; input: unknown } }> {
+      let start: { name: string; input: unknown } | undefined;
+      const result = await redriveMedia(
+        {
+          documents,
+          tableName: TABLE,
+          bucketName: BUCKET,
+          region: 'eu-west-1',
+          account: '111122223333',
+          async startExecution(name, input) {
+            start = { name, input };
+          },
+        },
+        MEDIA_ID,
+      );
+      return { outcome: result.outcome, ...(start ? { start } : {}) };
+    }
+
+    async function failThrottled(): Promise<void> {
+      serveUpload(await jpegWithOrientationAndGps());
+      rekognitionMock.on(DetectLabelsCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+      await execute(eventFor());
+      rekognitionMock.on(DetectLabelsCommand).resolves({ Labels: [{ Name: 'Beach', Confidence: 97.5, Parents: [] }] });
+    }
+
+    it('takes media FAILED DETECTOR_THROTTLED past its budget to READY from the stored object, without a new upload', async () => {
+      // Arrange
+      await failThrottled();
+      expect((await mediaRecord())?.error?.code).toBe('DETECTOR_THROTTLED');
+      s3Mock.resetHistory();
+
+      // Act
+      const { outcome, start } = await redrive();
+      const rerun = await execute(start?.input, {}, {}, start?.name);
+
+      // Assert
+      expect(outcome).toBe('started');
+      expect(rerun.status).toBe('SUCCEEDED');
+      expect(statesEntered(rerun.history)).not.toContain('IgnoreDuplicate');
+      const record = await mediaRecord();
+      expect(record).toMatchObject({ status: 'READY', redriveCount: 1, sourceSequencer: sampleEvent.detail.object.sequencer.padStart(32, '0') });
+      expect(record?.redriveBy).toBeUndefined();
+      expect(record?.error).toBeUndefined();
+      // The stored upload, exactly the version the first run claimed.
+      expect(s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toContainEqual(
+        expect.objectContaining({ Key: sampleEvent.detail.object.key, IfMatch: expect.stringContaining(sampleEvent.detail.object.etag) }),
+      );
+    });
+
+    it('lets only the execution the re-drive named claim the media: a late delivery of the original event is ignored', async () => {
+      // Arrange
+      await failThrottled();
+      const { start } = await redrive();
+
+      // Act
+      const late = await execute(eventFor());
+
+      // Assert
+      expect(statesEntered(late.history)).toContain('IgnoreDuplicate');
+      expect((await mediaRecord())?.status).toBe('FAILED');
+      expect((await execute(start?.input, {}, {}, start?.name)).status).toBe('SUCCEEDED');
+    });
+
+    it('never re-runs a bad upload', async () => {
+      // Arrange
+      serveUpload(await truncatedJpeg());
+      await execute(eventFor());
+
+      // Act
+      const { outcome, start } = await redrive();
+
+      // Assert
+      expect(outcome).toBe('refused');
+      expect(start).toBeUndefined();
+      expect((await mediaRecord())?.error?.code).toBe('CORRUPT_IMAGE');
+    });
+
+    it('does not touch media a live run holds', async () => {
+      // Arrange: the claim is taken, the run is still going
+      await documents.send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { mediaId: MEDIA_ID, ownerId: 'alice', status: 'PROCESSING', sourceSequencer: '0'.repeat(32), createdAt: 'x', updatedAt: 'x' },
+        }),
+      );
+
+      // Act
+      const { outcome } = await redrive();
+
+      // Assert
+      expect(outcome).toBe('refused');
+      expect((await mediaRecord())?.status).toBe('PROCESSING');
+    });
   });
 
   it('retries a Lambda service error on CreateThumbnails and still reaches READY', async () => {

@@ -3,7 +3,10 @@ import {
   claimUpdate,
   completeUpdate,
   errorFromCatch,
+  executionNameOf,
   failureUpdate,
+  REDRIVABLE_CODES,
+  redriveUpdate,
   TERMINAL_CONDITION,
 } from '../../../functions/record/record';
 import type { ThumbnailResult } from '../../../functions/shared/media';
@@ -60,9 +63,11 @@ describe('claimUpdate', () => {
     // Assert
     expect(update.ConditionExpression).toBe(
       '(#status = :pending AND #ownerId = :ownerId) OR ' +
-        '(#status = :processing AND #sourceSequencer = :seq AND #claimedBy = :claimedBy)',
+        '(#status = :processing AND #sourceSequencer = :seq AND #claimedBy = :claimedBy) OR ' +
+        '(#status = :failed AND #sourceSequencer = :seq AND #redriveBy = :executionName)',
     );
     expect(update.ExpressionAttributeValues[':claimedBy']).toBe(executionId);
+    expect(update.ExpressionAttributeValues[':executionName']).toBe('run-1');
     expect(update.UpdateExpression).toContain('#claimedBy = :claimedBy');
   });
 
@@ -71,7 +76,7 @@ describe('claimUpdate', () => {
     const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
 
     // Assert
-    expect(update.UpdateExpression).toMatch(/REMOVE #renditions, #labels, #moderation, #error, #derivedKeys$/);
+    expect(update.UpdateExpression).toMatch(/REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy$/);
   });
 
   it('declares a name for every placeholder it uses', () => {
@@ -301,3 +306,40 @@ describe('errorFromCatch', () => {
   });
 });
 
+
+describe('re-drive', () => {
+  it('marks only media that failed for a transient reason, for the one execution named', () => {
+    // Act
+    const update = redriveUpdate(MEDIA_ID, 'redrive-1', NOW);
+
+    // Assert
+    expect(update.ConditionExpression).toBe('#status = :failed AND #error.#code IN (:code0, :code1, :code2, :code3)');
+    expect(Object.entries(update.ExpressionAttributeValues).filter(([name]) => name.startsWith(':code')).map(([, code]) => code)).toEqual([
+      ...REDRIVABLE_CODES,
+    ]);
+    expect(update.ExpressionAttributeValues[':executionName']).toBe('redrive-1');
+    expect(REDRIVABLE_CODES).not.toContain('CORRUPT_IMAGE');
+  });
+
+  it('declares a name for every placeholder it uses', () => {
+    const update = redriveUpdate(MEDIA_ID, 'redrive-1', NOW);
+
+    const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
+
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...used].sort());
+  });
+
+  it('reads the execution name from Standard and Express execution ARNs', () => {
+    expect(executionNameOf('arn:aws:states:eu-west-1:111122223333:execution:MediaPipeline:redrive-1')).toBe('redrive-1');
+    expect(executionNameOf('arn:aws:states:eu-west-1:111122223333:express:MediaPipeline:redrive-2:6b1f2c7e-1111-4c2a-9d3e-0a1b2c3d4e5f')).toBe(
+      'redrive-2',
+    );
+  });
+
+  it('stores Lambda throttling that outlasted the retries as LAMBDA_THROTTLED, which may be re-driven', () => {
+    const error = errorFromCatch({ Error: 'Lambda.TooManyRequestsException', Cause: 'Rate Exceeded.' });
+
+    expect(error.code).toBe('LAMBDA_THROTTLED');
+    expect(REDRIVABLE_CODES).toContain(error.code);
+  });
+});

@@ -1,0 +1,62 @@
+import { findRedrivable, redriveMedia } from './redrive/redrive';
+import { stageDeps, twinDeps } from './redrive/targets';
+
+/*
+ * `npm run redrive -- [--twin URL | --stage dev|prod] (<mediaId>... | --all-failed)`
+ *
+ * Runs media FAILED for a transient reason (DETECTOR_THROTTLED, STORE_THROTTLED,
+ * LAMBDA_THROTTLED, PIPELINE_TIMEOUT) again from their stored upload; a bad upload is refused.
+ * Against the twin by default (http://127.0.0.1:3000), or against a deployed stage with your
+ * AWS credentials (it needs dynamodb:UpdateItem and Scan on the media table, states:StartExecution
+ * on the state machine, cloudformation:DescribeStacks on the stage's stack).
+ */
+
+const USAGE = 'usage: npm run redrive -- [--twin http://127.0.0.1:3000 | --stage dev|prod] (<mediaId>... | --all-failed)';
+
+interface Options {
+  twin?: string;
+  stage?: string;
+  all: boolean;
+  mediaIds: string[];
+}
+
+function parse(argv: string[]): Options {
+  const options: Options = { all: false, mediaIds: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--twin') options.twin = argv[++i];
+    else if (arg === '--stage') options.stage = argv[++i];
+    else if (arg === '--all-failed') options.all = true;
+    else if (/^[A-Za-z0-9_-]{1,64}$/.test(arg)) options.mediaIds.push(arg);
+    else throw new Error(`Unknown argument ${arg}\n${USAGE}`);
+  }
+  if (options.twin !== undefined && options.stage !== undefined) throw new Error(`--twin and --stage exclude each other\n${USAGE}`);
+  if (options.all === (options.mediaIds.length > 0)) throw new Error(`Name media ids or --all-failed (not both)\n${USAGE}`);
+  return options;
+}
+
+async function main(): Promise<void> {
+  const options = parse(process.argv.slice(2));
+  const deps = options.stage !== undefined ? await stageDeps(options.stage) : await twinDeps(options.twin ?? 'http://127.0.0.1:3000');
+  try {
+    const ids = options.all ? await findRedrivable(deps) : options.mediaIds;
+    if (ids.length === 0) console.log('No media FAILED for a transient reason: nothing to re-drive.');
+    let refused = 0;
+    for (const mediaId of ids) {
+      const result = await redriveMedia(deps, mediaId);
+      if (result.outcome === 'started') console.log(`${mediaId}  re-driven: execution ${result.executionName}`);
+      else {
+        refused++;
+        console.log(`${mediaId}  not re-driven: ${result.outcome === 'missing' ? 'no such media' : result.reason}`);
+      }
+    }
+    if (refused > 0) process.exitCode = 1;
+  } finally {
+    deps.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});
