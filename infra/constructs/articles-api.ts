@@ -17,7 +17,13 @@ import type { AppConfig } from '../config';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../definitions/gateway-responses';
 import { articlesTable as articlesTableDefinition, uploadQuotaTable as uploadQuotaTableDefinition } from '../definitions/tables';
 import { DefinedTable } from './defined-table';
+import { EdgeProtection } from './edge-protection';
 import { PipelineFunction } from './pipeline-function';
+
+/** The API's one stage: the first segment of every request path. */
+export const API_STAGE_NAME = 'v1';
+/** The route whose every call can start two Rekognition calls: WAF limits it per client IP. */
+const UPLOAD_ROUTE_RESOURCE = '/media/uploads';
 
 type BodyModelName = NonNullable<RouteDefinition['bodyModel']>;
 
@@ -122,6 +128,8 @@ export class ArticlesApi extends Construct {
   public readonly authorizer: apigw.CognitoUserPoolsAuthorizer;
   /** Each route's method, by `METHOD /resource`. */
   public readonly methods: ReadonlyMap<string, apigw.Method>;
+  /** The WAF web ACL in front of the stage and the user pool, when the stage is configured `withWaf`. */
+  public readonly edgeProtection?: EdgeProtection;
 
   constructor(scope: Construct, id: string, props: ArticlesApiProps) {
     super(scope, id);
@@ -279,7 +287,7 @@ export class ArticlesApi extends Construct {
       // a stage never creates or replaces an account setting.
       cloudWatchRole: false,
       deployOptions: {
-        stageName: 'v1',
+        stageName: API_STAGE_NAME,
         throttlingRateLimit: config.apiRateLimit,
         throttlingBurstLimit: config.apiBurstLimit,
         tracingEnabled: true,
@@ -352,11 +360,25 @@ export class ArticlesApi extends Construct {
     }
     this.methods = methods;
 
-    Validations.of(this.api.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF web ACL: requests are throttled per stage, every write needs a Cognito token, bodies are schema-validated at the gateway, and the only large payloads go straight to S3 under a signed POST policy. A web ACL (about $5/month plus per-request fees) can be attached later without changing the API.',
-    });
+    if (config.withWaf) {
+      // The upload route as WAF sees the request: the stage is the first segment of the path.
+      const upload = routes.find((route) => route.method === 'POST' && route.resource === UPLOAD_ROUTE_RESOURCE);
+      if (upload === undefined) throw new Error(`routes.ts has no POST ${UPLOAD_ROUTE_RESOURCE}`);
+      this.edgeProtection = new EdgeProtection(this, 'EdgeProtection', {
+        metricPrefix: `${config.serviceName}-${config.stage}`,
+        protectedArns: {
+          Api: this.api.deploymentStage.stageArn,
+          // Open sign-up is what strangers can reach without an account.
+          ...(config.selfSignUp ? { UserPool: this.userPool.userPoolArn } : {}),
+        },
+        uploadPath: `/${API_STAGE_NAME}${upload.resource}`,
+      });
+    } else {
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: `No WAF web ACL in this stage (withWaf is off; ${config.stage} is not exposed to the public): requests are throttled per stage, every write needs a Cognito token, bodies are schema-validated at the gateway, each user has a daily upload quota, and the only large payloads go straight to S3 under a signed POST policy. -c withWaf=true adds the web ACL.`,
+      });
+    }
 
     this.addErrorResponses(config.allowedOrigins);
   }

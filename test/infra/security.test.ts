@@ -1,10 +1,11 @@
 import { type Stage, stageConfig } from '../../infra/config';
 import { ACCESS_LOG_FIELDS } from '../../infra/constructs/articles-api';
+import { UPLOAD_RATE_LIMIT_PER_5_MINUTES } from '../../infra/constructs/edge-protection';
 import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
 
 /*
  * The security review's controls, on the synthesized template of each stage: the Cognito client's
- * flows, the retention of the audit logs and what the access log records. (The service roles'
+ * flows, the retention of the audit logs and what the access log records, and the optional WAF. (The service roles'
  * trust conditions are checked in test/infra/pipeline.test.ts and simulated in test/iam.)
  */
 
@@ -111,6 +112,121 @@ describe.each<Stage>(['dev', 'prod'])('security controls (%s)', (stage) => {
       expect(variables.length).toBeGreaterThan(10);
       expect(forbidden).toEqual([]);
     });
+  });
+});
+
+describe('WAF web ACL (withWaf)', () => {
+  type Rule = { Name: string; Statement: Record<string, unknown>; Action?: unknown; OverrideAction?: unknown };
+
+  function webAcl(synth: Synthesized): { Rules: Rule[]; Scope: string; DefaultAction: unknown } | undefined {
+    const acls = Object.values(resourcesOfType(synth.template, 'AWS::WAFv2::WebACL'));
+    if (acls.length > 1) throw new Error('expected at most one web ACL');
+    return acls[0] as { Rules: Rule[]; Scope: string; DefaultAction: unknown } | undefined;
+  }
+
+  function associatedArns(synth: Synthesized): unknown[] {
+    return Object.values(resourcesOfType(synth.template, 'AWS::WAFv2::WebACLAssociation')).map((association) => association.ResourceArn);
+  }
+
+  it('is off by default in dev: no web ACL, no association', () => {
+    // Act
+    const synth = synthStack({ config: stageConfig('dev') });
+
+    // Assert
+    expect([webAcl(synth), associatedArns(synth)]).toEqual([undefined, []]);
+  });
+
+  it.each([
+    ['dev with withWaf=true', stageConfig('dev', { withWaf: true })],
+    ['prod (on by default)', stageConfig('prod')],
+  ])('in %s, puts AWS managed rules in front of the API stage and the open user pool', (_name, config) => {
+    // Arrange
+    const synth = synthStack({ config });
+    const { api } = synth.stack;
+
+    // Act
+    const acl = webAcl(synth);
+
+    // Assert
+    expect(acl?.Scope).toBe('REGIONAL');
+    expect(acl?.DefaultAction).toEqual({ Allow: {} });
+    expect(acl?.Rules.filter((rule) => 'ManagedRuleGroupStatement' in rule.Statement).map((rule) => rule.Name)).toEqual([
+      'AWSManagedRulesAmazonIpReputationList',
+      'AWSManagedRulesCommonRuleSet',
+      'AWSManagedRulesKnownBadInputsRuleSet',
+    ]);
+    expect(associatedArns(synth)).toEqual([
+      synth.stack.resolve(api.api.deploymentStage.stageArn),
+      synth.stack.resolve(api.userPool.userPoolArn),
+    ]);
+  });
+
+  it('blocks an IP that asks for more than the limit of upload URLs in 5 minutes, and only on POST /media/uploads', () => {
+    // Arrange
+    const synth = synthStack({ config: stageConfig('dev', { withWaf: true }) });
+
+    // Act
+    const rule = webAcl(synth)?.Rules.find((candidate) => candidate.Name === 'UploadUrlRateLimit');
+
+    // Assert
+    expect(rule?.Action).toEqual({ Block: {} });
+    expect(rule?.Statement).toEqual({
+      RateBasedStatement: {
+        Limit: UPLOAD_RATE_LIMIT_PER_5_MINUTES,
+        EvaluationWindowSec: 300,
+        AggregateKeyType: 'IP',
+        ScopeDownStatement: {
+          AndStatement: {
+            Statements: [
+              {
+                ByteMatchStatement: {
+                  FieldToMatch: { Method: {} },
+                  PositionalConstraint: 'EXACTLY',
+                  SearchString: 'POST',
+                  TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+                },
+              },
+              {
+                ByteMatchStatement: {
+                  FieldToMatch: { UriPath: {} },
+                  PositionalConstraint: 'EXACTLY',
+                  SearchString: '/v1/media/uploads',
+                  TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+                },
+              },
+            ],
+          },
+        },
+      },
+    });
+  });
+
+  it('lets article bodies up to the API limit through the core rule set (its 8 KB body rule only counts)', () => {
+    // Arrange
+    const synth = synthStack({ config: stageConfig('dev', { withWaf: true }) });
+
+    // Act
+    const common = webAcl(synth)?.Rules.find((rule) => rule.Name === 'AWSManagedRulesCommonRuleSet');
+
+    // Assert
+    expect(common?.Statement).toEqual({
+      ManagedRuleGroupStatement: {
+        VendorName: 'AWS',
+        Name: 'AWSManagedRulesCommonRuleSet',
+        RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+      },
+    });
+  });
+
+  it('leaves the user pool out where sign-up is closed', () => {
+    // Arrange
+    const synth = synthStack({ config: stageConfig('prod', { selfSignUp: false }) });
+
+    // Act
+    const arns = associatedArns(synth);
+
+    // Assert
+    expect(arns).toEqual([synth.stack.resolve(synth.stack.api.api.deploymentStage.stageArn)]);
   });
 });
 
