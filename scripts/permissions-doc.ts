@@ -99,6 +99,14 @@ export const WHY: Readonly<Record<string, string>> = {
   'stateMachine xray:GetSamplingRules': 'Reads X-Ray sampling rules for traced executions; no resource-level permissions.',
   'stateMachine xray:GetSamplingTargets': 'Reads X-Ray sampling targets for traced executions; no resource-level permissions.',
 
+  'watcher dynamodb:UpdateItem':
+    'Marks FAILED the media of an execution that ended FAILED, TIMED_OUT or ABORTED, with one conditional UpdateItem that holds only while that execution still holds the claim.',
+  'watcher sqs:SendMessage': "Lambda puts a status-change event the watcher could not handle after its retries into the watcher's own dead-letter queue.",
+  'watcher logs:CreateLogStream': LOGS,
+  'watcher logs:PutLogEvents': LOGS,
+  'watcher xray:PutTraceSegments': XRAY,
+  'watcher xray:PutTelemetryRecords': XRAY,
+
   'ruleTarget states:StartExecution': 'Starts one execution of the media pipeline per uploaded object.',
 
   'apiGatewayLogging logs:CreateLogGroup': "Creates each API stage's execution log group (API-Gateway-Execution-Logs_{apiId}/{stage}) on first use.",
@@ -146,6 +154,7 @@ const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
   labels: 'Labels function',
   moderation: 'Moderation function',
   record: 'Record function',
+  watcher: 'Execution watcher function',
   articles: 'Articles function',
   media: 'Media function',
   stateMachine: 'Media pipeline state machine',

@@ -243,6 +243,43 @@ export function claimRefusal(stored: { status?: string; sourceSequencer?: string
 
 export const PIPELINE_ERROR = 'PIPELINE_ERROR';
 export const PIPELINE_TIMEOUT = 'PIPELINE_TIMEOUT';
+export const PIPELINE_ABORTED = 'PIPELINE_ABORTED';
+
+/*
+ * Settling what a run left behind. The ASL records every failure it catches; this write covers
+ * what it cannot: an execution that ends FAILED, TIMED_OUT or ABORTED without reaching a terminal
+ * write (the watcher, on Step Functions' status-change event).
+ */
+
+/** How an execution ended without settling its media, as Step Functions' status-change event says it. */
+export const UNSETTLED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+export type UnsettledExecutionStatus = (typeof UNSETTLED_EXECUTION_STATUSES)[number];
+
+/** The error a media gets when its execution ended this way while still holding the claim. */
+export function errorForExecutionStatus(status: UnsettledExecutionStatus): MediaError {
+  const code = { FAILED: PIPELINE_ERROR, TIMED_OUT: PIPELINE_TIMEOUT, ABORTED: PIPELINE_ABORTED }[status];
+  return { code, message: DEFAULT_MESSAGES[code] ?? '' };
+}
+
+/** Only the execution that still holds the claim may be settled by it: a late event never overwrites a newer run. */
+export const SETTLE_CLAIM_CONDITION = '#status = :processing AND #claimedBy = :claimedBy';
+
+/** FAILED with `error`, if `claimedBy` (an execution ARN) still holds the PROCESSING claim. */
+export function settleClaimUpdate(mediaId: string, claimedBy: string, error: MediaError, now: string): ConditionalUpdate {
+  return {
+    Key: { mediaId },
+    UpdateExpression: 'SET #status = :failed, #error = :error, #updatedAt = :now',
+    ConditionExpression: SETTLE_CLAIM_CONDITION,
+    ExpressionAttributeNames: names('status', 'error', 'updatedAt', 'claimedBy'),
+    ExpressionAttributeValues: {
+      ':failed': 'FAILED' satisfies MediaStatus,
+      ':error': error,
+      ':now': now,
+      ':processing': PROCESSING,
+      ':claimedBy': claimedBy,
+    },
+  };
+}
 
 const CODE_BY_NAME = new Map<string, string>(DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').name, new ErrorClass('').code]));
 /** Errors about the user's upload: their own message is safe to show them. */
@@ -255,6 +292,7 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   ...Object.fromEntries(DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').code, ErrorClass.defaultMessage])),
   LAMBDA_THROTTLED: 'The pipeline was too busy to process this image; it can be processed again without a new upload.',
   [PIPELINE_TIMEOUT]: 'Processing took too long and was stopped.',
+  [PIPELINE_ABORTED]: 'Processing was stopped before it finished; please upload the image again.',
   [PIPELINE_ERROR]: 'The media could not be processed because of an internal error.',
 };
 

@@ -15,6 +15,7 @@ import { renderPipelineDefinition, STEP_FUNCTION_TIMEOUT_SECONDS } from '../defi
 import { labelsSettings } from '../../functions/labels/settings';
 import { moderationSettings } from '../../functions/moderation/settings';
 import { recordSettings } from '../../functions/record/settings';
+import { watcherSettings } from '../../functions/watcher/settings';
 import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import { thumbnailSettings } from '../../functions/thumbnail/settings';
 import { loadInputTransformer, type InputTransformer } from '../definitions/input-transformer';
@@ -25,6 +26,8 @@ import { SharpLayer } from './sharp-layer';
 export const STATE_MACHINE_DEFINITION = path.join(PROJECT_ROOT, 'statemachines', 'media-pipeline.asl.json');
 /** The EventBridge rule pattern, shared with the local twin. */
 export const UPLOADED_PATTERN = path.join(PROJECT_ROOT, 'events', 'media-uploaded.pattern.json');
+/** The rule on this state machine's executions that ended without settling their media, shared with the local twin. */
+export const EXECUTION_ENDED_PATTERN = path.join(PROJECT_ROOT, 'events', 'execution-ended.pattern.json');
 /** The rule target's input transformer (what an execution receives), shared with the local twin. */
 export const UPLOADED_INPUT = path.join(PROJECT_ROOT, 'events', 'media-uploaded.input.json');
 
@@ -59,8 +62,19 @@ export interface MediaPipelineProps {
  * The file's keys are EventBridge's (`detail-type`); the L2 rule wants `detailType`.
  */
 export function uploadedEventPattern(bucketName: string, file = UPLOADED_PATTERN): events.EventPattern {
+  return eventPatternFrom(file, { MediaBucketName: bucketName });
+}
+
+/** Loads a rule pattern file, putting each `${Name}` value where the file says it. */
+export function eventPatternFrom(file: string, values: Record<string, string>): events.EventPattern {
   const substitute = (value: unknown): unknown => {
-    if (typeof value === 'string') return value === '${MediaBucketName}' ? bucketName : value;
+    if (typeof value === 'string') {
+      const name = /^\$\{([A-Za-z]+)\}$/.exec(value)?.[1];
+      if (name === undefined) return value;
+      const replacement = values[name];
+      if (replacement === undefined) throw new Error(`${file}: no value for \${${name}}`);
+      return replacement;
+    }
     if (Array.isArray(value)) return value.map(substitute);
     if (value !== null && typeof value === 'object') {
       return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, substitute(inner)]));
@@ -113,6 +127,12 @@ export class MediaPipeline extends Construct {
   public readonly ruleRole: iam.Role;
   /** Upload events the rule could not deliver, kept 14 days. */
   public readonly deadLetterQueue: sqs.Queue;
+  /** Marks the media of an execution that ended FAILED, TIMED_OUT or ABORTED while holding its claim. */
+  public readonly watcher: PipelineFunction;
+  /** Status-change events the watcher could not handle after its retries, kept 14 days. */
+  public readonly watcherDeadLetterQueue: sqs.Queue;
+  /** The rule built from `events/execution-ended.pattern.json` that invokes the watcher. */
+  public readonly executionEndedRule: events.Rule;
   /** Powertools service name of the step functions (the `service` dimension of their metrics). */
   public readonly serviceName: string;
   /** Name of the state machine, `<stack name>-MediaPipeline`: its role's trust names it. */
@@ -282,6 +302,37 @@ export class MediaPipeline extends Construct {
         input: new TransformedInput(loadInputTransformer(UPLOADED_INPUT)),
         role: this.ruleRole,
         deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(6),
+      }),
+    );
+
+    // The watcher: what the ASL cannot catch (an execution that fails in RecordFailure, times out
+    // or is stopped) still ends with the media settled. Standard workflows only: Step Functions
+    // sends status-change events for them; the sweeper covers Express.
+    this.watcherDeadLetterQueue = new sqs.Queue(this, 'WatcherDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.watcherDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is itself the watcher's dead-letter queue: status-change events it could not handle land here to be inspected and replayed.",
+    });
+    this.watcher = new PipelineFunction(this, 'Watcher', {
+      ...common,
+      name: 'watcher',
+      timeout: Duration.seconds(10),
+      settings: watcherSettings.toEnv({ mediaTableName: mediaTable.tableName }),
+      deadLetterQueue: this.watcherDeadLetterQueue,
+    }).allowTable(mediaTable, ['dynamodb:UpdateItem']);
+    this.executionEndedRule = new events.Rule(this, 'ExecutionEndedRule', {
+      description: 'Settles the media of media pipeline executions that ended FAILED, TIMED_OUT or ABORTED',
+      eventPattern: eventPatternFrom(EXECUTION_ENDED_PATTERN, { StateMachineArn: this.stateMachine.stateMachineArn }),
+    });
+    this.executionEndedRule.addTarget(
+      new targets.LambdaFunction(this.watcher.function, {
+        deadLetterQueue: this.watcherDeadLetterQueue,
         retryAttempts: 8,
         maxEventAge: Duration.hours(6),
       }),

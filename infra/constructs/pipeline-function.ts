@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -117,6 +118,12 @@ export interface PipelineFunctionProps {
    * @default - none
    */
   readonly runtimeEnvironment?: Record<string, string>;
+  /**
+   * Queue for asynchronous invocations that failed after Lambda's retries (the role may then send
+   * to this queue only).
+   * @default - none
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
   /** Layers, for native modules that are kept out of the bundle. @default - none */
   readonly layers?: lambda.ILayerVersion[];
   /**
@@ -233,6 +240,7 @@ export class PipelineFunction extends Construct {
       ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
       ...(props.timeout !== undefined ? { timeout: props.timeout } : {}),
       ...(props.layers !== undefined ? { layers: props.layers } : {}),
+      ...(props.deadLetterQueue !== undefined ? { deadLetterQueue: props.deadLetterQueue } : {}),
       environment: { ...defaults.environment, ...props.runtimeEnvironment, ...props.settings },
     });
   }

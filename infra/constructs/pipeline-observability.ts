@@ -27,6 +27,12 @@ export interface PipelineObservabilityProps {
   readonly steps: readonly ObservedStep[];
   /** Dead-letter queue of the upload rule. */
   readonly deadLetterQueue: sqs.IQueue;
+  /**
+   * Dead-letter queue of the execution watcher: a status-change event there is a media the
+   * watcher could not settle.
+   * @default - none
+   */
+  readonly watcherDeadLetterQueue?: sqs.IQueue;
   /** The API stage whose 4xx, 5xx and latency are shown; its 5xx are alarmed on. */
   readonly apiStage: apigw.Stage;
   /**
@@ -142,6 +148,13 @@ export class PipelineObservability extends Construct {
       deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
       DEAD_LETTER_AGE_ALARM.toSeconds(),
     );
+    if (props.watcherDeadLetterQueue !== undefined) {
+      alarm(
+        'WatcherDeadLetterQueueAlarm',
+        'The execution watcher could not settle a media after its retries; the status-change event waits in its dead-letter queue',
+        props.watcherDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+      );
+    }
     for (const step of steps) {
       alarm(
         `${step.name[0]?.toUpperCase() ?? ''}${step.name.slice(1)}ErrorsAlarm`,

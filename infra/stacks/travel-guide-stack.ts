@@ -75,7 +75,9 @@ export class TravelGuideStack extends Stack {
         { name: 'labels', fn: pipeline.labels },
         { name: 'moderation', fn: pipeline.moderation },
         { name: 'record', fn: pipeline.record },
+        { name: 'watcher', fn: pipeline.watcher },
       ],
+      watcherDeadLetterQueue: pipeline.watcherDeadLetterQueue,
       deadLetterQueue: pipeline.deadLetterQueue,
       apiStage: this.api.api.deploymentStage,
       apiFunctions: [

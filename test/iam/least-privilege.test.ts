@@ -49,8 +49,9 @@ const PAGE_TOKEN_SECRET = 'secret:ArticlesPageTokenSecret';
 const STATE_MACHINE = 'stateMachine:PipelineStateMachine';
 const UPLOAD_RULE = 'rule:PipelineMediaUploadedRule';
 const DEAD_LETTER_QUEUE = 'queue:PipelineUploadEventsDeadLetterQueue';
+const WATCHER_DEAD_LETTER_QUEUE = 'queue:PipelineWatcherDeadLetterQueue';
 
-const FUNCTION_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'media'] as const;
+const FUNCTION_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'watcher', 'articles', 'media'] as const;
 type FunctionRole = (typeof FUNCTION_ROLES)[number];
 
 const FUNCTION: Record<FunctionRole, string> = {
@@ -58,6 +59,7 @@ const FUNCTION: Record<FunctionRole, string> = {
   labels: 'function:PipelineLabelsFunction',
   moderation: 'function:PipelineModerationFunction',
   record: 'function:PipelineRecordFunction',
+  watcher: 'function:PipelineWatcherFunction',
   articles: 'function:ArticlesFunction',
   media: 'function:ArticlesMediaFunction',
 };
@@ -67,6 +69,7 @@ const LOG_GROUP = {
   labels: 'logGroup:PipelineLabelsLogGroup',
   moderation: 'logGroup:PipelineModerationLogGroup',
   record: 'logGroup:PipelineRecordLogGroup',
+  watcher: 'logGroup:PipelineWatcherLogGroup',
   articles: 'logGroup:ArticlesLogGroup',
   media: 'logGroup:ArticlesMediaLogGroup',
   stateMachine: 'logGroup:PipelineStateMachineLogGroup',
@@ -180,6 +183,22 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:UpdateItem', MEDIA_TABLE],
       ...quotaTableForbidden,
       ...functionForbidden('moderation'),
+    ],
+  },
+  watcher: {
+    // One conditional UpdateItem per status-change event; failed async invocations go to its own DLQ.
+    allow: [['dynamodb:UpdateItem', MEDIA_TABLE], ['sqs:SendMessage', WATCHER_DEAD_LETTER_QUEUE], ...functionBasics('watcher')],
+    deny: [
+      ['dynamodb:PutItem', MEDIA_TABLE],
+      ['dynamodb:GetItem', MEDIA_TABLE],
+      ['dynamodb:DeleteItem', MEDIA_TABLE],
+      ['dynamodb:Query', MEDIA_TABLE],
+      ['dynamodb:UpdateItem', ARTICLES_TABLE],
+      ['sqs:ReceiveMessage', WATCHER_DEAD_LETTER_QUEUE],
+      ['states:DescribeExecution', 'arn:aws:states:eu-west-1:123456789012:execution:TravelGuide-dev-MediaPipeline:run-1'],
+      ['s3:GetObject', UPLOAD],
+      ...quotaTableForbidden,
+      ...functionForbidden('watcher'),
     ],
   },
   record: {
@@ -385,6 +404,7 @@ const APPROVED: Record<ProjectRole, string[]> = {
     ...functionBasicsApproved(LOG_GROUP.moderation),
   ],
   record: [`dynamodb:UpdateItem ${MEDIA_TABLE}`, ...functionBasicsApproved(LOG_GROUP.record)],
+  watcher: [`dynamodb:UpdateItem ${MEDIA_TABLE}`, `sqs:SendMessage ${WATCHER_DEAD_LETTER_QUEUE}`, ...functionBasicsApproved(LOG_GROUP.watcher)],
   articles: [
     `dynamodb:DeleteItem ${ARTICLES_TABLE}`,
     `dynamodb:GetItem ${ARTICLES_TABLE}`,
@@ -449,6 +469,7 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
   labels: { service: 'lambda.amazonaws.com' },
   moderation: { service: 'lambda.amazonaws.com' },
   record: { service: 'lambda.amazonaws.com' },
+  watcher: { service: 'lambda.amazonaws.com' },
   articles: { service: 'lambda.amazonaws.com' },
   media: { service: 'lambda.amazonaws.com' },
   // The machine's ARN, or a version or alias of it.

@@ -67,6 +67,8 @@ const REVIEWED_DEV = [
   'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Pipeline/Moderation/Role',
   'AwsSolutions-IAM5[Resource::<MediaBucket4022EBBF.Arn>/derived/*] at TravelGuide-dev/Pipeline/Moderation/Role',
   'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Pipeline/Record/Role',
+  'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Pipeline/Watcher/Role',
+  'AwsSolutions-SQS3 at TravelGuide-dev/Pipeline/WatcherDeadLetterQueue',
   'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Pipeline/StateMachineRole',
   'AwsSolutions-SQS3 at TravelGuide-dev/Pipeline/UploadEventsDeadLetterQueue',
   'AwsSolutions-COG2 at TravelGuide-dev/Articles/UserPool',

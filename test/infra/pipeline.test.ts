@@ -144,8 +144,8 @@ describe('every role', () => {
       }),
     );
 
-    // Six functions (four steps, articles, media), the state machine and the rule target.
-    expect(roleIds.length).toBe(8);
+    // Seven functions (four steps, the watcher, articles, media), the state machine and the rule target.
+    expect(roleIds.length).toBe(9);
     expect(offending).toEqual([]);
   });
 });
@@ -548,5 +548,44 @@ describe('upload rule input', () => {
     expect(targets[0]?.InputTransformer).toEqual({ InputPathsMap: expected.inputPathsMap, InputTemplate: expected.inputTemplate });
     expect(targets[0]?.Input).toBeUndefined();
     expect(targets[0]?.InputPath).toBeUndefined();
+  });
+});
+
+describe('execution watcher', () => {
+  it("invokes the watcher on this state machine's FAILED, TIMED_OUT and ABORTED executions, with retries and its own dead-letter queue", () => {
+    const { pipeline } = synth.stack;
+    const rules = resourcesOfType(synth.template, 'AWS::Events::Rule');
+
+    const rule = rules[logicalId(pipeline.executionEndedRule)];
+
+    expect(rule?.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: logicalId(pipeline.stateMachine) }] },
+    });
+    expect(rule?.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(pipeline.watcher.function), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(pipeline.watcherDeadLetterQueue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 },
+      }),
+    ]);
+  });
+
+  it('gives the watcher a role of its own: conditional UpdateItem on the media table, and its own dead-letter queue', () => {
+    const { pipeline } = synth.stack;
+
+    const actual = permissionPairs(synth.template, logicalId(pipeline.watcher.role));
+
+    expect(actual.filter((pair) => !/^(logs|xray):/.test(pair)).sort()).toEqual(
+      [
+        ...pairs(['dynamodb:UpdateItem'], [{ 'Fn::GetAtt': [logicalId(synth.stack.mediaTable.table), 'Arn'] }]),
+        ...pairs(['sqs:SendMessage'], [{ 'Fn::GetAtt': [logicalId(pipeline.watcherDeadLetterQueue), 'Arn'] }]),
+      ].sort(),
+    );
+    const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
+    expect(functions[logicalId(pipeline.watcher.function)]?.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': [logicalId(pipeline.watcherDeadLetterQueue), 'Arn'] },
+    });
   });
 });

@@ -5,6 +5,7 @@ import { labelsSettings } from '../../functions/labels/settings';
 import { mediaSettings } from '../../functions/media/settings';
 import { moderationSettings } from '../../functions/moderation/settings';
 import { recordSettings } from '../../functions/record/settings';
+import { watcherSettings } from '../../functions/watcher/settings';
 import type { SettingsContract, Setting } from '../../functions/shared/settings';
 import { thumbnailSettings } from '../../functions/thumbnail/settings';
 import { type AppConfig, loadConfig, stageConfig } from '../../infra/config';
@@ -27,6 +28,7 @@ const CONTRACTS: Record<string, AnyContract> = {
   labels: labelsSettings,
   moderation: moderationSettings,
   record: recordSettings,
+  watcher: watcherSettings,
   articles: articlesSettings,
   media: mediaSettings,
 };
@@ -45,6 +47,7 @@ function functionsByName(): Record<string, PipelineFunction> {
     labels: pipeline.labels,
     moderation: pipeline.moderation,
     record: pipeline.record,
+    watcher: pipeline.watcher,
     articles: api.articles,
     media: api.media,
   };

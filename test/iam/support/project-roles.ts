@@ -13,6 +13,7 @@ export const CORE_ROLES = [
   'labels',
   'moderation',
   'record',
+  'watcher',
   'articles',
   'media',
   'stateMachine',
@@ -40,6 +41,7 @@ const FUNCTION_NAME_PATTERNS: Readonly<Record<Exclude<CoreRole, 'stateMachine' |
   labels: /Labels/i,
   moderation: /Moderation/i,
   record: /Record/i,
+  watcher: /Watcher/i,
   articles: /^ArticlesFunction/,
   media: /^ArticlesMediaFunction/,
 };
@@ -135,6 +137,7 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
     labels: () => functionRole(FUNCTION_NAME_PATTERNS.labels, 'labels'),
     moderation: () => functionRole(FUNCTION_NAME_PATTERNS.moderation, 'moderation'),
     record: () => functionRole(FUNCTION_NAME_PATTERNS.record, 'record'),
+    watcher: () => functionRole(FUNCTION_NAME_PATTERNS.watcher, 'watcher'),
     articles: () => functionRole(FUNCTION_NAME_PATTERNS.articles, 'articles'),
     media: () => functionRole(FUNCTION_NAME_PATTERNS.media, 'media'),
     stateMachine: stateMachineRole,
