@@ -42,25 +42,47 @@ const USAGE =
   'usage: npm run load -- [--uploads N] [--concurrency C] [--rekognition-tps N] [--lambda-concurrency N] [--with-bad-files] [--machine-images N] [--timeout-min M] [--api URL]';
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { uploads: 100, concurrency: 20, withBadFiles: false, machineImages: 8 * availableParallelism(), timeoutMs: 20 * 60_000 };
+  const options: Options = {
+    uploads: 100,
+    concurrency: 20,
+    withBadFiles: false,
+    machineImages: 8 * availableParallelism(),
+    timeoutMs: 20 * 60_000,
+  };
   const number = (flag: string, raw: string | undefined, integer = true): number => {
     const value = Number(raw);
-    if (raw === undefined || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new Error(`${flag} needs a positive ${integer ? 'integer' : 'number'}\n${USAGE}`);
+    if (raw === undefined || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
+      throw new Error(`${flag} needs a positive ${integer ? 'integer' : 'number'}\n${USAGE}`);
     return value;
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     switch (flag) {
-      case '--uploads': options.uploads = number(flag, argv[++i]); break;
-      case '--concurrency': options.concurrency = number(flag, argv[++i]); break;
-      case '--rekognition-tps': options.rekognitionTps = number(flag, argv[++i], false); break;
-      case '--lambda-concurrency': options.lambdaConcurrency = number(flag, argv[++i]); break;
-      case '--machine-images': options.machineImages = number(flag, argv[++i]); break;
-      case '--timeout-min': options.timeoutMs = number(flag, argv[++i], false) * 60_000; break;
-      case '--with-bad-files': options.withBadFiles = true; break;
+      case '--uploads':
+        options.uploads = number(flag, argv[++i]);
+        break;
+      case '--concurrency':
+        options.concurrency = number(flag, argv[++i]);
+        break;
+      case '--rekognition-tps':
+        options.rekognitionTps = number(flag, argv[++i], false);
+        break;
+      case '--lambda-concurrency':
+        options.lambdaConcurrency = number(flag, argv[++i]);
+        break;
+      case '--machine-images':
+        options.machineImages = number(flag, argv[++i]);
+        break;
+      case '--timeout-min':
+        options.timeoutMs = number(flag, argv[++i], false) * 60_000;
+        break;
+      case '--with-bad-files':
+        options.withBadFiles = true;
+        break;
       case '--api': {
         const api = argv[++i];
-        if (api === undefined || !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(api)) throw new Error(`--api must be a local twin, e.g. http://127.0.0.1:3000\n${USAGE}`);
+        if (api === undefined || !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(api))
+          throw new Error(`--api must be a local twin, e.g. http://127.0.0.1:3000\n${USAGE}`);
         options.api = api;
         break;
       }
@@ -69,7 +91,9 @@ function parseOptions(argv: string[]): Options {
     }
   }
   if (options.api !== undefined && (options.rekognitionTps !== undefined || options.lambdaConcurrency !== undefined)) {
-    throw new Error('--rekognition-tps and --lambda-concurrency apply to a twin this command starts; start yours with REKOGNITION_TPS / LAMBDA_CONCURRENCY instead');
+    throw new Error(
+      '--rekognition-tps and --lambda-concurrency apply to a twin this command starts; start yours with REKOGNITION_TPS / LAMBDA_CONCURRENCY instead',
+    );
   }
   return options;
 }
@@ -85,7 +109,16 @@ interface Payload {
  * Photos as a travel guide gets them: mostly phone JPEGs (12 MP and downsized 1.2 MP), some WebP
  * and PNG with alpha. The machine's limit is measured on the same cycle.
  */
-const MIX = ['jpeg-12mp', 'jpeg-1mp', 'jpeg-12mp', 'webp-4096', 'jpeg-1mp', 'png-alpha', 'jpeg-12mp', 'jpeg-1mp'] as const;
+const MIX = [
+  'jpeg-12mp',
+  'jpeg-1mp',
+  'jpeg-12mp',
+  'webp-4096',
+  'jpeg-1mp',
+  'png-alpha',
+  'jpeg-12mp',
+  'jpeg-1mp',
+] as const;
 
 interface UploadResult {
   index: number;
@@ -106,7 +139,14 @@ interface RunView {
 }
 
 interface Health {
-  lambda?: { accountLimit: number; sharedPeak: number; functions: Record<string, { limit: number; reserved: boolean; peak: number; invocations: number; throttles: number }> };
+  lambda?: {
+    accountLimit: number;
+    sharedPeak: number;
+    functions: Record<
+      string,
+      { limit: number; reserved: boolean; peak: number; invocations: number; throttles: number }
+    >;
+  };
   rekognitionQuota?: { transactionsPerSecond: number } & Record<string, { calls: number; throttled: number } | number>;
 }
 
@@ -119,12 +159,19 @@ async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: n
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One worker per core, all at once, each on its share of the mix. */
-async function measureMachineLimit(inputs: Record<string, BenchInput>, images: number): Promise<{ imagesPerMin: number; workers: number; ms: number }> {
+async function measureMachineLimit(
+  inputs: Record<string, BenchInput>,
+  images: number,
+): Promise<{ imagesPerMin: number; workers: number; ms: number }> {
   const workers = availableParallelism();
   const files = Array.from({ length: images }, (_, i) => inputs[MIX[i % MIX.length] ?? 'jpeg-1mp']?.file ?? '');
   const shares = Array.from({ length: workers }, (_, w) => files.filter((_f, i) => i % workers === w));
   const started = performance.now();
-  const results = await Promise.all(shares.map((share) => runChild<MachineLimitWorkerResult>(join(REPO_ROOT, 'bench', 'sections', 'machine-limit.ts'), share)));
+  const results = await Promise.all(
+    shares.map((share) =>
+      runChild<MachineLimitWorkerResult>(join(REPO_ROOT, 'bench', 'sections', 'machine-limit.ts'), share),
+    ),
+  );
   const wall = performance.now() - started;
   // Images per minute of the pool: every worker's images over the slowest worker's time.
   const slowest = max(results.map((r) => r.ms));
@@ -153,7 +200,12 @@ async function main(): Promise<void> {
     if (input === undefined) throw new Error(`bench input ${name} is missing`);
     photoBytes.set(name, await readFile(input.file));
   }
-  const badAt = options.withBadFiles ? new Map([[Math.floor(options.uploads / 3), 'truncated'], [Math.floor((2 * options.uploads) / 3), 'not-an-image']]) : new Map<number, string>();
+  const badAt = options.withBadFiles
+    ? new Map([
+        [Math.floor(options.uploads / 3), 'truncated'],
+        [Math.floor((2 * options.uploads) / 3), 'not-an-image'],
+      ])
+    : new Map<number, string>();
   const truncated = await truncatedJpeg();
   for (let i = 0; i < options.uploads; i++) {
     const bad = badAt.get(i);
@@ -161,11 +213,17 @@ async function main(): Promise<void> {
     else if (bad === 'not-an-image') payloads.push({ kind: bad, contentType: 'image/png', bytes: textFile() });
     else {
       const name = MIX[i % MIX.length] ?? 'jpeg-1mp';
-      payloads.push({ kind: name, contentType: inputs[name]?.contentType ?? 'image/jpeg', bytes: photoBytes.get(name) ?? Buffer.alloc(0) });
+      payloads.push({
+        kind: name,
+        contentType: inputs[name]?.contentType ?? 'image/jpeg',
+        bytes: photoBytes.get(name) ?? Buffer.alloc(0),
+      });
     }
   }
 
-  process.stderr.write(`Measuring the machine's limit (raw sharp, ${availableParallelism()} workers, ${options.machineImages} images)...\n`);
+  process.stderr.write(
+    `Measuring the machine's limit (raw sharp, ${availableParallelism()} workers, ${options.machineImages} images)...\n`,
+  );
   const limitBefore = await measureMachineLimit(inputs, options.machineImages);
 
   let twin: TwinProcess | undefined;
@@ -189,7 +247,10 @@ async function main(): Promise<void> {
   const tokenFor = async (user: number): Promise<string> => {
     const known = tokens.get(user);
     if (known !== undefined) return known;
-    const response = await json<{ token: string }>(`${api}/_local/token`, { method: 'POST', body: JSON.stringify({ userId: `load-${runTag}-${user}` }) });
+    const response = await json<{ token: string }>(`${api}/_local/token`, {
+      method: 'POST',
+      body: JSON.stringify({ userId: `load-${runTag}-${user}` }),
+    });
     tokens.set(user, response.body.token);
     return response.body.token;
   };
@@ -236,12 +297,16 @@ async function main(): Promise<void> {
     let mediaId: string | null = null;
     try {
       const token = await tokenFor(Math.floor(index / UPLOADS_PER_USER));
-      const ticket = await json<{ mediaId: string; url: string; fields: Record<string, string> }>(`${api}/media/uploads`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ contentType: payload.contentType, contentLength: payload.bytes.length }),
-      });
-      if (ticket.status !== 201) throw new Error(`POST /media/uploads answered ${ticket.status}: ${JSON.stringify(ticket.body)}`);
+      const ticket = await json<{ mediaId: string; url: string; fields: Record<string, string> }>(
+        `${api}/media/uploads`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ contentType: payload.contentType, contentLength: payload.bytes.length }),
+        },
+      );
+      if (ticket.status !== 201)
+        throw new Error(`POST /media/uploads answered ${ticket.status}: ${JSON.stringify(ticket.body)}`);
       mediaId = ticket.body.mediaId;
       const form = new FormData();
       for (const [name, value] of Object.entries(ticket.body.fields)) form.append(name, value);
@@ -266,7 +331,15 @@ async function main(): Promise<void> {
         retriesBy: run?.retriesBy ?? {},
       };
     } catch (error: unknown) {
-      return { index, kind: payload.kind, mediaId, status: 'CLIENT_ERROR', latencyMs: null, retriesBy: {}, error: error instanceof Error ? error.message : String(error) };
+      return {
+        index,
+        kind: payload.kind,
+        mediaId,
+        status: 'CLIENT_ERROR',
+        latencyMs: null,
+        retriesBy: {},
+        error: error instanceof Error ? error.message : String(error),
+      };
     }
   };
 
@@ -308,7 +381,8 @@ async function main(): Promise<void> {
   const machineLimit = (limitBefore.imagesPerMin + limitAfter.imagesPerMin) / 2;
   const ratio = throughput / machineLimit;
   const retries: Record<string, number> = {};
-  for (const result of results) for (const [retrier, count] of Object.entries(result.retriesBy)) retries[retrier] = (retries[retrier] ?? 0) + count;
+  for (const result of results)
+    for (const [retrier, count] of Object.entries(result.retriesBy)) retries[retrier] = (retries[retrier] ?? 0) + count;
   const lambdaThrottles = Object.entries(health.lambda?.functions ?? {}).map(
     ([name, f]) => `${name} ${f.throttles} (peak ${f.peak}/${f.limit}${f.reserved ? ' reserved' : ''})`,
   );
@@ -319,21 +393,43 @@ async function main(): Promise<void> {
         return `${apiName} ${stats?.throttled ?? 0} of ${stats?.calls ?? 0} calls`;
       })
     : [];
-  const badOutcomes = results.filter((r) => r.kind === 'truncated' || r.kind === 'not-an-image').map((r) => `${r.kind}: ${r.status} ${r.code ?? ''}`.trim());
+  const badOutcomes = results
+    .filter((r) => r.kind === 'truncated' || r.kind === 'not-an-image')
+    .map((r) => `${r.kind}: ${r.status} ${r.code ?? ''}`.trim());
 
   const rows: (string | number)[][] = [
-    ['uploads, at a time', `${options.uploads}, ${options.concurrency}${options.withBadFiles ? ' (2 bad files among them)' : ''}`],
-    ['emulated limits', `Lambda ${health.lambda ? `${health.lambda.accountLimit} shared` : '?'}${quota ? `, Rekognition ${quota.transactionsPerSecond} calls/s per API` : ', no Rekognition quota'}`],
-    ['final status', `READY ${byStatus('READY')} · REJECTED ${byStatus('REJECTED')} · FAILED ${byStatus('FAILED')} · PROCESSING ${byStatus('PROCESSING')} · PENDING ${byStatus('PENDING')}${byStatus('CLIENT_ERROR') > 0 ? ` · client errors ${byStatus('CLIENT_ERROR')}` : ''}`],
+    [
+      'uploads, at a time',
+      `${options.uploads}, ${options.concurrency}${options.withBadFiles ? ' (2 bad files among them)' : ''}`,
+    ],
+    [
+      'emulated limits',
+      `Lambda ${health.lambda ? `${health.lambda.accountLimit} shared` : '?'}${quota ? `, Rekognition ${quota.transactionsPerSecond} calls/s per API` : ', no Rekognition quota'}`,
+    ],
+    [
+      'final status',
+      `READY ${byStatus('READY')} · REJECTED ${byStatus('REJECTED')} · FAILED ${byStatus('FAILED')} · PROCESSING ${byStatus('PROCESSING')} · PENDING ${byStatus('PENDING')}${byStatus('CLIENT_ERROR') > 0 ? ` · client errors ${byStatus('CLIENT_ERROR')}` : ''}`,
+    ],
     ['photos READY', `${photos.filter((r) => r.status === 'READY').length} of ${photos.length}`],
     ...(badOutcomes.length > 0 ? [['bad files', badOutcomes.join(' · ')]] : []),
     ['throughput (final statuses / wall time)', `${throughput.toFixed(1)} images/min (${seconds(wallMs)})`],
-    [`machine limit (raw sharp, ${limitBefore.workers} workers, before · after)`, `${machineLimit.toFixed(1)} images/min (${limitBefore.imagesPerMin.toFixed(1)} · ${limitAfter.imagesPerMin.toFixed(1)})`],
+    [
+      `machine limit (raw sharp, ${limitBefore.workers} workers, before · after)`,
+      `${machineLimit.toFixed(1)} images/min (${limitBefore.imagesPerMin.toFixed(1)} · ${limitAfter.imagesPerMin.toFixed(1)})`,
+    ],
     ['throughput / machine limit', `${ratio.toFixed(2)}x (target >= 0.70x)`],
-    ['latency upload -> final p50 · p95 · max', `${seconds(median(latencies))} · ${seconds(percentile(latencies, 95))} · ${seconds(max(latencies))}`],
+    [
+      'latency upload -> final p50 · p95 · max',
+      `${seconds(median(latencies))} · ${seconds(percentile(latencies, 95))} · ${seconds(max(latencies))}`,
+    ],
     ['Lambda throttles (refused invocations)', lambdaThrottles.join(' · ') || '-'],
     ...(quota ? [['Rekognition throttles', quotaCalls.join(' · ')]] : []),
-    ['retries by retrier', Object.entries(retries).map(([name, count]) => `${name} ${count}`).join(' · ') || 'none'],
+    [
+      'retries by retrier',
+      Object.entries(retries)
+        .map(([name, count]) => `${name} ${count}`)
+        .join(' · ') || 'none',
+    ],
     ...(quota
       ? [
           [
@@ -342,20 +438,31 @@ async function main(): Promise<void> {
           ],
         ]
       : []),
-    ['load average (1 min) start · end', `${loadAtStart[0]?.toFixed(1)} · ${loadAtEnd[0]?.toFixed(1)} on ${cpus().length} CPUs`],
+    [
+      'load average (1 min) start · end',
+      `${loadAtStart[0]?.toFixed(1)} · ${loadAtEnd[0]?.toFixed(1)} on ${cpus().length} CPUs`,
+    ],
   ];
   console.log(`\n${table(['measure', 'result'], rows)}\n`);
 
   const output = {
     measuredAt: new Date().toISOString(),
     options,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverageStart: loadAtStart, loadAverageEnd: loadAtEnd },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      node: process.version,
+      loadAverageStart: loadAtStart,
+      loadAverageEnd: loadAtEnd,
+    },
     machineLimit: { before: limitBefore, after: limitAfter, imagesPerMin: machineLimit },
     throughputImagesPerMin: throughput,
     ratio,
     wallMs,
     latencyMs: { p50: median(latencies), p95: percentile(latencies, 95), max: max(latencies) },
-    statuses: Object.fromEntries(['READY', 'REJECTED', 'FAILED', 'PROCESSING', 'PENDING', 'CLIENT_ERROR'].map((s) => [s, byStatus(s)])),
+    statuses: Object.fromEntries(
+      ['READY', 'REJECTED', 'FAILED', 'PROCESSING', 'PENDING', 'CLIENT_ERROR'].map((s) => [s, byStatus(s)]),
+    ),
     retries,
     lambda: health.lambda,
     rekognitionQuota: health.rekognitionQuota,

@@ -76,8 +76,14 @@ function thumbnailSection(result: ThumbnailStepResult, inputs: Record<string, Be
     `1. Thumbnail step vs raw sharp (median of ${result.runs}; target handler/raw sharp <= ${TARGETS.thumbnailRatio}x, and the stricter handler/core)`,
   );
   const rows = result.images.map((image) => {
-    const medians = Object.fromEntries(VARIANTS.map((v) => [v, median(image.samples[v])])) as Record<(typeof VARIANTS)[number], number>;
-    const cpuMedians = Object.fromEntries(VARIANTS.map((v) => [v, median(image.cpuMs[v])])) as Record<(typeof VARIANTS)[number], number>;
+    const medians = Object.fromEntries(VARIANTS.map((v) => [v, median(image.samples[v])])) as Record<
+      (typeof VARIANTS)[number],
+      number
+    >;
+    const cpuMedians = Object.fromEntries(VARIANTS.map((v) => [v, median(image.cpuMs[v])])) as Record<
+      (typeof VARIANTS)[number],
+      number
+    >;
     // The target is the ratio of the medians; the median of per-iteration ratios is kept beside it.
     const vsCore = medians.handler / medians.core;
     const vsPlain = medians.handler / medians.plainSharp;
@@ -112,7 +118,23 @@ function thumbnailSection(result: ThumbnailStepResult, inputs: Record<string, Be
   });
   console.log(
     table(
-      ['input', 'handler', 'SDK+core', 'core', 'raw sharp', 'handler/raw', 'target', 'handler/core', 'paired', 'strict', 'handler/SDK+core', 'SDK+core/core', 'CPU handler/core', 'GET', 'last PUT'],
+      [
+        'input',
+        'handler',
+        'SDK+core',
+        'core',
+        'raw sharp',
+        'handler/raw',
+        'target',
+        'handler/core',
+        'paired',
+        'strict',
+        'handler/SDK+core',
+        'SDK+core/core',
+        'CPU handler/core',
+        'GET',
+        'last PUT',
+      ],
       rows.map((r) => [
         r.label,
         ms(r.medians.handler),
@@ -148,7 +170,9 @@ function thumbnailSection(result: ThumbnailStepResult, inputs: Record<string, Be
 
 function twinSection(result: TwinLatencyResult, inputs: Record<string, BenchInput>) {
   const runs = result.images[0]?.samples.length ?? 0;
-  section(`2. Twin upload -> READY vs the sum of the run's step durations (median of ${runs}; target <= ${TARGETS.twinRatio}x)`);
+  section(
+    `2. Twin upload -> READY vs the sum of the run's step durations (median of ${runs}; target <= ${TARGETS.twinRatio}x)`,
+  );
   const rows = result.images.map((image) => {
     const s = image.samples;
     const latencyRatio = median(s.map((x) => x.latencyMs)) / median(s.map((x) => x.stepSumMs));
@@ -201,12 +225,18 @@ function twinSection(result: TwinLatencyResult, inputs: Record<string, BenchInpu
     for (const step of sample.steps) steps.set(step.name, [...(steps.get(step.name) ?? []), step.durationMs ?? 0]);
   }
   const stepMedians = Object.fromEntries([...steps.entries()].map(([name, values]) => [name, median(values)]));
-  console.log(`Step medians (${rows[0]?.label ?? ''}): ${Object.entries(stepMedians).map(([n, v]) => `${n} ${round(v, 0)}`).join(', ')} (ms)`);
+  console.log(
+    `Step medians (${rows[0]?.label ?? ''}): ${Object.entries(stepMedians)
+      .map(([n, v]) => `${n} ${round(v, 0)}`)
+      .join(', ')} (ms)`,
+  );
   return { rows, stepMedians };
 }
 
 function bundleSection(bundles: BundleInfo[], runs: number) {
-  section(`3. Bundles (esbuild as the CDK construct builds them) and module init (median of ${runs}; targets <= ${TARGETS.bundleKb} kB, <= ${TARGETS.initMs} ms except thumbnail)`);
+  section(
+    `3. Bundles (esbuild as the CDK construct builds them) and module init (median of ${runs}; targets <= ${TARGETS.bundleKb} kB, <= ${TARGETS.initMs} ms except thumbnail)`,
+  );
   const deployed = bundles.filter((b) => b.variant === 'deployed');
   const rows = deployed.map((b) => {
     const exempt = b.name === 'thumbnail';
@@ -274,7 +304,9 @@ function bundleSection(bundles: BundleInfo[], runs: number) {
       ['function', 'change', 'bundle', 'size', 'init', 'init CPU', 'init'],
       whatIf.map((w) => [
         w.name,
-        w.variant === 'sdkExternal' ? 'bundleAwsSDK: false (SDK from the runtime)' : 'no Powertools Tracer (no-op stub)',
+        w.variant === 'sdkExternal'
+          ? 'bundleAwsSDK: false (SDK from the runtime)'
+          : 'no Powertools Tracer (no-op stub)',
         w.error !== undefined ? 'ERROR' : kb(w.bytes),
         w.name === 'thumbnail' ? 'n/a' : w.sizeVerdict,
         ms(w.initMedianMs),
@@ -306,21 +338,37 @@ function rssSection(result: PeakRssResult) {
   console.log(
     table(
       ['input', 'peak RSS', 'before pixel work', 'time', 'libvips threads', 'target'],
-      [['54 MP JPEG 9000x6000', `${round(peakMb, 0)} MiB`, `${round(row.baselineMiB, 0)} MiB`, ms(row.elapsedMs), String(row.sharpConcurrency), row.verdict]],
+      [
+        [
+          '54 MP JPEG 9000x6000',
+          `${round(peakMb, 0)} MiB`,
+          `${round(row.baselineMiB, 0)} MiB`,
+          ms(row.elapsedMs),
+          String(row.sharpConcurrency),
+          row.verdict,
+        ],
+      ],
     ),
   );
-  console.log('process.resourceUsage().maxRSS in a child that loads sharp, reads the file and runs createRenditions() once.');
+  console.log(
+    'process.resourceUsage().maxRSS in a child that loads sharp, reads the file and runs createRenditions() once.',
+  );
   return row;
 }
 
-function costSection(twin: TwinLatencyResult, memory: ReturnType<typeof functionMemory>, derivedObjects: number): CostModel | undefined {
+function costSection(
+  twin: TwinLatencyResult,
+  memory: ReturnType<typeof functionMemory>,
+  derivedObjects: number,
+): CostModel | undefined {
   section('5. Cost per million images (us-east-1 list prices; assumptions below)');
   const samples = twin.images[0]?.samples ?? [];
   if (samples.length === 0) {
     console.log('No twin runs: cost model skipped.');
     return undefined;
   }
-  const stepDuration = (state: string): number => median(samples.map((s) => s.steps.find((step) => step.name === state)?.durationMs ?? 0));
+  const stepDuration = (state: string): number =>
+    median(samples.map((s) => s.steps.find((step) => step.name === state)?.durationMs ?? 0));
   const stepFunctions: Record<string, string> = {
     MarkProcessing: 'record',
     CreateThumbnails: 'thumbnail',
@@ -349,14 +397,33 @@ function costSection(twin: TwinLatencyResult, memory: ReturnType<typeof function
     dynamoDbWriteUnits: 5,
   });
   const lines = [model.standard, model.express, ...model.lambda, model.rekognition, ...model.other];
-  console.log(table(['item', 'per 1M images', 'basis'], lines.map((l) => [l.item, usd(l.usd), l.basis])));
+  console.log(
+    table(
+      ['item', 'per 1M images', 'basis'],
+      lines.map((l) => [l.item, usd(l.usd), l.basis]),
+    ),
+  );
   const lambdaTotal = model.lambda.reduce((s, l) => s + l.usd, 0);
   console.log(
     table(
       ['total per 1M images', 'workflow', 'Lambda', 'Rekognition', 'S3+DynamoDB', 'total'],
       [
-        ['Standard', usd(model.standard.usd), usd(lambdaTotal), usd(model.rekognition.usd), usd(model.other.reduce((s, l) => s + l.usd, 0)), usd(model.totalStandard)],
-        ['Express', usd(model.express.usd), usd(lambdaTotal), usd(model.rekognition.usd), usd(model.other.reduce((s, l) => s + l.usd, 0)), usd(model.totalExpress)],
+        [
+          'Standard',
+          usd(model.standard.usd),
+          usd(lambdaTotal),
+          usd(model.rekognition.usd),
+          usd(model.other.reduce((s, l) => s + l.usd, 0)),
+          usd(model.totalStandard),
+        ],
+        [
+          'Express',
+          usd(model.express.usd),
+          usd(lambdaTotal),
+          usd(model.rekognition.usd),
+          usd(model.other.reduce((s, l) => s + l.usd, 0)),
+          usd(model.totalExpress),
+        ],
       ],
     ),
   );
@@ -393,10 +460,14 @@ async function main(): Promise<void> {
   };
   await mkdir(BENCH_TMP, { recursive: true });
   const info = machine();
-  console.log(`Benchmarks: ${info.os}, ${info.cpus} x ${info.cpuModel}, Node ${info.node}, load ${(info.loadAverageAtStart as number[]).join(' ')}; N=${options.runs}`);
+  console.log(
+    `Benchmarks: ${info.os}, ${info.cpus} x ${info.cpuModel}, Node ${info.node}, load ${(info.loadAverageAtStart as number[]).join(' ')}; N=${options.runs}`,
+  );
 
   const { inputs, reused } = await time('inputs', () => prepareInputs(options.fresh));
-  console.log(`Inputs ${reused ? 'reused from' : 'generated in'} ${relative(REPO_ROOT, join(BENCH_TMP, 'inputs'))} (${timings.inputs} s).`);
+  console.log(
+    `Inputs ${reused ? 'reused from' : 'generated in'} ${relative(REPO_ROOT, join(BENCH_TMP, 'inputs'))} (${timings.inputs} s).`,
+  );
   const need = (name: string): BenchInput => {
     const input = inputs[name];
     if (input === undefined) throw new Error(`input ${name} missing`);
@@ -427,7 +498,9 @@ async function main(): Promise<void> {
       ...['jpeg-12mp', 'jpeg-1mp'].map((n) => `${n}=${need(n).file}=${need(n).contentType}`),
     ]),
   );
-  const rss = await attempt('peakRss', () => runChild<PeakRssResult>(join(sectionsDir, 'peak-rss.ts'), [need('jpeg-54mp').file]));
+  const rss = await attempt('peakRss', () =>
+    runChild<PeakRssResult>(join(sectionsDir, 'peak-rss.ts'), [need('jpeg-54mp').file]),
+  );
 
   const results: Record<string, unknown> = { machine: info, options, targets: TARGETS, inputs };
   if (bundles) results.bundles = bundleSection(bundles, options.runs);
@@ -441,7 +514,11 @@ async function main(): Promise<void> {
   results.timingsSeconds = { ...timings, total: totalSeconds };
   results.errors = errors;
   await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nDone in ${totalSeconds} s (${Object.entries(timings).map(([k, v]) => `${k} ${v} s`).join(', ')}); wrote ${relative(REPO_ROOT, RESULTS_FILE)}.`);
+  console.log(
+    `\nDone in ${totalSeconds} s (${Object.entries(timings)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(', ')}); wrote ${relative(REPO_ROOT, RESULTS_FILE)}.`,
+  );
   if (Object.keys(errors).length > 0) process.exitCode = 1;
 }
 

@@ -4,4 +4,7 @@ import { loadConfig } from './config';
 
 // Only the entry point: what the app contains is decided in buildApp, which the tests call too.
 const app = new App();
-buildApp(app, loadConfig((key) => app.node.tryGetContext(key)));
+buildApp(
+  app,
+  loadConfig((key) => app.node.tryGetContext(key)),
+);

@@ -45,7 +45,8 @@ export interface TravelGuideApp {
  */
 export function buildApp(app: App, config: AppConfig, options: BuildAppOptions = {}): TravelGuideApp {
   const account = new AccountStack(app, 'TravelGuide-Account', {
-    description: "Travel guide account-wide settings (once per account and region): API Gateway's CloudWatch role, IAM Access Analyzer",
+    description:
+      "Travel guide account-wide settings (once per account and region): API Gateway's CloudWatch role, IAM Access Analyzer",
     tags: { ...governanceTags(config), Environment: 'account' },
     apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
     withAccessAnalyzer: config.withAccessAnalyzer,
@@ -96,6 +97,8 @@ export function buildApp(app: App, config: AppConfig, options: BuildAppOptions =
  * builds what `cdk synth` builds.
  */
 export function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
   return cdkJson.context ?? {};
 }

@@ -265,7 +265,9 @@ function githubDeployFrom(read: ContextReader): GitHubDeployConfig | undefined {
 function bootstrapQualifierFrom(value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !BOOTSTRAP_QUALIFIER.test(value)) {
-    throw new Error(`Context @aws-cdk/core:bootstrapQualifier must match ${BOOTSTRAP_QUALIFIER}, got ${JSON.stringify(value)}`);
+    throw new Error(
+      `Context @aws-cdk/core:bootstrapQualifier must match ${BOOTSTRAP_QUALIFIER}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -298,7 +300,12 @@ export function loadConfig(read: ContextReader): AppConfig {
       moderationSettings.fields.moderationMinConfidence,
       base.moderationMinConfidence,
     ),
-    dailyUploadQuota: settingFrom(read, 'dailyUploadQuota', mediaSettings.fields.dailyUploadQuota, base.dailyUploadQuota),
+    dailyUploadQuota: settingFrom(
+      read,
+      'dailyUploadQuota',
+      mediaSettings.fields.dailyUploadQuota,
+      base.dailyUploadQuota,
+    ),
     selfSignUp: booleanFrom('selfSignUp', read('selfSignUp'), base.selfSignUp),
     apiGatewayCloudWatchRole: booleanFrom(
       'apiGatewayCloudWatchRole',

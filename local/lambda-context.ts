@@ -2,7 +2,12 @@ import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 
 /** A Lambda context for in-process invocations: what Powertools and handlers read from it. */
-export function lambdaContext(options: { functionName: string; region: string; account: string; timeoutMs: number }): Context {
+export function lambdaContext(options: {
+  functionName: string;
+  region: string;
+  account: string;
+  timeoutMs: number;
+}): Context {
   const deadline = Date.now() + options.timeoutMs;
   const requestId = randomUUID();
   const unsupported = (): never => {

@@ -29,14 +29,16 @@ interface CliOptions {
 function parseInteger(name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
 function parseRate(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || value > 10_000) throw new Error(`${name} must be a number of calls per second above 0 (at most 10000), got "${raw}"`);
+  if (!Number.isFinite(value) || value <= 0 || value > 10_000)
+    throw new Error(`${name} must be a number of calls per second above 0 (at most 10000), got "${raw}"`);
   return value;
 }
 
@@ -54,7 +56,8 @@ function functionSetting<T>(env: NodeJS.ProcessEnv, name: string, setting: Setti
 function parsePort(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
   return port;
 }
 
@@ -157,7 +160,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  const hint = /EADDRINUSE/.test(message) ? '\nA port is taken: set PORT, S3_PORT or DYNAMODB_PORT (or stop the other process).' : '';
+  const hint = /EADDRINUSE/.test(message)
+    ? '\nA port is taken: set PORT, S3_PORT or DYNAMODB_PORT (or stop the other process).'
+    : '';
   process.stderr.write(`The local twin could not start: ${message}${hint}\n`);
   process.exit(1);
 });

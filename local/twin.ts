@@ -141,7 +141,9 @@ type ApiFunctionHandler = (event: APIGatewayProxyEvent, context: Context) => Pro
 type HandlerModule = {
   handler?: LambdaHandler;
   createHandler?: (deps: Record<string, unknown>) => LambdaHandler;
-  awsDependencies?: (options: { credentials: () => Promise<{ accessKeyId: string; secretAccessKey: string }> }) => Record<string, unknown>;
+  awsDependencies?: (options: {
+    credentials: () => Promise<{ accessKeyId: string; secretAccessKey: string }>;
+  }) => Record<string, unknown>;
 };
 
 /** Functions that sign presigned requests, and get their own access key in the twin when IAM is enforced. */
@@ -199,12 +201,16 @@ async function loadHandlerModule(functionName: string): Promise<HandlerModule> {
 }
 
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
-  if (started) throw new Error('A local twin was already started in this process; handlers and their SDK clients are per process.');
+  if (started)
+    throw new Error(
+      'A local twin was already started in this process; handlers and their SDK clients are per process.',
+    );
   started = true;
   const startedAt = Date.now();
   const region = options.region ?? process.env.AWS_REGION ?? DEFAULT_REGION;
   const persistent = options.dataDir !== undefined;
-  const dataDir = options.dataDir !== undefined ? resolve(options.dataDir) : await mkdtemp(join(tmpdir(), 'travel-guide-twin-'));
+  const dataDir =
+    options.dataDir !== undefined ? resolve(options.dataDir) : await mkdtemp(join(tmpdir(), 'travel-guide-twin-'));
   const s3Directory = join(dataDir, 's3');
   await mkdir(s3Directory, { recursive: true });
   if (persistent) await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
@@ -249,14 +255,20 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
               // The twin's own key (README's AWS CLI session) is an administrator's, as on an account.
               if (fn === undefined || signers.iam === undefined) return undefined;
               const resource = signers.iam.objectArn(request.bucket, request.key);
-              return (await signers.iam.authorize({ fn, via: request.kind }, [{ action: request.action, resource }]))?.message;
+              return (await signers.iam.authorize({ fn, via: request.kind }, [{ action: request.action, resource }]))
+                ?.message;
             },
           }
         : {}),
       onRecord(record, request) {
         if (stopping.closed || !record.eventName.startsWith('ObjectCreated:')) return;
         try {
-          const event = toObjectCreatedEvent(record, { region, account: LOCAL_ACCOUNT_ID, sequencer: clock.next(), ...(request ? { request } : {}) });
+          const event = toObjectCreatedEvent(record, {
+            region,
+            account: LOCAL_ACCOUNT_ID,
+            sequencer: clock.next(),
+            ...(request ? { request } : {}),
+          });
           // Fire and forget, as S3 -> EventBridge is: the upload's response never waits for the pipeline.
           if (event && pipeline) void pipeline.deliver(event);
         } catch {
@@ -319,12 +331,23 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     setHandlerEnvironment(handlerEnvironment);
 
     const aslPath = join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json');
-    const functionNames = [...new Set([...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName), ...API_FUNCTIONS])];
-    const iam = templates === undefined ? undefined : new IamEnforcer(twinRoles(await templates, functionNames), handlerEnvironment, functionNames);
+    const functionNames = [
+      ...new Set([
+        ...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName),
+        ...API_FUNCTIONS,
+      ]),
+    ];
+    const iam =
+      templates === undefined
+        ? undefined
+        : new IamEnforcer(twinRoles(await templates, functionNames), handlerEnvironment, functionNames);
     setSdkEnforcer(iam);
     signers.iam = iam;
     const signingCredentials = (fn: string): (() => Promise<{ accessKeyId: string; secretAccessKey: string }>) => {
-      const credentials = { accessKeyId: `TWIN${fn.toUpperCase().replace(/[^A-Z0-9]/g, '')}`, secretAccessKey: randomBytes(20).toString('hex') };
+      const credentials = {
+        accessKeyId: `TWIN${fn.toUpperCase().replace(/[^A-Z0-9]/g, '')}`,
+        secretAccessKey: randomBytes(20).toString('hex'),
+      };
       s3.addAccessKey(credentials.accessKeyId, credentials.secretAccessKey);
       signers.keys.set(credentials.accessKeyId, fn);
       return async () => credentials;
@@ -333,19 +356,27 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
 
     // The only stand-in: Rekognition has no emulator, so both detector ports get local analysis.
     const localDetector = new LocalImageDetector(s3Client);
-    const detectorQuota = options.rekognitionTps !== undefined ? new RekognitionQuota(localDetector, options.rekognitionTps) : undefined;
+    const detectorQuota =
+      options.rekognitionTps !== undefined ? new RekognitionQuota(localDetector, options.rekognitionTps) : undefined;
     const detector = detectorQuota ?? localDetector;
     const rekognitionTps = options.rekognitionTps;
     const lambda = new LambdaConcurrency({
       accountLimit: options.lambdaConcurrency ?? defaultAccountConcurrency(),
       // As the stack reserves them: only where a Rekognition quota is stated.
       ...(rekognitionTps !== undefined
-        ? { reserved: Object.fromEntries(DETECTOR_FUNCTIONS.map((name) => [name, detectorReservedConcurrency(rekognitionTps)])) }
+        ? {
+            reserved: Object.fromEntries(
+              DETECTOR_FUNCTIONS.map((name) => [name, detectorReservedConcurrency(rekognitionTps)]),
+            ),
+          }
         : {}),
     });
     // IAM first, as Rekognition authorizes a call before it counts it against the quota.
     const detectorPort = iam === undefined ? detector : guardedDetector(detector, iam);
-    const portsFor: Record<string, Record<string, unknown>> = { labels: { detector: detectorPort }, moderation: { detector: detectorPort } };
+    const portsFor: Record<string, Record<string, unknown>> = {
+      labels: { detector: detectorPort },
+      moderation: { detector: detectorPort },
+    };
     const handlers = new Map<string, LambdaHandler>();
     const loadFailures = new Map<string, string>();
     for (const name of functionNames) {
@@ -354,17 +385,20 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         const signing = iam !== undefined && SIGNING_FUNCTIONS.includes(name) && module.awsDependencies !== undefined;
         const deps = signing ? module.awsDependencies?.({ credentials: signingCredentials(name) }) : portsFor[name];
         const handler = deps && module.createHandler ? module.createHandler(deps) : module.handler;
-        if (typeof handler !== 'function') throw new Error(`functions/${name}/handler exports no ${deps ? 'createHandler' : 'handler'}`);
+        if (typeof handler !== 'function')
+          throw new Error(`functions/${name}/handler exports no ${deps ? 'createHandler' : 'handler'}`);
         handlers.set(name, handler);
       } catch (error: unknown) {
-        loadFailures.set(name, error instanceof Error ? error.message.split('\n')[0] ?? error.name : String(error));
+        loadFailures.set(name, error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error));
       }
     }
     const handlerFor = (name: string): LambdaHandler =>
       handlers.get(name) ??
       (() => {
         // What Lambda would say for a function that does not exist; the run records it.
-        const error = new Error(`functions/${name}/handler could not be loaded: ${loadFailures.get(name) ?? 'unknown function'}`);
+        const error = new Error(
+          `functions/${name}/handler could not be loaded: ${loadFailures.get(name) ?? 'unknown function'}`,
+        );
         error.name = 'Lambda.ResourceNotFoundException';
         throw error;
       });
@@ -390,7 +424,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const apiHandler = (fn: ApiFunctionName): ApiFunctionHandler => {
       const handler = handlerFor(fn) as unknown as ApiFunctionHandler;
       // The function's AWS calls are its role's; `via` is the route, as API Gateway's resource names it.
-      return async (event, context) => runAsFunction({ fn, via: `${event.httpMethod} ${event.resource}` }, () => handler(event, context));
+      return async (event, context) =>
+        runAsFunction({ fn, via: `${event.httpMethod} ${event.resource}` }, () => handler(event, context));
     };
     const api: ApiServer = await startApiServer({
       port: options.port ?? 0,
@@ -414,16 +449,32 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
           dynamoClient.send(new DescribeTableCommand({ TableName: UPLOAD_QUOTA_TABLE_NAME })),
         ]);
         const [bucket, media, articles, uploadQuota] = checks.map((c) => c.status === 'fulfilled');
-        const functions = Object.fromEntries(functionNames.map((n) => [n, handlers.has(n) ? 'loaded' : `missing: ${loadFailures.get(n) ?? ''}`]));
+        const functions = Object.fromEntries(
+          functionNames.map((n) => [n, handlers.has(n) ? 'loaded' : `missing: ${loadFailures.get(n) ?? ''}`]),
+        );
         return {
           ready: Boolean(bucket && media && articles && uploadQuota) && loadFailures.size === 0 && !stopping.closed,
           s3: { endpoint: s3.endpoint, bucket: MEDIA_BUCKET_NAME, ok: bucket },
-          dynamodb: { endpoint: dynamo.endpoint, tables: { [MEDIA_TABLE_NAME]: media, [ARTICLES_TABLE_NAME]: articles, [UPLOAD_QUOTA_TABLE_NAME]: uploadQuota } },
+          dynamodb: {
+            endpoint: dynamo.endpoint,
+            tables: {
+              [MEDIA_TABLE_NAME]: media,
+              [ARTICLES_TABLE_NAME]: articles,
+              [UPLOAD_QUOTA_TABLE_NAME]: uploadQuota,
+            },
+          },
           stateMachine: { tasks: builtPipeline.tasks, running: builtPipeline.runningCount },
           functions,
           detector: detector.displayName,
           lambda: lambda.snapshot(),
-          ...(detectorQuota ? { rekognitionQuota: { transactionsPerSecond: detectorQuota.transactionsPerSecond, ...detectorQuota.snapshot() } } : {}),
+          ...(detectorQuota
+            ? {
+                rekognitionQuota: {
+                  transactionsPerSecond: detectorQuota.transactionsPerSecond,
+                  ...detectorQuota.snapshot(),
+                },
+              }
+            : {}),
         };
       },
     });

@@ -15,7 +15,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CfnResolver, FAKE_ACCOUNT, FAKE_REGION, type StackTemplate } from '../test/iam/support/cfn-resolver';
 import { collectGroups, type GroupView } from '../test/iam/support/groups';
-import { OPTIONAL_ROLES, PROJECT_ROLES, identifyRoles, type OptionalRole, type ProjectRole } from '../test/iam/support/project-roles';
+import {
+  OPTIONAL_ROLES,
+  PROJECT_ROLES,
+  identifyRoles,
+  type OptionalRole,
+  type ProjectRole,
+} from '../test/iam/support/project-roles';
 import {
   ResourceNames,
   allowedPairs,
@@ -33,7 +39,7 @@ const LOGS = 'Writes its own log stream and events; no other log group.';
 const XRAY = 'Sends X-Ray trace segments (tracing is active); X-Ray has no resource-level permissions.';
 const LOG_DELIVERY =
   'Step Functions logging: CloudWatch Logs log delivery has no resource-level permissions (AWS documents "*").';
-const OWN_MFA = 'Registers and manages the member\'s own MFA device (resource named with aws:username).';
+const OWN_MFA = "Registers and manages the member's own MFA device (resource named with aws:username).";
 
 /** Why each role holds each action. Keyed `role action`. */
 export const WHY: Readonly<Record<string, string>> = {
@@ -45,14 +51,14 @@ export const WHY: Readonly<Record<string, string>> = {
   'thumbnail xray:PutTelemetryRecords': XRAY,
 
   'labels rekognition:DetectLabels': 'Detects labels on the analysis JPEG; the action has no resource type.',
-  'labels s3:GetObject': 'Rekognition reads the analysis JPEG from S3 with the caller\'s permissions.',
+  'labels s3:GetObject': "Rekognition reads the analysis JPEG from S3 with the caller's permissions.",
   'labels logs:CreateLogStream': LOGS,
   'labels logs:PutLogEvents': LOGS,
   'labels xray:PutTraceSegments': XRAY,
   'labels xray:PutTelemetryRecords': XRAY,
 
   'moderation rekognition:DetectModerationLabels': 'Moderates the analysis JPEG; the action has no resource type.',
-  'moderation s3:GetObject': 'Rekognition reads the analysis JPEG from S3 with the caller\'s permissions.',
+  'moderation s3:GetObject': "Rekognition reads the analysis JPEG from S3 with the caller's permissions.",
   'moderation logs:CreateLogStream': LOGS,
   'moderation logs:PutLogEvents': LOGS,
   'moderation xray:PutTraceSegments': XRAY,
@@ -64,7 +70,8 @@ export const WHY: Readonly<Record<string, string>> = {
   'record xray:PutTraceSegments': XRAY,
   'record xray:PutTelemetryRecords': XRAY,
 
-  'articles dynamodb:GetItem': 'Reads one article (GET /articles/{id}, and before PUT), and after a refused author-only write to tell 404 from 403.',
+  'articles dynamodb:GetItem':
+    'Reads one article (GET /articles/{id}, and before PUT), and after a refused author-only write to tell 404 from 403.',
   'articles dynamodb:PutItem': 'Creates articles (POST /articles), never overwriting an id.',
   'articles dynamodb:UpdateItem': 'Updates an article (PUT /articles/{id}), conditional on its author.',
   'articles dynamodb:DeleteItem': 'Deletes an article (DELETE /articles/{id}), conditional on its author.',
@@ -77,8 +84,8 @@ export const WHY: Readonly<Record<string, string>> = {
   'media dynamodb:GetItem': 'Reads a media record for GET /media/{id}.',
   'media dynamodb:PutItem': 'Writes the PENDING media record for POST /media/uploads, never overwriting one.',
   'media dynamodb:UpdateItem':
-    'Counts an upload against its owner\'s daily quota (POST /media/uploads): one conditional ADD on the owner\'s counter for the UTC day, refused at the limit. UpdateItem is the role\'s only right on this table (no GetItem, PutItem, DeleteItem, Query or Scan); the code only ever increments a counter.',
-  'media s3:PutObject': 'Signs presigned POST uploads under uploads/: the signature carries the signer\'s s3:PutObject.',
+    "Counts an upload against its owner's daily quota (POST /media/uploads): one conditional ADD on the owner's counter for the UTC day, refused at the limit. UpdateItem is the role's only right on this table (no GetItem, PutItem, DeleteItem, Query or Scan); the code only ever increments a counter.",
+  'media s3:PutObject': "Signs presigned POST uploads under uploads/: the signature carries the signer's s3:PutObject.",
   'media s3:GetObject': 'Signs short-lived GET URLs for renditions of READY media under derived/.',
   'media logs:CreateLogStream': LOGS,
   'media logs:PutLogEvents': LOGS,
@@ -96,12 +103,15 @@ export const WHY: Readonly<Record<string, string>> = {
   'stateMachine logs:DescribeLogGroups': LOG_DELIVERY,
   'stateMachine xray:PutTraceSegments': XRAY,
   'stateMachine xray:PutTelemetryRecords': XRAY,
-  'stateMachine xray:GetSamplingRules': 'Reads X-Ray sampling rules for traced executions; no resource-level permissions.',
-  'stateMachine xray:GetSamplingTargets': 'Reads X-Ray sampling targets for traced executions; no resource-level permissions.',
+  'stateMachine xray:GetSamplingRules':
+    'Reads X-Ray sampling rules for traced executions; no resource-level permissions.',
+  'stateMachine xray:GetSamplingTargets':
+    'Reads X-Ray sampling targets for traced executions; no resource-level permissions.',
 
   'watcher dynamodb:UpdateItem':
     'Marks FAILED the media of an execution that ended FAILED, TIMED_OUT or ABORTED, with one conditional UpdateItem that holds only while that execution still holds the claim.',
-  'watcher sqs:SendMessage': "Lambda puts a status-change event the watcher could not handle after its retries into the watcher's own dead-letter queue.",
+  'watcher sqs:SendMessage':
+    "Lambda puts a status-change event the watcher could not handle after its retries into the watcher's own dead-letter queue.",
   'watcher logs:CreateLogStream': LOGS,
   'watcher logs:PutLogEvents': LOGS,
   'watcher xray:PutTraceSegments': XRAY,
@@ -109,18 +119,22 @@ export const WHY: Readonly<Record<string, string>> = {
 
   'ruleTarget states:StartExecution': 'Starts one execution of the media pipeline per uploaded object.',
 
-  'apiGatewayLogging logs:CreateLogGroup': "Creates each API stage's execution log group (API-Gateway-Execution-Logs_{apiId}/{stage}) on first use.",
+  'apiGatewayLogging logs:CreateLogGroup':
+    "Creates each API stage's execution log group (API-Gateway-Execution-Logs_{apiId}/{stage}) on first use.",
   'apiGatewayLogging logs:CreateLogStream': 'Creates the log streams API Gateway writes access and execution logs to.',
-  'apiGatewayLogging logs:DescribeLogGroups': 'Finds whether a stage\'s log group exists before creating it.',
+  'apiGatewayLogging logs:DescribeLogGroups': "Finds whether a stage's log group exists before creating it.",
   'apiGatewayLogging logs:DescribeLogStreams': 'Finds the log stream to write to.',
-  'apiGatewayLogging logs:PutLogEvents': 'Writes access and execution log events of the account\'s API stages.',
+  'apiGatewayLogging logs:PutLogEvents': "Writes access and execution log events of the account's API stages.",
 
   'ciDeploy sts:AssumeRole':
     'Runs `cdk deploy` by stepping into the CDK bootstrap roles of this account and region (deploy, file and image publishing, lookup), which hold the deploy permissions; the CloudFormation execution role is left to CloudFormation.',
 
-  'group:Developers iam:GetAccountPasswordPolicy': 'Shows the password rules when a member changes their password; no resource type.',
-  'group:Developers iam:ListVirtualMFADevices': 'Lets the console list MFA devices while a member sets theirs up; no resource type.',
-  'group:Developers iam:ChangePassword': 'A member changes their own password (first sign-in, rotation) before MFA is set up.',
+  'group:Developers iam:GetAccountPasswordPolicy':
+    'Shows the password rules when a member changes their password; no resource type.',
+  'group:Developers iam:ListVirtualMFADevices':
+    'Lets the console list MFA devices while a member sets theirs up; no resource type.',
+  'group:Developers iam:ChangePassword':
+    'A member changes their own password (first sign-in, rotation) before MFA is set up.',
   'group:Developers iam:GetUser': 'A member reads their own user, which the console needs for the credentials page.',
   'group:Developers iam:CreateVirtualMFADevice': OWN_MFA,
   'group:Developers iam:DeleteVirtualMFADevice': `${OWN_MFA} Removes a device created but never enabled, so set-up can be retried.`,
@@ -140,7 +154,7 @@ export const WHY: Readonly<Record<string, string>> = {
  */
 const WHY_ON_RESOURCE: Readonly<Record<string, string>> = {
   'articles dynamodb:GetItem table:MediaTable':
-    'Reads the media record an article names as its cover (POST and PUT /articles) to check it is the author\'s own and not REJECTED or FAILED; the only media-table right of this role.',
+    "Reads the media record an article names as its cover (POST and PUT /articles) to check it is the author's own and not REJECTED or FAILED; the only media-table right of this role.",
 };
 
 /** Optional roles: which stack holds them and what turns that stack on. */
@@ -205,7 +219,10 @@ function groupRows(group: GroupView): GroupRow[] {
   return group.policies.flatMap(({ document }) =>
     document.Statement.flatMap((statement): GroupRow[] => {
       if (statement.Effect === 'Deny' || statement.NotAction !== undefined) {
-        const actions = [statement.NotAction ?? statement.Action ?? []].flat().map((a) => `\`${a}\``).join(', ');
+        const actions = [statement.NotAction ?? statement.Action ?? []]
+          .flat()
+          .map((a) => `\`${a}\``)
+          .join(', ');
         return [
           {
             statement,
@@ -214,7 +231,11 @@ function groupRows(group: GroupView): GroupRow[] {
           },
         ];
       }
-      return statementActions(statement).map((action) => ({ statement, action: `\`${action}\``, key: `group:${group.name} ${action}` }));
+      return statementActions(statement).map((action) => ({
+        statement,
+        action: `\`${action}\``,
+        key: `group:${group.name} ${action}`,
+      }));
     }),
   );
 }
@@ -260,7 +281,7 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
     '<!-- Generated from the synthesized app by scripts/permissions-doc.ts. Do not edit by hand. -->',
     '',
     'Every role of the app, what it may do and why. Resources are named by their construct:',
-    '`bucket:MediaBucket/uploads/*` is the media bucket\'s `uploads/` prefix, and an API id is',
+    "`bucket:MediaBucket/uploads/*` is the media bucket's `uploads/` prefix, and an API id is",
     'its construct name too. The tests in `test/iam/` simulate requests against these same',
     'policies, compare them with the approved sets, and fail when this file is out of date.',
     'The app is synthesized with its optional account-level stacks on (the CI deploy role and the',
@@ -280,7 +301,10 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
     lines.push('| Action | Resource | Why |', '|---|---|---|');
     for (const pair of allowedPairs(role)) {
       const condition = pair.condition === undefined ? '' : ` (if \`${cell(pair.condition)}\`)`;
-      const why = WHY_ON_RESOURCE[`${roleKey} ${pair.action} ${names.readable(pair.resource)}`] ?? WHY[`${roleKey} ${pair.action}`] ?? UNREVIEWED;
+      const why =
+        WHY_ON_RESOURCE[`${roleKey} ${pair.action} ${names.readable(pair.resource)}`] ??
+        WHY[`${roleKey} ${pair.action}`] ??
+        UNREVIEWED;
       lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\`${condition} | ${cell(why)} |`);
     }
     lines.push('');
@@ -294,7 +318,10 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
       const properties = resolver.resource(stackName, logicalId).Properties ?? {};
       const fn = names.readable(resolver.resolveString(properties.FunctionName, stackName));
       const principal = resolver.resolveString(properties.Principal, stackName);
-      const source = properties.SourceArn === undefined ? `none (${UNREVIEWED})` : resolver.resolveString(properties.SourceArn, stackName);
+      const source =
+        properties.SourceArn === undefined
+          ? `none (${UNREVIEWED})`
+          : resolver.resolveString(properties.SourceArn, stackName);
       return `| \`${fn}\` | \`${principal}\` | \`${cell(source)}\` |`;
     });
     lines.push(...rows.sort(), '');
@@ -303,7 +330,10 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
     const note = OPTIONAL_GROUP_NOTES[group.name];
     lines.push(`## Group \`${group.name}\`${note === undefined ? '' : ' (optional stack)'}`, '');
     const optionalNote = note === undefined ? '' : ` ${note}`;
-    lines.push(`Stack \`${group.stackName}\`.${optionalNote} For people, not workloads: no role or user carries these policies.`, '');
+    lines.push(
+      `Stack \`${group.stackName}\`.${optionalNote} For people, not workloads: no role or user carries these policies.`,
+      '',
+    );
     lines.push(...groupLines(group, names), '');
   }
   lines.push('## Other roles', '');
@@ -314,7 +344,8 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
       lines.push(`### \`${role.name}\` (${UNREVIEWED})`, '');
       lines.push(`Assumed by ${trustedBy(role, names)}.`, '');
       lines.push('| Action | Resource |', '|---|---|');
-      for (const pair of allowedPairs(role)) lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\` |`);
+      for (const pair of allowedPairs(role))
+        lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\` |`);
       for (const arn of role.externalManagedPolicyArns) lines.push(`| managed policy | \`${arn}\` |`);
       lines.push('');
     }

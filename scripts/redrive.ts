@@ -11,7 +11,8 @@ import { stageDeps, twinDeps } from './redrive/targets';
  * on the state machine, cloudformation:DescribeStacks on the stage's stack).
  */
 
-const USAGE = 'usage: npm run redrive -- [--twin http://127.0.0.1:3000 | --stage dev|prod] (<mediaId>... | --all-failed)';
+const USAGE =
+  'usage: npm run redrive -- [--twin http://127.0.0.1:3000 | --stage dev|prod] (<mediaId>... | --all-failed)';
 
 interface Options {
   twin?: string;
@@ -30,14 +31,19 @@ function parse(argv: string[]): Options {
     else if (/^[A-Za-z0-9_-]{1,64}$/.test(arg)) options.mediaIds.push(arg);
     else throw new Error(`Unknown argument ${arg}\n${USAGE}`);
   }
-  if (options.twin !== undefined && options.stage !== undefined) throw new Error(`--twin and --stage exclude each other\n${USAGE}`);
-  if (options.all === (options.mediaIds.length > 0)) throw new Error(`Name media ids or --all-failed (not both)\n${USAGE}`);
+  if (options.twin !== undefined && options.stage !== undefined)
+    throw new Error(`--twin and --stage exclude each other\n${USAGE}`);
+  if (options.all === options.mediaIds.length > 0)
+    throw new Error(`Name media ids or --all-failed (not both)\n${USAGE}`);
   return options;
 }
 
 async function main(): Promise<void> {
   const options = parse(process.argv.slice(2));
-  const deps = options.stage !== undefined ? await stageDeps(options.stage) : await twinDeps(options.twin ?? 'http://127.0.0.1:3000');
+  const deps =
+    options.stage !== undefined
+      ? await stageDeps(options.stage)
+      : await twinDeps(options.twin ?? 'http://127.0.0.1:3000');
   try {
     const ids = options.all ? await findRedrivable(deps) : options.mediaIds;
     if (ids.length === 0) console.log('No media FAILED for a transient reason: nothing to re-drive.');

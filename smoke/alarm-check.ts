@@ -1,6 +1,12 @@
 import { DescribeAlarmsCommand, SetAlarmStateCommand, StateValue, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import type { AwsClients } from './aws-target';
 import type { SmokeRun } from './run';
 
@@ -45,7 +51,9 @@ async function alarmsNotifying(clients: AwsClients, topicArn: string): Promise<M
   const alarms: MetricAlarm[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await clients.cloudWatch.send(new DescribeAlarmsCommand({ ActionPrefix: topicArn, AlarmTypes: ['MetricAlarm'], NextToken: nextToken }));
+    const page = await clients.cloudWatch.send(
+      new DescribeAlarmsCommand({ ActionPrefix: topicArn, AlarmTypes: ['MetricAlarm'], NextToken: nextToken }),
+    );
     alarms.push(...(page.MetricAlarms ?? []));
     nextToken = page.NextToken;
   } while (nextToken);
@@ -69,7 +77,12 @@ export function alarmNotificationOf(body: string | undefined): AlarmNotification
   }
 }
 
-export async function checkAlarmDelivery(run: SmokeRun, clients: AwsClients, topicArn: string, options: AlarmCheckOptions): Promise<void> {
+export async function checkAlarmDelivery(
+  run: SmokeRun,
+  clients: AwsClients,
+  topicArn: string,
+  options: AlarmCheckOptions,
+): Promise<void> {
   const { runId } = options;
   const reason = `Smoke test ${runId}: checking that alarm notifications reach the alarm topic`;
 
@@ -77,26 +90,40 @@ export async function checkAlarmDelivery(run: SmokeRun, clients: AwsClients, top
     const alarms = await alarmsNotifying(clients, topicArn);
     // An alarm already in ALARM would not notify again: pick one that is not.
     const chosen = alarms.find((candidate) => candidate.StateValue !== StateValue.ALARM);
-    if (!chosen?.AlarmName) throw new Error(`none of the ${alarms.length} alarms with actions on ${topicArn} is out of ALARM, so none can notify`);
+    if (!chosen?.AlarmName)
+      throw new Error(
+        `none of the ${alarms.length} alarms with actions on ${topicArn} is out of ALARM, so none can notify`,
+      );
     note(`${chosen.AlarmName} (${chosen.StateValue ?? 'no state'}), one of ${alarms.length}`);
     return { name: chosen.AlarmName, state: chosen.StateValue ?? StateValue.INSUFFICIENT_DATA };
   });
 
   const queueName = `${SMOKE_QUEUE_PREFIX}${runId}`;
   const queue = await run.step('create a temporary queue the topic may send to', async (note) => {
-    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: { SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '600' } }));
+    const { QueueUrl } = await clients.sqs.send(
+      new CreateQueueCommand({
+        QueueName: queueName,
+        Attributes: { SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '600' },
+      }),
+    );
     if (!QueueUrl) throw new Error('CreateQueue answered without a QueueUrl');
     run.onCleanUp(`delete queue ${queueName}`, async () => clients.sqs.send(new DeleteQueueCommand({ QueueUrl })));
-    const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    const { Attributes } = await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
     const queueArn = Attributes?.QueueArn;
     if (!queueArn) throw new Error(`GetQueueAttributes gave no QueueArn for ${QueueUrl}`);
-    await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: queuePolicy(queueArn, topicArn) } }));
+    await clients.sqs.send(
+      new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: queuePolicy(queueArn, topicArn) } }),
+    );
     note(queueArn);
     return { url: QueueUrl, arn: queueArn };
   });
 
   await run.step('subscribe the queue to the alarm topic', async (note) => {
-    const { SubscriptionArn } = await clients.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queue.arn, ReturnSubscriptionArn: true }));
+    const { SubscriptionArn } = await clients.sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queue.arn, ReturnSubscriptionArn: true }),
+    );
     if (!SubscriptionArn) throw new Error('Subscribe answered without a SubscriptionArn');
     run.onCleanUp('unsubscribe the queue', async () => clients.sns.send(new UnsubscribeCommand({ SubscriptionArn })));
     await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 10_000));
@@ -105,9 +132,17 @@ export async function checkAlarmDelivery(run: SmokeRun, clients: AwsClients, top
 
   await run.step(`set ${alarm.name} to ALARM`, async (note) => {
     run.onCleanUp(`set ${alarm.name} back to ${alarm.state}`, async () =>
-      clients.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: alarm.name, StateValue: alarm.state, StateReason: `Smoke test ${runId}: restored` })),
+      clients.cloudWatch.send(
+        new SetAlarmStateCommand({
+          AlarmName: alarm.name,
+          StateValue: alarm.state,
+          StateReason: `Smoke test ${runId}: restored`,
+        }),
+      ),
     );
-    await clients.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: alarm.name, StateValue: StateValue.ALARM, StateReason: reason }));
+    await clients.cloudWatch.send(
+      new SetAlarmStateCommand({ AlarmName: alarm.name, StateValue: StateValue.ALARM, StateReason: reason }),
+    );
     note(reason);
   });
 
@@ -117,13 +152,23 @@ export async function checkAlarmDelivery(run: SmokeRun, clients: AwsClients, top
     let others = 0;
     while (Date.now() < deadline) {
       const { Messages } = await clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: options.pollSeconds ?? 20 }),
+        new ReceiveMessageCommand({
+          QueueUrl: queue.url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: options.pollSeconds ?? 20,
+        }),
       );
       // Nothing is deleted from the queue: the queue itself is, at cleanup.
       for (const message of Messages ?? []) {
         const notification = alarmNotificationOf(message.Body);
-        if (notification?.AlarmName === alarm.name && notification.NewStateValue === StateValue.ALARM && notification.NewStateReason === reason) {
-          note(`${alarm.name} ALARM, ${Math.round((waitMs - (deadline - Date.now())) / 1000)} s after the state change`);
+        if (
+          notification?.AlarmName === alarm.name &&
+          notification.NewStateValue === StateValue.ALARM &&
+          notification.NewStateReason === reason
+        ) {
+          note(
+            `${alarm.name} ALARM, ${Math.round((waitMs - (deadline - Date.now())) / 1000)} s after the state change`,
+          );
           return;
         }
         others++;

@@ -29,7 +29,12 @@ export function apiUrlOf(apiUrl: string, path: string): string {
   return `${apiUrl.replace(/\/+$/, '')}${path}`;
 }
 
-export async function requestJson<T = Record<string, unknown>>(apiUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<JsonResponse<T>> {
+export async function requestJson<T = Record<string, unknown>>(
+  apiUrl: string,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<JsonResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined = options.rawBody;
@@ -61,14 +66,26 @@ export async function localToken(apiUrl: string, userId: string): Promise<string
   return response.body.token;
 }
 
-export async function presign(apiUrl: string, token: string, contentType: string, contentLength: number): Promise<UploadTicket> {
-  const response = await requestJson<UploadTicket>(apiUrl, 'POST', '/media/uploads', { token, body: { contentType, contentLength } });
+export async function presign(
+  apiUrl: string,
+  token: string,
+  contentType: string,
+  contentLength: number,
+): Promise<UploadTicket> {
+  const response = await requestJson<UploadTicket>(apiUrl, 'POST', '/media/uploads', {
+    token,
+    body: { contentType, contentLength },
+  });
   if (response.status !== 201) throw new Error(`POST /media/uploads answered ${describeResponse(response)}`);
   return response.body;
 }
 
 /** The multipart POST `curl -F` sends: every policy field first, the file last (S3 ignores fields after it). */
-export async function postToPresignedUrl(ticket: Pick<UploadTicket, 'url' | 'fields'> & { mediaId?: string }, bytes: Buffer, contentType: string): Promise<number> {
+export async function postToPresignedUrl(
+  ticket: Pick<UploadTicket, 'url' | 'fields'> & { mediaId?: string },
+  bytes: Buffer,
+  contentType: string,
+): Promise<number> {
   const form = new FormData();
   for (const [name, value] of Object.entries(ticket.fields)) form.append(name, value);
   form.append('file', new Blob([new Uint8Array(bytes)], { type: contentType }), 'upload');
@@ -78,7 +95,12 @@ export async function postToPresignedUrl(ticket: Pick<UploadTicket, 'url' | 'fie
 }
 
 /** Presign + upload in one go; returns the media id. */
-export async function upload(apiUrl: string, token: string, bytes: Buffer, contentType = 'image/jpeg'): Promise<string> {
+export async function upload(
+  apiUrl: string,
+  token: string,
+  bytes: Buffer,
+  contentType = 'image/jpeg',
+): Promise<string> {
   const ticket = await presign(apiUrl, token, contentType, bytes.length);
   const status = await postToPresignedUrl(ticket, bytes, contentType);
   if (status < 200 || status > 299) throw new Error(`the presigned POST to S3 answered ${status}`);
@@ -105,6 +127,7 @@ export async function waitForTerminal(apiUrl: string, mediaId: string, options: 
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
-  const seen = last.status === 200 ? `still ${last.body.status}` : `GET /media/${mediaId} answered ${describeResponse(last)}`;
+  const seen =
+    last.status === 200 ? `still ${last.body.status}` : `GET /media/${mediaId} answered ${describeResponse(last)}`;
   throw new Error(`media ${mediaId} ${seen} after ${(timeoutMs / 1000).toFixed(1)} s: the pipeline did not finish it`);
 }

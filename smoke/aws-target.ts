@@ -54,7 +54,10 @@ export async function readStackOutputs(cloudFormation: CloudFormationClient, sta
   const byKey = new Map((stack.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
   const entries = Object.entries(STACK_OUTPUTS) as [StackOutputName, string][];
   const missing = entries.filter(([, key]) => !byKey.get(key)).map(([, key]) => key);
-  if (missing.length > 0) throw new Error(`stack ${stackName} (${stack.StackStatus ?? 'unknown status'}) has no output ${missing.join(', ')}: deploy this version first`);
+  if (missing.length > 0)
+    throw new Error(
+      `stack ${stackName} (${stack.StackStatus ?? 'unknown status'}) has no output ${missing.join(', ')}: deploy this version first`,
+    );
   return Object.fromEntries(entries.map(([name, key]) => [name, byKey.get(key) ?? ''])) as StackOutputs;
 }
 
@@ -73,7 +76,11 @@ export function throwAwayUser(runId: string): ThrowAwayUser {
 }
 
 /** AdminCreateUser (no invitation e-mail, address marked verified), then a permanent password. */
-export async function createUser(cognito: CognitoIdentityProviderClient, userPoolId: string, user: ThrowAwayUser): Promise<void> {
+export async function createUser(
+  cognito: CognitoIdentityProviderClient,
+  userPoolId: string,
+  user: ThrowAwayUser,
+): Promise<void> {
   await cognito.send(
     new AdminCreateUserCommand({
       UserPoolId: userPoolId,
@@ -85,11 +92,22 @@ export async function createUser(cognito: CognitoIdentityProviderClient, userPoo
       ],
     }),
   );
-  await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: user.username, Password: user.password, Permanent: true }));
+  await cognito.send(
+    new AdminSetUserPasswordCommand({
+      UserPoolId: userPoolId,
+      Username: user.username,
+      Password: user.password,
+      Permanent: true,
+    }),
+  );
 }
 
 /** AdminDeleteUser; a user that is already gone (or was never created) is fine. */
-export async function deleteUser(cognito: CognitoIdentityProviderClient, userPoolId: string, username: string): Promise<'deleted' | 'absent'> {
+export async function deleteUser(
+  cognito: CognitoIdentityProviderClient,
+  userPoolId: string,
+  username: string,
+): Promise<'deleted' | 'absent'> {
   try {
     await cognito.send(new AdminDeleteUserCommand({ UserPoolId: userPoolId, Username: username }));
     return 'deleted';
@@ -110,9 +128,18 @@ export async function signInWithSrp(
 ): Promise<string> {
   const session = createSrpSession(user.username, user.password, pool.userPoolId, false);
   const initiated = await cognito.send(
-    new InitiateAuthCommand(wrapInitiateAuth(session, { ClientId: pool.clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: user.username } })),
+    new InitiateAuthCommand(
+      wrapInitiateAuth(session, {
+        ClientId: pool.clientId,
+        AuthFlow: 'USER_SRP_AUTH',
+        AuthParameters: { USERNAME: user.username },
+      }),
+    ),
   );
-  if (initiated.ChallengeName !== 'PASSWORD_VERIFIER') throw new Error(`Cognito answered USER_SRP_AUTH with ${initiated.ChallengeName ?? 'no challenge'}, not PASSWORD_VERIFIER`);
+  if (initiated.ChallengeName !== 'PASSWORD_VERIFIER')
+    throw new Error(
+      `Cognito answered USER_SRP_AUTH with ${initiated.ChallengeName ?? 'no challenge'}, not PASSWORD_VERIFIER`,
+    );
   const signed = signSrpSession(session, initiated);
   const answered = await cognito.send(
     new RespondToAuthChallengeCommand(
@@ -126,7 +153,10 @@ export async function signInWithSrp(
     ),
   );
   const idToken = answered.AuthenticationResult?.IdToken;
-  if (!idToken) throw new Error(`Cognito answered the password verifier with ${answered.ChallengeName ?? 'no tokens'} instead of tokens`);
+  if (!idToken)
+    throw new Error(
+      `Cognito answered the password verifier with ${answered.ChallengeName ?? 'no tokens'} instead of tokens`,
+    );
   return idToken;
 }
 
@@ -134,7 +164,12 @@ export async function signInWithSrp(
  * The steps before the journeys on a deployed stage. The user's deletion is registered before
  * the user is created, so it runs whatever fails afterwards (a user never created is "absent").
  */
-export async function prepareStage(run: SmokeRun, clients: AwsClients, stackName: string, runId: string): Promise<{ outputs: StackOutputs; token: string }> {
+export async function prepareStage(
+  run: SmokeRun,
+  clients: AwsClients,
+  stackName: string,
+  runId: string,
+): Promise<{ outputs: StackOutputs; token: string }> {
   const outputs = await run.step(`read the outputs of stack ${stackName}`, async (note) => {
     const read = await readStackOutputs(clients.cloudFormation, stackName);
     note(`API ${read.apiUrl}, user pool ${read.userPoolId}`);
@@ -151,7 +186,11 @@ export async function prepareStage(run: SmokeRun, clients: AwsClients, stackName
     note(user.username);
   });
   const token = await run.step('sign in with SRP (Cognito)', async (note) => {
-    const idToken = await signInWithSrp(clients.cognito, { userPoolId: outputs.userPoolId, clientId: outputs.userPoolClientId }, user);
+    const idToken = await signInWithSrp(
+      clients.cognito,
+      { userPoolId: outputs.userPoolId, clientId: outputs.userPoolClientId },
+      user,
+    );
     note(`ID token, ${idToken.length} characters`);
     return idToken;
   });

@@ -45,18 +45,22 @@ export async function parseArguments(argv: readonly string[]): Promise<SmokeOpti
     const [name = '', inline] = arg.split(/=(.*)/s, 2);
     if (!FLAGS_WITH_VALUE.includes(name)) throw new UsageError(`Unknown argument "${arg}"\n${USAGE}`);
     const value = inline ?? argv[++i];
-    if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError(`${name} needs a value\n${USAGE}`);
+    if (value === undefined || value === '' || value.startsWith('--'))
+      throw new UsageError(`${name} needs a value\n${USAGE}`);
     values.set(name, value);
   }
   const local = values.get('--local');
   const stage = values.get('--stage');
-  if ((local === undefined) === (stage === undefined)) throw new UsageError(`Give either --local URL or --stage STAGE\n${USAGE}`);
+  if ((local === undefined) === (stage === undefined))
+    throw new UsageError(`Give either --local URL or --stage STAGE\n${USAGE}`);
   const timeout = values.get('--timeout');
   const seconds = timeout === undefined ? undefined : Number(timeout);
-  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0)) throw new UsageError(`--timeout must be a number of seconds, got "${timeout}"`);
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0))
+    throw new UsageError(`--timeout must be a number of seconds, got "${timeout}"`);
 
   if (local !== undefined) {
-    for (const flag of ['--stack', '--region']) if (values.has(flag)) throw new UsageError(`${flag} applies to --stage only`);
+    for (const flag of ['--stack', '--region'])
+      if (values.has(flag)) throw new UsageError(`${flag} applies to --stage only`);
     if (checkAlarms) throw new UsageError('--check-alarms applies to --stage only: the local twin has no alarms');
     let url: URL;
     try {
@@ -64,7 +68,8 @@ export async function parseArguments(argv: readonly string[]): Promise<SmokeOpti
     } catch {
       throw new UsageError(`--local must be a URL such as http://127.0.0.1:3000, got "${local}"`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--local must be an http(s) URL, got "${local}"`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new UsageError(`--local must be an http(s) URL, got "${local}"`);
     return { kind: 'local', apiUrl: local.replace(/\/+$/, ''), waitTimeoutMs: (seconds ?? 20) * 1000 };
   }
   const stageName = stage ?? '';
@@ -98,11 +103,16 @@ export interface SmokeDeps {
   runId?: string;
 }
 
-async function localSmoke(run: SmokeRun, options: Extract<SmokeOptions, { kind: 'local' }>, runId: string): Promise<void> {
+async function localSmoke(
+  run: SmokeRun,
+  options: Extract<SmokeOptions, { kind: 'local' }>,
+  runId: string,
+): Promise<void> {
   const { apiUrl } = options;
   await run.step('reach the twin (GET /_local/health)', async (note) => {
     const health = await requestJson<{ ready?: boolean }>(apiUrl, 'GET', '/_local/health');
-    if (health.status !== 200 || health.body.ready !== true) throw new Error(`GET /_local/health answered ${describeResponse(health)}`);
+    if (health.status !== 200 || health.body.ready !== true)
+      throw new Error(`GET /_local/health answered ${describeResponse(health)}`);
     note('ready');
   });
   const userId = `smoke-${runId}`;
@@ -114,15 +124,27 @@ async function localSmoke(run: SmokeRun, options: Extract<SmokeOptions, { kind: 
   await runJourneys({ run, apiUrl, token, waitTimeoutMs: options.waitTimeoutMs, sentinelRule: true });
 }
 
-async function stageSmoke(run: SmokeRun, options: Extract<SmokeOptions, { kind: 'stage' }>, deps: SmokeDeps, runId: string): Promise<void> {
+async function stageSmoke(
+  run: SmokeRun,
+  options: Extract<SmokeOptions, { kind: 'stage' }>,
+  deps: SmokeDeps,
+  runId: string,
+): Promise<void> {
   // The AWS SDK clients load only for a stage: the local form starts faster without them.
   const { createAwsClients, destroyAwsClients, prepareStage } = await import('./aws-target');
   const { checkAlarmDelivery } = await import('./alarm-check');
   const clients = (deps.awsClients ?? createAwsClients)(options.region);
   try {
     const { outputs, token } = await prepareStage(run, clients, options.stackName, runId);
-    await runJourneys({ run, apiUrl: outputs.apiUrl, token, waitTimeoutMs: options.waitTimeoutMs, sentinelRule: false });
-    if (options.checkAlarms) await run.journey(() => checkAlarmDelivery(run, clients, outputs.alarmTopicArn, { ...deps.alarmCheck, runId }));
+    await runJourneys({
+      run,
+      apiUrl: outputs.apiUrl,
+      token,
+      waitTimeoutMs: options.waitTimeoutMs,
+      sentinelRule: false,
+    });
+    if (options.checkAlarms)
+      await run.journey(() => checkAlarmDelivery(run, clients, outputs.alarmTopicArn, { ...deps.alarmCheck, runId }));
   } finally {
     // Undos use the clients: run them before the clients go.
     await run.cleanUp();
@@ -144,11 +166,16 @@ export async function runSmoke(argv: readonly string[], deps: SmokeDeps = {}): P
   const runId = deps.runId ?? randomBytes(4).toString('hex');
   const run = new SmokeRun();
   try {
-    await run.journey(() => (options.kind === 'local' ? localSmoke(run, options, runId) : stageSmoke(run, options, deps, runId)));
+    await run.journey(() =>
+      options.kind === 'local' ? localSmoke(run, options, runId) : stageSmoke(run, options, deps, runId),
+    );
   } finally {
     await run.cleanUp();
   }
-  const target = options.kind === 'local' ? `the local twin at ${options.apiUrl}` : `stack ${options.stackName}${options.region ? ` in ${options.region}` : ''}`;
+  const target =
+    options.kind === 'local'
+      ? `the local twin at ${options.apiUrl}`
+      : `stack ${options.stackName}${options.region ? ` in ${options.region}` : ''}`;
   write(formatReport(run, target));
   return run.passed ? 0 : 1;
 }

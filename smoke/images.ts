@@ -49,7 +49,9 @@ async function drawLandscape(width: number, height: number): Promise<Buffer> {
 
 /** The local moderation rule's sentinel: an image that is mostly pure magenta. */
 export async function sentinelJpeg(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 255, g: 0, b: 255 } } }).jpeg({ quality: 90 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: 255, g: 0, b: 255 } } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 }
 
 /** A JPEG cut off after its first 2,000 bytes: the header is valid, the scan data is not there. */

@@ -1,6 +1,14 @@
 import sharp from 'sharp';
 import { routes, type RouteDefinition } from '../functions/api/routes';
-import { describeResponse, postToPresignedUrl, presign, requestJson, waitForTerminal, type Article, type MediaView } from './api-client';
+import {
+  describeResponse,
+  postToPresignedUrl,
+  presign,
+  requestJson,
+  waitForTerminal,
+  type Article,
+  type MediaView,
+} from './api-client';
 import { send } from './http';
 import { landscapeJpeg, sentinelJpeg, corruptJpeg } from './images';
 import type { SmokeRun } from './run';
@@ -37,8 +45,14 @@ export function apiDeletesMedia(routeTable: readonly RouteDefinition[] = routes)
 }
 
 /** POST /articles; the article's deletion is registered for cleanup at once. */
-export async function createArticle(context: JourneyContext, content: { title: string; body: string }): Promise<Article> {
-  const response = await requestJson<Article>(context.apiUrl, 'POST', '/articles', { token: context.token, body: content });
+export async function createArticle(
+  context: JourneyContext,
+  content: { title: string; body: string },
+): Promise<Article> {
+  const response = await requestJson<Article>(context.apiUrl, 'POST', '/articles', {
+    token: context.token,
+    body: content,
+  });
   if (response.status !== 201) throw new Error(`POST /articles answered ${describeResponse(response)}`);
   return response.body;
 }
@@ -47,7 +61,8 @@ export async function deleteArticle(apiUrl: string, token: string, articleId: st
   const response = await requestJson(apiUrl, 'DELETE', `/articles/${articleId}`, { token });
   if (response.status !== 204) throw new Error(`DELETE /articles/${articleId} answered ${describeResponse(response)}`);
   const after = await requestJson(apiUrl, 'GET', `/articles/${articleId}`);
-  if (after.status !== 404) throw new Error(`GET /articles/${articleId} after the delete answered ${describeResponse(after)}`);
+  if (after.status !== 404)
+    throw new Error(`GET /articles/${articleId} after the delete answered ${describeResponse(after)}`);
 }
 
 /** Registers the removal of a media the run created: through the API where it can, else named as left behind. */
@@ -56,10 +71,14 @@ function cleanUpMedia(context: JourneyContext, mediaId: string): void {
     context.run.leftBehind.push(`media ${mediaId} (the API has no ${MEDIA_DELETE_ROUTE} route yet)`);
     return;
   }
-  context.run.onCleanUp(`delete media ${mediaId}`, async () => {
-    const response = await requestJson(context.apiUrl, 'DELETE', `/media/${mediaId}`, { token: context.token });
-    if (response.status !== 204) throw new Error(`DELETE /media/${mediaId} answered ${describeResponse(response)}`);
-  }, CLEANUP_PHASE.media);
+  context.run.onCleanUp(
+    `delete media ${mediaId}`,
+    async () => {
+      const response = await requestJson(context.apiUrl, 'DELETE', `/media/${mediaId}`, { token: context.token });
+      if (response.status !== 204) throw new Error(`DELETE /media/${mediaId} answered ${describeResponse(response)}`);
+    },
+    CLEANUP_PHASE.media,
+  );
 }
 
 /** Two steps: ask for a presigned POST, then POST the bytes to S3 as a browser would. */
@@ -80,21 +99,33 @@ async function uploadSteps(context: JourneyContext, what: string, bytes: Buffer,
 }
 
 /** Waits for a final status and checks it is the expected one. */
-export async function expectOutcome(apiUrl: string, mediaId: string, expected: string, timeoutMs: number): Promise<MediaView> {
+export async function expectOutcome(
+  apiUrl: string,
+  mediaId: string,
+  expected: string,
+  timeoutMs: number,
+): Promise<MediaView> {
   const view = await waitForTerminal(apiUrl, mediaId, { timeoutMs, intervalMs: timeoutMs > 30_000 ? 1000 : 100 });
   if (view.status !== expected) {
-    const reason = view.error ? ` (${view.error.code}: ${view.error.message})` : view.moderation ? ` (verdict ${view.moderation.verdict})` : '';
+    const reason = view.error
+      ? ` (${view.error.code}: ${view.error.message})`
+      : view.moderation
+        ? ` (verdict ${view.moderation.verdict})`
+        : '';
     throw new Error(`media ${mediaId} ended ${view.status}${reason} instead of ${expected}`);
   }
   return view;
 }
 
 /** Downloads the smallest rendition through its signed URL and checks the bytes are the image the record describes. */
-export async function fetchSmallestRendition(view: MediaView): Promise<{ name: string; width: number; height: number; format: string; bytes: number }> {
+export async function fetchSmallestRendition(
+  view: MediaView,
+): Promise<{ name: string; width: number; height: number; format: string; bytes: number }> {
   const smallest = [...(view.renditions ?? [])].sort((a, b) => a.width - b.width)[0];
   if (!smallest) throw new Error(`media ${view.mediaId} is READY without renditions`);
   const response = await send(smallest.url);
-  if (response.status !== 200) throw new Error(`the signed URL of rendition ${smallest.name} answered ${response.status}`);
+  if (response.status !== 200)
+    throw new Error(`the signed URL of rendition ${smallest.name} answered ${response.status}`);
   const metadata = await sharp(response.body).metadata();
   const seen = { width: metadata.width, height: metadata.height, format: metadata.format, bytes: response.body.length };
   const stated = { width: smallest.width, height: smallest.height, format: smallest.format, bytes: smallest.bytes };
@@ -108,7 +139,8 @@ export async function fetchSmallestRendition(view: MediaView): Promise<{ name: s
 export function checkLabelsAndVerdict(view: MediaView): string {
   const labels = view.labels ?? [];
   if (labels.length === 0) throw new Error(`media ${view.mediaId} is READY with no labels`);
-  if (view.moderation?.verdict !== 'APPROVED') throw new Error(`media ${view.mediaId} is READY with verdict ${view.moderation?.verdict ?? 'none'}`);
+  if (view.moderation?.verdict !== 'APPROVED')
+    throw new Error(`media ${view.mediaId} is READY with verdict ${view.moderation?.verdict ?? 'none'}`);
   const named = labels.slice(0, 3).map((label) => `${label.name} ${Math.round(label.confidence)}%`);
   return `${labels.length} labels (${named.join(', ')}${labels.length > 3 ? ', ...' : ''}), verdict APPROVED`;
 }
@@ -117,14 +149,21 @@ export function checkLabelsAndVerdict(view: MediaView): string {
 export async function photoJourney(context: JourneyContext): Promise<void> {
   const { run, apiUrl, token } = context;
   const article = await run.step('create an article', async (note) => {
-    const created = await createArticle(context, { title: 'Smoke test: Lisbon by tram', body: 'Take the 28 from Martim Moniz.' });
+    const created = await createArticle(context, {
+      title: 'Smoke test: Lisbon by tram',
+      body: 'Take the 28 from Martim Moniz.',
+    });
     note(`article ${created.id} by ${created.authorId}`);
     return created;
   });
-  run.onCleanUp('delete the article', async (note) => {
-    await deleteArticle(apiUrl, token, article.id);
-    note(`204, then GET answers 404`);
-  }, CLEANUP_PHASE.article);
+  run.onCleanUp(
+    'delete the article',
+    async (note) => {
+      await deleteArticle(apiUrl, token, article.id);
+      note(`204, then GET answers 404`);
+    },
+    CLEANUP_PHASE.article,
+  );
 
   const photo = await landscapeJpeg();
   const mediaId = await uploadSteps(context, 'a photo', photo, 'image/jpeg');
@@ -143,7 +182,8 @@ export async function photoJourney(context: JourneyContext): Promise<void> {
       token,
       body: { title: article.title, body: article.body, coverMediaId: mediaId },
     });
-    if (response.status !== 200 || response.body.coverMediaId !== mediaId) throw new Error(`PUT /articles/${article.id} answered ${describeResponse(response)}`);
+    if (response.status !== 200 || response.body.coverMediaId !== mediaId)
+      throw new Error(`PUT /articles/${article.id} answered ${describeResponse(response)}`);
     note(`cover ${mediaId}`);
   });
 }
@@ -153,7 +193,8 @@ export async function corruptUploadJourney(context: JourneyContext): Promise<voi
   const mediaId = await uploadSteps(context, 'a corrupt JPEG', await corruptJpeg(), 'image/jpeg');
   await context.run.step('see it end FAILED (CORRUPT_IMAGE)', async (note) => {
     const view = await expectOutcome(context.apiUrl, mediaId, 'FAILED', context.waitTimeoutMs);
-    if (view.error?.code !== 'CORRUPT_IMAGE') throw new Error(`media ${mediaId} failed with ${JSON.stringify(view.error)} instead of CORRUPT_IMAGE`);
+    if (view.error?.code !== 'CORRUPT_IMAGE')
+      throw new Error(`media ${mediaId} failed with ${JSON.stringify(view.error)} instead of CORRUPT_IMAGE`);
     note(`${view.error.code}: ${view.error.message}`);
   });
 }
@@ -163,7 +204,8 @@ export async function rejectedUploadJourney(context: JourneyContext): Promise<vo
   const mediaId = await uploadSteps(context, 'a magenta photo', await sentinelJpeg(640, 480), 'image/jpeg');
   await context.run.step('see it end REJECTED, with no URL', async (note) => {
     const view = await expectOutcome(context.apiUrl, mediaId, 'REJECTED', context.waitTimeoutMs);
-    if (view.renditions !== undefined || JSON.stringify(view).includes('http')) throw new Error(`REJECTED media ${mediaId} shows URLs: ${JSON.stringify(view)}`);
+    if (view.renditions !== undefined || JSON.stringify(view).includes('http'))
+      throw new Error(`REJECTED media ${mediaId} shows URLs: ${JSON.stringify(view)}`);
     note(`verdict ${view.moderation?.verdict ?? 'none'}`);
   });
 }

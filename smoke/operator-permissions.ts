@@ -35,4 +35,7 @@ export const OPERATOR_PERMISSIONS: readonly OperatorPermission[] = [
  * called without credentials by browsers, and the API and S3 calls carry the user's ID token or
  * the presigned POST and signed URLs.
  */
-export const UNSIGNED_COGNITO_ACTIONS: readonly string[] = ['cognito-idp:InitiateAuth', 'cognito-idp:RespondToAuthChallenge'];
+export const UNSIGNED_COGNITO_ACTIONS: readonly string[] = [
+  'cognito-idp:InitiateAuth',
+  'cognito-idp:RespondToAuthChallenge',
+];

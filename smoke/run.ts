@@ -124,8 +124,14 @@ export function formatReport(run: SmokeRun, target: string): string {
   const stepWidth = Math.max(4, ...run.records.map((record) => record.step.length));
   const row = (step: string, result: string, time: string, detail: string): string =>
     `${step.padEnd(stepWidth)}  ${result.padEnd(6)}  ${time.padStart(8)}  ${detail}`.trimEnd();
-  const lines = [`Smoke test against ${target}`, '', row('step', 'result', 'time', 'seen'), row('-'.repeat(stepWidth), '------', '--------', '----')];
-  for (const record of run.records) lines.push(row(record.step, record.result, formatMs(record.ms), clip(record.detail, 90)));
+  const lines = [
+    `Smoke test against ${target}`,
+    '',
+    row('step', 'result', 'time', 'seen'),
+    row('-'.repeat(stepWidth), '------', '--------', '----'),
+  ];
+  for (const record of run.records)
+    lines.push(row(record.step, record.result, formatMs(record.ms), clip(record.detail, 90)));
   lines.push('');
   for (const failure of run.failures) lines.push(`FAILED: ${failure.step}: ${failure.detail}`);
   for (const left of run.leftBehind) lines.push(`Left behind: ${left}`);

@@ -75,8 +75,10 @@ export function costModel(inputs: CostInputs): CostModel {
     usd: n * inputs.transitionsPerExecution * PRICES.standardPerTransition,
     basis: `${inputs.transitionsPerExecution} transitions x $0.025/1k`,
   };
-  const billedSeconds = Math.ceil(inputs.executionMs / PRICES.expressDurationStepMs) * (PRICES.expressDurationStepMs / 1000);
-  const billedGb = (Math.ceil(inputs.expressMemoryMb / PRICES.expressMemoryChunkMb) * PRICES.expressMemoryChunkMb) / 1024;
+  const billedSeconds =
+    Math.ceil(inputs.executionMs / PRICES.expressDurationStepMs) * (PRICES.expressDurationStepMs / 1000);
+  const billedGb =
+    (Math.ceil(inputs.expressMemoryMb / PRICES.expressMemoryChunkMb) * PRICES.expressMemoryChunkMb) / 1024;
   const express: CostLine = {
     item: 'Step Functions Express',
     usd: n * (PRICES.expressPerRequest + billedSeconds * billedGb * PRICES.expressPerGbSecond),

@@ -21,7 +21,10 @@ export interface FunctionSettings {
 export function functionSettings(): { functions: Record<string, FunctionSettings>; defaultMb: number; source: string } {
   const outdir = mkdtempSync(join(tmpdir(), 'bench-app-'));
   try {
-    const app = new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true } });
+    const app = new App({
+      outdir,
+      context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true },
+    });
     const { pipeline, api } = buildApp(app, stageConfig('dev')).travelGuide;
     const built = {
       thumbnail: pipeline.thumbnail,
@@ -34,7 +37,10 @@ export function functionSettings(): { functions: Record<string, FunctionSettings
     const functions = Object.fromEntries(
       Object.entries(built).map(([name, fn]) => [
         name,
-        { memoryMb: Number((fn.function.node.defaultChild as CfnFunction).memorySize ?? 128), externalModules: fn.externalModules },
+        {
+          memoryMb: Number((fn.function.node.defaultChild as CfnFunction).memorySize ?? 128),
+          externalModules: fn.externalModules,
+        },
       ]),
     );
     // Lambda's own default, for a function the app would add without a memory size.
@@ -47,5 +53,9 @@ export function functionSettings(): { functions: Record<string, FunctionSettings
 /** Memory of each function, for the cost model. */
 export function functionMemory(): { memoryMb: Record<string, number>; defaultMb: number; source: string } {
   const { functions, defaultMb, source } = functionSettings();
-  return { memoryMb: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.memoryMb])), defaultMb, source };
+  return {
+    memoryMb: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.memoryMb])),
+    defaultMb,
+    source,
+  };
 }

@@ -123,7 +123,9 @@ export const ALL_INPUTS: readonly InputSpec[] = [PHOTO_12MP, WEBP_16MP, PNG_ALPH
  * Writes every input under bench/tmp/inputs. Reuses files from an earlier run unless `fresh`
  * (bench/tmp is not committed, so a fresh clone always generates them).
  */
-export async function prepareInputs(fresh: boolean): Promise<{ inputs: Record<string, BenchInput>; generatedMs: number; reused: boolean }> {
+export async function prepareInputs(
+  fresh: boolean,
+): Promise<{ inputs: Record<string, BenchInput>; generatedMs: number; reused: boolean }> {
   await mkdir(INPUT_DIR, { recursive: true });
   const started = performance.now();
   let reused = true;

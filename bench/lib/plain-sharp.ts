@@ -13,7 +13,9 @@ const WHITE = '#ffffff';
 export async function plainSharpRenditions(input: Buffer): Promise<Buffer[]> {
   const base = sharp(input, { autoOrient: true, limitInputPixels: 100_000_000, failOn: 'error' });
   const sized = (width: number, height?: number) =>
-    base.clone().resize({ width, ...(height !== undefined ? { height } : {}), fit: 'inside', withoutEnlargement: true });
+    base
+      .clone()
+      .resize({ width, ...(height !== undefined ? { height } : {}), fit: 'inside', withoutEnlargement: true });
   return Promise.all([
     sized(4096, 4096).flatten({ background: WHITE }).jpeg({ quality: 85 }).toBuffer(),
     sized(1280).webp({ quality: 80 }).toBuffer(),

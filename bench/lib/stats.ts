@@ -19,7 +19,9 @@ export function max(samples: readonly number[]): number {
 
 /** Median of per-run ratios: each pair was measured back to back, so a noisy neighbour slows both. */
 export function pairedRatio(numerators: readonly number[], denominators: readonly number[]): number {
-  const ratios = numerators.map((value, i) => value / (denominators[i] ?? Number.NaN)).filter((r) => Number.isFinite(r));
+  const ratios = numerators
+    .map((value, i) => value / (denominators[i] ?? Number.NaN))
+    .filter((r) => Number.isFinite(r));
   return median(ratios);
 }
 

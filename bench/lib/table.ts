@@ -2,7 +2,11 @@
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((row) => row.map(String))];
   const widths = headers.map((_, col) => Math.max(...cells.map((row) => (row[col] ?? '').length)));
-  const numeric = headers.map((_, col) => rows.length > 0 && rows.every((row) => typeof row[col] === 'number' || /^[\d.,x%+-]+( ?(ms|kB|MiB|s))?$/.test(String(row[col]))));
+  const numeric = headers.map(
+    (_, col) =>
+      rows.length > 0 &&
+      rows.every((row) => typeof row[col] === 'number' || /^[\d.,x%+-]+( ?(ms|kB|MiB|s))?$/.test(String(row[col]))),
+  );
   const line = (row: string[]): string =>
     row
       .map((cell, col) => (numeric[col] ? cell.padStart(widths[col] ?? 0) : cell.padEnd(widths[col] ?? 0)))

@@ -36,7 +36,9 @@ export async function startTwinProcess(env: Record<string, string>): Promise<Twi
       }
     };
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`The twin exited with ${code} before it was ready: ${errors.trim()}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`The twin exited with ${code} before it was ready: ${errors.trim()}`)),
+    );
     child.once('error', reject);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -66,7 +66,10 @@ const NO_OP_TRACER = `export class Tracer {
 const noOpTracer: Plugin = {
   name: 'no-op-tracer',
   setup(builder) {
-    builder.onResolve({ filter: /^@aws-lambda-powertools\/tracer$/ }, () => ({ path: 'tracer', namespace: 'no-op-tracer' }));
+    builder.onResolve({ filter: /^@aws-lambda-powertools\/tracer$/ }, () => ({
+      path: 'tracer',
+      namespace: 'no-op-tracer',
+    }));
     builder.onLoad({ filter: /.*/, namespace: 'no-op-tracer' }, () => ({ contents: NO_OP_TRACER, loader: 'js' }));
   },
 };
@@ -125,7 +128,19 @@ async function bundle(name: string, variant: BundleVariant, externals: readonly 
   // The same externals as the CDK construct configures for this function.
   const external = [...externals, ...(variant === 'sdkExternal' ? ['@aws-sdk/*', '@smithy/*'] : [])];
   const started = performance.now();
-  const info: BundleInfo = { name, variant, file, bytes: 0, mapBytes: 0, external, buildMs: 0, topContributors: [], initMs: [], initCpuMs: [], initWithSourceMapsMs: [] };
+  const info: BundleInfo = {
+    name,
+    variant,
+    file,
+    bytes: 0,
+    mapBytes: 0,
+    external,
+    buildMs: 0,
+    topContributors: [],
+    initMs: [],
+    initCpuMs: [],
+    initWithSourceMapsMs: [],
+  };
   try {
     const result = await build({
       entryPoints: [join(REPO_ROOT, 'functions', name, 'handler.ts')],
@@ -173,7 +188,8 @@ function timeInit(file: string, sourceMaps: boolean): Promise<{ wallMs: number; 
     child.once('error', reject);
     child.once('exit', (code) => {
       const [wallMs, cpuMs] = out.trim().split(' ').map(Number);
-      if (code === 0 && wallMs !== undefined && cpuMs !== undefined && Number.isFinite(wallMs)) resolve({ wallMs, cpuMs });
+      if (code === 0 && wallMs !== undefined && cpuMs !== undefined && Number.isFinite(wallMs))
+        resolve({ wallMs, cpuMs });
       else reject(new Error(`require(${file}) failed (exit ${code}): ${err.trim().split('\n').slice(0, 3).join(' ')}`));
     });
   });
@@ -189,7 +205,8 @@ export async function measureBundles(runs: number): Promise<BundleInfo[]> {
   const { functions } = functionSettings();
   const externalsOf = (name: string): readonly string[] => {
     const settings = functions[name];
-    if (settings === undefined) throw new Error(`functions/${name} has no function in the CDK app (bench/lib/infra-config.ts)`);
+    if (settings === undefined)
+      throw new Error(`functions/${name} has no function in the CDK app (bench/lib/infra-config.ts)`);
     return settings.externalModules;
   };
   // Bundled in parallel is fine (esbuild is fast); timed sequentially.
@@ -207,7 +224,8 @@ export async function measureBundles(runs: number): Promise<BundleInfo[]> {
         info.initMs.push(plain.wallMs);
         info.initCpuMs.push(plain.cpuMs);
         // Source maps only matter for what is deployed.
-        if (info.variant === 'deployed' && run < fewer) info.initWithSourceMapsMs.push((await timeInit(info.file, true)).wallMs);
+        if (info.variant === 'deployed' && run < fewer)
+          info.initWithSourceMapsMs.push((await timeInit(info.file, true)).wallMs);
       } catch (error: unknown) {
         info.error = error instanceof Error ? error.message : String(error);
       }

@@ -14,7 +14,13 @@ async function main(): Promise<void> {
   const bucket = process.argv[2] ?? 'bench-media';
   const region = process.argv[3];
   const directory = await mkdtemp(join(tmpdir(), 'bench-s3-'));
-  const emulator = await startS3Emulator({ port: 0, directory, bucket, ...(region ? { region } : {}), onRecord: () => undefined });
+  const emulator = await startS3Emulator({
+    port: 0,
+    directory,
+    bucket,
+    ...(region ? { region } : {}),
+    onRecord: () => undefined,
+  });
   process.stdout.write(`${JSON.stringify({ endpoint: emulator.endpoint })}\n`);
   const stop = async (): Promise<void> => {
     await emulator.close().catch(() => undefined);

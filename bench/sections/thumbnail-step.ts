@@ -23,9 +23,13 @@ const REGION = 'us-east-1';
 const BUCKET = 'bench-media';
 
 async function startEmulatorProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 's3-emulator-process.ts'), BUCKET, REGION], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 's3-emulator-process.ts'), BUCKET, REGION],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const stdout = child.stdout;
   if (stdout === null) throw new Error('S3 emulator process has no stdout');
   const line = await new Promise<string>((resolve, reject) => {
@@ -99,7 +103,13 @@ async function measure([runsArg, ...pairs]: string[]): Promise<ThumbnailStepResu
       const s3Calls: ThumbnailStepResult['images'][number]['s3'] = { getMs: [], lastPutMs: [] };
       let sequence = 0;
       const event = () => ({
-        upload: { bucket: BUCKET, key, size: bytes.length, etag, sequencer: (++sequence).toString(16).padStart(16, '0') },
+        upload: {
+          bucket: BUCKET,
+          key,
+          size: bytes.length,
+          etag,
+          sequencer: (++sequence).toString(16).padStart(16, '0'),
+        },
       });
 
       let outputs = 0;
@@ -116,7 +126,13 @@ async function measure([runsArg, ...pairs]: string[]): Promise<ThumbnailStepResu
           const folder = `derived/${mediaId}/sdk-${++sequence}/`;
           await createRenditions(input, { maxInputPixels: 100_000_000 }, async (image) => {
             await s3.send(
-              new PutObjectCommand({ Bucket: BUCKET, Key: folder + image.fileName, Body: image.data, ContentType: image.contentType, CacheControl: DERIVED_CACHE_CONTROL }),
+              new PutObjectCommand({
+                Bucket: BUCKET,
+                Key: folder + image.fileName,
+                Body: image.data,
+                ContentType: image.contentType,
+                CacheControl: DERIVED_CACHE_CONTROL,
+              }),
             );
           });
         },

@@ -56,7 +56,9 @@ async function measure([runsArg, ...specs]: string[]): Promise<TwinLatencyResult
   const asl = JSON.parse(await readFile(join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json'), 'utf8')) as Asl;
   const topLevelStates = Object.keys(asl.States);
   const parallels = Object.entries(asl.States).filter(([, state]) => state.Type === 'Parallel');
-  const branchesOf = new Map(parallels.map(([name, state]) => [name, (state.Branches ?? []).map((b) => Object.keys(b.States))]));
+  const branchesOf = new Map(
+    parallels.map(([name, state]) => [name, (state.Branches ?? []).map((b) => Object.keys(b.States))]),
+  );
   const branchStates = [...branchesOf.values()].flat(2);
 
   const twin = await startTwin({ logLevel: 'ERROR' });
@@ -68,10 +70,18 @@ async function measure([runsArg, ...specs]: string[]): Promise<TwinLatencyResult
     if (run.mediaId !== null) finished.get(run.mediaId)?.(at);
   };
 
-  const api = async <T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> => {
+  const api = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: T }> => {
     const response = await fetch(`${twin.apiUrl}${path}`, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { status: response.status, body: (await response.json()) as T };
@@ -89,7 +99,8 @@ async function measure([runsArg, ...specs]: string[]): Promise<TwinLatencyResult
         { contentType, contentLength: bytes.length },
         token,
       );
-      if (ticket.status !== 201) throw new Error(`POST /media/uploads returned ${ticket.status}: ${JSON.stringify(ticket.body)}`);
+      if (ticket.status !== 201)
+        throw new Error(`POST /media/uploads returned ${ticket.status}: ${JSON.stringify(ticket.body)}`);
       const { mediaId, url, fields } = ticket.body;
       const form = new FormData();
       for (const [name, value] of Object.entries(fields)) form.append(name, value);
@@ -118,7 +129,9 @@ async function measure([runsArg, ...specs]: string[]): Promise<TwinLatencyResult
       const run = twin.runs.recent().find((r) => r.mediaId === mediaId);
       if (run === undefined) throw new Error(`no run recorded for ${mediaId}`);
       const duration = (name: string): number => run.steps.find((s) => s.name === name)?.durationMs ?? 0;
-      const stepSumMs = run.steps.filter((s) => topLevelStates.includes(s.name)).reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
+      const stepSumMs = run.steps
+        .filter((s) => topLevelStates.includes(s.name))
+        .reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
       const taskPathMs = Object.entries(asl.States).reduce((sum, [name, state]) => {
         if (state.Type === 'Task') return sum + duration(name);
         if (state.Type === 'Parallel') {

@@ -3,7 +3,13 @@ import { safeParse } from 'zod/mini';
 import type * as z from 'zod/mini';
 import '../shared/zod-locale';
 import type { ApiError } from './errors';
-import { MethodNotAllowedError, PayloadTooLargeError, UnsupportedMediaTypeError, UploadQuotaExceededError, ValidationError } from './errors';
+import {
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  UploadQuotaExceededError,
+  ValidationError,
+} from './errors';
 
 /**
  * HTTP edge of the REST API functions (articles, media): reading bodies, headers and query
@@ -58,14 +64,17 @@ export function readJsonObject(event: APIGatewayProxyEvent): Record<string, unkn
 function assertJsonContentType(contentType: string | undefined): void {
   if (contentType === undefined) throw new UnsupportedMediaTypeError('content-type: must be application/json');
   const [mediaType, ...parameters] = contentType.split(';').map((part) => part.trim().toLowerCase());
-  const charsetOk = parameters.every((parameter) => !parameter.startsWith('charset=') || /^charset="?utf-8"?$/.test(parameter));
+  const charsetOk = parameters.every(
+    (parameter) => !parameter.startsWith('charset=') || /^charset="?utf-8"?$/.test(parameter),
+  );
   if (mediaType !== 'application/json' || !charsetOk) {
     throw new UnsupportedMediaTypeError('content-type: must be application/json');
   }
 }
 
 function decodeBody(raw: string, base64: boolean): Buffer {
-  const tooLarge = (): PayloadTooLargeError => new PayloadTooLargeError(`body: must be at most ${MAX_BODY_BYTES} bytes`);
+  const tooLarge = (): PayloadTooLargeError =>
+    new PayloadTooLargeError(`body: must be at most ${MAX_BODY_BYTES} bytes`);
   if (base64) {
     // Refuse before decoding when even the encoded length says it is too big.
     if (raw.length > Math.ceil(MAX_BODY_BYTES / 3) * 4 + 4) throw tooLarge();
@@ -137,10 +146,15 @@ export function noContent(): APIGatewayProxyResult {
 
 export function errorResponse(error: ApiError): APIGatewayProxyResult {
   const response = jsonResponse(error.status, { error: { code: error.code, message: error.message } });
-  if (error instanceof MethodNotAllowedError) response.headers = { ...response.headers, allow: error.allowed.join(', ') };
+  if (error instanceof MethodNotAllowedError)
+    response.headers = { ...response.headers, allow: error.allowed.join(', ') };
   if (error instanceof UploadQuotaExceededError) {
     // Retry-After is not a CORS-safelisted response header: a browser app reads it only if exposed.
-    response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds), 'access-control-expose-headers': 'Retry-After' };
+    response.headers = {
+      ...response.headers,
+      'retry-after': String(error.retryAfterSeconds),
+      'access-control-expose-headers': 'Retry-After',
+    };
   }
   return response;
 }
@@ -166,4 +180,3 @@ export function withStandardHeaders(
   if (origin !== undefined && allowedOrigins.has(origin)) headers['access-control-allow-origin'] = origin;
   return { ...response, headers };
 }
-

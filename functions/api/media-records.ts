@@ -26,7 +26,9 @@ export class DynamoMediaStore implements MediaStore {
   }
 
   async get(mediaId: string): Promise<MediaRecord | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { mediaId }, ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { mediaId }, ConsistentRead: true }),
+    );
     if (result.Item === undefined) return undefined;
     const item = result.Item;
     if (typeof item.mediaId !== 'string' || typeof item.ownerId !== 'string' || typeof item.status !== 'string') {

@@ -40,14 +40,21 @@ export function createRestHandler<F extends ApiFunctionName>(options: RestHandle
   const operations: Readonly<Record<string, Operation>> = options.operations;
   const allowedOrigins = new Set(options.allowedOrigins);
 
-  async function dispatch(event: APIGatewayProxyEvent, key: string, userId: string | undefined): Promise<APIGatewayProxyResult> {
+  async function dispatch(
+    event: APIGatewayProxyEvent,
+    key: string,
+    userId: string | undefined,
+  ): Promise<APIGatewayProxyResult> {
     const route = served.find((candidate) => routeKey(candidate) === key);
     const operation = route === undefined ? undefined : operations[routeKey(route)];
     if (route === undefined || operation === undefined) {
       // A route of the other API function is not found here either: API Gateway never sends one,
       // and a misrouted request must get the contract's 404 rather than reach the wrong code.
-      const allowed = served.filter((candidate) => candidate.resource === event.resource).map((candidate) => candidate.method);
-      if (allowed.length > 0) throw new MethodNotAllowedError(`Method ${safeMethod(event.httpMethod)} is not allowed here`, allowed);
+      const allowed = served
+        .filter((candidate) => candidate.resource === event.resource)
+        .map((candidate) => candidate.method);
+      if (allowed.length > 0)
+        throw new MethodNotAllowedError(`Method ${safeMethod(event.httpMethod)} is not allowed here`, allowed);
       throw new NotFoundError('Route not found');
     }
     // API Gateway's Cognito authorizer already refused anonymous calls; checked again so a
@@ -131,4 +138,3 @@ export function pathId(event: APIGatewayProxyEvent): string {
 function safeMethod(method: string): string {
   return /^[A-Z]{1,10}$/.test(method) ? method : 'this method';
 }
-

@@ -38,11 +38,8 @@ export type Route = (typeof routes)[number];
 export type RouteKey = `${Route['method']} ${Route['resource']}`;
 
 /** The keys of the routes a function serves, e.g. `'GET /media/{id}'` for `media`. */
-export type RouteKeyOf<F extends ApiFunctionName> = Extract<Route, { fn: F }> extends infer R
-  ? R extends Route
-    ? `${R['method']} ${R['resource']}`
-    : never
-  : never;
+export type RouteKeyOf<F extends ApiFunctionName> =
+  Extract<Route, { fn: F }> extends infer R ? (R extends Route ? `${R['method']} ${R['resource']}` : never) : never;
 
 export function routeKey(route: Pick<RouteDefinition, 'method' | 'resource'>): string {
   return `${route.method} ${route.resource}`;

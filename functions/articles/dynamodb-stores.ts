@@ -1,7 +1,15 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../api/errors';
-import type { Article, ArticleContent, ArticlePage, ArticleStore, GeoLocation, OwnedWriteOutcome, PageCursor } from './ports';
+import type {
+  Article,
+  ArticleContent,
+  ArticlePage,
+  ArticleStore,
+  GeoLocation,
+  OwnedWriteOutcome,
+  PageCursor,
+} from './ports';
 
 /** Index and key attributes from infra/definitions/tables.ts (articlesTable.byNewest). */
 export const NEWEST_INDEX = 'byNewest';
@@ -32,7 +40,9 @@ export class DynamoArticleStore implements ArticleStore {
   }
 
   async get(id: string): Promise<Article | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
+    );
     return result.Item === undefined ? undefined : toArticle(result.Item);
   }
 

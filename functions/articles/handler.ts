@@ -93,7 +93,8 @@ export function createHandler(deps: ArticlesHandlerDeps): ArticlesHandler {
 
 function listParameters(event: APIGatewayProxyEvent): { limit: number; nextToken?: string } {
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
-    if (values !== undefined && values.length > 1) throw new ValidationError(safeName(name), 'must be given at most once');
+    if (values !== undefined && values.length > 1)
+      throw new ValidationError(safeName(name), 'must be given at most once');
   }
   const query = event.queryStringParameters ?? {};
   for (const name of Object.keys(query)) {

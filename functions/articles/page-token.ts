@@ -64,7 +64,11 @@ function parseCursor(json: string): PageCursor {
   if (entries.length === 0 || entries.length > MAX_CURSOR_ATTRIBUTES) throw new ValidationError('nextToken', INVALID);
   const cursor: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, attribute] of entries) {
-    if (typeof attribute !== 'string' || attribute.length > MAX_CURSOR_VALUE_LENGTH || !/^[A-Za-z]\w{0,63}$/.test(key)) {
+    if (
+      typeof attribute !== 'string' ||
+      attribute.length > MAX_CURSOR_VALUE_LENGTH ||
+      !/^[A-Za-z]\w{0,63}$/.test(key)
+    ) {
       throw new ValidationError('nextToken', INVALID);
     }
     cursor[key] = attribute;

@@ -31,18 +31,22 @@ export const TAGS_MAX = 10;
 export const TAG_MAX = 30;
 export const PLACE_NAME_MAX = 200;
 
-const title = z.string().check(
-  z.trim(),
-  z.minLength(1, { error: 'must not be blank' }),
-  z.maxLength(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` }),
-  z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
-);
+const title = z
+  .string()
+  .check(
+    z.trim(),
+    z.minLength(1, { error: 'must not be blank' }),
+    z.maxLength(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` }),
+    z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
+  );
 
-const body = z.string().check(
-  z.minLength(1, { error: 'must not be empty' }),
-  z.maxLength(BODY_MAX, { error: `must be at most ${BODY_MAX} characters` }),
-  z.regex(MULTI_LINE, { error: 'must not contain control characters other than line breaks and tabs' }),
-);
+const body = z
+  .string()
+  .check(
+    z.minLength(1, { error: 'must not be empty' }),
+    z.maxLength(BODY_MAX, { error: `must be at most ${BODY_MAX} characters` }),
+    z.regex(MULTI_LINE, { error: 'must not contain control characters other than line breaks and tabs' }),
+  );
 
 /**
  * A coordinate in decimal degrees between -limit and limit. Values nearer zero than DynamoDB can
@@ -51,33 +55,39 @@ const body = z.string().check(
  * such values through and the function normalises them).
  */
 const coordinate = (limit: number) =>
-  z.number().check(
-    z.gte(-limit, { error: `must be between -${limit} and ${limit}` }),
-    z.lte(limit, { error: `must be between -${limit} and ${limit}` }),
-    z.overwrite(toStorableNumber),
-  );
+  z
+    .number()
+    .check(
+      z.gte(-limit, { error: `must be between -${limit} and ${limit}` }),
+      z.lte(limit, { error: `must be between -${limit} and ${limit}` }),
+      z.overwrite(toStorableNumber),
+    );
 
 /**
  * Where an article is about: a display name and WGS 84 coordinates in decimal degrees.
  */
 const location = z.strictObject({
-  name: z.string().check(
-    z.trim(),
-    z.minLength(1, { error: 'must not be blank' }),
-    z.maxLength(PLACE_NAME_MAX, { error: `must be at most ${PLACE_NAME_MAX} characters` }),
-    z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
-  ),
+  name: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, { error: 'must not be blank' }),
+      z.maxLength(PLACE_NAME_MAX, { error: `must be at most ${PLACE_NAME_MAX} characters` }),
+      z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
+    ),
   lat: coordinate(90),
   lng: coordinate(180),
 });
 
 const tags = z
   .array(
-    z.string().check(
-      z.minLength(1, { error: 'must not be empty' }),
-      z.maxLength(TAG_MAX, { error: `must be at most ${TAG_MAX} characters` }),
-      z.regex(TAG, { error: 'must be lowercase letters and digits joined by single hyphens' }),
-    ),
+    z
+      .string()
+      .check(
+        z.minLength(1, { error: 'must not be empty' }),
+        z.maxLength(TAG_MAX, { error: `must be at most ${TAG_MAX} characters` }),
+        z.regex(TAG, { error: 'must be lowercase letters and digits joined by single hyphens' }),
+      ),
   )
   .check(z.maxLength(TAGS_MAX, { error: `must have at most ${TAGS_MAX} items` }));
 

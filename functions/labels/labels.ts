@@ -18,7 +18,10 @@ export async function detectImageLabels(
   image: ImageRef,
   settings: LabelSettings,
 ): Promise<LabelsResult> {
-  const labels = await detector.detectLabels(image, { minConfidence: settings.labelsMinConfidence, maxLabels: settings.labelsMax });
+  const labels = await detector.detectLabels(image, {
+    minConfidence: settings.labelsMinConfidence,
+    maxLabels: settings.labelsMax,
+  });
   return {
     labels: labels
       .filter((label) => label.confidence >= settings.labelsMinConfidence)

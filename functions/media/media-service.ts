@@ -98,7 +98,13 @@ export class MediaService {
     });
     // Written after signing succeeds, so a PENDING record always has a URL that was handed out.
     const timestamp = now.toISOString();
-    await this.deps.media.createPending({ mediaId, ownerId, status: 'PENDING', createdAt: timestamp, updatedAt: timestamp });
+    await this.deps.media.createPending({
+      mediaId,
+      ownerId,
+      status: 'PENDING',
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    });
 
     return {
       mediaId,
@@ -117,7 +123,12 @@ export class MediaService {
     const record = await this.deps.media.get(mediaId);
     if (!record) throw new NotFoundError('Media not found');
 
-    const view: MediaView = { mediaId: record.mediaId, status: record.status, createdAt: record.createdAt, updatedAt: record.updatedAt };
+    const view: MediaView = {
+      mediaId: record.mediaId,
+      status: record.status,
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+    };
     switch (record.status) {
       case 'READY':
         if (record.original) {
@@ -125,7 +136,11 @@ export class MediaService {
           view.original = { contentType, width, height, bytes };
         }
         view.renditions = await this.signRenditions(record);
-        view.labels = (record.labels ?? []).map(({ name, confidence, parents }) => ({ name, confidence, parents: [...parents] }));
+        view.labels = (record.labels ?? []).map(({ name, confidence, parents }) => ({
+          name,
+          confidence,
+          parents: [...parents],
+        }));
         if (record.moderation) view.moderation = { verdict: record.moderation.verdict };
         break;
       case 'REJECTED':

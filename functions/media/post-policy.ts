@@ -82,12 +82,20 @@ export function signPostPolicy(input: PostPolicyInput, context: SigningContext):
   for (const [name, value] of Object.entries(fields)) conditions.add(JSON.stringify({ [name]: value }));
   const filenameAt = input.key.lastIndexOf('${filename}');
   conditions.add(
-    input.key.endsWith('${filename}') ? JSON.stringify(['starts-with', '$key', input.key.substring(0, filenameAt)]) : JSON.stringify({ key: input.key }),
+    input.key.endsWith('${filename}')
+      ? JSON.stringify(['starts-with', '$key', input.key.substring(0, filenameAt)])
+      : JSON.stringify({ key: input.key }),
   );
 
   const expiration = iso8601(new Date(signingDate.getTime() + input.expiresInSeconds * 1000));
-  const document = JSON.stringify({ expiration, conditions: [...conditions].map((condition) => JSON.parse(condition) as unknown) });
+  const document = JSON.stringify({
+    expiration,
+    conditions: [...conditions].map((condition) => JSON.parse(condition) as unknown),
+  });
   const policy = Buffer.from(document, 'utf8').toString('base64');
   const signature = hmac(signingKey(credentials.secretAccessKey, shortDate, region, SERVICE), policy).toString('hex');
-  return { fields: { ...fields, key: input.key, Policy: policy, 'X-Amz-Signature': signature }, expiration: new Date(expiration) };
+  return {
+    fields: { ...fields, key: input.key, Policy: policy, 'X-Amz-Signature': signature },
+    expiration: new Date(expiration),
+  };
 }

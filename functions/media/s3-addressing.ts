@@ -45,7 +45,9 @@ const REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 function isVirtualHostable(bucket: string, allowDots: boolean): boolean {
   if (isIP(bucket) !== 0) return false;
   const labels = allowDots ? bucket.split('.') : [bucket];
-  return labels.every((label) => label.length >= 3 && label.length <= 63 && /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(label));
+  return labels.every(
+    (label) => label.length >= 3 && label.length <= 63 && /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(label),
+  );
 }
 
 function isIpHost(hostname: string): boolean {
@@ -61,12 +63,17 @@ export function bucketEndpoint(bucket: string, addressing: S3Addressing): Bucket
   const base =
     addressing.endpoint !== undefined
       ? new URL(addressing.endpoint)
-      : new URL(`https://s3.${addressing.region}.${PARTITION_DNS_SUFFIXES.find(([pattern]) => pattern.test(addressing.region))?.[1] ?? 'amazonaws.com'}`);
+      : new URL(
+          `https://s3.${addressing.region}.${PARTITION_DNS_SUFFIXES.find(([pattern]) => pattern.test(addressing.region))?.[1] ?? 'amazonaws.com'}`,
+        );
   const custom = addressing.endpoint !== undefined;
   const port = base.port === '' ? {} : { port: Number(base.port) };
   const pathStyle =
-    addressing.forcePathStyle === true || !isVirtualHostable(bucket, custom && base.protocol === 'http:') || (custom && isIpHost(base.hostname));
-  if (!pathStyle) return { protocol: base.protocol, hostname: `${bucket}.${base.hostname}`, ...port, path: base.pathname };
+    addressing.forcePathStyle === true ||
+    !isVirtualHostable(bucket, custom && base.protocol === 'http:') ||
+    (custom && isIpHost(base.hostname));
+  if (!pathStyle)
+    return { protocol: base.protocol, hostname: `${bucket}.${base.hostname}`, ...port, path: base.pathname };
   const basePath = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
   return { protocol: base.protocol, hostname: base.hostname, ...port, path: `${basePath}${bucket}` };
 }
@@ -85,7 +92,13 @@ export function objectPath(endpoint: BucketEndpoint, key: string): string {
 }
 
 /** A URL string with the query sorted by name and escaped, as the SDK formats presigned requests. */
-export function formatUrl(request: { protocol: string; hostname: string; port?: number; path: string; query?: Record<string, string> }): string {
+export function formatUrl(request: {
+  protocol: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  query?: Record<string, string>;
+}): string {
   const host = request.port === undefined ? request.hostname : `${request.hostname}:${request.port}`;
   const query = Object.keys(request.query ?? {})
     .sort()
@@ -104,7 +117,8 @@ export function s3AddressingFromEnv(env: Readonly<Record<string, string | undefi
   const region = env.AWS_REGION;
   if (region === undefined || region === '') throw new Error('Missing required environment variable AWS_REGION');
   for (const name of ['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT']) {
-    if (env[name]?.toLowerCase() === 'true') throw new Error(`${name} is not supported by the media function's URL signer`);
+    if (env[name]?.toLowerCase() === 'true')
+      throw new Error(`${name} is not supported by the media function's URL signer`);
   }
   const ignoreConfigured = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true';
   const endpoint = ignoreConfigured ? undefined : (env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);

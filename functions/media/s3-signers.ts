@@ -130,12 +130,16 @@ export class S3DownloadSigner implements DownloadSigner {
         path: objectPath(this.endpoint, key),
         // The SDK tags every S3 request with its operation; kept (and signed) so the URL is the SDK's own.
         query: { 'x-id': 'GetObject' },
-        headers: { host: port === undefined ? hostname : `${hostname}:${port}`, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+        headers: {
+          host: port === undefined ? hostname : `${hostname}:${port}`,
+          'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
+        },
       },
       { expiresIn: expiresInSeconds, signingDate: this.now(), unsignableHeaders: new Set(['content-type']) },
     );
     const query: Record<string, string> = {};
-    for (const [name, value] of Object.entries(presigned.query ?? {})) if (typeof value === 'string') query[name] = value;
+    for (const [name, value] of Object.entries(presigned.query ?? {}))
+      if (typeof value === 'string') query[name] = value;
     return formatUrl({ protocol, hostname, ...(port === undefined ? {} : { port }), path: presigned.path, query });
   }
 }

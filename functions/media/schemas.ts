@@ -13,7 +13,10 @@ import '../shared/zod-locale';
 export const createUploadSchema = z.strictObject({
   contentType: z
     .string()
-    .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(100, { error: 'must be at most 100 characters' })),
+    .check(
+      z.minLength(1, { error: 'must not be empty' }),
+      z.maxLength(100, { error: 'must be at most 100 characters' }),
+    ),
   contentLength: z.number().check(z.int({ error: 'must be an integer' }), z.gte(1, { error: 'must be at least 1' })),
 });
 

@@ -54,10 +54,17 @@ const commandSchema = z.discriminatedUnion('action', [
 ]);
 
 /** DynamoDB's ways of saying "slow down": the ASL retries StoreThrottledError with backoff and jitter. */
-const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+const THROTTLING_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
 
 export function createHandler(deps: RecordDeps): (event: unknown, context?: Context) => Promise<RecordResult> {
-  const { mediaTableName: tableName } = recordSettings.fromEnv(process.env, deps.mediaTableName !== undefined ? { mediaTableName: deps.mediaTableName } : {});
+  const { mediaTableName: tableName } = recordSettings.fromEnv(
+    process.env,
+    deps.mediaTableName !== undefined ? { mediaTableName: deps.mediaTableName } : {},
+  );
   const now = deps.now ?? ((): Date => new Date());
 
   /** @returns the failed condition's old item (ALL_OLD), or undefined when the write went through. */
@@ -94,7 +101,10 @@ export function createHandler(deps: RecordDeps): (event: unknown, context?: Cont
             return { proceed: true, mediaId };
           }
           const reason = claimRefusal(
-            { status: storedString(outcome.old, 'status'), sourceSequencer: storedString(outcome.old, 'sourceSequencer') },
+            {
+              status: storedString(outcome.old, 'status'),
+              sourceSequencer: storedString(outcome.old, 'sourceSequencer'),
+            },
             command.upload,
           );
           logger.info('Claim refused: no unused upload ticket for this object', { reason });

@@ -1,6 +1,14 @@
 import { DOMAIN_ERRORS } from '../shared/errors';
 import { normaliseSequencer } from '../shared/media';
-import type { ClaimResult, LabelsResult, MediaError, MediaStatus, ModerateResult, ThumbnailResult, UploadRef } from '../shared/media';
+import type {
+  ClaimResult,
+  LabelsResult,
+  MediaError,
+  MediaStatus,
+  ModerateResult,
+  ThumbnailResult,
+  UploadRef,
+} from '../shared/media';
 
 /*
  * Pure core of the record function: builds the one conditional DynamoDB update each action needs,
@@ -50,7 +58,12 @@ export const REDRIVE_CLAIM = '(#status = :failed AND #sourceSequencer = :seq AND
  * Failures that say nothing about the upload: the same bytes may well succeed later, so the
  * media can be re-run from its stored object without a new upload. A bad upload never is.
  */
-export const REDRIVABLE_CODES = ['DETECTOR_THROTTLED', 'STORE_THROTTLED', 'LAMBDA_THROTTLED', 'PIPELINE_TIMEOUT'] as const;
+export const REDRIVABLE_CODES = [
+  'DETECTOR_THROTTLED',
+  'STORE_THROTTLED',
+  'LAMBDA_THROTTLED',
+  'PIPELINE_TIMEOUT',
+] as const;
 
 /**
  * The name of an execution from its ARN, as `$$.Execution.Id` gives it: Standard
@@ -59,7 +72,9 @@ export const REDRIVABLE_CODES = ['DETECTOR_THROTTLED', 'STORE_THROTTLED', 'LAMBD
  */
 export function executionNameOf(executionId: string): string {
   const parts = executionId.split(':');
-  return parts.length >= 8 && (parts[5] === 'execution' || parts[5] === 'express') ? (parts[7] ?? executionId) : executionId;
+  return parts.length >= 8 && (parts[5] === 'execution' || parts[5] === 'express')
+    ? (parts[7] ?? executionId)
+    : executionId;
 }
 
 const PROCESSING: MediaStatus = 'PROCESSING';
@@ -88,7 +103,8 @@ export function claimUpdate(
       '#original = :original, #claimedBy = :claimedBy, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now ' +
       'REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy',
     // Without an execution id (a direct invocation) no retry or re-drive can be recognised: the plain condition.
-    ConditionExpression: executionId !== undefined ? `${CLAIM_CONDITION_FOR_EXECUTION} OR ${REDRIVE_CLAIM}` : CLAIM_CONDITION,
+    ConditionExpression:
+      executionId !== undefined ? `${CLAIM_CONDITION_FOR_EXECUTION} OR ${REDRIVE_CLAIM}` : CLAIM_CONDITION,
     ExpressionAttributeNames: names(
       'claimedBy',
       'status',
@@ -106,7 +122,9 @@ export function claimUpdate(
       'redriveBy',
     ),
     ExpressionAttributeValues: {
-      ...(executionId !== undefined ? { ':failed': 'FAILED' satisfies MediaStatus, ':executionName': executionNameOf(executionId) } : {}),
+      ...(executionId !== undefined
+        ? { ':failed': 'FAILED' satisfies MediaStatus, ':executionName': executionNameOf(executionId) }
+        : {}),
       ':pending': 'PENDING' satisfies MediaStatus,
       ':processing': PROCESSING,
       ':ownerId': ownerId,
@@ -193,10 +211,25 @@ export function redriveUpdate(mediaId: string, executionName: string, now: strin
   const codes = Object.fromEntries(REDRIVABLE_CODES.map((code, i) => [`:code${i}`, code]));
   return {
     Key: { mediaId },
-    UpdateExpression: 'SET #redriveBy = :executionName, #redriveRequestedAt = :now, #updatedAt = :now ADD #redriveCount :one',
+    UpdateExpression:
+      'SET #redriveBy = :executionName, #redriveRequestedAt = :now, #updatedAt = :now ADD #redriveCount :one',
     ConditionExpression: `#status = :failed AND #error.#code IN (${Object.keys(codes).join(', ')})`,
-    ExpressionAttributeNames: names('redriveBy', 'redriveRequestedAt', 'updatedAt', 'redriveCount', 'status', 'error', 'code'),
-    ExpressionAttributeValues: { ':executionName': executionName, ':now': now, ':one': 1, ':failed': 'FAILED' satisfies MediaStatus, ...codes },
+    ExpressionAttributeNames: names(
+      'redriveBy',
+      'redriveRequestedAt',
+      'updatedAt',
+      'redriveCount',
+      'status',
+      'error',
+      'code',
+    ),
+    ExpressionAttributeValues: {
+      ':executionName': executionName,
+      ':now': now,
+      ':one': 1,
+      ':failed': 'FAILED' satisfies MediaStatus,
+      ...codes,
+    },
   };
 }
 
@@ -233,9 +266,13 @@ export const CLAIM_REFUSALS: readonly ClaimRefusal[] = Object.keys(
  * Reads the reason from the item a failed claim returned (ReturnValuesOnConditionCheckFailure
  * ALL_OLD), without a second read.
  */
-export function claimRefusal(stored: { status?: string; sourceSequencer?: string } | undefined, upload: UploadRef): ClaimRefusal {
+export function claimRefusal(
+  stored: { status?: string; sourceSequencer?: string } | undefined,
+  upload: UploadRef,
+): ClaimRefusal {
   // No record, or a PENDING one of another owner: the API issued no ticket for this object.
-  if (stored?.status === undefined || stored.status === 'PENDING' || stored.sourceSequencer === undefined) return 'unissued';
+  if (stored?.status === undefined || stored.status === 'PENDING' || stored.sourceSequencer === undefined)
+    return 'unissued';
   const ours = normaliseSequencer(upload.sequencer);
   if (stored.sourceSequencer === ours) return 'duplicate';
   return stored.sourceSequencer > ours ? 'superseded' : 'reused';
@@ -265,7 +302,12 @@ export function errorForExecutionStatus(status: UnsettledExecutionStatus): Media
 export const SETTLE_CLAIM_CONDITION = '#status = :processing AND #claimedBy = :claimedBy';
 
 /** FAILED with `error`, if `claimedBy` (an execution ARN) still holds the PROCESSING claim. */
-export function settleClaimUpdate(mediaId: string, claimedBy: string, error: MediaError, now: string): ConditionalUpdate {
+export function settleClaimUpdate(
+  mediaId: string,
+  claimedBy: string,
+  error: MediaError,
+  now: string,
+): ConditionalUpdate {
   return {
     Key: { mediaId },
     UpdateExpression: 'SET #status = :failed, #error = :error, #updatedAt = :now',
@@ -281,9 +323,13 @@ export function settleClaimUpdate(mediaId: string, claimedBy: string, error: Med
   };
 }
 
-const CODE_BY_NAME = new Map<string, string>(DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').name, new ErrorClass('').code]));
+const CODE_BY_NAME = new Map<string, string>(
+  DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').name, new ErrorClass('').code]),
+);
 /** Errors about the user's upload: their own message is safe to show them. */
-const UPLOADER_FAULTS = new Set<string>(DOMAIN_ERRORS.filter((ErrorClass) => ErrorClass.uploaderFault).map((ErrorClass) => new ErrorClass('').name));
+const UPLOADER_FAULTS = new Set<string>(
+  DOMAIN_ERRORS.filter((ErrorClass) => ErrorClass.uploaderFault).map((ErrorClass) => new ErrorClass('').name),
+);
 // Lambda refused the invocation until the retries ran out (account or reserved concurrency).
 CODE_BY_NAME.set('Lambda.TooManyRequestsException', 'LAMBDA_THROTTLED');
 

@@ -62,7 +62,8 @@ export class InvalidUploadKeyError extends DomainError {
  */
 export class UploadChangedError extends DomainError {
   static readonly uploaderFault = true;
-  static readonly defaultMessage = 'The upload was replaced by another file before it could be processed; request a new upload URL for each file.';
+  static readonly defaultMessage =
+    'The upload was replaced by another file before it could be processed; request a new upload URL for each file.';
   override readonly name = 'UploadChangedError';
   readonly code = 'UPLOAD_CHANGED';
 }

@@ -109,7 +109,11 @@ export type ModerateResult = ModerationResult;
 
 /** Input of the record function, one variant per ASL state that calls it. */
 export type RecordCommand =
-  | { action: 'processing'; upload: UploadRef; /** `$$.Execution.Id`: lets the claiming execution retry its claim. */ executionId?: string }
+  | {
+      action: 'processing';
+      upload: UploadRef;
+      /** `$$.Execution.Id`: lets the claiming execution retry its claim. */ executionId?: string;
+    }
   | {
       action: 'complete';
       upload: UploadRef;

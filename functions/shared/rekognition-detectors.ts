@@ -38,7 +38,9 @@ export function toDetectorError(error: unknown, image: ImageRef): unknown {
   if (!(error instanceof Error)) return error;
   const where = `s3://${image.bucket}/${image.key}`;
   if (THROTTLING_ERRORS.has(error.name)) {
-    return new DetectorThrottledError(`Rekognition throttled the request for ${where} (${error.name})`, { cause: error });
+    return new DetectorThrottledError(`Rekognition throttled the request for ${where} (${error.name})`, {
+      cause: error,
+    });
   }
   if (REFUSED_IMAGE_ERRORS.has(error.name)) {
     return new DetectorRefusedImageError(

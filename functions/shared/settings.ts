@@ -130,7 +130,10 @@ export interface SettingsContract<F extends Fields> {
    * naming the variable and its rule, when a value is invalid or a required one is missing.
    * `overrides` (tests, local wiring) replace variables and are checked by the same rules.
    */
-  fromEnv(env?: NodeJS.ProcessEnv, overrides?: Partial<SettingsOf<SettingsContract<F>>>): SettingsOf<SettingsContract<F>>;
+  fromEnv(
+    env?: NodeJS.ProcessEnv,
+    overrides?: Partial<SettingsOf<SettingsContract<F>>>,
+  ): SettingsOf<SettingsContract<F>>;
   /** The environment holding these settings; defaults are written out, so the template shows every value. */
   toEnv(values: SettingsInput<SettingsContract<F>>): Record<string, string>;
 }
@@ -161,7 +164,8 @@ export function defineSettings<F extends Fields>(fields: F): SettingsContract<F>
         }
         const raw = env[name];
         if (raw === undefined || raw.trim() === '') {
-          if (setting.default === undefined) throw new Error(`Missing required environment variable ${name} (${setting.rule})`);
+          if (setting.default === undefined)
+            throw new Error(`Missing required environment variable ${name} (${setting.rule})`);
           values[key] = setting.default;
         } else {
           values[key] = checkSetting(setting, raw, `Environment variable ${name}`);

@@ -48,7 +48,11 @@ export async function runStep<T>(context: Context | undefined, body: () => Promi
   } catch (error: unknown) {
     // Bad uploads are expected traffic (warn); anything else is a fault worth an alarm (error).
     if (isDomainError(error)) {
-      logger.warn('Step failed with a domain error', { errorName: error.name, errorCode: error.code, errorMessage: error.message });
+      logger.warn('Step failed with a domain error', {
+        errorName: error.name,
+        errorCode: error.code,
+        errorMessage: error.message,
+      });
     } else {
       if (error instanceof Error) logger.error('Step failed', error);
       else logger.error('Step failed', { error: String(error) });

@@ -124,7 +124,9 @@ async function readUpload(s3: S3Client, upload: UploadRef, maxBytes: number): Pr
   // for): if the key was overwritten since, S3 answers 412 instead of serving other bytes.
   let response: GetObjectCommandOutput;
   try {
-    response = await s3.send(new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key, IfMatch: entityTag(upload.etag) }));
+    response = await s3.send(
+      new GetObjectCommand({ Bucket: upload.bucket, Key: upload.key, IfMatch: entityTag(upload.etag) }),
+    );
   } catch (error: unknown) {
     throw uploadReadError(error);
   }
@@ -137,7 +139,8 @@ async function readUpload(s3: S3Client, upload: UploadRef, maxBytes: number): Pr
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const buffer =
+        typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       total += buffer.length;
       if (total > maxBytes) {
         if ('destroy' in body && typeof body.destroy === 'function') body.destroy();

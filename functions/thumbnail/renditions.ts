@@ -101,13 +101,16 @@ export function detectImageFormat(bytes: Uint8Array): InputFormat {
   if (starts(0, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (starts(0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
   if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'webp';
-  throw new UnsupportedMediaError(`Unsupported media: found ${describeBytes(bytes, ascii)}; expected JPEG, PNG or WebP`);
+  throw new UnsupportedMediaError(
+    `Unsupported media: found ${describeBytes(bytes, ascii)}; expected JPEG, PNG or WebP`,
+  );
 }
 
 function describeBytes(bytes: Uint8Array, ascii: (offset: number, text: string) => boolean): string {
   if (bytes.length === 0) return 'an empty file';
   if (ascii(0, 'GIF8')) return 'a GIF image';
-  if (ascii(4, 'ftypheic') || ascii(4, 'ftypheix') || ascii(4, 'ftypmif1') || ascii(4, 'ftyphevc')) return 'a HEIC image';
+  if (ascii(4, 'ftypheic') || ascii(4, 'ftypheix') || ascii(4, 'ftypmif1') || ascii(4, 'ftyphevc'))
+    return 'a HEIC image';
   if (ascii(4, 'ftypavif')) return 'an AVIF image';
   if (ascii(4, 'ftyp')) return 'an ISO media file (video or HEIF)';
   if (ascii(0, 'II*\0') || ascii(0, 'MM\0*')) return 'a TIFF image';
@@ -168,7 +171,12 @@ export async function createRenditions(
   };
 
   const [analysis, renditions] = await Promise.all([
-    encodeAnalysis(() => decoder.clone(), source, analysisMaxSide, limits.analysisMaxBytes ?? DEFAULT_ANALYSIS_MAX_BYTES).then(emit),
+    encodeAnalysis(
+      () => decoder.clone(),
+      source,
+      analysisMaxSide,
+      limits.analysisMaxBytes ?? DEFAULT_ANALYSIS_MAX_BYTES,
+    ).then(emit),
     encodeRenditions(decoder.clone(), limits.renditions ?? DEFAULT_RENDITIONS, emit),
   ]);
   return { source, renditions, analysis };

@@ -61,7 +61,10 @@ function mediaIdOf(input: string | null | undefined): string | undefined {
 }
 
 export function createHandler(deps: WatcherDeps): (event: unknown, context?: Context) => Promise<WatcherResult> {
-  const { mediaTableName: tableName } = watcherSettings.fromEnv(process.env, deps.mediaTableName !== undefined ? { mediaTableName: deps.mediaTableName } : {});
+  const { mediaTableName: tableName } = watcherSettings.fromEnv(
+    process.env,
+    deps.mediaTableName !== undefined ? { mediaTableName: deps.mediaTableName } : {},
+  );
   const now = deps.now ?? ((): Date => new Date());
 
   return (event, context) =>
@@ -79,7 +82,10 @@ export function createHandler(deps: WatcherDeps): (event: unknown, context?: Con
       const error = errorForExecutionStatus(detail.status);
       try {
         await deps.documents.send(
-          new UpdateCommand({ TableName: tableName, ...settleClaimUpdate(mediaId, detail.executionArn, error, now().toISOString()) }),
+          new UpdateCommand({
+            TableName: tableName,
+            ...settleClaimUpdate(mediaId, detail.executionArn, error, now().toISOString()),
+          }),
         );
       } catch (caught: unknown) {
         if (caught instanceof Error && caught.name === 'ConditionalCheckFailedException') {

@@ -16,7 +16,10 @@ const VERSION = new RegExp(
 function parse(version) {
   const match = VERSION.exec(String(version).trim());
   if (match === null) throw new TypeError(`Invalid Version: ${version}`);
-  return { core: [Number(match[1]), Number(match[2]), Number(match[3])], pre: match[4] === undefined ? [] : match[4].split('.') };
+  return {
+    core: [Number(match[1]), Number(match[2]), Number(match[3])],
+    pre: match[4] === undefined ? [] : match[4].split('.'),
+  };
 }
 
 function compareIdentifiers(a, b) {

@@ -15,7 +15,10 @@ import { mediaSettings } from '../../functions/media/settings';
 import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import type { AppConfig } from '../config';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../definitions/gateway-responses';
-import { articlesTable as articlesTableDefinition, uploadQuotaTable as uploadQuotaTableDefinition } from '../definitions/tables';
+import {
+  articlesTable as articlesTableDefinition,
+  uploadQuotaTable as uploadQuotaTableDefinition,
+} from '../definitions/tables';
 import { DefinedTable } from './defined-table';
 import { EdgeProtection } from './edge-protection';
 import { PipelineFunction } from './pipeline-function';
@@ -390,7 +393,9 @@ export class ArticlesApi extends Construct {
    */
   private addErrorResponses(allowedOrigins: readonly string[]): void {
     // Static values are quoted in gateway response parameters.
-    const corsHeaders = Object.fromEntries(Object.entries(gatewayResponseCorsHeaders(allowedOrigins)).map(([name, value]) => [name, `'${value}'`]));
+    const corsHeaders = Object.fromEntries(
+      Object.entries(gatewayResponseCorsHeaders(allowedOrigins)).map(([name, value]) => [name, `'${value}'`]),
+    );
     const responses: Array<[string, apigw.ResponseType, string, string?]> = [
       ['BadRequestBody', apigw.ResponseType.BAD_REQUEST_BODY, 'VALIDATION_ERROR'],
       ['BadRequestParameters', apigw.ResponseType.BAD_REQUEST_PARAMETERS, 'VALIDATION_ERROR'],
@@ -405,7 +410,10 @@ export class ArticlesApi extends Construct {
     ];
     for (const [id, type, code, statusCode] of responses) {
       // The unknown-route message is fixed: API Gateway's own would name (and echo) an Authorization header.
-      const message = type === apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN ? JSON.stringify(UNKNOWN_ROUTE_MESSAGE) : '$context.error.messageString';
+      const message =
+        type === apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN
+          ? JSON.stringify(UNKNOWN_ROUTE_MESSAGE)
+          : '$context.error.messageString';
       this.api.addGatewayResponse(id, {
         type,
         ...(statusCode !== undefined ? { statusCode } : {}),

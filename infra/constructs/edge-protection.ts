@@ -30,7 +30,9 @@ function managedRule(
     name,
     priority,
     overrideAction: { none: {} },
-    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ...(ruleActionOverrides ? { ruleActionOverrides } : {}) } },
+    statement: {
+      managedRuleGroupStatement: { vendorName: 'AWS', name, ...(ruleActionOverrides ? { ruleActionOverrides } : {}) },
+    },
     visibilityConfig: visibility(`${metricPrefix}-${name}`),
   };
 }
@@ -62,7 +64,9 @@ export class EdgeProtection extends Construct {
         managedRule(0, 'AWSManagedRulesAmazonIpReputationList', metricPrefix),
         // The core rule set blocks bodies over 8 KB; article bodies are up to 50,000 characters
         // (64 KiB, checked by API Gateway's model and the function), so that one rule only counts.
-        managedRule(1, 'AWSManagedRulesCommonRuleSet', metricPrefix, [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }]),
+        managedRule(1, 'AWSManagedRulesCommonRuleSet', metricPrefix, [
+          { name: 'SizeRestrictions_BODY', actionToUse: { count: {} } },
+        ]),
         managedRule(2, 'AWSManagedRulesKnownBadInputsRuleSet', metricPrefix),
         {
           name: 'UploadUrlRateLimit',
@@ -104,7 +108,11 @@ export class EdgeProtection extends Construct {
           priority: 4,
           action: { block: {} },
           statement: {
-            rateBasedStatement: { limit: REQUEST_RATE_LIMIT_PER_5_MINUTES, evaluationWindowSec: 300, aggregateKeyType: 'IP' },
+            rateBasedStatement: {
+              limit: REQUEST_RATE_LIMIT_PER_5_MINUTES,
+              evaluationWindowSec: 300,
+              aggregateKeyType: 'IP',
+            },
           },
           visibilityConfig: visibility(`${metricPrefix}-request-rate-limit`),
         },

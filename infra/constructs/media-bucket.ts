@@ -3,7 +3,6 @@ import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-
 /** Properties of a {@link MediaBucket}. */
 export interface MediaBucketProps {
   /** Origins whose browsers may POST uploads (presigned POST) and GET renditions. */
@@ -48,7 +47,10 @@ export class MediaBucket extends Construct {
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
-        { expiration: Duration.days(props.accessLogRetentionDays ?? 90), abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          expiration: Duration.days(props.accessLogRetentionDays ?? 90),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
       ],
       removalPolicy: props.removalPolicy,
     });

@@ -83,7 +83,10 @@ export function eventPatternFrom(file: string, values: Record<string, string>): 
   };
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const pattern = Object.fromEntries(
-    Object.entries(raw).map(([key, value]) => [key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()), substitute(value)]),
+    Object.entries(raw).map(([key, value]) => [
+      key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()),
+      substitute(value),
+    ]),
   );
   return pattern as events.EventPattern;
 }
@@ -93,7 +96,10 @@ export function eventPatternFrom(file: string, values: Record<string, string>): 
  * service may assume the role only on behalf of these resources (`aws:SourceArn`) of this account
  * (`aws:SourceAccount`).
  */
-export function confusedDeputyConditions(account: string, sourceArns: readonly string[]): Record<string, Record<string, unknown>> {
+export function confusedDeputyConditions(
+  account: string,
+  sourceArns: readonly string[],
+): Record<string, Record<string, unknown>> {
   return {
     ArnLike: { 'aws:SourceArn': sourceArns.length === 1 ? sourceArns[0] : [...sourceArns] },
     StringEquals: { 'aws:SourceAccount': account },
@@ -276,7 +282,8 @@ export class MediaPipeline extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the upload rule; messages land here to be inspected and redriven.',
+      reason:
+        'This queue is itself the dead-letter queue of the upload rule; messages land here to be inspected and redriven.',
     });
 
     this.ruleRole = new iam.Role(this, 'UploadRuleRole', {
@@ -317,7 +324,8 @@ export class MediaPipeline extends Construct {
     });
     Validations.of(this.watcherDeadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: "This queue is itself the watcher's dead-letter queue: status-change events it could not handle land here to be inspected and replayed.",
+      reason:
+        "This queue is itself the watcher's dead-letter queue: status-change events it could not handle land here to be inspected and replayed.",
     });
     this.watcher = new PipelineFunction(this, 'Watcher', {
       ...common,

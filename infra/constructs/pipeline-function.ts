@@ -29,11 +29,7 @@ export const ACTIONS_WITHOUT_RESOURCE_TYPE: ReadonlySet<string> = new Set([
 
 /** DynamoDB item actions a function may be given; the type keeps wildcards and control-plane actions out. */
 export type TableAction =
-  | 'dynamodb:GetItem'
-  | 'dynamodb:PutItem'
-  | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem'
-  | 'dynamodb:Query';
+  'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:Query';
 
 /** S3 object actions a function may be given, always on one key prefix. */
 export type ObjectAction = 's3:GetObject' | 's3:PutObject';
@@ -190,7 +186,10 @@ export class PipelineFunction extends Construct {
     // statement on its own; stating it here keeps the role's contents readable in one place.
     this.allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
 
-    this.externalModules = bundleExternals({ usesS3Client: props.usesS3Client ?? false, layerModules: props.externalModules });
+    this.externalModules = bundleExternals({
+      usesS3Client: props.usesS3Client ?? false,
+      layerModules: props.externalModules,
+    });
 
     const defaults: nodejs.NodejsFunctionProps = {
       entry,
@@ -279,7 +278,8 @@ export class PipelineFunction extends Construct {
 
   /** Allows object actions under one key prefix of a bucket, e.g. `uploads/`. */
   public allowObjects(bucket: s3.IBucket, prefix: string, actions: ObjectAction[]): this {
-    if (!prefix.endsWith('/') || prefix.includes('*')) throw new Error(`Key prefix ${prefix} must end with "/" and hold no wildcard`);
+    if (!prefix.endsWith('/') || prefix.includes('*'))
+      throw new Error(`Key prefix ${prefix} must end with "/" and hold no wildcard`);
     this.allow(actions, [bucket.arnForObjects(`${prefix}*`)]);
     const bucketResource = bucket.node.defaultChild;
     if (bucketResource instanceof CfnElement) {

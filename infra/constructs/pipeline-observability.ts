@@ -113,7 +113,12 @@ export class PipelineObservability extends Construct {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
     const notify = new actions.SnsAction(this.alarmTopic);
-    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric, threshold = 1): cloudwatch.Alarm => {
+    const alarm = (
+      alarmId: string,
+      description: string,
+      metric: cloudwatch.IMetric,
+      threshold = 1,
+    ): cloudwatch.Alarm => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         // Named after the stack, so the topic policy can allow exactly this stack's alarms.
         alarmName: `${stack.stackName}-${alarmId}`,
@@ -130,7 +135,11 @@ export class PipelineObservability extends Construct {
     };
 
     const sum = { period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM };
-    alarm('ExecutionsFailedAlarm', 'Media pipeline executions failed (a pipeline fault, not a rejected upload)', stateMachine.metricFailed(sum));
+    alarm(
+      'ExecutionsFailedAlarm',
+      'Media pipeline executions failed (a pipeline fault, not a rejected upload)',
+      stateMachine.metricFailed(sum),
+    );
     alarm('ExecutionsTimedOutAlarm', 'Media pipeline executions timed out', stateMachine.metricTimedOut(sum));
     alarm(
       'ExecutionsAbortedAlarm',
@@ -140,19 +149,28 @@ export class PipelineObservability extends Construct {
     alarm(
       'DeadLetterQueueAlarm',
       'Upload events could not be delivered to the media pipeline; they wait in the dead-letter queue',
-      deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+      deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: FIVE_MINUTES,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
     );
     alarm(
       'DeadLetterQueueAgeAlarm',
       'An upload event has waited in the dead-letter queue for 3 days (it is lost after 14): re-drive it (README "Operations")',
-      deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+      deadLetterQueue.metricApproximateAgeOfOldestMessage({
+        period: FIVE_MINUTES,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
       DEAD_LETTER_AGE_ALARM.toSeconds(),
     );
     if (props.watcherDeadLetterQueue !== undefined) {
       alarm(
         'WatcherDeadLetterQueueAlarm',
         'The execution watcher could not settle a media after its retries; the status-change event waits in its dead-letter queue',
-        props.watcherDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+        props.watcherDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: FIVE_MINUTES,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
       );
     }
     for (const step of steps) {
@@ -163,7 +181,11 @@ export class PipelineObservability extends Construct {
         props.stepErrorThreshold ?? 5,
       );
     }
-    alarm('ApiServerErrorsAlarm', 'The REST API (articles and media functions) answered with 5xx', apiStage.metricServerError(sum));
+    alarm(
+      'ApiServerErrorsAlarm',
+      'The REST API (articles and media functions) answered with 5xx',
+      apiStage.metricServerError(sum),
+    );
     const rekognitionThrottles = new cloudwatch.MathExpression({
       expression: 'FILL(labels, 0) + FILL(moderation, 0)',
       usingMetrics: {
@@ -173,7 +195,11 @@ export class PipelineObservability extends Construct {
       period: FIVE_MINUTES,
       label: 'Rekognition throttled calls',
     });
-    alarm('RekognitionThrottlingAlarm', 'Rekognition throttled DetectLabels or DetectModerationLabels calls', rekognitionThrottles);
+    alarm(
+      'RekognitionThrottlingAlarm',
+      'Rekognition throttled DetectLabels or DetectModerationLabels calls',
+      rekognitionThrottles,
+    );
 
     const custom = (metricName: string, statistic: string = cloudwatch.Stats.SUM): cloudwatch.Metric =>
       new cloudwatch.Metric({
@@ -214,19 +240,25 @@ export class PipelineObservability extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Execution time (p50 / p90 / p99)',
         width: 12,
-        left: percentiles((statistic) => stateMachine.metricTime({ period: FIVE_MINUTES, statistic, label: statistic })),
+        left: percentiles((statistic) =>
+          stateMachine.metricTime({ period: FIVE_MINUTES, statistic, label: statistic }),
+        ),
       }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Step duration p50',
         width: 8,
-        left: steps.map((step) => step.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p50', label: step.name })),
+        left: steps.map((step) =>
+          step.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p50', label: step.name }),
+        ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Step duration p99',
         width: 8,
-        left: steps.map((step) => step.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: step.name })),
+        left: steps.map((step) =>
+          step.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: step.name }),
+        ),
       }),
       new cloudwatch.GraphWidget({
         title: 'Step errors and throttles',
@@ -250,7 +282,12 @@ export class PipelineObservability extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Dead-letter queue depth and Rekognition throttling',
         width: 8,
-        left: [deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM })],
+        left: [
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: FIVE_MINUTES,
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+        ],
         right: [rekognitionThrottles],
       }),
     );
@@ -292,12 +329,16 @@ export class PipelineObservability extends Construct {
         new cloudwatch.GraphWidget({
           title: 'API function duration p50',
           width: 8,
-          left: apiFunctions.map((api) => api.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p50', label: api.name })),
+          left: apiFunctions.map((api) =>
+            api.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p50', label: api.name }),
+          ),
         }),
         new cloudwatch.GraphWidget({
           title: 'API function duration p99',
           width: 8,
-          left: apiFunctions.map((api) => api.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: api.name })),
+          left: apiFunctions.map((api) =>
+            api.fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: api.name }),
+          ),
         }),
         new cloudwatch.GraphWidget({
           title: 'API function errors and throttles',

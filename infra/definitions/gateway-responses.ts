@@ -21,5 +21,7 @@ export const UNKNOWN_ROUTE_MESSAGE = 'Route not found';
  */
 export function gatewayResponseCorsHeaders(allowedOrigins: readonly string[]): Readonly<Record<string, string>> {
   const [only] = allowedOrigins;
-  return allowedOrigins.length === 1 && only !== undefined ? { 'Access-Control-Allow-Origin': only, Vary: 'Origin' } : {};
+  return allowedOrigins.length === 1 && only !== undefined
+    ? { 'Access-Control-Allow-Origin': only, Vary: 'Origin' }
+    : {};
 }

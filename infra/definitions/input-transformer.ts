@@ -27,15 +27,19 @@ export function renderInputTemplate(template: unknown, variables: ReadonlySet<st
     if (typeof value === 'string') {
       const placeholder = PLACEHOLDER.exec(value);
       if (placeholder?.[1] !== undefined) {
-        if (!variables.has(placeholder[1])) throw new Error(`InputTemplate uses <${placeholder[1]}>, which InputPathsMap does not define`);
+        if (!variables.has(placeholder[1]))
+          throw new Error(`InputTemplate uses <${placeholder[1]}>, which InputPathsMap does not define`);
         return `<${placeholder[1]}>`;
       }
-      if (/<[^>]*>/.test(value)) throw new Error(`InputTemplate string "${value}": only whole-value placeholders are supported`);
+      if (/<[^>]*>/.test(value))
+        throw new Error(`InputTemplate string "${value}": only whole-value placeholders are supported`);
       return JSON.stringify(value);
     }
     if (Array.isArray(value)) return `[${value.map(render).join(',')}]`;
     if (value !== null && typeof value === 'object') {
-      return `{${Object.entries(value).map(([key, inner]) => `${JSON.stringify(key)}:${render(inner)}`).join(',')}}`;
+      return `{${Object.entries(value)
+        .map(([key, inner]) => `${JSON.stringify(key)}:${render(inner)}`)
+        .join(',')}}`;
     }
     return JSON.stringify(value);
   };
@@ -44,10 +48,14 @@ export function renderInputTemplate(template: unknown, variables: ReadonlySet<st
 
 /** Reads an `events/*.input.json` file. */
 export function loadInputTransformer(file: string): InputTransformer {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as { InputPathsMap?: Record<string, string>; InputTemplate?: unknown };
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as {
+    InputPathsMap?: Record<string, string>;
+    InputTemplate?: unknown;
+  };
   const inputPathsMap = raw.InputPathsMap ?? {};
   for (const [name, path] of Object.entries(inputPathsMap)) {
-    if (!PATH.test(path)) throw new Error(`${file}: InputPathsMap.${name} = ${JSON.stringify(path)} is not a supported JSON path`);
+    if (!PATH.test(path))
+      throw new Error(`${file}: InputPathsMap.${name} = ${JSON.stringify(path)} is not a supported JSON path`);
   }
   if (raw.InputTemplate === undefined) throw new Error(`${file} has no InputTemplate`);
   return { inputPathsMap, inputTemplate: renderInputTemplate(raw.InputTemplate, new Set(Object.keys(inputPathsMap))) };
@@ -80,7 +88,9 @@ export function applyInputTransformer(transformer: InputTransformer, event: unkn
       const path = name !== undefined ? transformer.inputPathsMap[name] : undefined;
       if (name !== undefined && path !== undefined) {
         const value = valueAt(event, path);
-        out += inString ? JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value ?? null)).slice(1, -1) : JSON.stringify(value ?? null);
+        out += inString
+          ? JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value ?? null)).slice(1, -1)
+          : JSON.stringify(value ?? null);
         i = end;
         continue;
       }

@@ -61,7 +61,8 @@ export function renderPipelineDefinition(source: string, workflowType: PipelineW
   return source.replace(TIMEOUT_PLACEHOLDER, (_all, name: string) => {
     if (name === 'Execution') return String(EXECUTION_TIMEOUT_SECONDS[workflowType]);
     const functionName = name.toLowerCase();
-    if (!isStepFunctionName(functionName)) throw new Error(`Timeout placeholder \${${name}TimeoutSeconds} names no step function`);
+    if (!isStepFunctionName(functionName))
+      throw new Error(`Timeout placeholder \${${name}TimeoutSeconds} names no step function`);
     return String(taskTimeoutSeconds(functionName));
   });
 }

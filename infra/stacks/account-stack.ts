@@ -1,4 +1,13 @@
-import { ArnFormat, CfnOutput, CfnResource, RemovalPolicy, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  CfnResource,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import * as accessanalyzer from 'aws-cdk-lib/aws-accessanalyzer';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -58,7 +67,14 @@ export class AccountStack extends Stack {
       this.apiGatewayCloudWatchRole.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: API_GATEWAY_LOGGING_ACTIONS,
-          resources: [this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
         }),
       );
       Validations.of(this.apiGatewayCloudWatchRole).acknowledge({

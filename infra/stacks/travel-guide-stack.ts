@@ -51,7 +51,10 @@ export class TravelGuideStack extends Stack {
       removalPolicy: config.removalPolicy,
       versioned: config.bucketVersioning,
     });
-    this.mediaTable = new DefinedTable(this, mediaTable.id, { definition: mediaTable, removalPolicy: config.removalPolicy });
+    this.mediaTable = new DefinedTable(this, mediaTable.id, {
+      definition: mediaTable,
+      removalPolicy: config.removalPolicy,
+    });
 
     this.pipeline = new MediaPipeline(this, 'Pipeline', {
       config,

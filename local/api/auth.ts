@@ -11,8 +11,7 @@ const TOKEN_LIFETIME_SECONDS = 3600;
 const AUDIENCE = 'travel-guide-local';
 
 export type VerifyResult =
-  | { ok: true; claims: Record<string, string> }
-  | { ok: false; reason: 'missing' | 'invalid' | 'expired' };
+  { ok: true; claims: Record<string, string> } | { ok: false; reason: 'missing' | 'invalid' | 'expired' };
 
 const base64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
 
@@ -76,16 +75,26 @@ export class LocalTokenIssuer {
     const parts = token.split('.');
     if (parts.length !== 3) return { ok: false, reason: 'invalid' };
     const [header = '', payload = '', signature = ''] = parts;
-    const [headerBytes, payloadBytes, given] = [decodeBase64url(header), decodeBase64url(payload), decodeBase64url(signature)];
-    if (headerBytes === undefined || payloadBytes === undefined || given === undefined) return { ok: false, reason: 'invalid' };
+    const [headerBytes, payloadBytes, given] = [
+      decodeBase64url(header),
+      decodeBase64url(payload),
+      decodeBase64url(signature),
+    ];
+    if (headerBytes === undefined || payloadBytes === undefined || given === undefined)
+      return { ok: false, reason: 'invalid' };
     try {
       const parsedHeader: unknown = JSON.parse(headerBytes.toString('utf8'));
       // Only our own algorithm: never "none", never a key confusion.
-      if (typeof parsedHeader !== 'object' || parsedHeader === null || (parsedHeader as { alg?: unknown }).alg !== 'HS256') {
+      if (
+        typeof parsedHeader !== 'object' ||
+        parsedHeader === null ||
+        (parsedHeader as { alg?: unknown }).alg !== 'HS256'
+      ) {
         return { ok: false, reason: 'invalid' };
       }
       const expected = this.sign(`${header}.${payload}`);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
+      if (given.length !== expected.length || !timingSafeEqual(given, expected))
+        return { ok: false, reason: 'invalid' };
       const claims: unknown = JSON.parse(payloadBytes.toString('utf8'));
       if (typeof claims !== 'object' || claims === null) return { ok: false, reason: 'invalid' };
       const c = claims as Record<string, unknown>;

@@ -19,7 +19,8 @@ const COLOURS: Record<RunOutcome, string> = {
   ERROR: '#7f1d1d',
 };
 
-const ms = (value: number | null): string => (value === null ? '…' : value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(2)} s`);
+const ms = (value: number | null): string =>
+  value === null ? '…' : value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(2)} s`;
 
 function stepsCell(run: RunRecord): string {
   return run.steps
@@ -41,7 +42,8 @@ function outcomeLabel(run: RunRecord): string {
 
 /** The IAM usage report as a table: each function's calls by action and grant, allowed or denied. */
 function iamSection(report: IamReport): string {
-  if (!report.enforcing) return '<h2>IAM</h2><p class="sub">IAM enforcement is off (IAM=off): calls are not checked.</p>';
+  if (!report.enforcing)
+    return '<h2>IAM</h2><p class="sub">IAM enforcement is off (IAM=off): calls are not checked.</p>';
   const rows = report.functions
     .flatMap((usage) =>
       usage.decisions.map(
@@ -71,9 +73,13 @@ export function renderDashboard(runLog: RunLog, iam?: IamReport): string {
     .filter(([, count]) => count > 0)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(' · ');
-  const tileLabel = (o: RunOutcome): string => (o === 'DUPLICATE' && refusalBreakdown !== '' ? `REFUSED (${refusalBreakdown})` : o);
+  const tileLabel = (o: RunOutcome): string =>
+    o === 'DUPLICATE' && refusalBreakdown !== '' ? `REFUSED (${refusalBreakdown})` : o;
   const tiles = (Object.keys(COLOURS) as RunOutcome[])
-    .map((o) => `<div class="tile" style="border-color:${COLOURS[o]}"><b style="color:${COLOURS[o]}">${counts[o]}</b><span>${escapeHtml(tileLabel(o))}</span></div>`)
+    .map(
+      (o) =>
+        `<div class="tile" style="border-color:${COLOURS[o]}"><b style="color:${COLOURS[o]}">${counts[o]}</b><span>${escapeHtml(tileLabel(o))}</span></div>`,
+    )
     .join('');
   const rows = runs
     .map(

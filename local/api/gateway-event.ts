@@ -50,14 +50,20 @@ function matchTemplate(template: string, path: string): Record<string, string> |
 export function matchRoute(method: string, path: string): RouteMatch {
   const candidates = routes
     .map((route) => ({ route, parameters: matchTemplate(route.resource, path) }))
-    .filter((c): c is { route: (typeof routes)[number]; parameters: Record<string, string> } => c.parameters !== undefined);
+    .filter(
+      (c): c is { route: (typeof routes)[number]; parameters: Record<string, string> } => c.parameters !== undefined,
+    );
   if (candidates.length === 0) return { kind: 'not-found' };
   const specificity = (resource: string) => segments(resource).filter((s) => !s.startsWith('{')).length;
   const best = Math.max(...candidates.map((c) => specificity(c.route.resource)));
   const onResource = candidates.filter((c) => specificity(c.route.resource) === best);
   const exact = onResource.find((c) => c.route.method === method);
   if (!exact) return { kind: 'method-not-allowed', allowed: onResource.map((c) => c.route.method) };
-  return { kind: 'route', route: exact.route, pathParameters: Object.keys(exact.parameters).length > 0 ? exact.parameters : null };
+  return {
+    kind: 'route',
+    route: exact.route,
+    pathParameters: Object.keys(exact.parameters).length > 0 ? exact.parameters : null,
+  };
 }
 
 /** Every resource path (including parents like `/media`) that API Gateway would answer OPTIONS on. */
@@ -142,7 +148,9 @@ export function buildProxyEvent(
   options: { accountId: string; stage: string; claims?: Record<string, string>; now?: Date },
 ): APIGatewayProxyEvent {
   const { single: headers, multi: multiValueHeaders } = toMaps(collect(headerPairs(request.rawHeaders)));
-  const { single: queryStringParameters, multi: multiValueQueryStringParameters } = toMaps(collect(queryPairs(request.query)));
+  const { single: queryStringParameters, multi: multiValueQueryStringParameters } = toMaps(
+    collect(queryPairs(request.query)),
+  );
   const hasQuery = Object.keys(queryStringParameters).length > 0;
 
   const now = options.now ?? new Date();

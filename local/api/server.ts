@@ -114,10 +114,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const allowedOrigins = new Set(options.allowedOrigins);
   // Every answer the gateway gives itself carries the CORS headers the stack adds to its gateway responses.
-  const gatewayCors = Object.fromEntries(Object.entries(gatewayResponseCorsHeaders(options.allowedOrigins)).map(([name, value]) => [name.toLowerCase(), value]));
-  const gatewayError = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void =>
-    send(res, status, body, { ...gatewayCors, ...headers });
-  const iamReport = (): IamReport => options.iamReport?.() ?? { enforcing: false, allowed: 0, denied: 0, functions: [] };
+  const gatewayCors = Object.fromEntries(
+    Object.entries(gatewayResponseCorsHeaders(options.allowedOrigins)).map(([name, value]) => [
+      name.toLowerCase(),
+      value,
+    ]),
+  );
+  const gatewayError = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void => send(res, status, body, { ...gatewayCors, ...headers });
+  const iamReport = (): IamReport =>
+    options.iamReport?.() ?? { enforcing: false, allowed: 0, denied: 0, functions: [] };
 
   async function handleLocal(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const method = req.method ?? 'GET';
@@ -156,12 +166,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       case 'POST /_local/executions': {
         let request: { name?: unknown; input?: unknown } | null;
         try {
-          request = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8')) as { name?: unknown; input?: unknown } | null;
+          request = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8')) as {
+            name?: unknown;
+            input?: unknown;
+          } | null;
         } catch {
           send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be valid JSON'));
           return;
         }
-        if (typeof request?.name !== 'string' || typeof request.input !== 'object' || request.input === null || options.startExecution === undefined) {
+        if (
+          typeof request?.name !== 'string' ||
+          typeof request.input !== 'object' ||
+          request.input === null ||
+          options.startExecution === undefined
+        ) {
           send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be {"name": string, "input": object}'));
           return;
         }
@@ -169,12 +187,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           send(res, 200, { executionArn: await options.startExecution(request.name, request.input) });
         } catch (error: unknown) {
           const exists = error instanceof Error && error.name === 'ExecutionAlreadyExists';
-          send(res, exists ? 409 : 400, errorBody(exists ? 'EXECUTION_ALREADY_EXISTS' : 'VALIDATION_ERROR', error instanceof Error ? error.message : String(error)));
+          send(
+            res,
+            exists ? 409 : 400,
+            errorBody(
+              exists ? 'EXECUTION_ALREADY_EXISTS' : 'VALIDATION_ERROR',
+              error instanceof Error ? error.message : String(error),
+            ),
+          );
         }
         return;
       }
       default: {
-        const known = ['/_local/health', '/_local/runs', '/_local/dashboard', '/_local/iam', '/_local/token', '/_local/executions'].includes(path);
+        const known = [
+          '/_local/health',
+          '/_local/runs',
+          '/_local/dashboard',
+          '/_local/iam',
+          '/_local/token',
+          '/_local/executions',
+        ].includes(path);
         if (known) send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method not allowed on ${path}`));
         else send(res, 404, errorBody('NOT_FOUND', 'Route not found'));
       }
@@ -232,13 +264,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
     }
     const event = buildProxyEvent(
-      { method, path, query, rawHeaders: req.rawHeaders, body, sourceIp: (req.socket.remoteAddress ?? LOOPBACK).replace(/^::ffff:/, '') },
+      {
+        method,
+        path,
+        query,
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: (req.socket.remoteAddress ?? LOOPBACK).replace(/^::ffff:/, ''),
+      },
       match,
       { accountId: options.accountId, stage: 'local', ...(claims ? { claims } : {}) },
     );
     event.isBase64Encoded = isBase64Encoded;
     const { fn } = match.route;
-    const context = lambdaContext({ functionName: `travel-guide-local-${fn}`, region: options.region, account: options.accountId, timeoutMs: 29_000 });
+    const context = lambdaContext({
+      functionName: `travel-guide-local-${fn}`,
+      region: options.region,
+      account: options.accountId,
+      timeoutMs: 29_000,
+    });
 
     let result: APIGatewayProxyResult;
     try {
@@ -254,8 +298,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
     headers['x-amzn-requestid'] = event.requestContext.requestId;
-    const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : Buffer.from(result.body ?? '', 'utf8');
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type') && payload.length > 0) headers['content-type'] = 'application/json';
+    const payload = result.isBase64Encoded
+      ? Buffer.from(result.body ?? '', 'base64')
+      : Buffer.from(result.body ?? '', 'utf8');
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type') && payload.length > 0)
+      headers['content-type'] = 'application/json';
     res.writeHead(result.statusCode, headers);
     res.end(payload);
   }
@@ -270,7 +317,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       if (error instanceof BodyTooLargeError) {
         // Answer, then drop the connection rather than read the rest of a huge body.
         const cors = path.startsWith('/_local/') ? {} : gatewayCors;
-        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${error.limit} bytes`), { ...cors, connection: 'close' });
+        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${error.limit} bytes`), {
+          ...cors,
+          connection: 'close',
+        });
         res.on('finish', () => req.destroy());
         return;
       }

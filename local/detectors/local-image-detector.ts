@@ -1,4 +1,8 @@
-import { ImageTooLargeException, InvalidImageFormatException, InvalidParameterException } from '@aws-sdk/client-rekognition';
+import {
+  ImageTooLargeException,
+  InvalidImageFormatException,
+  InvalidParameterException,
+} from '@aws-sdk/client-rekognition';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import type {
@@ -85,7 +89,12 @@ export async function measureImage(bytes: Buffer): Promise<Measurements> {
   const image = sharp(bytes, { failOn: 'error' });
   const { width = 0, height = 0 } = await image.metadata();
 
-  const sample = await sharp(bytes).removeAlpha().toColourspace('srgb').resize(64, 64, { fit: 'fill' }).raw().toBuffer();
+  const sample = await sharp(bytes)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(64, 64, { fit: 'fill' })
+    .raw()
+    .toBuffer();
   const counts = new Map<string, number>();
   let sentinel = 0;
   let lumaTotal = 0;
@@ -108,29 +117,58 @@ export async function measureImage(bytes: Buffer): Promise<Measurements> {
     .stats();
   const laplacianStdev = laplacian.channels[0]?.stdev ?? 0;
 
-  return { width, height, colourShares, sentinelShare: sentinel / pixels, meanLuma: lumaTotal / pixels, laplacianStdev };
+  return {
+    width,
+    height,
+    colourShares,
+    sentinelShare: sentinel / pixels,
+    meanLuma: lumaTotal / pixels,
+    laplacianStdev,
+  };
 }
 
 export function labelsFrom(m: Measurements): Label[] {
   const labels: Label[] = [];
   for (const [name, share] of m.colourShares) {
-    if (share >= 0.1) labels.push({ name: `Colour: ${name}`, confidence: round1(50 + 50 * share), parents: ['Colour'] });
+    if (share >= 0.1)
+      labels.push({ name: `Colour: ${name}`, confidence: round1(50 + 50 * share), parents: ['Colour'] });
   }
   if (m.meanLuma > 170) {
-    labels.push({ name: 'Lighting: Bright', confidence: round1(50 + (49 * (m.meanLuma - 170)) / 85), parents: ['Lighting'] });
+    labels.push({
+      name: 'Lighting: Bright',
+      confidence: round1(50 + (49 * (m.meanLuma - 170)) / 85),
+      parents: ['Lighting'],
+    });
   } else if (m.meanLuma < 85) {
-    labels.push({ name: 'Lighting: Dark', confidence: round1(50 + (49 * (85 - m.meanLuma)) / 85), parents: ['Lighting'] });
+    labels.push({
+      name: 'Lighting: Dark',
+      confidence: round1(50 + (49 * (85 - m.meanLuma)) / 85),
+      parents: ['Lighting'],
+    });
   }
   if (m.laplacianStdev > 20) {
-    labels.push({ name: 'Focus: Sharp', confidence: round1(clamp(50 + (m.laplacianStdev - 20) * 2, 50, 99)), parents: ['Focus'] });
+    labels.push({
+      name: 'Focus: Sharp',
+      confidence: round1(clamp(50 + (m.laplacianStdev - 20) * 2, 50, 99)),
+      parents: ['Focus'],
+    });
   } else if (m.laplacianStdev < 6) {
-    labels.push({ name: 'Focus: Blurry', confidence: round1(clamp(50 + (6 - m.laplacianStdev) * 10, 50, 99)), parents: ['Focus'] });
+    labels.push({
+      name: 'Focus: Blurry',
+      confidence: round1(clamp(50 + (6 - m.laplacianStdev) * 10, 50, 99)),
+      parents: ['Focus'],
+    });
   }
   if (m.width > 0 && m.height > 0) {
     const ratio = m.width / m.height;
     const name = ratio > 1.1 ? 'Landscape' : ratio < 1 / 1.1 ? 'Portrait' : 'Square';
-    const distance = name === 'Square' ? 1 - Math.abs(Math.log(ratio)) / Math.log(1.1) : Math.abs(Math.log(ratio)) / Math.log(1.1) - 1;
-    labels.push({ name: `Orientation: ${name}`, confidence: round1(clamp(70 + 29 * distance, 50, 99)), parents: ['Orientation'] });
+    const distance =
+      name === 'Square' ? 1 - Math.abs(Math.log(ratio)) / Math.log(1.1) : Math.abs(Math.log(ratio)) / Math.log(1.1) - 1;
+    labels.push({
+      name: `Orientation: ${name}`,
+      confidence: round1(clamp(70 + 29 * distance, 50, 99)),
+      parents: ['Orientation'],
+    });
   }
   return labels.sort((a, b) => b.confidence - a.confidence);
 }
@@ -162,9 +200,16 @@ const metadata = { $metadata: {} };
 export async function checkRekognitionLimits(bytes: Buffer): Promise<void> {
   const limits = REKOGNITION_IMAGE_LIMITS;
   if (bytes.length > limits.maxBytes) {
-    throw new ImageTooLargeException({ message: `Image size ${bytes.length} bytes exceeds the maximum of ${limits.maxBytes} bytes`, ...metadata });
+    throw new ImageTooLargeException({
+      message: `Image size ${bytes.length} bytes exceeds the maximum of ${limits.maxBytes} bytes`,
+      ...metadata,
+    });
   }
-  const { format, width = 0, height = 0 } = await sharp(bytes)
+  const {
+    format,
+    width = 0,
+    height = 0,
+  } = await sharp(bytes)
     .metadata()
     .catch(() => {
       throw new InvalidImageFormatException({ message: 'Request has invalid image format', ...metadata });
@@ -199,7 +244,10 @@ export class LocalImageDetector implements LabelDetector, ModerationDetector {
     } catch (error: unknown) {
       // Rekognition's exceptions become the port's errors exactly as the Rekognition adapters map
       // them (a decoding failure past the checks too: Rekognition calls that an invalid format).
-      const rekognitionError = error instanceof Error && error.name.endsWith('Exception') ? error : new InvalidImageFormatException({ message: 'Request has invalid image format', ...metadata });
+      const rekognitionError =
+        error instanceof Error && error.name.endsWith('Exception')
+          ? error
+          : new InvalidImageFormatException({ message: 'Request has invalid image format', ...metadata });
       throw toDetectorError(rekognitionError, image);
     }
   }

@@ -29,7 +29,8 @@ export class TokenBucket {
     private readonly ratePerSecond: number,
     private readonly now: () => number = () => performance.now(),
   ) {
-    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new Error(`A rate must be a positive number, got ${ratePerSecond}`);
+    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond))
+      throw new Error(`A rate must be a positive number, got ${ratePerSecond}`);
     this.capacity = Math.max(1, ratePerSecond);
     this.tokens = this.capacity;
     this.updatedAt = now();
@@ -97,6 +98,9 @@ export class RekognitionQuota implements LabelDetector, ModerationDetector {
 
   /** Calls and refusals per API since the twin started. */
   snapshot(): Record<RekognitionApi, QuotaStats> {
-    return { DetectLabels: { ...this.stats.DetectLabels }, DetectModerationLabels: { ...this.stats.DetectModerationLabels } };
+    return {
+      DetectLabels: { ...this.stats.DetectLabels },
+      DetectModerationLabels: { ...this.stats.DetectModerationLabels },
+    };
   }
 }

@@ -5,7 +5,13 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { TableDefinition } from '../../infra/definitions/tables';
 import { listenOnLoopback } from '../listen';
 import { LOOPBACK } from '../settings';
@@ -18,12 +24,22 @@ export interface DynamoDbEmulator {
 
 export async function startDynamoDbEmulator(options: { port: number; path?: string }): Promise<DynamoDbEmulator> {
   // createTableMs 0: tables are ACTIVE at once (dynalite's default mimics a 500 ms CREATING phase).
-  const backend = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
+  const backend = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
   const inner = await listenOnLoopback(backend, 0);
   const front = createServer((req, res) => {
     void answer(inner.port, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Emulator front failed' }));
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+          message: 'Emulator front failed',
+        }),
+      );
     });
   });
   const outer = await listenOnLoopback(front, options.port);
@@ -54,12 +70,23 @@ async function answer(backendPort: number, req: IncomingMessage, res: ServerResp
   const reply = await forward(backendPort, req.method ?? 'POST', req.url ?? '/', req.headers, body);
   let out = reply.body;
   if (reply.status === 400 && KEYED_CONDITIONAL_WRITES.has(target) && out.includes('ConditionalCheckFailedException')) {
-    const input = JSON.parse(body.toString('utf8')) as { TableName?: unknown; Key?: unknown; ReturnValuesOnConditionCheckFailure?: unknown };
+    const input = JSON.parse(body.toString('utf8')) as {
+      TableName?: unknown;
+      Key?: unknown;
+      ReturnValuesOnConditionCheckFailure?: unknown;
+    };
     if (input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD') {
       const read = JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true });
-      const got = await forward(backendPort, 'POST', '/', { ...req.headers, 'x-amz-target': 'DynamoDB_20120810.GetItem' }, Buffer.from(read));
+      const got = await forward(
+        backendPort,
+        'POST',
+        '/',
+        { ...req.headers, 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+        Buffer.from(read),
+      );
       const item = got.status === 200 ? (JSON.parse(got.body.toString('utf8')) as { Item?: unknown }).Item : undefined;
-      if (item !== undefined) out = Buffer.from(JSON.stringify({ ...(JSON.parse(out.toString('utf8')) as object), Item: item }));
+      if (item !== undefined)
+        out = Buffer.from(JSON.stringify({ ...(JSON.parse(out.toString('utf8')) as object), Item: item }));
     }
   }
   const headers: IncomingHttpHeaders = { ...reply.headers, 'content-length': String(out.length) };
@@ -86,11 +113,14 @@ function forward(
   body: Buffer,
 ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: LOOPBACK, port, method, path, headers: { ...headers, 'content-length': String(body.length) } }, (response) => {
-      readBody(response)
-        .then((data) => resolve({ status: response.statusCode ?? 500, headers: response.headers, body: data }))
-        .catch(reject);
-    });
+    const request = httpRequest(
+      { host: LOOPBACK, port, method, path, headers: { ...headers, 'content-length': String(body.length) } },
+      (response) => {
+        readBody(response)
+          .then((data) => resolve({ status: response.statusCode ?? 500, headers: response.headers, body: data }))
+          .catch(reject);
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -101,7 +131,11 @@ function forward(
  * and waits until it is ACTIVE. An existing table (kept in --data-dir) is left as it is.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string, table: TableDefinition): Promise<void> {
-  const keyAttributes = [table.partitionKey, table.sortKey, ...table.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  const keyAttributes = [
+    table.partitionKey,
+    table.sortKey,
+    ...table.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ];
   const attributeTypes = new Map<string, string>();
   for (const attribute of keyAttributes) if (attribute) attributeTypes.set(attribute.name, attribute.type);
   const keySchema = (partitionKey: { name: string }, sortKey?: { name: string }) => [

@@ -71,7 +71,15 @@ const SERVICE = 's3';
 const MAX_SKEW_MS = 15 * 60 * 1000;
 /** The longest a presigned URL may live: seven days. */
 const MAX_EXPIRES_SECONDS = 604_800;
-const QUERY_AUTH_PARAMETERS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token'];
+const QUERY_AUTH_PARAMETERS = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+];
 /** Form fields no policy condition has to name. */
 const FORM_FIELDS_NOT_IN_POLICY = new Set(['policy', 'x-amz-signature', 'file']);
 
@@ -125,7 +133,8 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 }
 
 /** Constant-time enough for a local emulator; the point is the comparison, not timing. */
-const sameSignature = (a: string | undefined, b: string): boolean => a !== undefined && a.toLowerCase() === b.toLowerCase();
+const sameSignature = (a: string | undefined, b: string): boolean =>
+  a !== undefined && a.toLowerCase() === b.toLowerCase();
 
 export class S3Authenticator {
   private readonly now: () => Date;
@@ -144,7 +153,11 @@ export class S3Authenticator {
     const query = parseQuery(request.query);
     const queryAlgorithm = query['X-Amz-Algorithm'];
     if (authorization !== undefined && queryAlgorithm !== undefined) {
-      throw new S3AuthError(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
+      throw new S3AuthError(
+        400,
+        'InvalidArgument',
+        'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+      );
     }
     if (authorization !== undefined) return this.authenticateHeader(request, authorization, query);
     if (queryAlgorithm !== undefined) return this.authenticateQuery(request, query);
@@ -167,40 +180,72 @@ export class S3Authenticator {
       throw accessDenied(); // an anonymous write
     }
     if (policy === undefined || signature === undefined || fields.get('x-amz-algorithm') !== ALGORITHM) {
-      throw new S3AuthError(400, 'InvalidArgument', 'Bucket POST must contain a Policy, X-Amz-Algorithm AWS4-HMAC-SHA256, X-Amz-Credential, X-Amz-Date and X-Amz-Signature field');
+      throw new S3AuthError(
+        400,
+        'InvalidArgument',
+        'Bucket POST must contain a Policy, X-Amz-Algorithm AWS4-HMAC-SHA256, X-Amz-Credential, X-Amz-Date and X-Amz-Signature field',
+      );
     }
     const scope = this.scope(fields.get('x-amz-credential') ?? '', 'InvalidArgument');
     const signingDate = parseAmzDate(fields.get('x-amz-date'));
     if (signingDate === undefined || signingDate.toISOString().slice(0, 10).replace(/-/g, '') !== scope.shortDate) {
-      throw new S3AuthError(400, 'InvalidArgument', 'X-Amz-Date must be the date of the X-Amz-Credential scope, as YYYYMMDDTHHMMSSZ');
+      throw new S3AuthError(
+        400,
+        'InvalidArgument',
+        'X-Amz-Date must be the date of the X-Amz-Credential scope, as YYYYMMDDTHHMMSSZ',
+      );
     }
-    const expected = await this.signer(scope).sign(policy, { signingDate, signingRegion: scope.region, signingService: SERVICE });
+    const expected = await this.signer(scope).sign(policy, {
+      signingDate,
+      signingRegion: scope.region,
+      signingService: SERVICE,
+    });
     if (!sameSignature(signature, expected)) throw signatureMismatch(scope.accessKeyId);
 
     checkPolicy(decodePolicy(policy), form, fields, this.now());
     return { accessKeyId: scope.accessKeyId, via: 'post-policy' };
   }
 
-  private async authenticateHeader(request: S3RequestFacts, authorization: string, query: QueryParameterBag): Promise<S3Identity> {
+  private async authenticateHeader(
+    request: S3RequestFacts,
+    authorization: string,
+    query: QueryParameterBag,
+  ): Promise<S3Identity> {
     if (/^AWS [^:\s]+:/.test(authorization)) {
       return { accessKeyId: authorization.slice(4, authorization.indexOf(':')), via: 'sigv2' }; // s3rver checks SigV2
     }
-    const match = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-fA-F]+)\s*$/.exec(authorization);
+    const match =
+      /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-fA-F]+)\s*$/.exec(
+        authorization,
+      );
     if (!match) {
-      throw new S3AuthError(400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed; it must be AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...');
+      throw new S3AuthError(
+        400,
+        'AuthorizationHeaderMalformed',
+        'The authorization header is malformed; it must be AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...',
+      );
     }
     const [, credential = '', signedHeaderList = '', signature = ''] = match;
     const scope = this.scope(credential, 'AuthorizationHeaderMalformed');
     const signedHeaders = signedHeaderList.split(';');
     const signingDate = parseAmzDate(headerValue(request.headers, 'x-amz-date'));
     if (signingDate === undefined || !signedHeaders.includes('x-amz-date') || !signedHeaders.includes('host')) {
-      throw new S3AuthError(400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed; host and x-amz-date must be signed, x-amz-date as YYYYMMDDTHHMMSSZ');
+      throw new S3AuthError(
+        400,
+        'AuthorizationHeaderMalformed',
+        'The authorization header is malformed; host and x-amz-date must be signed, x-amz-date as YYYYMMDDTHHMMSSZ',
+      );
     }
     if (Math.abs(signingDate.getTime() - this.now().getTime()) > MAX_SKEW_MS) {
-      throw new S3AuthError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {
-        RequestTime: signingDate.toISOString(),
-        ServerTime: this.now().toISOString(),
-      });
+      throw new S3AuthError(
+        403,
+        'RequestTimeTooSkewed',
+        'The difference between the request time and the current time is too large.',
+        {
+          RequestTime: signingDate.toISOString(),
+          ServerTime: this.now().toISOString(),
+        },
+      );
     }
     if (headerValue(request.headers, 'x-amz-content-sha256') === undefined) {
       throw new S3AuthError(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
@@ -232,12 +277,15 @@ export class S3Authenticator {
     const expires = Number(single('X-Amz-Expires'));
     const signedHeaders = (single('X-Amz-SignedHeaders') ?? '').split(';');
     const signature = single('X-Amz-Signature');
-    if (signingDate === undefined) throw malformed('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
+    if (signingDate === undefined)
+      throw malformed("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
     if (!Number.isInteger(expires) || expires < 1 || expires > MAX_EXPIRES_SECONDS) {
       throw malformed('X-Amz-Expires must be a whole number of seconds from 1 to 604800');
     }
     if (signature === undefined || !signedHeaders.includes('host')) {
-      throw malformed('Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters, with host signed.');
+      throw malformed(
+        'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters, with host signed.',
+      );
     }
     const now = this.now();
     if (now.getTime() > signingDate.getTime() + expires * 1000) {
@@ -250,9 +298,12 @@ export class S3Authenticator {
     // The query without the auth parameters the signer adds back; the payload of a presigned URL
     // is UNSIGNED-PAYLOAD unless it names a hash (kept in the query, where it was signed).
     const rest: QueryParameterBag = {};
-    for (const [name, value] of Object.entries(query)) if (!QUERY_AUTH_PARAMETERS.includes(name) && value !== null) rest[name] = value;
+    for (const [name, value] of Object.entries(query))
+      if (!QUERY_AUTH_PARAMETERS.includes(name) && value !== null) rest[name] = value;
     const declaredPayload = Object.entries(rest).find(([name]) => name.toLowerCase() === 'x-amz-content-sha256')?.[1];
-    const headers: Record<string, string> = { 'x-amz-content-sha256': typeof declaredPayload === 'string' ? declaredPayload : 'UNSIGNED-PAYLOAD' };
+    const headers: Record<string, string> = {
+      'x-amz-content-sha256': typeof declaredPayload === 'string' ? declaredPayload : 'UNSIGNED-PAYLOAD',
+    };
     for (const name of signedHeaders) {
       const value = headerValue(request.headers, name);
       if (value === undefined) throw signatureMismatch(scope.accessKeyId);
@@ -268,7 +319,8 @@ export class S3Authenticator {
       unhoistableHeaders: new Set(['x-amz-content-sha256', ...signedAmzHeaders]),
     });
     const recomputed = presigned.query?.['X-Amz-Signature'];
-    if (typeof recomputed !== 'string' || !sameSignature(signature, recomputed)) throw signatureMismatch(scope.accessKeyId);
+    if (typeof recomputed !== 'string' || !sameSignature(signature, recomputed))
+      throw signatureMismatch(scope.accessKeyId);
     return { accessKeyId: scope.accessKeyId, via: 'query' };
   }
 
@@ -276,18 +328,32 @@ export class S3Authenticator {
   private scope(credential: string, malformedCode: string): CredentialScope & { secretAccessKey: string } {
     const scope = parseCredential(credential);
     if (scope === undefined) {
-      throw new S3AuthError(400, malformedCode, `The credential is malformed; expecting "<access key>/YYYYMMDD/${this.options.region}/s3/aws4_request"`);
+      throw new S3AuthError(
+        400,
+        malformedCode,
+        `The credential is malformed; expecting "<access key>/YYYYMMDD/${this.options.region}/s3/aws4_request"`,
+      );
     }
     if (scope.region !== this.options.region) {
-      throw new S3AuthError(400, malformedCode, `The authorization header is malformed; the region '${scope.region}' is wrong; expecting '${this.options.region}'`, {
-        Region: this.options.region,
-      });
+      throw new S3AuthError(
+        400,
+        malformedCode,
+        `The authorization header is malformed; the region '${scope.region}' is wrong; expecting '${this.options.region}'`,
+        {
+          Region: this.options.region,
+        },
+      );
     }
     const secretAccessKey = this.options.secrets.get(scope.accessKeyId);
     if (secretAccessKey === undefined) {
-      throw new S3AuthError(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', {
-        AWSAccessKeyId: scope.accessKeyId,
-      });
+      throw new S3AuthError(
+        403,
+        'InvalidAccessKeyId',
+        'The AWS Access Key Id you provided does not exist in our records.',
+        {
+          AWSAccessKeyId: scope.accessKeyId,
+        },
+      );
     }
     return { ...scope, secretAccessKey };
   }
@@ -332,13 +398,19 @@ function decodePolicy(policy: string): PolicyDocument {
   }
   const { expiration, conditions } = (document ?? {}) as Partial<PolicyDocument>;
   if (typeof expiration !== 'string' || !Array.isArray(conditions)) {
-    throw new S3AuthError(400, 'InvalidPolicyDocument', 'Invalid Policy: the policy needs an expiration and a list of conditions.');
+    throw new S3AuthError(
+      400,
+      'InvalidPolicyDocument',
+      'Invalid Policy: the policy needs an expiration and a list of conditions.',
+    );
   }
   return { expiration, conditions };
 }
 
 const conditionFailed = (condition: unknown) =>
-  accessDenied(`Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition).replace(/,/g, ', ')}`);
+  accessDenied(
+    `Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition).replace(/,/g, ', ')}`,
+  );
 
 /**
  * S3's POST policy rules: not expired; every condition holds (`eq` / `{name: value}`,
@@ -347,7 +419,8 @@ const conditionFailed = (condition: unknown) =>
  */
 function checkPolicy(policy: PolicyDocument, form: S3PostForm, fields: ReadonlyMap<string, string>, now: Date): void {
   const expiration = Date.parse(policy.expiration);
-  if (Number.isNaN(expiration)) throw new S3AuthError(400, 'InvalidPolicyDocument', 'Invalid Policy: Invalid \'expiration\' value.');
+  if (Number.isNaN(expiration))
+    throw new S3AuthError(400, 'InvalidPolicyDocument', "Invalid Policy: Invalid 'expiration' value.");
   if (expiration <= now.getTime()) throw accessDenied('Invalid according to Policy: Policy expired.');
 
   const value = (name: string): string => (name === 'bucket' ? form.bucket : (fields.get(name) ?? ''));
@@ -364,15 +437,29 @@ function checkPolicy(policy: PolicyDocument, form: S3PostForm, fields: ReadonlyM
           });
         }
         if (form.fileSize < min) {
-          throw new S3AuthError(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', {
-            ProposedSize: String(form.fileSize),
-            MinSizeAllowed: String(min),
-          });
+          throw new S3AuthError(
+            400,
+            'EntityTooSmall',
+            'Your proposed upload is smaller than the minimum allowed size',
+            {
+              ProposedSize: String(form.fileSize),
+              MinSizeAllowed: String(min),
+            },
+          );
         }
         continue;
       }
-      if (typeof subject !== 'string' || !subject.startsWith('$') || typeof operand !== 'string' || (operator !== 'eq' && operator !== 'starts-with')) {
-        throw new S3AuthError(400, 'InvalidPolicyDocument', `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`);
+      if (
+        typeof subject !== 'string' ||
+        !subject.startsWith('$') ||
+        typeof operand !== 'string' ||
+        (operator !== 'eq' && operator !== 'starts-with')
+      ) {
+        throw new S3AuthError(
+          400,
+          'InvalidPolicyDocument',
+          `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`,
+        );
       }
       const name = subject.slice(1).toLowerCase();
       named.add(name);
@@ -383,9 +470,15 @@ function checkPolicy(policy: PolicyDocument, form: S3PostForm, fields: ReadonlyM
       named.add(name.toLowerCase());
       if (value(name.toLowerCase()) !== expected) throw conditionFailed(condition);
     } else {
-      throw new S3AuthError(400, 'InvalidPolicyDocument', `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`);
+      throw new S3AuthError(
+        400,
+        'InvalidPolicyDocument',
+        `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`,
+      );
     }
   }
-  const extra = [...fields.keys()].filter((name) => !FORM_FIELDS_NOT_IN_POLICY.has(name) && !name.startsWith('x-ignore-') && !named.has(name));
+  const extra = [...fields.keys()].filter(
+    (name) => !FORM_FIELDS_NOT_IN_POLICY.has(name) && !name.startsWith('x-ignore-') && !named.has(name),
+  );
   if (extra.length > 0) throw accessDenied(`Invalid according to Policy: Extra input fields: ${extra.join(', ')}`);
 }

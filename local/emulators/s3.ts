@@ -148,10 +148,15 @@ async function ifMatchHolds(store: S3rverStore, read: ConditionalRead): Promise<
 }
 
 /** Text content of an XML element (quotes need no escaping there, and S3 leaves them as they are). */
-const escapeXml = (text: string): string => text.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c] ?? c);
+const escapeXml = (text: string): string =>
+  text.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c] ?? c);
 
 /** An error in S3's shape: the status, and (except for HEAD) its XML error document. */
-function answerS3Error(req: IncomingMessage, res: ServerResponse, error: { status: number; code: string; message: string; details?: Readonly<Record<string, string>> }): void {
+function answerS3Error(
+  req: IncomingMessage,
+  res: ServerResponse,
+  error: { status: number; code: string; message: string; details?: Readonly<Record<string, string>> },
+): void {
   const requestId = randomBytes(8).toString('hex').toUpperCase();
   const headers = { 'content-type': 'application/xml', 'x-amz-request-id': requestId };
   if (req.method === 'HEAD') {
@@ -205,7 +210,11 @@ function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.removeAllListeners('data');
         req.resume();
-        reject(new S3AuthError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { MaxSizeAllowed: String(limit) }));
+        reject(
+          new S3AuthError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
+            MaxSizeAllowed: String(limit),
+          }),
+        );
         return;
       }
       chunks.push(chunk);
@@ -216,19 +225,31 @@ function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** The fields before the file part, and the file's size, parsed by the platform's multipart parser. */
-async function parseForm(body: Buffer, contentType: string, bucket: string): Promise<{ bucket: string; fields: [string, string][]; fileSize: number }> {
+async function parseForm(
+  body: Buffer,
+  contentType: string,
+  bucket: string,
+): Promise<{ bucket: string; fields: [string, string][]; fileSize: number }> {
   let entries: FormData;
   try {
     entries = await new Response(body, { headers: { 'content-type': contentType } }).formData();
   } catch {
-    throw new S3AuthError(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+    throw new S3AuthError(
+      400,
+      'MalformedPOSTRequest',
+      'The body of your POST request is not well-formed multipart/form-data.',
+    );
   }
   const fields: [string, string][] = [];
   for (const [name, value] of entries) {
-    if (name === 'file') return { bucket, fields, fileSize: typeof value === 'string' ? Buffer.byteLength(value) : value.size };
+    if (name === 'file')
+      return { bucket, fields, fileSize: typeof value === 'string' ? Buffer.byteLength(value) : value.size };
     fields.push([name, typeof value === 'string' ? value : '']);
   }
-  throw new S3AuthError(400, 'InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' });
+  throw new S3AuthError(400, 'InvalidArgument', 'POST requires exactly one file upload per request.', {
+    ArgumentName: 'file',
+    ArgumentValue: '0',
+  });
 }
 
 /** The request again, its body from memory: s3rver reads it as it would read the socket. */
@@ -279,7 +300,8 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   const toS3rver = (req: IncomingMessage, res: ServerResponse): void =>
     requests.run({ method: req.method ?? 'GET', url: req.url ?? '/' }, () => koaCallback(req, res));
   const secrets = new Map([[EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY]]);
-  const authenticator = options.authenticator ?? new S3Authenticator({ region: options.region ?? DEFAULT_REGION, secrets });
+  const authenticator =
+    options.authenticator ?? new S3Authenticator({ region: options.region ?? DEFAULT_REGION, secrets });
   const refuse = (req: IncomingMessage, res: ServerResponse, message: string): void =>
     answerS3Error(req, res, { status: 403, code: 'AccessDenied', message });
 
@@ -302,15 +324,31 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
       const refusal =
         key === undefined
           ? undefined
-          : await options.authorizeSigned?.({ accessKeyId: identity.accessKeyId, action: 's3:PutObject', bucket: form.bucket, key, kind: 'presigned POST' });
+          : await options.authorizeSigned?.({
+              accessKeyId: identity.accessKeyId,
+              action: 's3:PutObject',
+              bucket: form.bucket,
+              key,
+              kind: 'presigned POST',
+            });
       if (refusal !== undefined) refuse(req, res, refusal);
       else toS3rver(replay(req, body), res);
       return;
     }
-    const identity = await authenticator.authenticateRequest({ method: req.method ?? 'GET', path, query: queryAt === -1 ? '' : url.slice(queryAt + 1), headers: req.headers });
+    const identity = await authenticator.authenticateRequest({
+      method: req.method ?? 'GET',
+      path,
+      query: queryAt === -1 ? '' : url.slice(queryAt + 1),
+      headers: req.headers,
+    });
     const object = identity.via === 'query' ? objectRead(req) : undefined;
     if (object !== undefined && options.authorizeSigned !== undefined) {
-      const refusal = await options.authorizeSigned({ accessKeyId: identity.accessKeyId, action: 's3:GetObject', ...object, kind: 'presigned GET' });
+      const refusal = await options.authorizeSigned({
+        accessKeyId: identity.accessKeyId,
+        action: 's3:GetObject',
+        ...object,
+        kind: 'presigned GET',
+      });
       if (refusal !== undefined) {
         refuse(req, res, refusal);
         return;
@@ -327,12 +365,19 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   const httpServer = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (error instanceof S3AuthError) {
-        answerS3Error(req, res, { status: error.status, code: error.code, message: error.message, details: error.details });
+        answerS3Error(req, res, {
+          status: error.status,
+          code: error.code,
+          message: error.message,
+          details: error.details,
+        });
         return;
       }
       // Only reached if answering itself threw; the client must still get a response.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
+      );
     });
   });
   const { url, port, close } = await listenOnLoopback(httpServer, options.port);

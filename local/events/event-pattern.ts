@@ -47,8 +47,10 @@ function compileOperator(path: string, operator: Record<string, unknown>): Value
     );
   }
   const argument = operator[name];
-  const strings = (test: (s: string) => boolean): ValueMatcher => (_present, value) =>
-    candidates(value).some((v) => typeof v === 'string' && test(v));
+  const strings =
+    (test: (s: string) => boolean): ValueMatcher =>
+    (_present, value) =>
+      candidates(value).some((v) => typeof v === 'string' && test(v));
 
   switch (name) {
     case 'prefix':
@@ -70,7 +72,9 @@ function compileOperator(path: string, operator: Record<string, unknown>): Value
       // anything-but: one value or a list of values; nested operators (prefix, ...) are not implemented.
       const excluded = Array.isArray(argument) ? argument : [argument];
       if (!excluded.every(isPrimitive)) {
-        throw new UnsupportedPatternError(`"anything-but" at "${path}" supports only plain values in the local matcher.`);
+        throw new UnsupportedPatternError(
+          `"anything-but" at "${path}" supports only plain values in the local matcher.`,
+        );
       }
       return (present, value) =>
         present && candidates(value).some((v) => isPrimitive(v) && !excluded.some((x) => x === v));

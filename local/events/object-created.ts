@@ -55,7 +55,10 @@ export class SequencerClock {
   }
 }
 
-function reasonFor(record: S3rverRecord, request: S3RequestInfo | undefined): ObjectCreatedEvent['detail']['reason'] | undefined {
+function reasonFor(
+  record: S3rverRecord,
+  request: S3RequestInfo | undefined,
+): ObjectCreatedEvent['detail']['reason'] | undefined {
   switch (record.eventName) {
     case 'ObjectCreated:Put':
       return 'PutObject';
@@ -104,7 +107,8 @@ export function toObjectCreatedEvent(
         etag: record.s3.object.eTag ?? '',
         sequencer: options.sequencer,
       },
-      'request-id': record.responseElements?.['x-amz-request-id'] ?? randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
+      'request-id':
+        record.responseElements?.['x-amz-request-id'] ?? randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
       requester: options.account,
       'source-ip-address': (record.requestParameters?.sourceIPAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       reason,

@@ -15,7 +15,16 @@ import { ResourceNames, type RoleView } from '../../test/iam/support/roles';
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
 /** Everything a synthesized role can depend on: the CDK app, the code it reads, the resolver, the versions. */
-const HASHED_PATHS = ['infra', 'functions', 'statemachines', 'events', 'test/iam/support', 'test/iam/fixtures/project', 'cdk.json', 'package-lock.json'];
+const HASHED_PATHS = [
+  'infra',
+  'functions',
+  'statemachines',
+  'events',
+  'test/iam/support',
+  'test/iam/fixtures/project',
+  'cdk.json',
+  'package-lock.json',
+];
 
 export const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'travel-guide-twin');
 
@@ -51,7 +60,11 @@ export async function loadAppTemplates(): Promise<LoadedTemplates> {
   const startedAt = Date.now();
   const cacheFile = join(CACHE_DIR, `app-${appSourceHash()}.json`);
   try {
-    return { stacks: JSON.parse(readFileSync(cacheFile, 'utf8')) as StackTemplate[], synthesized: false, ms: Date.now() - startedAt };
+    return {
+      stacks: JSON.parse(readFileSync(cacheFile, 'utf8')) as StackTemplate[],
+      synthesized: false,
+      ms: Date.now() - startedAt,
+    };
   } catch {
     // Missing or unreadable: synthesize below.
   }
@@ -59,7 +72,8 @@ export async function loadAppTemplates(): Promise<LoadedTemplates> {
   const { synthApp } = await import('../../test/iam/support/synth');
   const stacks = synthApp('dev');
   mkdirSync(CACHE_DIR, { recursive: true });
-  for (const stale of readdirSync(CACHE_DIR).filter((name) => name.startsWith('app-'))) rmSync(join(CACHE_DIR, stale), { force: true });
+  for (const stale of readdirSync(CACHE_DIR).filter((name) => name.startsWith('app-')))
+    rmSync(join(CACHE_DIR, stale), { force: true });
   // Written whole, then renamed: two processes warming the cache at once never read half a file.
   const temporary = `${cacheFile}.${process.pid}.tmp`;
   writeFileSync(temporary, JSON.stringify(stacks));
@@ -91,21 +105,28 @@ export function twinRoles(stacks: readonly StackTemplate[], functionNames: reado
   const functions: Record<string, RoleView> = {};
   const resourceByVariable: Record<string, string> = {};
   for (const name of functionNames) {
-    const roleOf = (fn: (typeof lambdas)[number]): string => resolver.resolveString(resolver.resource(fn.stackName, fn.logicalId).Properties?.Role, fn.stackName);
+    const roleOf = (fn: (typeof lambdas)[number]): string =>
+      resolver.resolveString(resolver.resource(fn.stackName, fn.logicalId).Properties?.Role, fn.stackName);
     const known = (all.project as Record<string, RoleView | undefined>)[name];
     // A function the role finder does not know yet: the one Lambda whose construct names it.
     const pattern = new RegExp(name.replace(/[^a-z0-9]/gi, ''), 'i');
-    const candidates = known !== undefined ? lambdas.filter((fn) => roleOf(fn) === known.arn) : lambdas.filter((fn) => pattern.test(fn.name));
+    const candidates =
+      known !== undefined
+        ? lambdas.filter((fn) => roleOf(fn) === known.arn)
+        : lambdas.filter((fn) => pattern.test(fn.name));
     const lambda = candidates.length === 1 ? candidates[0] : undefined;
-    const properties = lambda === undefined ? undefined : resolver.resource(lambda.stackName, lambda.logicalId).Properties;
-    const role = known ?? (lambda === undefined ? undefined : all.all.find((candidate) => candidate.arn === roleOf(lambda)));
+    const properties =
+      lambda === undefined ? undefined : resolver.resource(lambda.stackName, lambda.logicalId).Properties;
+    const role =
+      known ?? (lambda === undefined ? undefined : all.all.find((candidate) => candidate.arn === roleOf(lambda)));
     if (role !== undefined) functions[name] = role;
     const variables = (properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     for (const [variable, value] of Object.entries(variables)) {
       const ref = (value as { Ref?: unknown } | null)?.Ref;
       if (typeof ref !== 'string' || lambda === undefined) continue;
       const target = resolver.resources().find((r) => r.stackName === lambda.stackName && r.logicalId === ref);
-      if (target !== undefined && NAMED_BY_REF.has(target.type)) resourceByVariable[variable] = resolver.arn(target.stackName, target.logicalId);
+      if (target !== undefined && NAMED_BY_REF.has(target.type))
+        resourceByVariable[variable] = resolver.arn(target.stackName, target.logicalId);
     }
   }
   return { functions, names: new ResourceNames(resolver), resourceByVariable, all };

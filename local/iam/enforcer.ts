@@ -1,5 +1,12 @@
 import { FAKE_ACCOUNT, FAKE_REGION } from '../../test/iam/support/cfn-resolver';
-import { allowedPairs, statementActions, statementResources, type AllowedPair, type PolicyStatement, type RoleView } from '../../test/iam/support/roles';
+import {
+  allowedPairs,
+  statementActions,
+  statementResources,
+  type AllowedPair,
+  type PolicyStatement,
+  type RoleView,
+} from '../../test/iam/support/roles';
 import { simulate, type Decision } from '../../test/iam/support/simulate';
 import type { TwinRoles } from './app-roles';
 import type { Caller } from './caller';
@@ -53,7 +60,10 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 
 /** IAM's wildcard match: `*` any run of characters, `?` one character. */
 function wildcard(pattern: string, flags = ''): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, flags);
 }
 
@@ -81,7 +91,13 @@ export class IamEnforcer {
     for (const [fn, role] of Object.entries(roles.functions)) {
       this.grants.set(fn, allowedPairs(role));
       const statements = role.policies.flatMap((policy) => policy.document.Statement);
-      const plain = statements.every((st) => st.Effect === 'Allow' && st.Condition === undefined && st.NotAction === undefined && st.NotResource === undefined);
+      const plain = statements.every(
+        (st) =>
+          st.Effect === 'Allow' &&
+          st.Condition === undefined &&
+          st.NotAction === undefined &&
+          st.NotResource === undefined,
+      );
       if (plain) this.reusable.set(fn, statements);
     }
   }
@@ -113,7 +129,8 @@ export class IamEnforcer {
       const role = this.roles.functions[caller.fn];
       const decision: Decision = role === undefined ? 'ImplicitlyDenied' : await this.decide(caller.fn, role, request);
       this.record(caller, request, decision);
-      if (decision !== 'Allowed' && refusal === undefined) refusal = { ...request, message: this.message(caller.fn, role, request, decision) };
+      if (decision !== 'Allowed' && refusal === undefined)
+        refusal = { ...request, message: this.message(caller.fn, role, request, decision) };
     }
     return refusal;
   }
@@ -156,7 +173,13 @@ export class IamEnforcer {
     const allowed = decision === 'Allowed';
     const resource = allowed ? this.grantFor(caller.fn, request) : this.roles.names.readable(request.resource);
     const key = [caller.fn, request.action, resource, allowed].join('\n');
-    const row = this.rows.get(key) ?? { action: request.action, resource, decision: allowed ? 'allowed' : 'denied', count: 0, via: [] };
+    const row = this.rows.get(key) ?? {
+      action: request.action,
+      resource,
+      decision: allowed ? 'allowed' : 'denied',
+      count: 0,
+      via: [],
+    };
     row.count += 1;
     if (!row.via.includes(caller.via)) row.via.push(caller.via);
     this.rows.set(key, row);
@@ -178,11 +201,19 @@ export class IamEnforcer {
       return {
         fn,
         role: role?.name ?? null,
-        grants: (this.grants.get(fn) ?? []).map((pair) => ({ action: pair.action, resource: this.roles.names.readable(pair.resource) })),
+        grants: (this.grants.get(fn) ?? []).map((pair) => ({
+          action: pair.action,
+          resource: this.roles.names.readable(pair.resource),
+        })),
         decisions: rows
           .filter((entry) => entry.fn === fn)
           .map(({ row }) => ({ ...row, via: [...row.via].sort(compareText) }))
-          .sort((a, b) => compareText(a.action, b.action) || compareText(a.resource, b.resource) || compareText(a.decision, b.decision)),
+          .sort(
+            (a, b) =>
+              compareText(a.action, b.action) ||
+              compareText(a.resource, b.resource) ||
+              compareText(a.decision, b.decision),
+          ),
       };
     });
     const total = (decision: 'allowed' | 'denied'): number =>

@@ -1,5 +1,10 @@
 import { AccessDeniedException, InvalidS3ObjectException } from '@aws-sdk/client-rekognition';
-import type { LabelDetectionOptions, LabelDetector, ModerationDetectionOptions, ModerationDetector } from '../../functions/shared/detectors';
+import type {
+  LabelDetectionOptions,
+  LabelDetector,
+  ModerationDetectionOptions,
+  ModerationDetector,
+} from '../../functions/shared/detectors';
 import type { ImageRef, Label, ModerationLabel } from '../../functions/shared/media';
 import { toDetectorError } from '../../functions/shared/rekognition-detectors';
 import { currentCaller, runAsTwin } from './caller';
@@ -23,7 +28,9 @@ export function guardedDetector(detector: Detector, iam: IamEnforcer): Detector 
     if (caller === undefined) return;
     const denied = await iam.authorize(caller, [{ action, resource: '*' }]);
     if (denied !== undefined) throw new AccessDeniedException({ message: denied.message, $metadata: metadata });
-    const unreadable = await iam.authorize(caller, [{ action: 's3:GetObject', resource: iam.objectArn(image.bucket, image.key) }]);
+    const unreadable = await iam.authorize(caller, [
+      { action: 's3:GetObject', resource: iam.objectArn(image.bucket, image.key) },
+    ]);
     if (unreadable !== undefined) {
       const error = new InvalidS3ObjectException({
         message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.',

@@ -57,17 +57,26 @@ function s3Requests(name: string, input: Record<string, unknown>, iam: IamEnforc
   const bucket = text(input.Bucket);
   const key = text(input.Key);
   const copySource = (source: unknown): IamRequest[] => {
-    const [sourceBucket = '', ...rest] = decodeURIComponent(text(source).replace(/^\//, '').split('?')[0] ?? '').split('/');
+    const [sourceBucket = '', ...rest] = decodeURIComponent(text(source).replace(/^\//, '').split('?')[0] ?? '').split(
+      '/',
+    );
     return [{ action: 's3:GetObject', resource: iam.objectArn(sourceBucket, rest.join('/')) }];
   };
   switch (name) {
     case 'GetObject':
-      return [{ action: input.VersionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion', resource: iam.objectArn(bucket, key) }];
+      return [
+        {
+          action: input.VersionId === undefined ? 's3:GetObject' : 's3:GetObjectVersion',
+          resource: iam.objectArn(bucket, key),
+        },
+      ];
     case 'CopyObject':
     case 'UploadPartCopy':
       return [...copySource(input.CopySource), { action: 's3:PutObject', resource: iam.objectArn(bucket, key) }];
     case 'DeleteObjects': {
-      const objects = ((input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects ?? []).map((o) => text(o.Key));
+      const objects = ((input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects ?? []).map((o) =>
+        text(o.Key),
+      );
       return objects.map((k) => ({ action: 's3:DeleteObject', resource: iam.objectArn(bucket, k) }));
     }
     default: {
@@ -108,7 +117,12 @@ function dynamoDbRequests(name: string, input: Record<string, unknown>, iam: Iam
 }
 
 /** The requests IAM evaluates for one SDK call, or undefined for a service the twin does not check. */
-export function iamRequestsOf(clientName: string | undefined, commandName: string | undefined, input: Record<string, unknown>, iam: IamEnforcer): IamRequest[] | undefined {
+export function iamRequestsOf(
+  clientName: string | undefined,
+  commandName: string | undefined,
+  input: Record<string, unknown>,
+  iam: IamEnforcer,
+): IamRequest[] | undefined {
   const name = operation(commandName);
   if (clientName === 'S3Client') return s3Requests(name, input, iam);
   if (clientName === 'DynamoDBClient') return dynamoDbRequests(name, input, iam);
@@ -119,7 +133,11 @@ const requestId = (): string => randomBytes(8).toString('hex').toUpperCase();
 const xmlEscape = (value: string): string => value.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The HTTP answer AWS gives to a refused call, which the SDK deserializes into the service's error. */
-export function refusedResponse(clientName: string | undefined, refusal: Refusal, method: string | undefined): {
+export function refusedResponse(
+  clientName: string | undefined,
+  refusal: Refusal,
+  method: string | undefined,
+): {
   statusCode: number;
   headers: Record<string, string>;
   body: Readable;
@@ -131,10 +149,18 @@ export function refusedResponse(clientName: string | undefined, refusal: Refusal
       method === 'HEAD'
         ? ''
         : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${xmlEscape(refusal.message)}</Message><RequestId>${id}</RequestId><HostId>${id}</HostId></Error>`;
-    return { statusCode: 403, headers: { 'content-type': 'application/xml', 'x-amz-request-id': id }, body: Readable.from([Buffer.from(body)]) };
+    return {
+      statusCode: 403,
+      headers: { 'content-type': 'application/xml', 'x-amz-request-id': id },
+      body: Readable.from([Buffer.from(body)]),
+    };
   }
   const body = JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: refusal.message });
-  return { statusCode: 400, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': id }, body: Readable.from([Buffer.from(body)]) };
+  return {
+    statusCode: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': id },
+    body: Readable.from([Buffer.from(body)]),
+  };
 }
 
 const GUARD_NAME = 'twinIamGuard';
@@ -163,7 +189,11 @@ function installGuard(): void {
   if (installed) return;
   installed = true;
   const guarded = new WeakSet<object>();
-  const bases = new Set([S3Client, DynamoDBClient, RekognitionClient].map((client) => Object.getPrototypeOf(client.prototype) as { send: (...args: unknown[]) => unknown }));
+  const bases = new Set(
+    [S3Client, DynamoDBClient, RekognitionClient].map(
+      (client) => Object.getPrototypeOf(client.prototype) as { send: (...args: unknown[]) => unknown },
+    ),
+  );
   for (const base of bases) {
     const send = base.send;
     base.send = function guardedSend(this: { middlewareStack: StackLike }, ...args: unknown[]): unknown {

@@ -17,10 +17,12 @@ export const REPORT_DIR_VARIABLE = 'TWIN_IAM_REPORT_DIR';
  * it (the approved sets in test/iam pin the resource).
  */
 export const NOT_EXERCISED_BY_THE_TWIN: Readonly<Record<string, string>> = {
-  'logs:CreateLogStream': 'Lambda itself creates the function\'s log stream with the role; the twin\'s handlers log to the console.',
-  'logs:PutLogEvents': 'Lambda itself ships the function\'s stdout to CloudWatch Logs with the role; the twin\'s handlers log to the console.',
-  'xray:PutTraceSegments': 'The Lambda runtime\'s X-Ray daemon sends the segments; the twin runs with tracing off.',
-  'xray:PutTelemetryRecords': 'The Lambda runtime\'s X-Ray daemon sends telemetry; the twin runs with tracing off.',
+  'logs:CreateLogStream':
+    "Lambda itself creates the function's log stream with the role; the twin's handlers log to the console.",
+  'logs:PutLogEvents':
+    "Lambda itself ships the function's stdout to CloudWatch Logs with the role; the twin's handlers log to the console.",
+  'xray:PutTraceSegments': "The Lambda runtime's X-Ray daemon sends the segments; the twin runs with tracing off.",
+  'xray:PutTelemetryRecords': "The Lambda runtime's X-Ray daemon sends telemetry; the twin runs with tracing off.",
 };
 
 /** Writes one twin's report where the test run collects them (nothing when no folder is set). */
@@ -37,7 +39,9 @@ export function readIamReports(dir: string): IamReport[] {
   } catch {
     return [];
   }
-  return names.filter((name) => name.startsWith('twin-') && name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as IamReport);
+  return names
+    .filter((name) => name.startsWith('twin-') && name.endsWith('.json'))
+    .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as IamReport);
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -49,7 +53,9 @@ export function mergeIamReports(reports: readonly IamReport[]): IamReport {
     for (const usage of report.functions) {
       const merged = functions.get(usage.fn) ?? { fn: usage.fn, role: usage.role, grants: usage.grants, decisions: [] };
       for (const row of usage.decisions) {
-        const same = merged.decisions.find((d) => d.action === row.action && d.resource === row.resource && d.decision === row.decision);
+        const same = merged.decisions.find(
+          (d) => d.action === row.action && d.resource === row.resource && d.decision === row.decision,
+        );
         if (same === undefined) merged.decisions.push({ ...row, via: [...row.via] });
         else {
           same.count += row.count;
@@ -60,10 +66,22 @@ export function mergeIamReports(reports: readonly IamReport[]): IamReport {
     }
   }
   const all = [...functions.values()].sort((a, b) => compareText(a.fn, b.fn));
-  for (const usage of all) usage.decisions.sort((a, b) => compareText(a.action, b.action) || compareText(a.resource, b.resource) || compareText(a.decision, b.decision));
+  for (const usage of all)
+    usage.decisions.sort(
+      (a, b) =>
+        compareText(a.action, b.action) || compareText(a.resource, b.resource) || compareText(a.decision, b.decision),
+    );
   const total = (decision: DecisionRow['decision']): number =>
-    all.flatMap((usage) => usage.decisions).filter((row) => row.decision === decision).reduce((sum, row) => sum + row.count, 0);
-  return { enforcing: reports.some((report) => report.enforcing), allowed: total('allowed'), denied: total('denied'), functions: all };
+    all
+      .flatMap((usage) => usage.decisions)
+      .filter((row) => row.decision === decision)
+      .reduce((sum, row) => sum + row.count, 0);
+  return {
+    enforcing: reports.some((report) => report.enforcing),
+    allowed: total('allowed'),
+    denied: total('denied'),
+    functions: all,
+  };
 }
 
 /** Every denied call, one line per (function, action, resource). */
@@ -76,11 +94,19 @@ export function denials(report: IamReport): string[] {
 }
 
 /** Grants of each function's role that no allowed call used, except the reviewed list. */
-export function unusedGrants(report: IamReport, reviewed: Readonly<Record<string, string>> = NOT_EXERCISED_BY_THE_TWIN): string[] {
+export function unusedGrants(
+  report: IamReport,
+  reviewed: Readonly<Record<string, string>> = NOT_EXERCISED_BY_THE_TWIN,
+): string[] {
   return report.functions.flatMap((usage) =>
     usage.grants
       .filter((grant) => reviewed[grant.action] === undefined)
-      .filter((grant) => !usage.decisions.some((row) => row.decision === 'allowed' && row.action === grant.action && row.resource === grant.resource))
+      .filter(
+        (grant) =>
+          !usage.decisions.some(
+            (row) => row.decision === 'allowed' && row.action === grant.action && row.resource === grant.resource,
+          ),
+      )
       .map((grant) => `${usage.fn} ${grant.action} ${grant.resource}`),
   );
 }

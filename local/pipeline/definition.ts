@@ -42,7 +42,9 @@ function collectTasks(machine: Record<string, unknown>, into: TaskBinding[]): vo
       const resource = state.Resource;
       const functionName = typeof resource === 'string' ? functionNameFor(resource) : undefined;
       if (typeof resource !== 'string' || functionName === undefined) {
-        throw new Error(`Task state ${stateName} has Resource ${JSON.stringify(resource)}; the twin can only serve \${XxxFunctionArn} placeholders.`);
+        throw new Error(
+          `Task state ${stateName} has Resource ${JSON.stringify(resource)}; the twin can only serve \${XxxFunctionArn} placeholders.`,
+        );
       }
       into.push({ stateName, placeholder: resource, functionName });
     }
@@ -67,8 +69,10 @@ export function loadDefinition(
   const repeated = names.find((name, i) => names.indexOf(name) !== i);
   // aws-local-stepfunctions overrides Tasks by state name, so a name used twice would be ambiguous.
   if (repeated) throw new Error(`Task state name ${repeated} is used twice in ${aslPath}`);
-  const substituted = source.replace(/\$\{([A-Za-z0-9]+)FunctionArn\}/g, (_all, name: string) =>
-    `arn:aws:lambda:${options.region}:${options.account}:function:travel-guide-local-${name.toLowerCase()}`,
+  const substituted = source.replace(
+    /\$\{([A-Za-z0-9]+)FunctionArn\}/g,
+    (_all, name: string) =>
+      `arn:aws:lambda:${options.region}:${options.account}:function:travel-guide-local-${name.toLowerCase()}`,
   );
   const leftover = /\$\{[^}]+\}/.exec(substituted);
   if (leftover) throw new Error(`${aslPath} has a placeholder the twin does not know: ${leftover[0]}`);

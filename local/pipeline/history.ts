@@ -57,7 +57,13 @@ export function applyHistoryEvent(event: HistoryEvent, run: RunRecord, visited: 
     case 'StateEntered':
       if (name === undefined) return;
       visited.add(name);
-      run.steps.push({ name, startedAt: new Date(event.timestamp).toISOString(), durationMs: null, attempts: 1, status: 'RUNNING' });
+      run.steps.push({
+        name,
+        startedAt: new Date(event.timestamp).toISOString(),
+        durationMs: null,
+        attempts: 1,
+        status: 'RUNNING',
+      });
       return;
     case 'StateRetried': {
       const step = name === undefined ? undefined : openStep(run, name);

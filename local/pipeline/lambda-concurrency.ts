@@ -41,7 +41,9 @@ export class LambdaThrottledError extends Error {
 
   constructor(functionName: string, reserved: boolean) {
     const reason = reserved ? 'ReservedFunctionConcurrentInvocationLimitExceeded' : 'ConcurrentInvocationLimitExceeded';
-    super(`Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; Reason: ${reason}; Function: ${functionName})`);
+    super(
+      `Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; Reason: ${reason}; Function: ${functionName})`,
+    );
     this.name = 'Lambda.TooManyRequestsException';
     this.reason = reason;
   }
@@ -59,7 +61,8 @@ export class LambdaConcurrency {
       throw new Error(`The account concurrency limit must be a positive integer, got ${settings.accountLimit}`);
     }
     for (const [name, limit] of Object.entries(settings.reserved ?? {})) {
-      if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`Reserved concurrency of ${name} must be a positive integer, got ${limit}`);
+      if (!Number.isSafeInteger(limit) || limit < 1)
+        throw new Error(`Reserved concurrency of ${name} must be a positive integer, got ${limit}`);
     }
     this.accountLimit = settings.accountLimit;
     this.reserved = new Map(Object.entries(settings.reserved ?? {}));
@@ -69,7 +72,14 @@ export class LambdaConcurrency {
     let stats = this.stats.get(functionName);
     if (stats === undefined) {
       const reserved = this.reserved.get(functionName);
-      stats = { limit: reserved ?? this.accountLimit, reserved: reserved !== undefined, running: 0, peak: 0, invocations: 0, throttles: 0 };
+      stats = {
+        limit: reserved ?? this.accountLimit,
+        reserved: reserved !== undefined,
+        running: 0,
+        peak: 0,
+        invocations: 0,
+        throttles: 0,
+      };
       this.stats.set(functionName, stats);
     }
     return stats;
@@ -105,7 +115,12 @@ export class LambdaConcurrency {
   }
 
   /** Limits, running invocations and throttles per function, for /_local/health and the load benchmark. */
-  snapshot(): { accountLimit: number; sharedRunning: number; sharedPeak: number; functions: Record<string, FunctionConcurrencyStats> } {
+  snapshot(): {
+    accountLimit: number;
+    sharedRunning: number;
+    sharedPeak: number;
+    functions: Record<string, FunctionConcurrencyStats>;
+  } {
     return {
       accountLimit: this.accountLimit,
       sharedRunning: this.sharedRunning,

@@ -42,7 +42,13 @@ export async function withFunctionTimeout<T>(invocation: Promise<T>, timeoutMs: 
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(
-      () => reject(new LambdaFunctionError('Sandbox.Timedout', `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)),
+      () =>
+        reject(
+          new LambdaFunctionError(
+            'Sandbox.Timedout',
+            `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+          ),
+        ),
       timeoutMs,
     );
   });

@@ -4,7 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseUploadKey } from '../../functions/shared/media';
 import { isStepFunctionName, STEP_FUNCTION_TIMEOUT_SECONDS } from '../../infra/definitions/pipeline';
-import { applyInputTransformer, loadInputTransformer, type InputTransformer } from '../../infra/definitions/input-transformer';
+import {
+  applyInputTransformer,
+  loadInputTransformer,
+  type InputTransformer,
+} from '../../infra/definitions/input-transformer';
 import { compileEventPattern, type EventMatcher } from '../events/event-pattern';
 import type { ObjectCreatedEvent } from '../events/object-created';
 import { runAsFunction } from '../iam/caller';
@@ -69,7 +73,9 @@ export class Pipeline {
     const pattern = readFileSync(options.patternPath, 'utf8').replaceAll('${MediaBucketName}', options.bucketName);
     this.matches = compileEventPattern(JSON.parse(pattern));
     this.transformer = loadInputTransformer(options.inputPath);
-    this.remainingFaults = Object.fromEntries(Object.entries(options.faults ?? {}).map(([state, list]) => [state, [...list]]));
+    this.remainingFaults = Object.fromEntries(
+      Object.entries(options.faults ?? {}).map(([state, list]) => [state, [...list]]),
+    );
   }
 
   /** Test-only: queues one more injected error for a Task state (see FaultPlan). */
@@ -99,7 +105,13 @@ export class Pipeline {
     if (!matched) return Promise.resolve(undefined);
     // As the rule target does: the execution gets the transformed event, never the raw one.
     const input = applyInputTransformer(this.transformer, event);
-    return this.start({ input, eventId: event.id, key: event.detail.object.key, sequencer: event.detail.object.sequencer, event });
+    return this.start({
+      input,
+      eventId: event.id,
+      key: event.detail.object.key,
+      sequencer: event.detail.object.sequencer,
+      event,
+    });
   }
 
   private localHandlers(): Record<string, (input: unknown) => Promise<never>> {
@@ -113,9 +125,16 @@ export class Pipeline {
           // Refused at once over the limit (throws Lambda.TooManyRequestsException): never queued.
           const release = this.options.concurrency?.acquire(task.functionName);
           const timeoutMs = this.options.functionTimeoutMs ?? functionTimeoutMs(task.functionName);
-          const context = lambdaContext({ functionName: `travel-guide-local-${task.functionName}`, region, account, timeoutMs });
+          const context = lambdaContext({
+            functionName: `travel-guide-local-${task.functionName}`,
+            region,
+            account,
+            timeoutMs,
+          });
           // The function's AWS calls are its role's: the IAM guard reads who is calling from here.
-          const invocation = runAsFunction({ fn: task.functionName, via: task.stateName }, () => invokeAsLambda(handler, input, context));
+          const invocation = runAsFunction({ fn: task.functionName, via: task.stateName }, () =>
+            invokeAsLambda(handler, input, context),
+          );
           // The environment stays busy until the handler has really returned, even past its timeout:
           // this process cannot stop a handler the way Lambda stops an environment.
           if (release) void invocation.then(release, release);
@@ -134,9 +153,12 @@ export class Pipeline {
   startExecution(name: string, input: unknown): Promise<RunRecord> {
     const object = (input as { detail?: { object?: { key?: unknown; sequencer?: unknown } } } | null)?.detail?.object;
     if (typeof object?.key !== 'string' || typeof object.sequencer !== 'string') {
-      throw new Error('The input must be what the upload rule sends: {detail: {bucket, object: {key, size, etag, sequencer}}}');
+      throw new Error(
+        'The input must be what the upload rule sends: {detail: {bucket, object: {key, size, etag, sequencer}}}',
+      );
     }
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new Error(`Invalid execution name ${JSON.stringify(name)}: 1 to 80 letters, digits, "-" or "_"`);
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name))
+      throw new Error(`Invalid execution name ${JSON.stringify(name)}: 1 to 80 letters, digits, "-" or "_"`);
     if (this.inFlight.has(name) || this.options.runLog.recent().some((run) => run.executionId === name)) {
       const error = new Error(`Execution ${name} already exists`);
       error.name = 'ExecutionAlreadyExists';
@@ -153,7 +175,13 @@ export class Pipeline {
   }
 
   private start(
-    { input, eventId, key, sequencer, event }: { input: unknown; eventId: string; key: string; sequencer: string; event: unknown },
+    {
+      input,
+      eventId,
+      key,
+      sequencer,
+      event,
+    }: { input: unknown; eventId: string; key: string; sequencer: string; event: unknown },
     name?: string,
   ): Promise<RunRecord> {
     const executionId = name ?? randomUUID();
@@ -181,7 +209,9 @@ export class Pipeline {
       const execution = this.machine.run(input as never, {
         overrides: {
           taskResourceLocalHandlers: this.localHandlers(),
-          ...(this.options.retryIntervalOverrides ? { retryIntervalOverrides: this.options.retryIntervalOverrides } : {}),
+          ...(this.options.retryIntervalOverrides
+            ? { retryIntervalOverrides: this.options.retryIntervalOverrides }
+            : {}),
         },
         context: {
           Execution: {
@@ -209,7 +239,10 @@ export class Pipeline {
         // Anything the runner itself throws is still a recorded run, never an unhandled rejection.
         run.outcome = 'ERROR';
         run.executionStatus = 'FAILED';
-        run.failure = { error: error instanceof Error ? error.name : 'Error', cause: error instanceof Error ? error.message : String(error) };
+        run.failure = {
+          error: error instanceof Error ? error.name : 'Error',
+          cause: error instanceof Error ? error.message : String(error),
+        };
       })
       .finally(() => {
         run.endedAt = new Date().toISOString();
@@ -252,4 +285,3 @@ function outcomeOf(visited: Set<string>, output: unknown, run: RunRecord): RunOu
   }
   return 'ERROR';
 }
-

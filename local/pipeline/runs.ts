@@ -79,7 +79,10 @@ export class RunLog {
 
   /** Refused runs by reason, like the ClaimsRefused metric on AWS; they add up to the DUPLICATE count. */
   refusals(): Record<ClaimRefusal, number> {
-    return Object.fromEntries(CLAIM_REFUSALS.map((reason) => [reason, this.refusalTotals.get(reason) ?? 0])) as Record<ClaimRefusal, number>;
+    return Object.fromEntries(CLAIM_REFUSALS.map((reason) => [reason, this.refusalTotals.get(reason) ?? 0])) as Record<
+      ClaimRefusal,
+      number
+    >;
   }
 
   recordObjectEvent(record: ObjectEventRecord): void {
@@ -113,6 +116,12 @@ export class RunLog {
     runs: readonly RunRecord[];
     objectEvents: readonly ObjectEventRecord[];
   } {
-    return { counts: this.counts(), refusals: this.refusals(), events: { ...this.events }, runs: this.runs, objectEvents: this.objectEvents };
+    return {
+      counts: this.counts(),
+      refusals: this.refusals(),
+      events: { ...this.events },
+      runs: this.runs,
+      objectEvents: this.objectEvents,
+    };
   }
 }

@@ -58,7 +58,11 @@ function executionNameFor(mediaId: string): string {
   return `redrive-${mediaId}-${randomUUID().slice(0, 8)}`.slice(0, 80);
 }
 
-export function redriveEvent(record: MediaRecord, deps: Pick<RedriveDeps, 'bucketName' | 'region' | 'account'>, time: Date): RedriveEvent {
+export function redriveEvent(
+  record: MediaRecord,
+  deps: Pick<RedriveDeps, 'bucketName' | 'region' | 'account'>,
+  time: Date,
+): RedriveEvent {
   const key = record.original?.key;
   if (key === undefined || record.sourceSequencer === undefined || record.sourceEtag === undefined) {
     throw new Error(`media ${record.mediaId} has no stored object version to re-run`);

@@ -3,7 +3,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STACK_OUTPUTS, stageStackName } from '../../infra/definitions/stack-outputs';
-import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, LOCAL_ACCOUNT_ID, MEDIA_TABLE_NAME } from '../../local/settings';
+import {
+  DEFAULT_REGION,
+  EMULATOR_ACCESS_KEY_ID,
+  EMULATOR_SECRET_ACCESS_KEY,
+  LOCAL_ACCOUNT_ID,
+  MEDIA_TABLE_NAME,
+} from '../../local/settings';
 import type { RedriveDeps } from './redrive';
 
 /* Where a re-drive runs: the local twin (its emulators and its StartExecution), or a deployed stage. */
@@ -12,7 +18,8 @@ import type { RedriveDeps } from './redrive';
 export async function twinDeps(url: string): Promise<RedriveDeps & { close(): void }> {
   const response = await fetch(`${url}/_local/health`);
   const health = (await response.json()) as { s3?: { bucket?: string }; dynamodb?: { endpoint?: string } };
-  if (health.s3?.bucket === undefined || health.dynamodb?.endpoint === undefined) throw new Error(`${url} is not a local twin (no /_local/health)`);
+  if (health.s3?.bucket === undefined || health.dynamodb?.endpoint === undefined)
+    throw new Error(`${url} is not a local twin (no /_local/health)`);
   const region = process.env.AWS_REGION ?? DEFAULT_REGION;
   const client = new DynamoDBClient({
     region,
@@ -27,7 +34,10 @@ export async function twinDeps(url: string): Promise<RedriveDeps & { close(): vo
     account: LOCAL_ACCOUNT_ID,
     async startExecution(name, input) {
       // The twin's StartExecution.
-      const started = await fetch(`${url}/_local/executions`, { method: 'POST', body: JSON.stringify({ name, input }) });
+      const started = await fetch(`${url}/_local/executions`, {
+        method: 'POST',
+        body: JSON.stringify({ name, input }),
+      });
       if (started.status !== 200) throw new Error(`StartExecution ${name}: ${started.status} ${await started.text()}`);
     },
     close: () => client.destroy(),
@@ -41,7 +51,8 @@ export async function stageDeps(stage: string): Promise<RedriveDeps & { close():
   cloudFormation.destroy();
   const output = (key: string): string => {
     const value = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
-    if (value === undefined) throw new Error(`Stack ${stageStackName(stage)} has no output ${key}; deploy the current version first`);
+    if (value === undefined)
+      throw new Error(`Stack ${stageStackName(stage)} has no output ${key}; deploy the current version first`);
     return value;
   };
   const stateMachineArn = output(STACK_OUTPUTS.stateMachineArn);

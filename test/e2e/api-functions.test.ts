@@ -9,7 +9,15 @@ import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../local/
 import { startTwin, type Twin } from '../../local/twin';
 import { send } from './support/http';
 import { signedS3Headers } from './support/s3-signing';
-import { photoJpeg, postToPresignedUrl, presign, requestJson, tokenFor, upload, waitForTerminal } from './support/twin-client';
+import {
+  photoJpeg,
+  postToPresignedUrl,
+  presign,
+  requestJson,
+  tokenFor,
+  upload,
+  waitForTerminal,
+} from './support/twin-client';
 
 /**
  * The REST API is served by two functions, articles and media (routes.ts says which serves
@@ -57,10 +65,17 @@ describe("the twin's front door", () => {
     async (method, resource, fn) => {
       // Arrange
       const path = resource.replace('{id}', 'abc');
-      const headers: Record<string, string> = { authorization: `Bearer ${tokens.issue('alice')}`, 'content-type': 'application/json' };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${tokens.issue('alice')}`,
+        'content-type': 'application/json',
+      };
 
       // Act
-      const response = await send(`${server.url}${path}`, { method, headers, ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }) });
+      const response = await send(`${server.url}${path}`, {
+        method,
+        headers,
+        ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }),
+      });
 
       // Assert
       expect(response.status).toBe(200);
@@ -87,7 +102,11 @@ describe('the two API functions in the twin', () => {
   });
 
   it('loads both handlers and reports them in the health check', async () => {
-    const response = await requestJson<{ ready: boolean; functions: Record<string, string> }>(twin, 'GET', '/_local/health');
+    const response = await requestJson<{ ready: boolean; functions: Record<string, string> }>(
+      twin,
+      'GET',
+      '/_local/health',
+    );
 
     expect(response.status).toBe(200);
     expect(response.body.functions).toMatchObject({ articles: 'loaded', media: 'loaded' });
@@ -113,11 +132,16 @@ describe('the two API functions in the twin', () => {
     const ticket = await presign(twin, alice, 'image/png', 1000);
 
     // Act
-    const created = await requestJson(twin, 'POST', '/articles', { token: bob, body: { title: 'Porto', body: 'Bridges.', coverMediaId: ticket.mediaId } });
+    const created = await requestJson(twin, 'POST', '/articles', {
+      token: bob,
+      body: { title: 'Porto', body: 'Bridges.', coverMediaId: ticket.mediaId },
+    });
 
     // Assert
     expect(created.status).toBe(400);
-    expect(created.body).toEqual({ error: { code: 'VALIDATION_ERROR', message: 'coverMediaId: must name media uploaded by you' } });
+    expect(created.body).toEqual({
+      error: { code: 'VALIDATION_ERROR', message: 'coverMediaId: must name media uploaded by you' },
+    });
   });
 
   it('shows the media record the media function wrote', async () => {
@@ -135,7 +159,8 @@ describe('the two API functions in the twin', () => {
   it('refuses the upload after the daily quota with 429, the error shape and Retry-After', async () => {
     // Arrange
     const token = await tokenFor(twin, 'frequent-uploader');
-    const ask = () => requestJson(twin, 'POST', '/media/uploads', { token, body: { contentType: 'image/jpeg', contentLength: 1000 } });
+    const ask = () =>
+      requestJson(twin, 'POST', '/media/uploads', { token, body: { contentType: 'image/jpeg', contentLength: 1000 } });
 
     // Act
     const statuses = [(await ask()).status, (await ask()).status];
@@ -159,11 +184,17 @@ describe('the two API functions in the twin', () => {
     const heavy = await tokenFor(twin, 'quota-heavy');
     await presign(twin, heavy, 'image/jpeg', 10);
     await presign(twin, heavy, 'image/jpeg', 10);
-    const heavyAgain = await requestJson(twin, 'POST', '/media/uploads', { token: heavy, body: { contentType: 'image/jpeg', contentLength: 10 } });
+    const heavyAgain = await requestJson(twin, 'POST', '/media/uploads', {
+      token: heavy,
+      body: { contentType: 'image/jpeg', contentLength: 10 },
+    });
     expect(heavyAgain.status).toBe(429);
 
     // Act
-    const other = await requestJson(twin, 'POST', '/media/uploads', { token: await tokenFor(twin, 'quota-light'), body: { contentType: 'image/png', contentLength: 10 } });
+    const other = await requestJson(twin, 'POST', '/media/uploads', {
+      token: await tokenFor(twin, 'quota-light'),
+      body: { contentType: 'image/png', contentLength: 10 },
+    });
 
     // Assert
     expect(other.status).toBe(201);
@@ -180,7 +211,10 @@ describe('the two API functions in the twin', () => {
     const ticket = await presign(twin, await tokenFor(twin, 'path-style-author'), 'image/jpeg', 1000);
 
     expect(ticket.url).toBe(`${twin.s3Endpoint}/${twin.bucketName}`);
-    expect(ticket.fields).toMatchObject({ key: expect.stringMatching(new RegExp(`^uploads/[^/]+/${ticket.mediaId}$`)), bucket: twin.bucketName });
+    expect(ticket.fields).toMatchObject({
+      key: expect.stringMatching(new RegExp(`^uploads/[^/]+/${ticket.mediaId}$`)),
+      bucket: twin.bucketName,
+    });
   });
 
   it('stores a photo POSTed with the presigned form under the pinned key and Content-Type', async () => {
@@ -216,7 +250,12 @@ describe('the two API functions in the twin', () => {
       const response = responses[index];
       expect(response?.status).toBe(200);
       const metadata = await sharp(response?.body).metadata();
-      expect({ width: metadata.width, height: metadata.height, format: metadata.format, bytes: response?.body.length }).toEqual({
+      expect({
+        width: metadata.width,
+        height: metadata.height,
+        format: metadata.format,
+        bytes: response?.body.length,
+      }).toEqual({
         width: rendition.width,
         height: rendition.height,
         format: rendition.format,
@@ -264,7 +303,10 @@ describe('the two API functions in the twin', () => {
 
     it('refuses a signed GET URL for an access key it does not know', async () => {
       const url = new URL(await emulatorSigner().signDownload(key, 60));
-      url.searchParams.set('X-Amz-Credential', url.searchParams.get('X-Amz-Credential')?.replace(EMULATOR_ACCESS_KEY_ID, 'AKIAUNKNOWN') ?? '');
+      url.searchParams.set(
+        'X-Amz-Credential',
+        url.searchParams.get('X-Amz-Credential')?.replace(EMULATOR_ACCESS_KEY_ID, 'AKIAUNKNOWN') ?? '',
+      );
 
       const response = await send(url.toString());
 

@@ -74,19 +74,28 @@ describe('requests the gateway refuses before any handler runs', () => {
     ['DELETE', '/articles'],
     ['POST', '/articles/abc'],
     ['GET', '/media/uploads'],
-  ])('answers %s %s (a method the resource lacks) with the same 404 NOT_FOUND as an unknown path, as the deployed API does', async (method, path) => {
-    const response = await requestJson<{ error: { code: string; message: string } }>(twin, method, path);
+  ])(
+    'answers %s %s (a method the resource lacks) with the same 404 NOT_FOUND as an unknown path, as the deployed API does',
+    async (method, path) => {
+      const response = await requestJson<{ error: { code: string; message: string } }>(twin, method, path);
 
-    expect(response.status).toBe(404);
-    expect(response.body).toEqual({ error: { code: 'NOT_FOUND', message: 'Route not found' } });
-  });
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual({ error: { code: 'NOT_FOUND', message: 'Route not found' } });
+    },
+  );
 
   it.each([
     ['no token', undefined],
     ['a garbage token', 'not-a-jwt'],
-    ['an unsigned token', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"eve"}').toString('base64url')}.`],
-  ])('answers 401 like the Cognito authorizer behind the stack\'s gateway response for %s', async (_case, bearer) => {
-    const response = await requestJson(twin, 'POST', '/articles', { body: { title: 't', body: 'b' }, ...(bearer ? { token: bearer } : {}) });
+    [
+      'an unsigned token',
+      `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"eve"}').toString('base64url')}.`,
+    ],
+  ])("answers 401 like the Cognito authorizer behind the stack's gateway response for %s", async (_case, bearer) => {
+    const response = await requestJson(twin, 'POST', '/articles', {
+      body: { title: 't', body: 'b' },
+      ...(bearer ? { token: bearer } : {}),
+    });
 
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Unauthorized' } });
@@ -104,7 +113,11 @@ describe('requests the gateway refuses before any handler runs', () => {
   it('answers 413 without reading a body larger than the gateway limit', async () => {
     const huge = 'x'.repeat(2 * 1024 * 1024);
 
-    const response = await requestJson(twin, 'POST', '/articles', { token, rawBody: huge, headers: { 'content-type': 'application/json' } });
+    const response = await requestJson(twin, 'POST', '/articles', {
+      token,
+      rawBody: huge,
+      headers: { 'content-type': 'application/json' },
+    });
 
     expect(response.status).toBe(413);
     expectErrorShape(response.body);
@@ -122,7 +135,10 @@ describe('requests the gateway refuses before any handler runs', () => {
   });
 
   it('gives no CORS permission to an origin that is not configured', async () => {
-    const response = await send(`${twin.apiUrl}/articles`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+    const response = await send(`${twin.apiUrl}/articles`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example' },
+    });
 
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
@@ -134,21 +150,32 @@ describe('requests the articles handler refuses', () => {
     ['a JSON array', '[1,2,3]'],
     ['a prototype-polluting key', '{"title":"t","body":"b","__proto__":{"admin":true}}'],
   ])('answers 400 for %s', async (_case, rawBody) => {
-    const response = await requestJson(twin, 'POST', '/articles', { token, rawBody, headers: { 'content-type': 'application/json' } });
+    const response = await requestJson(twin, 'POST', '/articles', {
+      token,
+      rawBody,
+      headers: { 'content-type': 'application/json' },
+    });
 
     expect(response.status).toBe(400);
     expectErrorShape(response.body);
   });
 
   it('answers 415 for a body that is not declared as JSON', async () => {
-    const response = await requestJson(twin, 'POST', '/articles', { token, rawBody: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const response = await requestJson(twin, 'POST', '/articles', {
+      token,
+      rawBody: 'title=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
 
     expect(response.status).toBe(415);
     expectErrorShape(response.body);
   });
 
   it('answers 413 for a body above the handler limit but below the gateway limit', async () => {
-    const response = await requestJson(twin, 'POST', '/articles', { token, body: { title: 't', body: 'x'.repeat(100 * 1024) } });
+    const response = await requestJson(twin, 'POST', '/articles', {
+      token,
+      body: { title: 't', body: 'x'.repeat(100 * 1024) },
+    });
 
     expect(response.status).toBe(413);
     expectErrorShape(response.body);

@@ -22,7 +22,9 @@ beforeAll(async () => {
     lambdaConcurrency: 1,
     rekognitionTps: 1,
     retryIntervalOverrides: Object.fromEntries(
-      ['MarkProcessing', 'CreateThumbnails', 'DetectLabels', 'Moderate', 'RecordResult', 'RecordFailure'].map((state) => [state, FAST_RETRIES]),
+      ['MarkProcessing', 'CreateThumbnails', 'DetectLabels', 'Moderate', 'RecordResult', 'RecordFailure'].map(
+        (state) => [state, FAST_RETRIES],
+      ),
     ),
   });
   token = await tokenFor(twin, 'alice');
@@ -44,11 +46,17 @@ describe('a burst beyond the emulated limits', () => {
     ];
     const mediaIds = await Promise.all(uploads.map((u) => upload(twin, token, u.bytes, u.type)));
     const views = await Promise.all(mediaIds.map((id) => waitForTerminal(twin, id, 100_000)));
-    outcomes = views.map((view, i) => ({ kind: uploads[i]?.kind ?? '', status: view.status, ...(view.error ? { code: view.error.code } : {}) }));
+    outcomes = views.map((view, i) => ({
+      kind: uploads[i]?.kind ?? '',
+      status: view.status,
+      ...(view.error ? { code: view.error.code } : {}),
+    }));
   }, 120_000);
 
   it('ends every photo READY', () => {
-    expect(outcomes.filter((o) => o.kind === 'photo')).toEqual(Array.from({ length: 3 }, () => ({ kind: 'photo', status: 'READY' })));
+    expect(outcomes.filter((o) => o.kind === 'photo')).toEqual(
+      Array.from({ length: 3 }, () => ({ kind: 'photo', status: 'READY' })),
+    );
   });
 
   it('fails the truncated and the not-an-image upload with their own codes', () => {

@@ -2,7 +2,15 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
 import { startTwin, type Twin } from '../../local/twin';
 import { send } from './support/http';
-import { photoJpeg, postToPresignedUrl, presign, requestJson, tokenFor, waitForTerminal, twinS3Client } from './support/twin-client';
+import {
+  photoJpeg,
+  postToPresignedUrl,
+  presign,
+  requestJson,
+  tokenFor,
+  waitForTerminal,
+  twinS3Client,
+} from './support/twin-client';
 
 /**
  * Why a run ended at IgnoreDuplicate, as the twin reports it: the claim's refusal reason, read
@@ -31,9 +39,11 @@ afterAll(async () => {
 /** Waits until the twin has finished as many runs of `key` as expected. */
 async function finishedRuns(key: string, expected: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const finished = (): number => twin.runs.recent().filter((run) => run.key === key && run.outcome !== 'RUNNING').length;
+  const finished = (): number =>
+    twin.runs.recent().filter((run) => run.key === key && run.outcome !== 'RUNNING').length;
   while (finished() < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  if (finished() < expected) throw new Error(`${key}: ${finished()} of ${expected} runs finished after ${timeoutMs} ms`);
+  if (finished() < expected)
+    throw new Error(`${key}: ${finished()} of ${expected} runs finished after ${timeoutMs} ms`);
 }
 
 async function runsOf(key: string): Promise<RunsBody['runs']> {
@@ -45,7 +55,14 @@ describe('an object written to uploads/ without an upload ticket', () => {
   const key = 'uploads/mallory/01JDX3ZK2Q4V5W6X7Y8Z9NOTKT';
 
   beforeAll(async () => {
-    await s3.send(new PutObjectCommand({ Bucket: twin.bucketName, Key: key, Body: await photoJpeg(64, 64), ContentType: 'image/jpeg' }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: twin.bucketName,
+        Key: key,
+        Body: await photoJpeg(64, 64),
+        ContentType: 'image/jpeg',
+      }),
+    );
     await finishedRuns(key, 1);
   }, 30_000);
 
@@ -54,7 +71,9 @@ describe('an object written to uploads/ without an upload ticket', () => {
     const runs = await runsOf(key);
 
     // Assert
-    expect(runs).toEqual([expect.objectContaining({ outcome: 'DUPLICATE', refusal: 'unissued', executionStatus: 'SUCCEEDED' })]);
+    expect(runs).toEqual([
+      expect.objectContaining({ outcome: 'DUPLICATE', refusal: 'unissued', executionStatus: 'SUCCEEDED' }),
+    ]);
   });
 
   it('is counted under unissued in the refusal totals', async () => {

@@ -15,7 +15,11 @@ let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   emulator = await startDynamoDbEmulator({ port: 0 });
-  client = new DynamoDBClient({ region: 'eu-west-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  client = new DynamoDBClient({
+    region: 'eu-west-1',
+    endpoint: emulator.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   documents = DynamoDBDocumentClient.from(client);
   await client.send(
     new CreateTableCommand({
@@ -25,7 +29,9 @@ beforeAll(async () => {
       KeySchema: [{ AttributeName: 'mediaId', KeyType: 'HASH' }],
     }),
   );
-  await documents.send(new PutCommand({ TableName: TABLE, Item: { mediaId: 'm1', status: 'READY', sourceSequencer: '0001' } }));
+  await documents.send(
+    new PutCommand({ TableName: TABLE, Item: { mediaId: 'm1', status: 'READY', sourceSequencer: '0001' } }),
+  );
 });
 
 afterAll(async () => {

@@ -13,7 +13,12 @@ import { SequencerClock, toObjectCreatedEvent, type S3rverRecord } from '../../l
 const root = join(__dirname, '..', '..');
 const readJson = (path: string): unknown => JSON.parse(readFileSync(join(root, path), 'utf8'));
 const rule = compileEventPattern(
-  JSON.parse(readFileSync(join(root, 'events/media-uploaded.pattern.json'), 'utf8').replaceAll('${MediaBucketName}', 'travel-guide-media-dev')),
+  JSON.parse(
+    readFileSync(join(root, 'events/media-uploaded.pattern.json'), 'utf8').replaceAll(
+      '${MediaBucketName}',
+      'travel-guide-media-dev',
+    ),
+  ),
 );
 
 describe('the media-uploaded rule pattern', () => {
@@ -68,20 +73,37 @@ describe('S3 notification records converted to EventBridge events', () => {
     eventTime: '2026-11-28T17:20:11.000Z',
     requestParameters: { sourceIPAddress: '::ffff:127.0.0.1' },
     responseElements: { 'x-amz-request-id': 'ABCDEF0123456789' },
-    s3: { bucket: { name: 'travel-guide-media-local' }, object: { key, size: 42, eTag: 'b1946ac92492d2347c6235b4d2611184' } },
+    s3: {
+      bucket: { name: 'travel-guide-media-local' },
+      object: { key, size: 42, eTag: 'b1946ac92492d2347c6235b4d2611184' },
+    },
   });
 
   it('has the shape of the sample event', () => {
-    const event = toObjectCreatedEvent(record('ObjectCreated:Post', 'uploads/alice/abc'), { region: 'eu-west-1', account: '000000000000', sequencer: '00617F08299329D189' });
-    const sample = readJson('events/samples/object-created.json') as Record<string, unknown> & { detail: Record<string, unknown> };
+    const event = toObjectCreatedEvent(record('ObjectCreated:Post', 'uploads/alice/abc'), {
+      region: 'eu-west-1',
+      account: '000000000000',
+      sequencer: '00617F08299329D189',
+    });
+    const sample = readJson('events/samples/object-created.json') as Record<string, unknown> & {
+      detail: Record<string, unknown>;
+    };
 
     expect(Object.keys(event ?? {}).sort()).toEqual(Object.keys(sample).sort());
     expect(Object.keys(event?.detail ?? {}).sort()).toEqual(Object.keys(sample.detail).sort());
-    expect(event?.detail).toMatchObject({ reason: 'PostObject', 'source-ip-address': '127.0.0.1', object: { size: 42, sequencer: '00617F08299329D189' } });
+    expect(event?.detail).toMatchObject({
+      reason: 'PostObject',
+      'source-ip-address': '127.0.0.1',
+      object: { size: 42, sequencer: '00617F08299329D189' },
+    });
   });
 
   it('keeps a key with a space unencoded, as EventBridge sends it', () => {
-    const event = toObjectCreatedEvent(record('ObjectCreated:Put', 'uploads/alice/red flower.jpg'), { region: 'eu-west-1', account: '0', sequencer: '1' });
+    const event = toObjectCreatedEvent(record('ObjectCreated:Put', 'uploads/alice/red flower.jpg'), {
+      region: 'eu-west-1',
+      account: '0',
+      sequencer: '1',
+    });
 
     expect(event?.detail.object.key).toBe('uploads/alice/red flower.jpg');
   });
@@ -98,7 +120,13 @@ describe('S3 notification records converted to EventBridge events', () => {
   });
 
   it('sends nothing for a delete', () => {
-    expect(toObjectCreatedEvent(record('ObjectRemoved:Delete', 'uploads/a/b'), { region: 'eu-west-1', account: '0', sequencer: '1' })).toBeUndefined();
+    expect(
+      toObjectCreatedEvent(record('ObjectRemoved:Delete', 'uploads/a/b'), {
+        region: 'eu-west-1',
+        account: '0',
+        sequencer: '1',
+      }),
+    ).toBeUndefined();
   });
 
   it('issues strictly increasing sequencers, also within one millisecond', () => {
@@ -130,7 +158,9 @@ describe('local tokens', () => {
     // Arrange
     const key = randomBytes(32);
     const keyed = new LocalTokenIssuer('travel-guide-local-twin', key);
-    const valid = JSON.parse(Buffer.from(keyed.issue('alice').split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    const valid = JSON.parse(
+      Buffer.from(keyed.issue('alice').split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as Record<string, unknown>;
 
     // Act
     const accepted = keyed.verify(signedWith(key, valid));
@@ -144,7 +174,10 @@ describe('local tokens', () => {
   it('puts Cognito-like claims where API Gateway puts them, as strings', () => {
     const result = issuer.verify(`Bearer ${issuer.issue('alice')}`);
 
-    expect(result).toMatchObject({ ok: true, claims: { sub: 'alice', 'cognito:username': 'alice', token_use: 'id', exp: expect.stringMatching(/ UTC \d{4}$/) } });
+    expect(result).toMatchObject({
+      ok: true,
+      claims: { sub: 'alice', 'cognito:username': 'alice', token_use: 'id', exp: expect.stringMatching(/ UTC \d{4}$/) },
+    });
   });
 
   it('refuses an expired token as the authorizer does', () => {

@@ -35,14 +35,20 @@ describe('coordinates nearer zero than DynamoDB can store', () => {
   ])('creates the article with %s %p stored as 0 instead of answering 500', async (field, value) => {
     const location = { name: 'x', lat: 1, lng: 1, [field]: value };
 
-    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', { token: alice, body: { title: 't', body: 'b', location } });
+    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', {
+      token: alice,
+      body: { title: 't', body: 'b', location },
+    });
 
     expect(created.status).toBe(201);
     expect(created.body.location).toMatchObject({ [field]: 0 });
   });
 
   it('replaces an article with such a coordinate (PUT) instead of answering 500', async () => {
-    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', { token: alice, body: { title: 't', body: 'b' } });
+    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', {
+      token: alice,
+      body: { title: 't', body: 'b' },
+    });
 
     const replaced = await requestJson<ArticleBody>(twin, 'PUT', `/articles/${created.body.id}`, {
       token: alice,
@@ -77,9 +83,15 @@ describe('header and query names that are Object.prototype members', () => {
 
 describe('gateway behaviours a client can observe', () => {
   it('routes a POST with X-HTTP-Method-Override: DELETE as DELETE', async () => {
-    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', { token: alice, body: { title: 't', body: 'b' } });
+    const created = await requestJson<ArticleBody>(twin, 'POST', '/articles', {
+      token: alice,
+      body: { title: 't', body: 'b' },
+    });
 
-    const overridden = await requestJson(twin, 'POST', `/articles/${created.body.id}`, { token: alice, headers: { 'x-http-method-override': 'DELETE' } });
+    const overridden = await requestJson(twin, 'POST', `/articles/${created.body.id}`, {
+      token: alice,
+      headers: { 'x-http-method-override': 'DELETE' },
+    });
     const after = await requestJson(twin, 'GET', `/articles/${created.body.id}`);
 
     expect(overridden.status).toBe(204);
@@ -94,7 +106,10 @@ describe('gateway behaviours a client can observe', () => {
   });
 
   it('verifies the same Authorization header the function receives (the last of two)', async () => {
-    const author = await requestJson<ArticleBody>(twin, 'POST', '/articles', { token: alice, body: { title: 't', body: 'b' } });
+    const author = await requestJson<ArticleBody>(twin, 'POST', '/articles', {
+      token: alice,
+      body: { title: 't', body: 'b' },
+    });
 
     // Bob's token last: the authorizer and the function both see Bob, who is not the author.
     const status = await new Promise<number>((resolve, reject) => {
@@ -123,7 +138,12 @@ describe('the local token endpoint', () => {
 });
 
 describe("the gateway's own answers carry the stack's gateway-response CORS headers", () => {
-  const expected = Object.fromEntries(Object.entries(gatewayResponseCorsHeaders(DEFAULT_ALLOWED_ORIGINS)).map(([name, value]) => [name.toLowerCase(), value]));
+  const expected = Object.fromEntries(
+    Object.entries(gatewayResponseCorsHeaders(DEFAULT_ALLOWED_ORIGINS)).map(([name, value]) => [
+      name.toLowerCase(),
+      value,
+    ]),
+  );
   const origin = { origin: DEFAULT_ALLOWED_ORIGINS[0] ?? '' };
 
   it.each([
@@ -135,7 +155,9 @@ describe("the gateway's own answers carry the stack's gateway-response CORS head
   ])('adds them to %s', async (_what, method, path, headers, signedIn, status) => {
     const response = await requestJson(twin, method, path, {
       headers: { ...origin, ...headers },
-      ...(method === 'POST' ? { rawBody: status === 413 ? 'x'.repeat(2 * 1024 * 1024) : '{"title":"t","body":"b"}' } : {}),
+      ...(method === 'POST'
+        ? { rawBody: status === 413 ? 'x'.repeat(2 * 1024 * 1024) : '{"title":"t","body":"b"}' }
+        : {}),
       ...(signedIn ? { token: alice } : {}),
     });
 

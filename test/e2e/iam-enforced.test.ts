@@ -17,7 +17,8 @@ type Statement = { Action: string | string[]; Effect: string; Resource: unknown 
 function thumbnailStatements(stacks: StackTemplate[]): Statement[] {
   const resources = stacks.find((stack) => stack.stackName === 'TravelGuide-dev')?.template.Resources ?? {};
   const policyId = Object.keys(resources).find((id) => id.startsWith('PipelineThumbnailRoleDefaultPolicy'));
-  const document = (policyId === undefined ? undefined : resources[policyId]?.Properties?.PolicyDocument) as { Statement: Statement[] } | undefined;
+  const document = (policyId === undefined ? undefined : resources[policyId]?.Properties?.PolicyDocument) as
+    { Statement: Statement[] } | undefined;
   if (document === undefined) throw new Error('no default policy on the thumbnail role');
   return document.Statement;
 }
@@ -35,7 +36,11 @@ beforeAll(async () => {
   if (index < 0 || putDerived === undefined) throw new Error('the thumbnail role has no s3:PutObject on derived/*');
   removed = putDerived;
   const bucketArn = JSON.stringify(putDerived.Resource).match(/"Fn::GetAtt":\["(MediaBucket[0-9A-F]{8})","Arn"\]/)?.[1];
-  statements.push({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketArn, 'Arn'] }, '/uploads/*']] } });
+  statements.push({
+    Effect: 'Allow',
+    Action: 's3:DeleteObject',
+    Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketArn, 'Arn'] }, '/uploads/*']] },
+  });
   twin = await startTwin({ iam: true, iamTemplates: stacks, retryIntervalOverrides: { CreateThumbnails: 10 } });
 }, 120_000);
 
@@ -43,7 +48,7 @@ afterAll(async () => {
   await twin?.stop();
 });
 
-describe('a role without the thumbnail step\'s s3:PutObject on derived/*', () => {
+describe("a role without the thumbnail step's s3:PutObject on derived/*", () => {
   let mediaId: string;
   let view: Awaited<ReturnType<typeof waitForTerminal>>;
 
@@ -68,19 +73,25 @@ describe('a role without the thumbnail step\'s s3:PutObject on derived/*', () =>
     expect(run?.outcome).toBe('FAILED');
     expect(run?.executionStatus).toBe('FAILED');
     expect(run?.failure?.error).toBe('AccessDenied');
-    expect(run?.failure?.cause).toMatch(/not authorized to perform: s3:PutObject on resource: arn:aws:s3:::MediaBucket\/derived\//);
+    expect(run?.failure?.cause).toMatch(
+      /not authorized to perform: s3:PutObject on resource: arn:aws:s3:::MediaBucket\/derived\//,
+    );
   });
 
   it('records the denial in the usage report, with the state that made the call', async () => {
     // Act
-    const response = await requestJson<{ denied: number; functions: { fn: string; decisions: { action: string; resource: string; decision: string; count: number; via: string[] }[] }[] }>(
-      twin,
-      'GET',
-      '/_local/iam',
-    );
+    const response = await requestJson<{
+      denied: number;
+      functions: {
+        fn: string;
+        decisions: { action: string; resource: string; decision: string; count: number; via: string[] }[];
+      }[];
+    }>(twin, 'GET', '/_local/iam');
 
     // Assert: one row per refused object (the renditions are written in parallel), nothing else refused.
-    const denied = response.body.functions.flatMap((usage) => usage.decisions.filter((row) => row.decision === 'denied').map((row) => ({ fn: usage.fn, ...row })));
+    const denied = response.body.functions.flatMap((usage) =>
+      usage.decisions.filter((row) => row.decision === 'denied').map((row) => ({ fn: usage.fn, ...row })),
+    );
     expect(denied.length).toBeGreaterThan(0);
     expect(denied.reduce((sum, row) => sum + row.count, 0)).toBe(response.body.denied);
     for (const row of denied) {

@@ -9,11 +9,16 @@ import { checkRekognitionLimits, LocalImageDetector } from '../../local/detector
  * errors the Rekognition adapters give; every analysis JPEG the thumbnail step makes passes.
  */
 
-const jpeg = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#3a7bd5' } }).jpeg().toBuffer();
+const jpeg = (width: number, height: number) =>
+  sharp({ create: { width, height, channels: 3, background: '#3a7bd5' } })
+    .jpeg()
+    .toBuffer();
 
 /** Serves fixed bytes for any GetObject, as the twin's S3 would serve the analysis JPEG. */
 function s3Serving(bytes: Buffer): S3Client {
-  return { send: async () => ({ Body: { transformToByteArray: async () => new Uint8Array(bytes) } }) } as unknown as S3Client;
+  return {
+    send: async () => ({ Body: { transformToByteArray: async () => new Uint8Array(bytes) } }),
+  } as unknown as S3Client;
 }
 
 const IMAGE = { bucket: 'media', key: 'derived/m-1/analysis.jpg' };
@@ -24,9 +29,20 @@ describe('Rekognition image limits', () => {
     ['a 60 x 4000 JPEG', () => jpeg(60, 4000), 'InvalidParameterException'],
     ['a 79 x 200 JPEG', () => jpeg(79, 200), 'InvalidParameterException'],
     ['a 10001 x 100 JPEG', () => jpeg(10_001, 100), 'InvalidParameterException'],
-    ['a WebP', () => sharp({ create: { width: 100, height: 100, channels: 3, background: '#ff0000' } }).webp().toBuffer(), 'InvalidImageFormatException'],
+    [
+      'a WebP',
+      () =>
+        sharp({ create: { width: 100, height: 100, channels: 3, background: '#ff0000' } })
+          .webp()
+          .toBuffer(),
+      'InvalidImageFormatException',
+    ],
     ['bytes that are no image', async () => Buffer.from('not an image at all'), 'InvalidImageFormatException'],
-    ['an image over 15 MB', async () => Buffer.concat([await jpeg(100, 100), Buffer.alloc(15 * 1024 * 1024)]), 'ImageTooLargeException'],
+    [
+      'an image over 15 MB',
+      async () => Buffer.concat([await jpeg(100, 100), Buffer.alloc(15 * 1024 * 1024)]),
+      'ImageTooLargeException',
+    ],
   ])('refuses %s with %s', async (_what, make, exception) => {
     await expect(checkRekognitionLimits(await make())).rejects.toMatchObject({ name: exception });
   });
@@ -56,16 +72,24 @@ describe('LocalImageDetector', () => {
 
     const result = detector.detectLabels(IMAGE, { minConfidence: 50, maxLabels: 10 });
 
-    await expect(result).rejects.toMatchObject({ name: 'DetectorRefusedImageError', cause: { name: 'InvalidParameterException' } });
+    await expect(result).rejects.toMatchObject({
+      name: 'DetectorRefusedImageError',
+      cause: { name: 'InvalidParameterException' },
+    });
   });
 
   it('refuses a WebP as Rekognition would (InvalidImageFormatException), a pipeline fault for the port', async () => {
-    const webp = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#ff0000' } }).webp().toBuffer();
+    const webp = await sharp({ create: { width: 100, height: 100, channels: 3, background: '#ff0000' } })
+      .webp()
+      .toBuffer();
     const detector = new LocalImageDetector(s3Serving(webp));
 
     const result = detector.detectModerationLabels(IMAGE, { minConfidence: 50 });
 
-    await expect(result).rejects.toMatchObject({ name: 'DetectorRefusedImageError', cause: { name: 'InvalidImageFormatException' } });
+    await expect(result).rejects.toMatchObject({
+      name: 'DetectorRefusedImageError',
+      cause: { name: 'InvalidImageFormatException' },
+    });
   });
 
   it('labels an image within the limits', async () => {

@@ -4,10 +4,16 @@ import { colourName, labelsFrom, measureImage, moderationLabelsFrom } from '../.
 /** The twin's local image analysis (not Rekognition), on real image bytes made with sharp. */
 
 const solid = (width: number, height: number, background: string) =>
-  sharp({ create: { width, height, channels: 3, background } }).jpeg({ quality: 90 }).toBuffer();
+  sharp({ create: { width, height, channels: 3, background } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 
 const noisy = (width: number, height: number) =>
-  sharp({ create: { width, height, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).jpeg({ quality: 90 }).toBuffer();
+  sharp({
+    create: { width, height, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 60 } },
+  })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 
 const names = async (bytes: Promise<Buffer>) => labelsFrom(await measureImage(await bytes)).map((label) => label.name);
 
@@ -21,7 +27,9 @@ it('names colour families by hue, and greys by saturation', () => {
 it('labels a flat dark blue portrait image as blue, dark, blurry and portrait', async () => {
   const labels = await names(solid(300, 600, '#0a1a50'));
 
-  expect(labels).toEqual(expect.arrayContaining(['Colour: Blue', 'Lighting: Dark', 'Focus: Blurry', 'Orientation: Portrait']));
+  expect(labels).toEqual(
+    expect.arrayContaining(['Colour: Blue', 'Lighting: Dark', 'Focus: Blurry', 'Orientation: Portrait']),
+  );
 });
 
 it('labels a detailed square image as sharp and square', async () => {
@@ -51,6 +59,8 @@ it('applies the sentinel-colour moderation rule to a mostly magenta image only',
   const magenta = moderationLabelsFrom(await measureImage(await solid(320, 240, '#ff00ff')));
   const purple = moderationLabelsFrom(await measureImage(await solid(320, 240, '#8040c0')));
 
-  expect(magenta).toEqual([{ name: 'Local test rule: sentinel colour', parentName: 'Local test rule', confidence: 99 }]);
+  expect(magenta).toEqual([
+    { name: 'Local test rule: sentinel colour', parentName: 'Local test rule', confidence: 99 },
+  ]);
   expect(purple).toEqual([]);
 });

@@ -51,7 +51,10 @@ describe('a good photo', () => {
   let article: Awaited<ReturnType<typeof requestJson>>;
 
   beforeAll(async () => {
-    article = await requestJson(twin, 'POST', '/articles', { token, body: { title: 'Lisbon by tram', body: 'Take the 28.' } });
+    article = await requestJson(twin, 'POST', '/articles', {
+      token,
+      body: { title: 'Lisbon by tram', body: 'Take the 28.' },
+    });
     const jpeg = await photoJpeg(1200, 800);
     const ticket = await presign(twin, token, 'image/jpeg', jpeg.length);
     expect(await postToPresignedUrl(ticket, jpeg, 'image/jpeg')).toBe(204);
@@ -59,7 +62,7 @@ describe('a good photo', () => {
     view = await waitForTerminal(twin, mediaId);
   }, 60_000);
 
-  it('has an article created by the token\'s user, as the authorizer claims say', () => {
+  it("has an article created by the token's user, as the authorizer claims say", () => {
     expect(article.status).toBe(201);
     expect(article.body).toMatchObject({ authorId: 'alice', title: 'Lisbon by tram' });
   });
@@ -68,20 +71,22 @@ describe('a good photo', () => {
     expect(view.status).toBe('READY');
   });
 
-  it('serves its smallest rendition at the size the record states (the smoke journey\'s check)', async () => {
+  it("serves its smallest rendition at the size the record states (the smoke journey's check)", async () => {
     const rendition = await fetchSmallestRendition(view);
 
     expect(rendition.width).toBeLessThan(1200);
     expect(rendition.bytes).toBeGreaterThan(0);
   });
 
-  it('passes the smoke journey\'s label and verdict check', () => {
+  it("passes the smoke journey's label and verdict check", () => {
     expect(checkLabelsAndVerdict(view)).toMatch(/^\d+ labels \(.+\), verdict APPROVED$/);
   });
 
   it('carries labels measured by the local detector', () => {
     expect(view.labels).toEqual(
-      expect.arrayContaining([{ name: 'Orientation: Landscape', confidence: expect.any(Number), parents: ['Orientation'] }]),
+      expect.arrayContaining([
+        { name: 'Orientation: Landscape', confidence: expect.any(Number), parents: ['Orientation'] },
+      ]),
     );
     expect(view.labels?.some((label) => label.name.startsWith('Colour: '))).toBe(true);
   });
@@ -109,7 +114,11 @@ describe('a good photo', () => {
   });
 
   it('is listed in /_local/runs with the counts per outcome', async () => {
-    const runs = await requestJson<{ counts: Record<string, number>; runs: { mediaId: string; outcome: string }[] }>(twin, 'GET', '/_local/runs');
+    const runs = await requestJson<{ counts: Record<string, number>; runs: { mediaId: string; outcome: string }[] }>(
+      twin,
+      'GET',
+      '/_local/runs',
+    );
 
     expect(runs.body.counts.READY).toBeGreaterThanOrEqual(1);
     expect(runs.body.runs).toEqual(expect.arrayContaining([expect.objectContaining({ mediaId, outcome: 'READY' })]));
@@ -125,7 +134,12 @@ describe('a good photo', () => {
 
 describe('bad uploads', () => {
   const cases: [string, () => Promise<Buffer>, string, string][] = [
-    ['a text file declared as JPEG', async () => Buffer.from('This is not an image.\n'.repeat(20)), 'image/jpeg', 'UNSUPPORTED_MEDIA'],
+    [
+      'a text file declared as JPEG',
+      async () => Buffer.from('This is not an image.\n'.repeat(20)),
+      'image/jpeg',
+      'UNSUPPORTED_MEDIA',
+    ],
     ['a truncated JPEG', () => corruptJpeg(), 'image/jpeg', 'CORRUPT_IMAGE'],
     ['a PNG declaring 400 million pixels', async () => pngDeclaring(20_000, 20_000), 'image/png', 'IMAGE_TOO_LARGE'],
   ];
@@ -151,15 +165,20 @@ describe('images of extreme shapes, which Rekognition analyses only within 80..1
     [4000, 60],
     [60, 4000],
     [10_000, 100],
-  ])('ends a %i x %i JPEG READY: its analysis image is letterboxed and the Rekognition-limited detector accepts it', async (width, height) => {
-    const bytes = await sharp({ create: { width, height, channels: 3, background: '#1e6fd9' } }).jpeg().toBuffer();
-    const mediaId = await upload(twin, token, bytes);
+  ])(
+    'ends a %i x %i JPEG READY: its analysis image is letterboxed and the Rekognition-limited detector accepts it',
+    async (width, height) => {
+      const bytes = await sharp({ create: { width, height, channels: 3, background: '#1e6fd9' } })
+        .jpeg()
+        .toBuffer();
+      const mediaId = await upload(twin, token, bytes);
 
-    const view = await waitForTerminal(twin, mediaId);
+      const view = await waitForTerminal(twin, mediaId);
 
-    expect(view.status).toBe('READY');
-    expect(view.labels?.length).toBeGreaterThan(0);
-  });
+      expect(view.status).toBe('READY');
+      expect(view.labels?.length).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('an image that trips the local moderation rule', () => {
@@ -181,7 +200,8 @@ describe('the same S3 event delivered three times', () => {
   let derivedWritesBefore: number;
   let redeliveries: Awaited<ReturnType<Twin['deliver']>>[];
 
-  const derivedWrites = () => twin.runs.recentObjectEvents().filter((e) => e.key.startsWith(`derived/${mediaId}/`)).length;
+  const derivedWrites = () =>
+    twin.runs.recentObjectEvents().filter((e) => e.key.startsWith(`derived/${mediaId}/`)).length;
 
   beforeAll(async () => {
     mediaId = await upload(twin, token, await photoJpeg(900, 600));
@@ -195,7 +215,11 @@ describe('the same S3 event delivered three times', () => {
   it('processes the first delivery and ignores the other two', () => {
     expect(first.status).toBe('READY');
     expect(redeliveries.map((run) => run?.outcome)).toEqual(['DUPLICATE', 'DUPLICATE']);
-    expect(runsFor(mediaId).map((run) => run.outcome).sort()).toEqual(['DUPLICATE', 'DUPLICATE', 'READY']);
+    expect(
+      runsFor(mediaId)
+        .map((run) => run.outcome)
+        .sort(),
+    ).toEqual(['DUPLICATE', 'DUPLICATE', 'READY']);
   });
 
   it('writes the renditions once', async () => {
@@ -217,7 +241,14 @@ describe('an object key with a space, written with the S3 API', () => {
   let run: ReturnType<typeof runsFor>[number] | undefined;
 
   beforeAll(async () => {
-    await s3.send(new PutObjectCommand({ Bucket: twin.bucketName, Key: key, Body: await photoJpeg(64, 64), ContentType: 'image/jpeg' }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: twin.bucketName,
+        Key: key,
+        Body: await photoJpeg(64, 64),
+        ContentType: 'image/jpeg',
+      }),
+    );
     const deadline = Date.now() + 10_000;
     do {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -226,7 +257,10 @@ describe('an object key with a space, written with the S3 API', () => {
   }, 60_000);
 
   it('reaches the rule unencoded, as EventBridge sends keys', () => {
-    expect(twin.runs.recentObjectEvents().find((e) => e.key === key)).toMatchObject({ reason: 'PutObject', matched: true });
+    expect(twin.runs.recentObjectEvents().find((e) => e.key === key)).toMatchObject({
+      reason: 'PutObject',
+      matched: true,
+    });
   });
 
   it('ends its run without a media record, because the key is not a server-chosen one', () => {
@@ -245,6 +279,9 @@ describe('a transient Lambda fault', () => {
     const [run] = runsFor(mediaId);
     expect(view.status).toBe('READY');
     expect(run?.retries).toBe(1);
-    expect(run?.steps.find((step) => step.name === 'CreateThumbnails')).toMatchObject({ attempts: 2, status: 'SUCCEEDED' });
+    expect(run?.steps.find((step) => step.name === 'CreateThumbnails')).toMatchObject({
+      attempts: 2,
+      status: 'SUCCEEDED',
+    });
   });
 });

@@ -23,7 +23,8 @@ afterAll(async () => {
 
 it('re-drives media FAILED DETECTOR_THROTTLED to READY, and refuses a bad upload', async () => {
   // Arrange: every DetectLabels attempt of the first run throttled, past the ASL's retry budget
-  for (let i = 0; i <= 40; i++) twin.injectFault('DetectLabels', { name: 'DetectorThrottledError', message: 'Rekognition throttled the request' });
+  for (let i = 0; i <= 40; i++)
+    twin.injectFault('DetectLabels', { name: 'DetectorThrottledError', message: 'Rekognition throttled the request' });
   const mediaId = await upload(twin, token, await photoJpeg(640, 480));
   const failed = await waitForTerminal(twin, mediaId, 60_000);
   const bad = await upload(twin, token, Buffer.from('not an image'), 'image/png');

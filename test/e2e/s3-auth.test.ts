@@ -1,11 +1,25 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { signPostPolicy } from '../../functions/media/post-policy';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../local/settings';
 import { startTwin, type Twin } from '../../local/twin';
 import { encodeForm, send, type HttpResponse } from './support/http';
 import { signedS3Headers } from './support/s3-signing';
-import { photoJpeg, presign, tokenFor, twinS3Client, upload, waitForTerminal, type UploadTicket } from './support/twin-client';
+import {
+  photoJpeg,
+  presign,
+  tokenFor,
+  twinS3Client,
+  upload,
+  waitForTerminal,
+  type UploadTicket,
+} from './support/twin-client';
 
 /**
  * The twin's S3 authenticates like S3: SigV4 on every request (header or query), and for browser
@@ -32,7 +46,12 @@ afterAll(async () => {
 });
 
 /** A multipart form POST as a browser sends it: the fields in order, the file last. */
-async function postForm(url: string, fields: Record<string, string>, bytes: Buffer, fileType = 'image/jpeg'): Promise<HttpResponse> {
+async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  bytes: Buffer,
+  fileType = 'image/jpeg',
+): Promise<HttpResponse> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append('file', new Blob([new Uint8Array(bytes)], { type: fileType }), 'upload');
@@ -42,8 +61,13 @@ async function postForm(url: string, fields: Record<string, string>, bytes: Buff
 
 function s3Error(response: HttpResponse): { code: string; message: string } {
   const text = response.body.toString('utf8');
-  expect(text).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?><Error><Code>\w+<\/Code><Message>[^<]*<\/Message>.*<RequestId>[0-9A-F]{16}<\/RequestId><\/Error>$/);
-  return { code: /<Code>(\w+)<\/Code>/.exec(text)?.[1] ?? '', message: /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? '' };
+  expect(text).toMatch(
+    /^<\?xml version="1\.0" encoding="UTF-8"\?><Error><Code>\w+<\/Code><Message>[^<]*<\/Message>.*<RequestId>[0-9A-F]{16}<\/RequestId><\/Error>$/,
+  );
+  return {
+    code: /<Code>(\w+)<\/Code>/.exec(text)?.[1] ?? '',
+    message: /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? '',
+  };
 }
 
 async function exists(key: string): Promise<boolean> {
@@ -73,7 +97,10 @@ describe('browser-form uploads (presigned POST)', () => {
     const response = await postForm(ticket.url, ticket.fields, photo);
 
     expect(response.status).toBe(400);
-    expect(s3Error(response)).toEqual({ code: 'EntityTooLarge', message: 'Your proposed upload exceeds the maximum allowed size' });
+    expect(s3Error(response)).toEqual({
+      code: 'EntityTooLarge',
+      message: 'Your proposed upload exceeds the maximum allowed size',
+    });
     expect(await exists(ticket.fields.key ?? '')).toBe(false);
   });
 
@@ -83,14 +110,21 @@ describe('browser-form uploads (presigned POST)', () => {
     const response = await postForm(ticket.url, { ...ticket.fields, 'Content-Type': 'text/html' }, photo, 'text/html');
 
     expect(response.status).toBe(403);
-    expect(s3Error(response)).toEqual({ code: 'AccessDenied', message: expect.stringContaining('Policy Condition failed: ["eq", "$Content-Type", "image/jpeg"]') });
+    expect(s3Error(response)).toEqual({
+      code: 'AccessDenied',
+      message: expect.stringContaining('Policy Condition failed: ["eq", "$Content-Type", "image/jpeg"]'),
+    });
   });
 
   it("refuses Alice's form aimed at Bob's pending upload, which stays untouched", async () => {
     const alicesTicket = await ticketFor(alice);
     const bobsTicket = await ticketFor(bob);
 
-    const response = await postForm(alicesTicket.url, { ...alicesTicket.fields, key: bobsTicket.fields.key ?? '' }, photo);
+    const response = await postForm(
+      alicesTicket.url,
+      { ...alicesTicket.fields, key: bobsTicket.fields.key ?? '' },
+      photo,
+    );
 
     expect(response.status).toBe(403);
     expect(s3Error(response).code).toBe('AccessDenied');
@@ -101,15 +135,23 @@ describe('browser-form uploads (presigned POST)', () => {
     // Arrange: Bob's READY media and its large rendition
     const bobsMedia = await upload(twin, bob, photo);
     await waitForTerminal(twin, bobsMedia);
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: twin.bucketName, Prefix: `derived/${bobsMedia}/` }));
-    const renditionKey = listed.Contents?.map((object) => object.Key ?? '').find((key) => key.endsWith('/large.webp')) ?? '';
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: twin.bucketName, Prefix: `derived/${bobsMedia}/` }),
+    );
+    const renditionKey =
+      listed.Contents?.map((object) => object.Key ?? '').find((key) => key.endsWith('/large.webp')) ?? '';
     const before = await s3.send(new GetObjectCommand({ Bucket: twin.bucketName, Key: renditionKey }));
     const ticket = await ticketFor(alice);
 
     expect(renditionKey).toMatch(/^derived\/.+\/large\.webp$/);
 
     // Act
-    const response = await postForm(ticket.url, { ...ticket.fields, key: renditionKey, 'Content-Type': 'text/html' }, Buffer.from('<script>alert(1)</script>'), 'text/html');
+    const response = await postForm(
+      ticket.url,
+      { ...ticket.fields, key: renditionKey, 'Content-Type': 'text/html' },
+      Buffer.from('<script>alert(1)</script>'),
+      'text/html',
+    );
 
     // Assert
     const after = await s3.send(new GetObjectCommand({ Bucket: twin.bucketName, Key: renditionKey }));
@@ -123,19 +165,40 @@ describe('browser-form uploads (presigned POST)', () => {
     // Signed as the media function signs, two hours ago, valid for five minutes
     const key = 'uploads/alice/expired-form';
     const { fields } = signPostPolicy(
-      { bucket: twin.bucketName, key, conditions: [['eq', '$key', key], ['eq', '$Content-Type', 'image/jpeg'], ['content-length-range', 1, photo.length]], fields: { 'Content-Type': 'image/jpeg' }, expiresInSeconds: 300 },
-      { credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY }, region: twin.region, signingDate: new Date(Date.now() - 7_200_000) },
+      {
+        bucket: twin.bucketName,
+        key,
+        conditions: [
+          ['eq', '$key', key],
+          ['eq', '$Content-Type', 'image/jpeg'],
+          ['content-length-range', 1, photo.length],
+        ],
+        fields: { 'Content-Type': 'image/jpeg' },
+        expiresInSeconds: 300,
+      },
+      {
+        credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY },
+        region: twin.region,
+        signingDate: new Date(Date.now() - 7_200_000),
+      },
     );
 
     const response = await postForm(`${twin.s3Endpoint}/${twin.bucketName}`, fields, photo);
 
     expect(response.status).toBe(403);
-    expect(s3Error(response)).toEqual({ code: 'AccessDenied', message: 'Invalid according to Policy: Policy expired.' });
+    expect(s3Error(response)).toEqual({
+      code: 'AccessDenied',
+      message: 'Invalid according to Policy: Policy expired.',
+    });
     expect(await exists(key)).toBe(false);
   });
 
   it('refuses a form with no policy or signature at all (an anonymous write)', async () => {
-    const response = await postForm(`${twin.s3Endpoint}/${twin.bucketName}`, { key: 'uploads/alice/anonymous', 'Content-Type': 'image/jpeg' }, photo);
+    const response = await postForm(
+      `${twin.s3Endpoint}/${twin.bucketName}`,
+      { key: 'uploads/alice/anonymous', 'Content-Type': 'image/jpeg' },
+      photo,
+    );
 
     expect(response.status).toBe(403);
     expect(s3Error(response)).toEqual({ code: 'AccessDenied', message: 'Access Denied' });
@@ -144,10 +207,20 @@ describe('browser-form uploads (presigned POST)', () => {
 
   it('refuses a form whose policy was changed after signing with SignatureDoesNotMatch', async () => {
     const ticket = await ticketFor(alice, 100);
-    const policy = JSON.parse(Buffer.from(ticket.fields.Policy ?? '', 'base64').toString('utf8')) as { conditions: unknown[] };
-    policy.conditions = policy.conditions.map((condition) => (Array.isArray(condition) && condition[0] === 'content-length-range' ? ['content-length-range', 1, 10_000_000] : condition));
+    const policy = JSON.parse(Buffer.from(ticket.fields.Policy ?? '', 'base64').toString('utf8')) as {
+      conditions: unknown[];
+    };
+    policy.conditions = policy.conditions.map((condition) =>
+      Array.isArray(condition) && condition[0] === 'content-length-range'
+        ? ['content-length-range', 1, 10_000_000]
+        : condition,
+    );
 
-    const response = await postForm(ticket.url, { ...ticket.fields, Policy: Buffer.from(JSON.stringify(policy)).toString('base64') }, photo);
+    const response = await postForm(
+      ticket.url,
+      { ...ticket.fields, Policy: Buffer.from(JSON.stringify(policy)).toString('base64') },
+      photo,
+    );
 
     expect(response.status).toBe(403);
     expect(s3Error(response).code).toBe('SignatureDoesNotMatch');
@@ -159,7 +232,10 @@ describe('browser-form uploads (presigned POST)', () => {
     const response = await postForm(ticket.url, { ...ticket.fields, 'x-amz-meta-owner': 'bob' }, photo);
 
     expect(response.status).toBe(403);
-    expect(s3Error(response)).toEqual({ code: 'AccessDenied', message: 'Invalid according to Policy: Extra input fields: x-amz-meta-owner' });
+    expect(s3Error(response)).toEqual({
+      code: 'AccessDenied',
+      message: 'Invalid according to Policy: Extra input fields: x-amz-meta-owner',
+    });
   });
 });
 
@@ -184,7 +260,12 @@ describe('requests outside forms', () => {
 
   it('refuses a header-signed PUT signed with the wrong secret with SignatureDoesNotMatch', async () => {
     const url = objectUrl();
-    const headers = await signedS3Headers(url, { method: 'PUT', body: photo, region: twin.region, credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: 'not-the-secret' } });
+    const headers = await signedS3Headers(url, {
+      method: 'PUT',
+      body: photo,
+      region: twin.region,
+      credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: 'not-the-secret' },
+    });
 
     const response = await send(url, { method: 'PUT', headers, body: photo });
 
@@ -194,7 +275,10 @@ describe('requests outside forms', () => {
 
   it('refuses an access key it does not know with InvalidAccessKeyId', async () => {
     const url = objectUrl();
-    const headers = await signedS3Headers(url, { region: twin.region, credentials: { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' } });
+    const headers = await signedS3Headers(url, {
+      region: twin.region,
+      credentials: { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' },
+    });
 
     const response = await send(url, { headers });
 
@@ -208,13 +292,17 @@ describe('requests outside forms', () => {
     await s3.send(new PutObjectCommand({ Bucket: twin.bucketName, Key: key, Body: photo, ContentType: 'image/jpeg' }));
     const read = await s3.send(new GetObjectCommand({ Bucket: twin.bucketName, Key: key }));
 
-    expect(Buffer.from(await read.Body?.transformToByteArray() ?? []).equals(photo)).toBe(true);
+    expect(Buffer.from((await read.Body?.transformToByteArray()) ?? []).equals(photo)).toBe(true);
   });
 
   it("accepts the SDK's presigned PUT and GET URLs (query-signed) and refuses them once changed", async () => {
     const key = `uploads/alice/presigned-${Date.now()}`;
-    const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: twin.bucketName, Key: key }), { expiresIn: 60 });
-    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: twin.bucketName, Key: key }), { expiresIn: 60 });
+    const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: twin.bucketName, Key: key }), {
+      expiresIn: 60,
+    });
+    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: twin.bucketName, Key: key }), {
+      expiresIn: 60,
+    });
 
     const put = await send(putUrl, { method: 'PUT', body: photo });
     const got = await send(getUrl);
@@ -228,7 +316,12 @@ describe('requests outside forms', () => {
   });
 
   it('refuses a signature scoped to another region with AuthorizationHeaderMalformed', async () => {
-    const other = new S3Client({ region: 'us-east-1', endpoint: twin.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY } });
+    const other = new S3Client({
+      region: 'us-east-1',
+      endpoint: twin.s3Endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY },
+    });
 
     const result = other.send(new HeadObjectCommand({ Bucket: twin.bucketName, Key: 'uploads/alice/none' }));
 

@@ -77,28 +77,50 @@ describe('README "Check it"', () => {
     expect(lines).toHaveLength(localLines.length + stageLines.length);
   });
 
-  it.each(localLines)('passes against `npm start` when run verbatim: %s', (line) => {
-    const result = spawnSync('bash', ['-c', line], { cwd: ROOT, env: { ...process.env, PORT: port }, encoding: 'utf8', timeout: 120_000 });
+  it.each(localLines)(
+    'passes against `npm start` when run verbatim: %s',
+    (line) => {
+      const result = spawnSync('bash', ['-c', line], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: port },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
 
-    expect(result.stdout).toMatch(/^see it end REJECTED, with no URL +ok /m);
-    expect(result.stdout).toMatch(/^PASSED: \d+ steps in /m);
-    expect(result.status).toBe(0);
-  }, 150_000);
+      expect(result.stdout).toMatch(/^see it end REJECTED, with no URL +ok /m);
+      expect(result.stdout).toMatch(/^PASSED: \d+ steps in /m);
+      expect(result.status).toBe(0);
+    },
+    150_000,
+  );
 
   it.each(stageLines)('is a valid command for a deployed stage: %s', async (line) => {
     const argv = line.replace(/^npm run smoke -- /, '').split(/\s+/);
 
-    await expect(parseArguments(argv)).resolves.toMatchObject({ kind: 'stage', stage: 'dev', stackName: 'TravelGuide-dev' });
+    await expect(parseArguments(argv)).resolves.toMatchObject({
+      kind: 'stage',
+      stage: 'dev',
+      stackName: 'TravelGuide-dev',
+    });
   });
 
   it('lists exactly the IAM actions the stage path sends, each with its scope and when it is needed', () => {
     const section = checkItSection();
     const rows = section.split('\n').filter((row) => /^\| `[a-z-]+:/.test(row));
     const listed = rows.flatMap((row) => {
-      const [actions = '', resource = '', when = ''] = row.split('|').slice(1).map((cell) => cell.trim());
-      return [...actions.matchAll(/`([a-z-]+:[A-Za-z]+)`/g)].map((match) => ({ action: match[1], resource, alarmsOnly: when === '`--check-alarms`' }));
+      const [actions = '', resource = '', when = ''] = row
+        .split('|')
+        .slice(1)
+        .map((cell) => cell.trim());
+      return [...actions.matchAll(/`([a-z-]+:[A-Za-z]+)`/g)].map((match) => ({
+        action: match[1],
+        resource,
+        alarmsOnly: when === '`--check-alarms`',
+      }));
     });
 
-    expect(listed).toEqual(OPERATOR_PERMISSIONS.map(({ action, resource, alarmsOnly }) => ({ action, resource, alarmsOnly })));
+    expect(listed).toEqual(
+      OPERATOR_PERMISSIONS.map(({ action, resource, alarmsOnly }) => ({ action, resource, alarmsOnly })),
+    );
   });
 });

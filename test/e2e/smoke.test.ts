@@ -31,7 +31,7 @@ async function smoke(args: string[]): Promise<{ code: number; output: string }> 
   return { code, output };
 }
 
-describe('--stage, with the AWS clients mocked and the twin as the stage\'s API', () => {
+describe("--stage, with the AWS clients mocked and the twin as the stage's API", () => {
   let stage: MockedStage;
   let result: { code: number; output: string };
 
@@ -59,7 +59,9 @@ describe('--stage, with the AWS clients mocked and the twin as the stage\'s API'
   it('deletes the article, then the user, last', () => {
     const steps = result.output.split('\n').map((line) => line.split(/\s{2,}/)[0]);
 
-    expect(steps.slice(-8).filter((step) => step?.startsWith('delete'))).toEqual(expect.arrayContaining(['delete the article', 'delete the throw-away user']));
+    expect(steps.slice(-8).filter((step) => step?.startsWith('delete'))).toEqual(
+      expect.arrayContaining(['delete the article', 'delete the throw-away user']),
+    );
     expect(steps.indexOf('delete the throw-away user')).toBeGreaterThan(steps.indexOf('delete the article'));
     expect(stage.cognito).toHaveReceivedCommandWith(AdminDeleteUserCommand, { UserPoolId: FAKE_OUTPUTS.userPoolId });
   });
@@ -71,14 +73,19 @@ describe('--local, against a twin whose thumbnail function is gone', () => {
   beforeAll(async () => {
     // One injected failure per upload the journeys make (photo, corrupt file, magenta photo).
     for (let i = 0; i < 3; i++) {
-      twin.injectFault('CreateThumbnails', { name: 'Lambda.ResourceNotFoundException', message: 'Function not found: thumbnail' });
+      twin.injectFault('CreateThumbnails', {
+        name: 'Lambda.ResourceNotFoundException',
+        message: 'Function not found: thumbnail',
+      });
     }
     result = await smoke(['--local', twin.apiUrl, '--timeout', '10']);
   }, 60_000);
 
   it('fails with exit code 1 and a line naming the step, the media and what it ended as', () => {
     expect(result.code).toBe(1);
-    expect(result.output).toMatch(/^FAILED: wait for READY: media [0-9a-f-]{36} ended FAILED \(PIPELINE_ERROR: [^)]+\) instead of READY$/m);
+    expect(result.output).toMatch(
+      /^FAILED: wait for READY: media [0-9a-f-]{36} ended FAILED \(PIPELINE_ERROR: [^)]+\) instead of READY$/m,
+    );
   });
 
   it('stops the broken journey there, runs the others, and still deletes the article', () => {

@@ -1,4 +1,10 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +13,12 @@ import type { UploadRef } from '../../functions/shared/media';
 import { createHandler } from '../../functions/thumbnail/handler';
 import { startS3Emulator, type S3Emulator } from '../../local/emulators/s3';
 import { SequencerClock, toObjectCreatedEvent, type ObjectCreatedEvent } from '../../local/events/object-created';
-import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, LOCAL_ACCOUNT_ID } from '../../local/settings';
+import {
+  DEFAULT_REGION,
+  EMULATOR_ACCESS_KEY_ID,
+  EMULATOR_SECRET_ACCESS_KEY,
+  LOCAL_ACCOUNT_ID,
+} from '../../local/settings';
 import type { RunRecord } from '../../local/pipeline/runs';
 import { startTwin, type Twin } from '../../local/twin';
 import { jpegWithOrientationAndGps, webp } from '../fixtures/images';
@@ -57,7 +68,11 @@ function uploadRefOf(event: ObjectCreatedEvent): UploadRef {
  * Uploads with a presigned POST, the way clients do, and returns the event the upload caused. A
  * presigned POST stays usable until it expires, so the same `post` can be sent twice.
  */
-async function upload(post: { url: string; fields: Record<string, string> }, bytes: Buffer, contentType: string): Promise<UploadRef> {
+async function upload(
+  post: { url: string; fields: Record<string, string> },
+  bytes: Buffer,
+  contentType: string,
+): Promise<UploadRef> {
   const before = events.length;
   const status = await postToPresignedUrl({ mediaId: MEDIA_ID, ...post }, bytes, contentType);
   if (status !== 204) throw new Error(`upload answered ${status}`);
@@ -91,7 +106,12 @@ beforeAll(async () => {
     directory,
     bucket: BUCKET,
     onRecord: (record, request) => {
-      const event = toObjectCreatedEvent(record, { region: DEFAULT_REGION, account: LOCAL_ACCOUNT_ID, sequencer: clock.next(), request });
+      const event = toObjectCreatedEvent(record, {
+        region: DEFAULT_REGION,
+        account: LOCAL_ACCOUNT_ID,
+        sequencer: clock.next(),
+        request,
+      });
       if (event !== undefined) events.push(event);
     },
   });
@@ -203,7 +223,9 @@ describe("the twin's S3 emulator and If-Match", () => {
     const { bytes, uploaded } = await uploadJpeg();
 
     // Act
-    const response = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY, IfMatch: `${OTHER_ETAG}, "${uploaded.etag}"` }));
+    const response = await s3.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: KEY, IfMatch: `${OTHER_ETAG}, "${uploaded.etag}"` }),
+    );
 
     // Assert
     expect((await bodyOf(response)).equals(bytes)).toBe(true);
@@ -247,7 +269,9 @@ describe("the twin's S3 emulator and If-Match", () => {
 
     // Act
     const url = `${emulator.endpoint}/${KEY}`;
-    const headers = await signedS3Headers(url, { headers: { host: `${BUCKET}.s3.amazonaws.com`, 'if-match': OTHER_ETAG } });
+    const headers = await signedS3Headers(url, {
+      headers: { host: `${BUCKET}.s3.amazonaws.com`, 'if-match': OTHER_ETAG },
+    });
     const response = await send(url, { headers });
 
     // Assert
@@ -343,7 +367,9 @@ describe('the whole twin, when an upload is replaced between its event and the t
 
     expect(await postToPresignedUrl(ticket, original, 'image/jpeg')).toBe(204);
     // The fault is thrown as the step starts: from here the first run waits RETRY_WAIT_MS.
-    await until('the first run to reach CreateThumbnails', () => runsOfMedia()[0]?.steps.find((step) => step.name === 'CreateThumbnails'));
+    await until('the first run to reach CreateThumbnails', () =>
+      runsOfMedia()[0]?.steps.find((step) => step.name === 'CreateThumbnails'),
+    );
     expect(await postToPresignedUrl(ticket, replacement, 'image/jpeg')).toBe(204);
 
     runs = await until('both runs to end', () => {
@@ -366,7 +392,10 @@ describe('the whole twin, when an upload is replaced between its event and the t
 
     expect(first?.outcome).toBe('FAILED');
     expect(first?.failure?.error).toBe('UploadChangedError');
-    expect(first?.steps.find((step) => step.name === 'CreateThumbnails')).toMatchObject({ attempts: 2, status: 'CAUGHT' });
+    expect(first?.steps.find((step) => step.name === 'CreateThumbnails')).toMatchObject({
+      attempts: 2,
+      status: 'CAUGHT',
+    });
   });
 
   it("does no work for the replacement's event: one ticket, one processing run", () => {

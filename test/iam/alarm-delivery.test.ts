@@ -14,7 +14,12 @@ interface PolicyDocument {
   Statement: Array<Record<string, unknown>>;
 }
 
-async function cloudWatchMayPublish(policy: PolicyDocument, topicArn: string, alarmArn: string, sourceAccount = FAKE_ACCOUNT): Promise<Decision> {
+async function cloudWatchMayPublish(
+  policy: PolicyDocument,
+  topicArn: string,
+  alarmArn: string,
+  sourceAccount = FAKE_ACCOUNT,
+): Promise<Decision> {
   const response = await runSimulation(
     {
       request: {
@@ -22,7 +27,11 @@ async function cloudWatchMayPublish(policy: PolicyDocument, topicArn: string, al
         action: 'sns:Publish',
         resource: { resource: topicArn, accountId: FAKE_ACCOUNT },
         // What CloudWatch sends when an alarm action fires: TLS, and the alarm as the source.
-        contextVariables: { 'aws:SourceArn': alarmArn, 'aws:SourceAccount': sourceAccount, 'aws:SecureTransport': 'true' },
+        contextVariables: {
+          'aws:SourceArn': alarmArn,
+          'aws:SourceAccount': sourceAccount,
+          'aws:SecureTransport': 'true',
+        },
       },
       identityPolicies: [],
       serviceControlPolicies: [],
@@ -31,11 +40,13 @@ async function cloudWatchMayPublish(policy: PolicyDocument, topicArn: string, al
     },
     {},
   );
-  if (response.resultType === 'error') throw new Error(`Cannot simulate sns:Publish on ${topicArn}: ${JSON.stringify(response.errors)}`);
+  if (response.resultType === 'error')
+    throw new Error(`Cannot simulate sns:Publish on ${topicArn}: ${JSON.stringify(response.errors)}`);
   return response.overallResult;
 }
 
-const alarmArn = (name: string, account = FAKE_ACCOUNT): string => `arn:${FAKE_PARTITION}:cloudwatch:${FAKE_REGION}:${account}:alarm:${name}`;
+const alarmArn = (name: string, account = FAKE_ACCOUNT): string =>
+  `arn:${FAKE_PARTITION}:cloudwatch:${FAKE_REGION}:${account}:alarm:${name}`;
 
 interface AlarmAction {
   stackName: string;
@@ -53,12 +64,17 @@ function alarmActions(resolver: CfnResolver): AlarmAction[] {
     .flatMap((alarm) => {
       const properties = resolver.resource(alarm.stackName, alarm.logicalId).Properties ?? {};
       const alarmName = resolver.resolveString(properties.AlarmName, alarm.stackName);
-      const actions = [...((properties.AlarmActions as unknown[]) ?? []), ...((properties.OKActions as unknown[]) ?? [])];
+      const actions = [
+        ...((properties.AlarmActions as unknown[]) ?? []),
+        ...((properties.OKActions as unknown[]) ?? []),
+      ];
       if (actions.length === 0) throw new Error(`Alarm ${alarm.name} notifies no one`);
       return actions.map((action) => {
         const ref = (action as { Ref?: string }).Ref;
         if (ref === undefined || resolver.resource(alarm.stackName, ref).Type !== 'AWS::SNS::Topic') {
-          throw new Error(`Alarm ${alarm.name} has an action that is not a topic of its stack: ${JSON.stringify(action)}`);
+          throw new Error(
+            `Alarm ${alarm.name} has an action that is not a topic of its stack: ${JSON.stringify(action)}`,
+          );
         }
         const policies = resources.filter(
           (candidate) =>
@@ -70,13 +86,20 @@ function alarmActions(resolver: CfnResolver): AlarmAction[] {
         );
         // No policy at all would leave SNS's default policy, which lets the account's own
         // principals publish but not CloudWatch's alarms either, unless the owner allows it.
-        if (policies.length !== 1) throw new Error(`Topic ${ref} of alarm ${alarm.name} has ${policies.length} topic policies`);
+        if (policies.length !== 1)
+          throw new Error(`Topic ${ref} of alarm ${alarm.name} has ${policies.length} topic policies`);
         const [policyResource] = policies;
         const policy = resolver.resolveDeep(
           resolver.resource(alarm.stackName, policyResource?.logicalId ?? '').Properties?.PolicyDocument,
           alarm.stackName,
         ) as PolicyDocument;
-        return { stackName: alarm.stackName, alarm: alarm.name, alarmName, topicArn: resolver.ref(alarm.stackName, ref), policy };
+        return {
+          stackName: alarm.stackName,
+          alarm: alarm.name,
+          alarmName,
+          topicArn: resolver.ref(alarm.stackName, ref),
+          policy,
+        };
       });
     });
 }
@@ -89,7 +112,9 @@ describe.each(['dev', 'prod'] as const)('alarm delivery (%s)', (stage) => {
 
   it('finds the alarms of the stage, each with an action', () => {
     expect(actions.length).toBeGreaterThanOrEqual(10);
-    expect(actions.map((action) => action.alarm)).toEqual(expect.arrayContaining(['ObservabilityExecutionsAbortedAlarm', 'ObservabilityDeadLetterQueueAgeAlarm']));
+    expect(actions.map((action) => action.alarm)).toEqual(
+      expect.arrayContaining(['ObservabilityExecutionsAbortedAlarm', 'ObservabilityDeadLetterQueueAgeAlarm']),
+    );
   });
 
   it('lets CloudWatch publish every alarm of the stack to the topic its action names', async () => {
@@ -106,8 +131,17 @@ describe.each(['dev', 'prod'] as const)('alarm delivery (%s)', (stage) => {
     const [action] = actions;
     if (action === undefined) throw new Error('no alarm action');
 
-    const otherStack = await cloudWatchMayPublish(action.policy, action.topicArn, alarmArn('SomeoneElse-ExecutionsFailedAlarm'));
-    const otherAccount = await cloudWatchMayPublish(action.policy, action.topicArn, alarmArn(action.alarmName, '999988887777'), '999988887777');
+    const otherStack = await cloudWatchMayPublish(
+      action.policy,
+      action.topicArn,
+      alarmArn('SomeoneElse-ExecutionsFailedAlarm'),
+    );
+    const otherAccount = await cloudWatchMayPublish(
+      action.policy,
+      action.topicArn,
+      alarmArn(action.alarmName, '999988887777'),
+      '999988887777',
+    );
 
     expect(otherStack).not.toBe('Allowed');
     expect(otherAccount).not.toBe('Allowed');
@@ -116,7 +150,10 @@ describe.each(['dev', 'prod'] as const)('alarm delivery (%s)', (stage) => {
   it('would catch a topic policy that holds only the TLS Deny (the default that drops every alarm)', async () => {
     const [action] = actions;
     if (action === undefined) throw new Error('no alarm action');
-    const denyOnly = { ...action.policy, Statement: action.policy.Statement.filter((statement) => statement.Effect === 'Deny') };
+    const denyOnly = {
+      ...action.policy,
+      Statement: action.policy.Statement.filter((statement) => statement.Effect === 'Deny'),
+    };
 
     const decision = await cloudWatchMayPublish(denyOnly, action.topicArn, alarmArn(action.alarmName));
 

@@ -24,7 +24,9 @@ import { simulate } from './support/simulate';
 const FIXTURE: StackTemplate[] = [
   {
     stackName: 'Fixture',
-    template: JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'too-wide.template.json'), 'utf8')) as CfnTemplate,
+    template: JSON.parse(
+      readFileSync(path.join(__dirname, 'fixtures', 'too-wide.template.json'), 'utf8'),
+    ) as CfnTemplate,
   },
 ];
 const resolver = new CfnResolver(FIXTURE);
@@ -100,7 +102,10 @@ function deployRole(): RoleView {
 describe('CloudFormation resolver', () => {
   it('resolves Fn::Sub with pseudo parameters and a resource attribute into a concrete ARN', () => {
     // Act
-    const arn = resolver.resolveString({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${MediaBucket4022EBBF}/x/${AWS::Region}/${AWS::AccountId}' }, 'Fixture');
+    const arn = resolver.resolveString(
+      { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${MediaBucket4022EBBF}/x/${AWS::Region}/${AWS::AccountId}' },
+      'Fixture',
+    );
 
     // Assert
     expect(arn).toBe('arn:aws:s3:::MediaBucket/x/eu-west-1/123456789012');
@@ -315,7 +320,10 @@ describe('checks catch a role that is too wide', () => {
 
   it('reports a widening and a lost permission against the approved set', () => {
     // Act
-    const diff = diffSets(['s3:GetObject b/uploads/*', 's3:DeleteObject b/uploads/*'], ['s3:GetObject b/uploads/*', 's3:PutObject b/derived/*']);
+    const diff = diffSets(
+      ['s3:GetObject b/uploads/*', 's3:DeleteObject b/uploads/*'],
+      ['s3:GetObject b/uploads/*', 's3:PutObject b/derived/*'],
+    );
 
     // Assert
     expect(diff).toEqual({ extra: ['s3:DeleteObject b/uploads/*'], missing: ['s3:PutObject b/derived/*'] });

@@ -139,7 +139,12 @@ const quotaTableForbidden: Request[] = [
 
 const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
   thumbnail: {
-    allow: [['s3:GetObject', UPLOAD], ['s3:PutObject', DERIVED], ['s3:PutObject', ANALYSIS], ...functionBasics('thumbnail')],
+    allow: [
+      ['s3:GetObject', UPLOAD],
+      ['s3:PutObject', DERIVED],
+      ['s3:PutObject', ANALYSIS],
+      ...functionBasics('thumbnail'),
+    ],
     deny: [
       ['rekognition:DetectLabels', '*'],
       ['rekognition:DetectModerationLabels', '*'],
@@ -187,7 +192,11 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
   },
   watcher: {
     // One conditional UpdateItem per status-change event; failed async invocations go to its own DLQ.
-    allow: [['dynamodb:UpdateItem', MEDIA_TABLE], ['sqs:SendMessage', WATCHER_DEAD_LETTER_QUEUE], ...functionBasics('watcher')],
+    allow: [
+      ['dynamodb:UpdateItem', MEDIA_TABLE],
+      ['sqs:SendMessage', WATCHER_DEAD_LETTER_QUEUE],
+      ...functionBasics('watcher'),
+    ],
     deny: [
       ['dynamodb:PutItem', MEDIA_TABLE],
       ['dynamodb:GetItem', MEDIA_TABLE],
@@ -195,7 +204,10 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:Query', MEDIA_TABLE],
       ['dynamodb:UpdateItem', ARTICLES_TABLE],
       ['sqs:ReceiveMessage', WATCHER_DEAD_LETTER_QUEUE],
-      ['states:DescribeExecution', 'arn:aws:states:eu-west-1:123456789012:execution:TravelGuide-dev-MediaPipeline:run-1'],
+      [
+        'states:DescribeExecution',
+        'arn:aws:states:eu-west-1:123456789012:execution:TravelGuide-dev-MediaPipeline:run-1',
+      ],
       ['s3:GetObject', UPLOAD],
       ...quotaTableForbidden,
       ...functionForbidden('watcher'),
@@ -334,7 +346,10 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
   },
   apiGatewayLogging: {
     allow: [
-      ['logs:CreateLogGroup', `arn:aws:logs:${FAKE_REGION}:${FAKE_ACCOUNT}:log-group:API-Gateway-Execution-Logs_abc123/v1`],
+      [
+        'logs:CreateLogGroup',
+        `arn:aws:logs:${FAKE_REGION}:${FAKE_ACCOUNT}:log-group:API-Gateway-Execution-Logs_abc123/v1`,
+      ],
       ['logs:PutLogEvents', stream(LOG_GROUP.apiAccess)],
       ['logs:CreateLogStream', stream(LOG_GROUP.apiAccess)],
     ],
@@ -397,14 +412,22 @@ const APPROVED: Record<ProjectRole, string[]> = {
     `s3:PutObject ${BUCKET}/derived/*`,
     ...functionBasicsApproved(LOG_GROUP.thumbnail),
   ],
-  labels: ['rekognition:DetectLabels *', `s3:GetObject ${BUCKET}/derived/*`, ...functionBasicsApproved(LOG_GROUP.labels)],
+  labels: [
+    'rekognition:DetectLabels *',
+    `s3:GetObject ${BUCKET}/derived/*`,
+    ...functionBasicsApproved(LOG_GROUP.labels),
+  ],
   moderation: [
     'rekognition:DetectModerationLabels *',
     `s3:GetObject ${BUCKET}/derived/*`,
     ...functionBasicsApproved(LOG_GROUP.moderation),
   ],
   record: [`dynamodb:UpdateItem ${MEDIA_TABLE}`, ...functionBasicsApproved(LOG_GROUP.record)],
-  watcher: [`dynamodb:UpdateItem ${MEDIA_TABLE}`, `sqs:SendMessage ${WATCHER_DEAD_LETTER_QUEUE}`, ...functionBasicsApproved(LOG_GROUP.watcher)],
+  watcher: [
+    `dynamodb:UpdateItem ${MEDIA_TABLE}`,
+    `sqs:SendMessage ${WATCHER_DEAD_LETTER_QUEUE}`,
+    ...functionBasicsApproved(LOG_GROUP.watcher),
+  ],
   articles: [
     `dynamodb:DeleteItem ${ARTICLES_TABLE}`,
     `dynamodb:GetItem ${ARTICLES_TABLE}`,
@@ -442,9 +465,13 @@ const APPROVED: Record<ProjectRole, string[]> = {
     'xray:PutTraceSegments *',
   ],
   ruleTarget: [`states:StartExecution ${STATE_MACHINE}`],
-  apiGatewayLogging: ['CreateLogGroup', 'CreateLogStream', 'DescribeLogGroups', 'DescribeLogStreams', 'PutLogEvents'].map(
-    (action) => `logs:${action} arn:aws:logs:${FAKE_REGION}:${FAKE_ACCOUNT}:log-group:*`,
-  ),
+  apiGatewayLogging: [
+    'CreateLogGroup',
+    'CreateLogStream',
+    'DescribeLogGroups',
+    'DescribeLogStreams',
+    'PutLogEvents',
+  ].map((action) => `logs:${action} arn:aws:logs:${FAKE_REGION}:${FAKE_ACCOUNT}:log-group:*`),
   ciDeploy: BOOTSTRAP_ROLES.map((arn) => `sts:AssumeRole ${arn}`),
 };
 
@@ -476,7 +503,10 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
   stateMachine: { service: 'states.amazonaws.com', condition: actingFor(STATE_MACHINE, `${STATE_MACHINE}:*`) },
   ruleTarget: { service: 'events.amazonaws.com', condition: actingFor(UPLOAD_RULE) },
   // API Gateway's account setting serves every API of the account: no single resource to name.
-  apiGatewayLogging: { service: 'apigateway.amazonaws.com', condition: { StringEquals: { 'aws:SourceAccount': FAKE_ACCOUNT } } },
+  apiGatewayLogging: {
+    service: 'apigateway.amazonaws.com',
+    condition: { StringEquals: { 'aws:SourceAccount': FAKE_ACCOUNT } },
+  },
   ciDeploy: {
     federated: 'oidcProvider:GitHubOidcProvider',
     action: 'sts:AssumeRoleWithWebIdentity',
@@ -493,11 +523,17 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
 function resolvedTrust(under: AppUnderTest, expected: TrustExpectation): TrustExpectation {
   if (!('service' in expected) || expected.condition === undefined) return expected;
   const resolve = (value: string | string[]): string | string[] =>
-    Array.isArray(value) ? value.map((item) => under.names.arn(item)) : value === FAKE_ACCOUNT ? value : under.names.arn(value);
+    Array.isArray(value)
+      ? value.map((item) => under.names.arn(item))
+      : value === FAKE_ACCOUNT
+        ? value
+        : under.names.arn(value);
   const condition = Object.fromEntries(
     Object.entries(expected.condition).map(([operator, keys]) => [
       operator,
-      Object.fromEntries(Object.entries(keys).map(([key, value]) => [key, key === 'aws:SourceArn' ? resolve(value) : value])),
+      Object.fromEntries(
+        Object.entries(keys).map(([key, value]) => [key, key === 'aws:SourceArn' ? resolve(value) : value]),
+      ),
     ]),
   );
   return { ...expected, condition };
@@ -586,10 +622,15 @@ describe('exact set of allowed (action, resource) pairs', () => {
     const stackNames = app.stacks.map((stack) => stack.stackName);
 
     // Assert
-    expect(stackNames).toEqual(['TravelGuide-dev', 'TravelGuide-Account', 'TravelGuide-DeveloperAccess', 'TravelGuide-CiDeploy']);
+    expect(stackNames).toEqual([
+      'TravelGuide-dev',
+      'TravelGuide-Account',
+      'TravelGuide-DeveloperAccess',
+      'TravelGuide-CiDeploy',
+    ]);
   });
 
-  it('has no roles beyond the project\'s roles except approved CDK-internal ones', () => {
+  it("has no roles beyond the project's roles except approved CDK-internal ones", () => {
     // Act
     const others = app.roles.other.map((role) => role.name).sort();
 
@@ -599,13 +640,16 @@ describe('exact set of allowed (action, resource) pairs', () => {
 });
 
 describe('no wildcards, narrow trust, scoped invocation', () => {
-  it.each(PROJECT_ROLES)('the %s role has no wildcard action and Resource "*" only where IAM has no resource type', (role) => {
-    // Act
-    const findings = wildcardFindings(projectRole(app, role));
+  it.each(PROJECT_ROLES)(
+    'the %s role has no wildcard action and Resource "*" only where IAM has no resource type',
+    (role) => {
+      // Act
+      const findings = wildcardFindings(projectRole(app, role));
 
-    // Assert
-    expect(findings).toEqual([]);
-  });
+      // Assert
+      expect(findings).toEqual([]);
+    },
+  );
 
   it.each(PROJECT_ROLES)('the %s role carries no unreviewed managed policy', (role) => {
     // Act
@@ -627,17 +671,21 @@ describe('no wildcards, narrow trust, scoped invocation', () => {
     expect(findings).toEqual([]);
   });
 
-  it.each(TRUST_MATRIX)('%s: %s %s assume the role acting for %s (account %s)', async (role, service, verdict, sourceArn, account) => {
-    // Arrange: a resource "of the same name in another account" is its ARN with that account.
-    const arn = sourceArn === '(none)' ? undefined : app.names.arn(sourceArn).replace(`:${FAKE_ACCOUNT}:`, `:${account}:`);
-    const source = { arn, account };
+  it.each(TRUST_MATRIX)(
+    '%s: %s %s assume the role acting for %s (account %s)',
+    async (role, service, verdict, sourceArn, account) => {
+      // Arrange: a resource "of the same name in another account" is its ARN with that account.
+      const arn =
+        sourceArn === '(none)' ? undefined : app.names.arn(sourceArn).replace(`:${FAKE_ACCOUNT}:`, `:${account}:`);
+      const source = { arn, account };
 
-    // Act
-    const decision = await simulateAssumeRole(projectRole(app, role), service, source);
+      // Act
+      const decision = await simulateAssumeRole(projectRole(app, role), service, source);
 
-    // Assert
-    expect(decision).toBe(verdict === 'may' ? 'Allowed' : 'ImplicitlyDenied');
-  });
+      // Assert
+      expect(decision).toBe(verdict === 'may' ? 'Allowed' : 'ImplicitlyDenied');
+    },
+  );
 
   it('the ciDeploy role trusts exactly one federated principal, the GitHub OIDC provider, for this repository and branch', () => {
     // Arrange: the provider of the app, by its ARN.
@@ -655,17 +703,20 @@ describe('no wildcards, narrow trust, scoped invocation', () => {
 
   it.each(FUNCTION_ROLES)('the %s function writes logs only to the log group it is configured with', (role) => {
     // Arrange: the log group named in the function's LoggingConfig.
-    const fn = app.resolver.resources().find((r) => r.type === 'AWS::Lambda::Function' && `function:${r.name}` === FUNCTION[role]);
+    const fn = app.resolver
+      .resources()
+      .find((r) => r.type === 'AWS::Lambda::Function' && `function:${r.name}` === FUNCTION[role]);
     if (fn === undefined) throw new Error(`No function ${FUNCTION[role]} in the app`);
     const loggingConfig = app.resolver.resource(fn.stackName, fn.logicalId).Properties?.LoggingConfig as
-      | { LogGroup?: unknown }
-      | undefined;
+      { LogGroup?: unknown } | undefined;
     const ownGroupName = app.resolver.resolveString(loggingConfig?.LogGroup, fn.stackName);
     const ownGroupArnPrefix = `arn:aws:logs:eu-west-1:123456789012:log-group:${ownGroupName}:`;
 
     // Act: every resource of every logs: action in the role.
     const logResources = projectRole(app, role).policies.flatMap(({ document }) =>
-      document.Statement.filter((s) => statementActions(s).some((a) => a.startsWith('logs:'))).flatMap(statementResources),
+      document.Statement.filter((s) => statementActions(s).some((a) => a.startsWith('logs:'))).flatMap(
+        statementResources,
+      ),
     );
 
     // Assert
@@ -719,8 +770,7 @@ describe('sensitivity of the trust checks', () => {
     const resources = widened.find((stack) => stack.stackName === 'TravelGuide-dev')?.template.Resources ?? {};
     const roleId = Object.keys(resources).find((id) => /^PipelineStateMachineRole[0-9A-F]{8}$/.test(id));
     const trust = (roleId === undefined ? undefined : resources[roleId]?.Properties?.AssumeRolePolicyDocument) as
-      | { Statement: { Condition?: unknown }[] }
-      | undefined;
+      { Statement: { Condition?: unknown }[] } | undefined;
     const [statement] = trust?.Statement ?? [];
     if (statement === undefined) throw new Error('no trust statement on the state machine role');
     statement.Condition = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } };
@@ -741,7 +791,9 @@ describe('sensitivity of the trust checks', () => {
 
 describe('sensitivity of the CI deploy role checks', () => {
   /** The CI stack's template, cloned, with `change` applied to its role or default policy. */
-  function widenedCi(change: (resources: Record<string, { Properties?: Record<string, unknown> }>) => void): AppUnderTest {
+  function widenedCi(
+    change: (resources: Record<string, { Properties?: Record<string, unknown> }>) => void,
+  ): AppUnderTest {
     const widened = structuredClone(app.stacks);
     const resources = widened.find((stack) => stack.stackName === 'TravelGuide-CiDeploy')?.template.Resources;
     if (resources === undefined) throw new Error('no CI deploy stack');
@@ -754,8 +806,7 @@ describe('sensitivity of the CI deploy role checks', () => {
     const wider = widenedCi((resources) => {
       const policyId = Object.keys(resources).find((id) => id.startsWith('DeployRoleDefaultPolicy'));
       const document = (policyId === undefined ? undefined : resources[policyId]?.Properties?.PolicyDocument) as
-        | { Statement: unknown[] }
-        | undefined;
+        { Statement: unknown[] } | undefined;
       if (document === undefined) throw new Error('no default policy on the CI deploy role');
       document.Statement.push({ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: bootstrapRole('cfn-exec') });
     });
@@ -774,8 +825,7 @@ describe('sensitivity of the CI deploy role checks', () => {
     const wider = widenedCi((resources) => {
       const roleId = Object.keys(resources).find((id) => /^DeployRole[0-9A-F]{8}$/.test(id));
       const trust = (roleId === undefined ? undefined : resources[roleId]?.Properties?.AssumeRolePolicyDocument) as
-        | { Statement: { Condition?: unknown }[] }
-        | undefined;
+        { Statement: { Condition?: unknown }[] } | undefined;
       const [statement] = trust?.Statement ?? [];
       if (statement === undefined) throw new Error('no trust statement on the CI deploy role');
       statement.Condition = {
@@ -787,7 +837,10 @@ describe('sensitivity of the CI deploy role checks', () => {
     if ('service' in expected) throw new Error('the CI deploy role is not assumed by a service');
 
     // Act
-    const findings = trustFindings(projectRole(wider, 'ciDeploy'), { ...expected, federated: wider.names.arn(expected.federated) });
+    const findings = trustFindings(projectRole(wider, 'ciDeploy'), {
+      ...expected,
+      federated: wider.names.arn(expected.federated),
+    });
 
     // Assert
     expect(findings).toHaveLength(1);
@@ -811,13 +864,16 @@ describe('prod stage', () => {
     expect(inProd).toEqual(readablePairs(projectRole(app, role), app.names));
   });
 
-  it.each(CORE_ROLES)('the %s role trusts its service in prod under the same conditions, naming the prod resources', (role) => {
-    // Act
-    const findings = trustFindings(projectRole(prod, role), resolvedTrust(prod, TRUST[role]));
+  it.each(CORE_ROLES)(
+    'the %s role trusts its service in prod under the same conditions, naming the prod resources',
+    (role) => {
+      // Act
+      const findings = trustFindings(projectRole(prod, role), resolvedTrust(prod, TRUST[role]));
 
-    // Assert
-    expect(findings).toEqual([]);
-  });
+      // Assert
+      expect(findings).toEqual([]);
+    },
+  );
 
   it('names the prod state machine, not the dev one, in the prod state machine role trust', async () => {
     // Act
@@ -832,7 +888,7 @@ describe('prod stage', () => {
     expect(decisions).toEqual(['Allowed', 'ImplicitlyDenied']);
   });
 
-  it('has no roles beyond the project\'s roles in prod either', () => {
+  it("has no roles beyond the project's roles in prod either", () => {
     // Act
     const others = prod.roles.other.map((role) => role.name).sort();
 
@@ -875,7 +931,7 @@ describe('default dev stage (optional stacks off)', () => {
     expect(groups).toEqual([]);
   });
 
-  it('has no roles beyond the project\'s roles', () => {
+  it("has no roles beyond the project's roles", () => {
     // Act
     const others = plain.roles.other.map((role) => role.name).sort();
 
@@ -896,7 +952,10 @@ describe('Developers group (optional developer access stack)', () => {
     principal: ALICE,
     policies: [
       ...developers.policies,
-      { source: 'inline:administrator', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } },
+      {
+        source: 'inline:administrator',
+        document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+      },
     ],
     contextVariables: { 'aws:username': 'alice' },
   });
@@ -933,7 +992,10 @@ describe('Developers group (optional developer access stack)', () => {
 
   it('carries its policy on the group alone: no role or user has it, and no managed policy rides along', () => {
     // Act
-    const attachments = developers.policies.map((policy) => ({ groups: policy.groups, alsoAttachedTo: policy.alsoAttachedTo }));
+    const attachments = developers.policies.map((policy) => ({
+      groups: policy.groups,
+      alsoAttachedTo: policy.alsoAttachedTo,
+    }));
 
     // Assert
     expect(attachments).toEqual([{ groups: [developers.groupName], alsoAttachedTo: [] }]);
@@ -951,7 +1013,9 @@ describe('Developers group (optional developer access stack)', () => {
   it("denies a member without MFA everything this app's roles may do, however wide her other policies", async () => {
     // Arrange: every request the matrix says some role must be allowed, and the member's own escalations.
     const requests: Request[] = [
-      ...PROJECT_ROLES.flatMap((role) => MATRIX[role].allow).map(([action, resource]) => [action, app.names.arn(resource)] as const),
+      ...PROJECT_ROLES.flatMap((role) => MATRIX[role].allow).map(
+        ([action, resource]) => [action, app.names.arn(resource)] as const,
+      ),
       ['iam:DeactivateMFADevice', ALICE],
       ['iam:CreateAccessKey', ALICE],
       ['iam:AttachUserPolicy', ALICE],
@@ -961,7 +1025,10 @@ describe('Developers group (optional developer access stack)', () => {
 
     // Act
     const decisions = await Promise.all(
-      requests.map(async ([action, resource]) => `${action} ${resource}: ${await simulateCaller(memberWithoutMfa(), action, resource)}`),
+      requests.map(
+        async ([action, resource]) =>
+          `${action} ${resource}: ${await simulateCaller(memberWithoutMfa(), action, resource)}`,
+      ),
     );
 
     // Assert

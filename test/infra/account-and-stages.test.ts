@@ -10,14 +10,21 @@ import { stageConfig, type AppConfig, type Stage } from '../../infra/config';
  */
 
 function build(config: AppConfig): { built: TravelGuideApp; stage: Template; account: Template } {
-  const app = new App({ builtinCloudFormationValidation: false, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+  });
   const built = buildApp(app, config);
   return { built, stage: Template.fromStack(built.travelGuide), account: Template.fromStack(built.account) };
 }
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+type Resources = Record<
+  string,
+  { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+>;
 const resourcesOf = (template: Template): Resources => template.toJSON().Resources as Resources;
-const ofType = (template: Template, type: string) => Object.entries(resourcesOf(template)).filter(([, r]) => r.Type === type);
+const ofType = (template: Template, type: string) =>
+  Object.entries(resourcesOf(template)).filter(([, r]) => r.Type === type);
 
 const stages: Record<Stage, ReturnType<typeof build>> = {} as Record<Stage, ReturnType<typeof build>>;
 beforeAll(() => {
@@ -26,15 +33,18 @@ beforeAll(() => {
 });
 
 describe('account stack', () => {
-  it.each(['dev', 'prod'] as const)('holds the only API Gateway account setting and Access Analyzer; the %s stage stack holds neither', (stage) => {
-    const { stage: stageTemplate, account } = stages[stage];
-    const singletons = ['AWS::ApiGateway::Account', 'AWS::AccessAnalyzer::Analyzer'];
+  it.each(['dev', 'prod'] as const)(
+    'holds the only API Gateway account setting and Access Analyzer; the %s stage stack holds neither',
+    (stage) => {
+      const { stage: stageTemplate, account } = stages[stage];
+      const singletons = ['AWS::ApiGateway::Account', 'AWS::AccessAnalyzer::Analyzer'];
 
-    for (const type of singletons) {
-      expect(ofType(stageTemplate, type)).toEqual([]);
-      expect(ofType(account, type)).toHaveLength(1);
-    }
-  });
+      for (const type of singletons) {
+        expect(ofType(stageTemplate, type)).toEqual([]);
+        expect(ofType(account, type)).toHaveLength(1);
+      }
+    },
+  );
 
   it('is the same stack, with the same content, whichever stage is synthesized', () => {
     expect(stages.dev.built.account.stackName).toBe('TravelGuide-Account');
@@ -42,7 +52,7 @@ describe('account stack', () => {
     expect(stages.dev.account.toJSON()).toEqual(stages.prod.account.toJSON());
   });
 
-  it('sets API Gateway\'s CloudWatch role from a role only API Gateway may assume, and retains everything on delete', () => {
+  it("sets API Gateway's CloudWatch role from a role only API Gateway may assume, and retains everything on delete", () => {
     const { account } = stages.dev;
     const [[roleId, role] = []] = ofType(account, 'AWS::IAM::Role');
     const policies = ofType(account, 'AWS::IAM::Policy');
@@ -90,9 +100,10 @@ describe('account stack', () => {
 function metricSelectors(template: Template): { dimensions: string[]; dashboard: string } {
   const dimensions = ofType(template, 'AWS::CloudWatch::Alarm').flatMap(([, alarm]) => {
     const own = (alarm.Properties?.Dimensions as Array<{ Name: string; Value: unknown }> | undefined) ?? [];
-    const math = ((alarm.Properties?.Metrics as Array<{ MetricStat?: { Metric: { Dimensions?: Array<{ Name: string; Value: unknown }> } } }> | undefined) ?? []).flatMap(
-      (query) => query.MetricStat?.Metric.Dimensions ?? [],
-    );
+    const math = (
+      (alarm.Properties?.Metrics as
+        Array<{ MetricStat?: { Metric: { Dimensions?: Array<{ Name: string; Value: unknown }> } } }> | undefined) ?? []
+    ).flatMap((query) => query.MetricStat?.Metric.Dimensions ?? []);
     return [...own, ...math].map((dimension) => `${dimension.Name}=${JSON.stringify(dimension.Value)}`);
   });
   const [[, dashboard] = []] = ofType(template, 'AWS::CloudWatch::Dashboard');

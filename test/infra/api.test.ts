@@ -42,12 +42,7 @@ describe('REST API methods', () => {
 
   it('protects exactly the routes the REST API contract marks auth', () => {
     // Written out from the README's API table on purpose: routes.ts must not be both the code and its own test.
-    const contract = [
-      'POST /articles',
-      'PUT /articles/{id}',
-      'DELETE /articles/{id}',
-      'POST /media/uploads',
-    ];
+    const contract = ['POST /articles', 'PUT /articles/{id}', 'DELETE /articles/{id}', 'POST /media/uploads'];
 
     const protectedRoutes = allRoutes.filter((route) => methodOf(route).AuthorizationType === 'COGNITO_USER_POOLS');
 
@@ -68,17 +63,20 @@ describe('REST API methods', () => {
     expect(method.AuthorizerId).toBeUndefined();
   });
 
-  it.each(allRoutes.filter((route) => route.bodyModel))('validates the $method $resource body against $bodyModel', (route) => {
-    const validators = resourcesOfType(synth.template, 'AWS::ApiGateway::RequestValidator');
-    const models = resourcesOfType(synth.template, 'AWS::ApiGateway::Model');
-    const method = methodOf(route);
+  it.each(allRoutes.filter((route) => route.bodyModel))(
+    'validates the $method $resource body against $bodyModel',
+    (route) => {
+      const validators = resourcesOfType(synth.template, 'AWS::ApiGateway::RequestValidator');
+      const models = resourcesOfType(synth.template, 'AWS::ApiGateway::Model');
+      const method = methodOf(route);
 
-    const validatorId = (method.RequestValidatorId as { Ref: string }).Ref;
-    const modelId = (method.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
+      const validatorId = (method.RequestValidatorId as { Ref: string }).Ref;
+      const modelId = (method.RequestModels as Record<string, { Ref: string }>)['application/json']?.Ref ?? '';
 
-    expect(validators[validatorId]).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
-    expect(models[modelId]).toMatchObject({ Name: route.bodyModel, ContentType: 'application/json' });
-  });
+      expect(validators[validatorId]).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
+      expect(models[modelId]).toMatchObject({ Name: route.bodyModel, ContentType: 'application/json' });
+    },
+  );
 
   it.each(allRoutes.filter((route) => !route.bodyModel))('does not validate a body on $method $resource', (route) => {
     const method = methodOf(route);
@@ -188,7 +186,16 @@ describe('API stage', () => {
         DestinationArn: {
           'Fn::Join': [
             '',
-            ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:', { Ref: logicalId(synth.stack.api.accessLogGroup) }],
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':logs:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':log-group:',
+              { Ref: logicalId(synth.stack.api.accessLogGroup) },
+            ],
           ],
         },
         Format: Match.stringLikeRegexp('^\\{.*"requestId":"\\$context.requestId".*\\}$'),
@@ -228,14 +235,19 @@ describe('API stage', () => {
     synth.template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
       StatusCode: '404',
-      ResponseTemplates: { 'application/json': `{"error":{"code":"NOT_FOUND","message":${JSON.stringify(UNKNOWN_ROUTE_MESSAGE)}}}` },
+      ResponseTemplates: {
+        'application/json': `{"error":{"code":"NOT_FOUND","message":${JSON.stringify(UNKNOWN_ROUTE_MESSAGE)}}}`,
+      },
     });
   });
 
   it('adds to every gateway response the CORS headers the twin adds to its own (one source)', () => {
     const responses = Object.values(resourcesOfType(synth.template, 'AWS::ApiGateway::GatewayResponse'));
     const expected = Object.fromEntries(
-      Object.entries(gatewayResponseCorsHeaders(synth.config.allowedOrigins)).map(([name, value]) => [`gatewayresponse.header.${name}`, `'${value}'`]),
+      Object.entries(gatewayResponseCorsHeaders(synth.config.allowedOrigins)).map(([name, value]) => [
+        `gatewayresponse.header.${name}`,
+        `'${value}'`,
+      ]),
     );
 
     expect(Object.keys(expected)).toContain('gatewayresponse.header.Access-Control-Allow-Origin');
@@ -303,11 +315,15 @@ describe('articles function', () => {
   it('gets the page-token key as a deploy-time secret reference, not a literal', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
 
-    const env = (functions[logicalId(synth.stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const env = (
+      functions[logicalId(synth.stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
 
     expect(env.PAGE_TOKEN_SECRET).toEqual({
-      'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: logicalId(synth.stack.api.pageTokenSecret) }, ':SecretString:::}}']],
+      'Fn::Join': [
+        '',
+        ['{{resolve:secretsmanager:', { Ref: logicalId(synth.stack.api.pageTokenSecret) }, ':SecretString:::}}'],
+      ],
     });
   });
 
@@ -315,7 +331,9 @@ describe('articles function', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
     const { stack } = synth;
 
-    const env = (functions[logicalId(stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (
+      functions[logicalId(stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
 
     expect(env).toMatchObject({
       ARTICLES_TABLE_NAME: { Ref: logicalId(stack.api.articlesTable) },
@@ -359,7 +377,8 @@ describe('media function', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
     const { stack } = synth;
 
-    const env = (functions[logicalId(stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (functions[logicalId(stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> })
+      .Variables;
 
     expect(env).toMatchObject({
       MEDIA_TABLE_NAME: { Ref: logicalId(stack.mediaTable.table) },
@@ -427,7 +446,9 @@ describe('upload-quota table', () => {
   it('is the only table with TTL: media records and articles are never expired', () => {
     const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
 
-    const withTtl = Object.entries(tables).filter(([, table]) => table.TimeToLiveSpecification !== undefined).map(([id]) => id);
+    const withTtl = Object.entries(tables)
+      .filter(([, table]) => table.TimeToLiveSpecification !== undefined)
+      .map(([id]) => id);
 
     expect(withTtl).toEqual([logicalId(synth.stack.api.uploadQuotaTable)]);
   });
@@ -458,7 +479,9 @@ describe('upload-quota table', () => {
     const custom = synthStack({ config: stageConfig('dev', { dailyUploadQuota: 7 }) });
     const functions = resourcesOfType(custom.template, 'AWS::Lambda::Function');
 
-    const env = (functions[logicalId(custom.stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (
+      functions[logicalId(custom.stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
 
     expect(env.DAILY_UPLOAD_QUOTA).toBe('7');
   });

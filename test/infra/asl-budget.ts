@@ -58,7 +58,8 @@ function taskSeconds(state: AslState): number {
 
 function stateSeconds(state: AslState): number {
   if (state.Type === 'Task') return taskSeconds(state);
-  if (state.Type === 'Parallel') return Math.max(0, ...(state.Branches ?? []).map((branch) => worstCaseSeconds(branch))) + taskRetries(state);
+  if (state.Type === 'Parallel')
+    return Math.max(0, ...(state.Branches ?? []).map((branch) => worstCaseSeconds(branch))) + taskRetries(state);
   return 0;
 }
 
@@ -75,9 +76,12 @@ export function worstCaseSeconds(machine: AslMachine): number {
     if (visiting.has(name)) throw new Error(`The definition loops at ${name}: no finite worst case`);
     const state = machine.States[name];
     if (state === undefined) throw new Error(`No state named ${name}`);
-    const nextStates = [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next), ...(state.Catch ?? []).map((c) => c.Next)].filter(
-      (next): next is string => next !== undefined,
-    );
+    const nextStates = [
+      state.Next,
+      state.Default,
+      ...(state.Choices ?? []).map((c) => c.Next),
+      ...(state.Catch ?? []).map((c) => c.Next),
+    ].filter((next): next is string => next !== undefined);
     const inner = new Set(visiting).add(name);
     const seconds = stateSeconds(state) + Math.max(0, ...nextStates.map((next) => from(next, inner)));
     memo.set(name, seconds);

@@ -85,19 +85,29 @@ describe('function bundles', () => {
     expect(files).toEqual(['index.js', 'index.js.map']);
   });
 
-  it.each(FUNCTIONS.filter((name) => name !== 'thumbnail'))('bundles every dependency of %s, the AWS SDK included', (name) => {
-    const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
+  it.each(FUNCTIONS.filter((name) => name !== 'thumbnail'))(
+    'bundles every dependency of %s, the AWS SDK included',
+    (name) => {
+      const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
 
-    const notBundled = runtimeRequires(code).filter((module) => !OPTIONAL.includes(module));
-    expect(notBundled.filter((module) => !SDK_MODULES_NOT_LOADED_ON_LAMBDA.includes(module) && module !== EVENT_STREAM_SERDE)).toEqual([]);
-  });
+      const notBundled = runtimeRequires(code).filter((module) => !OPTIONAL.includes(module));
+      expect(
+        notBundled.filter(
+          (module) => !SDK_MODULES_NOT_LOADED_ON_LAMBDA.includes(module) && module !== EVENT_STREAM_SERDE,
+        ),
+      ).toEqual([]);
+    },
+  );
 
-  it.each(['labels', 'moderation', 'record', 'articles', 'media'] as const)('leaves the event-stream serde out of %s, which has no S3 client', (name) => {
-    const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
+  it.each(['labels', 'moderation', 'record', 'articles', 'media'] as const)(
+    'leaves the event-stream serde out of %s, which has no S3 client',
+    (name) => {
+      const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
 
-    // Left for an import() that only an event-streaming operation reaches.
-    expect(code).toContain(`import("${EVENT_STREAM_SERDE}")`);
-  });
+      // Left for an import() that only an event-streaming operation reaches.
+      expect(code).toContain(`import("${EVENT_STREAM_SERDE}")`);
+    },
+  );
 
   it('keeps the event-stream serde in the thumbnail bundle: its S3 client loads it at init', () => {
     const code = readFileSync(path.join(codeDir(synth.stack.pipeline.thumbnail), 'index.js'), 'utf8');
@@ -132,7 +142,15 @@ describe('function bundles', () => {
         const exported = execFileSync(
           process.execPath,
           ['-e', 'console.log(typeof require(process.argv[1]).handler)', path.join(alone, 'index.js')],
-          { cwd: alone, env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, encoding: 'utf8' },
+          {
+            cwd: alone,
+            env: {
+              PATH: process.env.PATH ?? '',
+              AWS_REGION: 'eu-west-1',
+              AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            },
+            encoding: 'utf8',
+          },
         );
 
         expect(exported.trim()).toBe('function');
@@ -175,7 +193,8 @@ async function invokeAlone(
   try {
     copyFileSync(bundle, path.join(alone, 'index.js'));
     // stdout also carries the function's EMF metrics, so the result comes on a line of its own.
-    const script = 'require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((r) => process.stdout.write("\\nRESULT " + JSON.stringify(r)))';
+    const script =
+      'require(process.argv[1]).handler(JSON.parse(process.argv[2])).then((r) => process.stdout.write("\\nRESULT " + JSON.stringify(r)))';
     const env = {
       PATH: process.env.PATH ?? '',
       AWS_REGION: 'eu-west-1',
@@ -194,14 +213,21 @@ async function invokeAlone(
       ...SETTINGS_ENV,
     };
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['-e', script, path.join(alone, 'index.js'), JSON.stringify(event)], { cwd: alone, env }, (error, out, err) =>
-        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+      execFile(
+        process.execPath,
+        ['-e', script, path.join(alone, 'index.js'), JSON.stringify(event)],
+        { cwd: alone, env },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
       );
     });
     const line = stdout.split('\n').find((text) => text.startsWith('RESULT '));
     // UDP from the child may still be in flight when it exits.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    return { result: line === undefined ? undefined : (JSON.parse(line.slice('RESULT '.length)) as unknown), targets, traced };
+    return {
+      result: line === undefined ? undefined : (JSON.parse(line.slice('RESULT '.length)) as unknown),
+      targets,
+      traced,
+    };
   } finally {
     server.close();
     daemon.close();
@@ -225,11 +251,21 @@ describe('bundles invoked alone', () => {
   });
 
   it('runs a DynamoDB UpdateItem from the record bundle with no module beside it', async () => {
-    const upload = { bucket: 'media-bucket', key: 'uploads/alice/m1', size: 10, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '00617F08299329D189' };
+    const upload = {
+      bucket: 'media-bucket',
+      key: 'uploads/alice/m1',
+      size: 10,
+      etag: 'b1946ac92492d2347c6235b4d2611184',
+      sequencer: '00617F08299329D189',
+    };
 
     const { result, targets, traced } = await invokeAlone(
       path.join(codeDir(synth.stack.pipeline.record), 'index.js'),
-      { action: 'failure', upload, error: { Error: 'CorruptImageError', Cause: '{"errorMessage":"Image cannot be decoded"}' } },
+      {
+        action: 'failure',
+        upload,
+        error: { Error: 'CorruptImageError', Cause: '{"errorMessage":"Image cannot be decoded"}' },
+      },
       () => ({}),
     );
 
@@ -240,21 +276,49 @@ describe('bundles invoked alone', () => {
   it('signs rendition URLs from the media bundle with no module beside it', async () => {
     const S = (value: string) => ({ S: value });
     const N = (value: number) => ({ N: String(value) });
-    const rendition = { M: { name: S('large'), width: N(1280), height: N(960), format: S('webp'), key: S('derived/m1/00A1/large.webp'), bytes: N(9000) } };
+    const rendition = {
+      M: {
+        name: S('large'),
+        width: N(1280),
+        height: N(960),
+        format: S('webp'),
+        key: S('derived/m1/00A1/large.webp'),
+        bytes: N(9000),
+      },
+    };
     const item = {
       mediaId: S('m1'),
       ownerId: S('alice'),
       status: S('READY'),
-      original: { M: { key: S('uploads/alice/m1'), bytes: N(20000), contentType: S('image/jpeg'), width: N(4000), height: N(3000) } },
+      original: {
+        M: {
+          key: S('uploads/alice/m1'),
+          bytes: N(20000),
+          contentType: S('image/jpeg'),
+          width: N(4000),
+          height: N(3000),
+        },
+      },
       renditions: { L: [rendition] },
       labels: { L: [] },
       moderation: { M: { verdict: S('APPROVED'), labels: { L: [] } } },
       createdAt: S('2026-05-01T09:00:00.000Z'),
       updatedAt: S('2026-05-01T09:01:00.000Z'),
     };
-    const event = { httpMethod: 'GET', resource: '/media/{id}', path: '/media/m1', pathParameters: { id: 'm1' }, headers: {}, requestContext: { requestId: 'r1' } };
+    const event = {
+      httpMethod: 'GET',
+      resource: '/media/{id}',
+      path: '/media/m1',
+      pathParameters: { id: 'm1' },
+      headers: {},
+      requestContext: { requestId: 'r1' },
+    };
 
-    const { result, targets, traced } = await invokeAlone(path.join(codeDir(synth.stack.api.media), 'index.js'), event, () => ({ Item: item }));
+    const { result, targets, traced } = await invokeAlone(
+      path.join(codeDir(synth.stack.api.media), 'index.js'),
+      event,
+      () => ({ Item: item }),
+    );
 
     expect(targets).toEqual(['DynamoDB_20120810.GetItem']);
     const response = result as { statusCode: number; body: string };
@@ -277,7 +341,11 @@ describe('bundles invoked alone', () => {
       requestContext: { requestId: 'r1', authorizer: { claims: { sub: 'alice' } } },
     };
 
-    const { result, targets } = await invokeAlone(path.join(codeDir(synth.stack.api.media), 'index.js'), event, () => ({}));
+    const { result, targets } = await invokeAlone(
+      path.join(codeDir(synth.stack.api.media), 'index.js'),
+      event,
+      () => ({}),
+    );
 
     // The daily quota is counted first, then the PENDING record is written.
     expect(targets).toEqual(['DynamoDB_20120810.UpdateItem', 'DynamoDB_20120810.PutItem']);
@@ -289,9 +357,20 @@ describe('bundles invoked alone', () => {
   });
 
   it('reads an article from the articles bundle with no module beside it', async () => {
-    const event = { httpMethod: 'GET', resource: '/articles/{id}', path: '/articles/a1', pathParameters: { id: 'a1' }, headers: {}, requestContext: { requestId: 'r1' } };
+    const event = {
+      httpMethod: 'GET',
+      resource: '/articles/{id}',
+      path: '/articles/a1',
+      pathParameters: { id: 'a1' },
+      headers: {},
+      requestContext: { requestId: 'r1' },
+    };
 
-    const { result, targets, traced } = await invokeAlone(path.join(codeDir(synth.stack.api.articles), 'index.js'), event, () => ({}));
+    const { result, targets, traced } = await invokeAlone(
+      path.join(codeDir(synth.stack.api.articles), 'index.js'),
+      event,
+      () => ({}),
+    );
 
     expect(targets).toEqual(['DynamoDB_20120810.GetItem']);
     expect((result as { statusCode: number }).statusCode).toBe(404);
@@ -310,7 +389,8 @@ describe('semver in the bundles', () => {
         else if (entry.name.endsWith('.js')) {
           const code = readFileSync(full, 'utf8');
           const binding = /(\w+)\s*=\s*require\(['"]semver['"]\)/.exec(code)?.[1];
-          if (binding !== undefined) for (const call of code.matchAll(new RegExp(`\\b${binding}\\.(\\w+)`, 'g'))) calls.add(call[1] ?? '');
+          if (binding !== undefined)
+            for (const call of code.matchAll(new RegExp(`\\b${binding}\\.(\\w+)`, 'g'))) calls.add(call[1] ?? '');
         }
       }
     };
@@ -318,11 +398,14 @@ describe('semver in the bundles', () => {
     return [...calls].sort();
   }
 
-  it.each(['aws-xray-sdk-core', 'cls-hooked'])('%s calls nothing of semver but gte(), all the alias provides', (name) => {
-    const calls = semverCallsIn(path.dirname(require.resolve(`${name}/package.json`)));
+  it.each(['aws-xray-sdk-core', 'cls-hooked'])(
+    '%s calls nothing of semver but gte(), all the alias provides',
+    (name) => {
+      const calls = semverCallsIn(path.dirname(require.resolve(`${name}/package.json`)));
 
-    expect(calls).toEqual(['gte']);
-  });
+      expect(calls).toEqual(['gte']);
+    },
+  );
 
   it('gives the same gte() answers as the semver package', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -330,8 +413,31 @@ describe('semver in the bundles', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const semver = require('semver') as { gte: (a: string, b: string) => boolean };
     // SemVer 2.0.0's own precedence example, in order, plus what the callers pass and edge cases.
-    const ordered = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'];
-    const others = ['8.0.0', '20.20.2', 'v20.20.2', '2.7.15', '2.1598.0', '10.0.0', '9.99.99', '1.0.0+build.7', '1.0.0-rc.1+build', '0.0.0', '1.0.0-0', '1.0.0-a.1', '1.0.0-a.b'];
+    const ordered = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+    ];
+    const others = [
+      '8.0.0',
+      '20.20.2',
+      'v20.20.2',
+      '2.7.15',
+      '2.1598.0',
+      '10.0.0',
+      '9.99.99',
+      '1.0.0+build.7',
+      '1.0.0-rc.1+build',
+      '0.0.0',
+      '1.0.0-0',
+      '1.0.0-a.1',
+      '1.0.0-a.b',
+    ];
     const versions = [...ordered, ...others];
     const pairs = versions.flatMap((a) => versions.map((b): [string, string] => [a, b]));
 
@@ -362,7 +468,9 @@ describe('sharp layer', () => {
     const sharp = JSON.parse(readFileSync(path.join(modules, 'sharp', 'package.json'), 'utf8')) as { version: string };
 
     expect(sharp.version).toBe('0.35.5');
-    expect(existsSync(path.join(modules, '@img', 'sharp-linux-arm64', 'lib', 'sharp-linux-arm64-0.35.5.node'))).toBe(true);
+    expect(existsSync(path.join(modules, '@img', 'sharp-linux-arm64', 'lib', 'sharp-linux-arm64-0.35.5.node'))).toBe(
+      true,
+    );
   });
 
   it('ships nothing but the manifest and node_modules, without sources or npm bookkeeping', () => {

@@ -11,7 +11,10 @@ import { logicalId } from './support';
  * components, besides Service and Environment, and each construct the one it belongs to.
  */
 
-type Resources = Record<string, { Type: string; Properties?: { Tags?: { Key: string; Value: string }[]; UserPoolTags?: Record<string, string> } }>;
+type Resources = Record<
+  string,
+  { Type: string; Properties?: { Tags?: { Key: string; Value: string }[]; UserPoolTags?: Record<string, string> } }
+>;
 
 const app = new App({
   builtinCloudFormationValidation: false,
@@ -23,40 +26,48 @@ const built = buildApp(app, {
   withDeveloperAccess: true,
   githubDeploy: { repository: 'acme/travel-guide', branch: 'main' },
 });
-const stacks: Stack[] = [built.travelGuide, built.account, built.developerAccess, built.ciDeploy].flatMap((stack) => (stack === undefined ? [] : [stack]));
+const stacks: Stack[] = [built.travelGuide, built.account, built.developerAccess, built.ciDeploy].flatMap((stack) =>
+  stack === undefined ? [] : [stack],
+);
 const resourcesOf = new Map(stacks.map((stack) => [stack, Template.fromStack(stack).toJSON().Resources as Resources]));
 
 function tagsOf(stack: Stack, id: string): Map<string, string> {
   const resource = resourcesOf.get(stack)?.[id];
   if (resource === undefined) throw new Error(`no resource ${id} in ${stack.stackName}`);
   // Cognito user pools take their tags as a map in UserPoolTags.
-  return new Map([...(resource.Properties?.Tags ?? []).map((tag) => [tag.Key, tag.Value] as const), ...Object.entries(resource.Properties?.UserPoolTags ?? {})]);
+  return new Map([
+    ...(resource.Properties?.Tags ?? []).map((tag) => [tag.Key, tag.Value] as const),
+    ...Object.entries(resource.Properties?.UserPoolTags ?? {}),
+  ]);
 }
 
 describe('Component tag', () => {
   // The developer access stack holds only a group and its policy, which CloudFormation cannot tag.
-  it.each(stacks.filter((stack) => stack !== built.developerAccess).map((stack) => [stack.stackName, stack] as const))('tags every taggable resource of %s with one component, Service and Environment', (_name, stack) => {
-    // Arrange
-    const taggable = Object.entries(resourcesOf.get(stack) ?? {}).filter(
-      ([, resource]) => Array.isArray(resource.Properties?.Tags) || resource.Properties?.UserPoolTags !== undefined,
-    );
+  it.each(stacks.filter((stack) => stack !== built.developerAccess).map((stack) => [stack.stackName, stack] as const))(
+    'tags every taggable resource of %s with one component, Service and Environment',
+    (_name, stack) => {
+      // Arrange
+      const taggable = Object.entries(resourcesOf.get(stack) ?? {}).filter(
+        ([, resource]) => Array.isArray(resource.Properties?.Tags) || resource.Properties?.UserPoolTags !== undefined,
+      );
 
-    // Act
-    const wrong = taggable
-      .map(([id]) => [id, tagsOf(stack, id)] as const)
-      .filter(
-        ([, tags]) =>
-          !(COMPONENTS as readonly string[]).includes(tags.get(COMPONENT_TAG) ?? '') ||
-          tags.get('Service') !== 'travel-guide' ||
-          // The account stack is shared by every stage.
-          tags.get('Environment') !== (stack === built.account ? 'account' : 'dev'),
-      )
-      .map(([id, tags]) => `${id}: ${JSON.stringify(Object.fromEntries(tags))}`);
+      // Act
+      const wrong = taggable
+        .map(([id]) => [id, tagsOf(stack, id)] as const)
+        .filter(
+          ([, tags]) =>
+            !(COMPONENTS as readonly string[]).includes(tags.get(COMPONENT_TAG) ?? '') ||
+            tags.get('Service') !== 'travel-guide' ||
+            // The account stack is shared by every stage.
+            tags.get('Environment') !== (stack === built.account ? 'account' : 'dev'),
+        )
+        .map(([id, tags]) => `${id}: ${JSON.stringify(Object.fromEntries(tags))}`);
 
-    // Assert
-    expect(taggable.length).toBeGreaterThan(0);
-    expect(wrong).toEqual([]);
-  });
+      // Assert
+      expect(taggable.length).toBeGreaterThan(0);
+      expect(wrong).toEqual([]);
+    },
+  );
 
   it('puts each part of the stage in its component', () => {
     // Arrange
@@ -81,8 +92,14 @@ describe('Component tag', () => {
     ];
 
     // Act
-    const actual = expected.map(([what, construct]) => [what, tagsOf(stage, logicalId(construct as never)).get(COMPONENT_TAG)]);
-    actual.push(['access analyzer', tagsOf(built.account, logicalId(built.account.accessAnalyzer as never)).get(COMPONENT_TAG)]);
+    const actual = expected.map(([what, construct]) => [
+      what,
+      tagsOf(stage, logicalId(construct as never)).get(COMPONENT_TAG),
+    ]);
+    actual.push([
+      'access analyzer',
+      tagsOf(built.account, logicalId(built.account.accessAnalyzer as never)).get(COMPONENT_TAG),
+    ]);
     expected.push(['access analyzer', built.account.accessAnalyzer, 'Shared']);
 
     // Assert
@@ -94,6 +111,8 @@ describe('Component tag', () => {
     const tags = stacks.map((stack) => stack.tags.tagValues());
 
     // Assert
-    expect(tags).toEqual(stacks.map((stack) => ({ Service: 'travel-guide', Environment: stack === built.account ? 'account' : 'dev' })));
+    expect(tags).toEqual(
+      stacks.map((stack) => ({ Service: 'travel-guide', Environment: stack === built.account ? 'account' : 'dev' })),
+    );
   });
 });

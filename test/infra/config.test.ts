@@ -39,9 +39,12 @@ describe('loadConfig', () => {
     expect(config.allowedOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
   });
 
-  it.each(['*', 'https://*.example.com', 'https://a.example/path', 'a.example'])('refuses %s as an origin', (origin) => {
-    expect(() => loadConfig(reader({ allowedOrigins: origin }))).toThrow(/allowedOrigins/);
-  });
+  it.each(['*', 'https://*.example.com', 'https://a.example/path', 'a.example'])(
+    'refuses %s as an origin',
+    (origin) => {
+      expect(() => loadConfig(reader({ allowedOrigins: origin }))).toThrow(/allowedOrigins/);
+    },
+  );
 
   it('reads "true" and "false" strings as booleans', () => {
     const config = loadConfig(reader({ withAccessAnalyzer: 'true', selfSignUp: 'false' }));
@@ -84,21 +87,32 @@ describe('loadConfig', () => {
   it('takes the branch and an existing OIDC provider from the context', () => {
     const oidcProviderArn = 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com';
 
-    const config = loadConfig(reader({ githubRepo: 'acme/travel-guide', githubBranch: 'release/2026', githubOidcProviderArn: oidcProviderArn }));
+    const config = loadConfig(
+      reader({ githubRepo: 'acme/travel-guide', githubBranch: 'release/2026', githubOidcProviderArn: oidcProviderArn }),
+    );
 
     expect(config.githubDeploy).toEqual({ repository: 'acme/travel-guide', branch: 'release/2026', oidcProviderArn });
   });
 
-  it.each(['acme', 'acme/', '/travel-guide', 'acme/travel-guide/extra', 'acme/*', '-acme/travel-guide', 'acme/..', 'acme/travel guide'])(
-    'refuses %s as a GitHub repository',
-    (githubRepo) => {
-      expect(() => loadConfig(reader({ githubRepo }))).toThrow(/githubRepo must be "owner\/name"/);
+  it.each([
+    'acme',
+    'acme/',
+    '/travel-guide',
+    'acme/travel-guide/extra',
+    'acme/*',
+    '-acme/travel-guide',
+    'acme/..',
+    'acme/travel guide',
+  ])('refuses %s as a GitHub repository', (githubRepo) => {
+    expect(() => loadConfig(reader({ githubRepo }))).toThrow(/githubRepo must be "owner\/name"/);
+  });
+
+  it.each(['', '*', 'feature/*', 'refs/heads/main', 'main branch', 'a..b', 'main/'])(
+    'refuses %j as a branch',
+    (githubBranch) => {
+      expect(() => loadConfig(reader({ githubRepo: 'acme/travel-guide', githubBranch }))).toThrow(/githubBranch/);
     },
   );
-
-  it.each(['', '*', 'feature/*', 'refs/heads/main', 'main branch', 'a..b', 'main/'])('refuses %j as a branch', (githubBranch) => {
-    expect(() => loadConfig(reader({ githubRepo: 'acme/travel-guide', githubBranch }))).toThrow(/githubBranch/);
-  });
 
   it('refuses a branch without a repository', () => {
     expect(() => loadConfig(reader({ githubBranch: 'main' }))).toThrow(/need githubRepo/);
@@ -107,7 +121,9 @@ describe('loadConfig', () => {
   it('refuses an OIDC provider ARN of another issuer', () => {
     const githubOidcProviderArn = 'arn:aws:iam::111122223333:oidc-provider/accounts.google.com';
 
-    expect(() => loadConfig(reader({ githubRepo: 'acme/travel-guide', githubOidcProviderArn }))).toThrow(/githubOidcProviderArn/);
+    expect(() => loadConfig(reader({ githubRepo: 'acme/travel-guide', githubOidcProviderArn }))).toThrow(
+      /githubOidcProviderArn/,
+    );
   });
 
   it('uses the default bootstrap qualifier when the context sets none', () => {
@@ -121,11 +137,15 @@ describe('loadConfig', () => {
   });
 
   it('refuses a bootstrap qualifier the bootstrap template would refuse', () => {
-    expect(() => loadConfig(reader({ '@aws-cdk/core:bootstrapQualifier': 'far-too-long-qualifier' }))).toThrow(/bootstrapQualifier/);
+    expect(() => loadConfig(reader({ '@aws-cdk/core:bootstrapQualifier': 'far-too-long-qualifier' }))).toThrow(
+      /bootstrapQualifier/,
+    );
   });
 
   it('allows 100 uploads per user and day in both stages by default', () => {
-    expect([loadConfig(reader({})).dailyUploadQuota, loadConfig(reader({ stage: 'prod' })).dailyUploadQuota]).toEqual([100, 100]);
+    expect([loadConfig(reader({})).dailyUploadQuota, loadConfig(reader({ stage: 'prod' })).dailyUploadQuota]).toEqual([
+      100, 100,
+    ]);
   });
 
   it('takes the daily upload quota from a -c value', () => {
@@ -136,7 +156,12 @@ describe('loadConfig', () => {
     expect(loadConfig(reader({ dailyUploadQuota: 1_000_000 })).dailyUploadQuota).toBe(1_000_000);
   });
 
-  it.each(['0', '-1', '2.5', '1e9', '1000001', 'unlimited', '', true])('refuses %j as a daily upload quota', (dailyUploadQuota) => {
-    expect(() => loadConfig(reader({ dailyUploadQuota }))).toThrow(/dailyUploadQuota must be an integer from 1 to 1000000/);
-  });
+  it.each(['0', '-1', '2.5', '1e9', '1000001', 'unlimited', '', true])(
+    'refuses %j as a daily upload quota',
+    (dailyUploadQuota) => {
+      expect(() => loadConfig(reader({ dailyUploadQuota }))).toThrow(
+        /dailyUploadQuota must be an integer from 1 to 1000000/,
+      );
+    },
+  );
 });

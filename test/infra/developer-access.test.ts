@@ -48,7 +48,8 @@ interface Statement {
 
 function policyStatements(template: Template, type: string): Statement[] {
   return Object.values(template.findResources(type)).flatMap(
-    (resource) => (resource as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+    (resource) =>
+      (resource as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
   );
 }
 
@@ -188,7 +189,9 @@ describe('developer access stack (withDeveloperAccess)', () => {
       .filter((statement) => statement.Effect === 'Allow' && statement.Condition === undefined)
       .flatMap((statement) => [statement.Action ?? []].flat());
 
-    expect(allowedUnconditionally.filter((action) => !(MFA_SELF_SERVICE_ACTIONS as readonly string[]).includes(action))).toEqual([]);
+    expect(
+      allowedUnconditionally.filter((action) => !(MFA_SELF_SERVICE_ACTIONS as readonly string[]).includes(action)),
+    ).toEqual([]);
   });
 
   it('outputs the generated group name', () => {
@@ -219,7 +222,10 @@ describe('developer access stack (withDeveloperAccess)', () => {
             },
           },
           identityPolicies: [
-            ...Object.entries(document).map(([name, resource]) => ({ name, policy: resource.Properties.PolicyDocument })),
+            ...Object.entries(document).map(([name, resource]) => ({
+              name,
+              policy: resource.Properties.PolicyDocument,
+            })),
             { name: 'work', policy: workPolicy },
           ],
           serviceControlPolicies: [],
@@ -227,24 +233,33 @@ describe('developer access stack (withDeveloperAccess)', () => {
         },
         {},
       );
-      if (response.resultType === 'error') throw new Error(`Cannot simulate ${action}: ${JSON.stringify(response.errors)}`);
+      if (response.resultType === 'error')
+        throw new Error(`Cannot simulate ${action}: ${JSON.stringify(response.errors)}`);
       return response.overallResult;
     }
 
     it('allows changing her own password before MFA', async () => {
-      await expect(decide('iam:ChangePassword', `arn:aws:iam::${ACCOUNT}:user/alice`, 'false')).resolves.toBe('Allowed');
+      await expect(decide('iam:ChangePassword', `arn:aws:iam::${ACCOUNT}:user/alice`, 'false')).resolves.toBe(
+        'Allowed',
+      );
     });
 
     it("denies changing bob's password", async () => {
-      await expect(decide('iam:ChangePassword', `arn:aws:iam::${ACCOUNT}:user/bob`, 'true')).resolves.not.toBe('Allowed');
+      await expect(decide('iam:ChangePassword', `arn:aws:iam::${ACCOUNT}:user/bob`, 'true')).resolves.not.toBe(
+        'Allowed',
+      );
     });
 
     it('allows creating the virtual MFA device named alice before MFA', async () => {
-      await expect(decide('iam:CreateVirtualMFADevice', `arn:aws:iam::${ACCOUNT}:mfa/alice`, 'false')).resolves.toBe('Allowed');
+      await expect(decide('iam:CreateVirtualMFADevice', `arn:aws:iam::${ACCOUNT}:mfa/alice`, 'false')).resolves.toBe(
+        'Allowed',
+      );
     });
 
     it('denies creating a virtual MFA device under another name', async () => {
-      await expect(decide('iam:CreateVirtualMFADevice', `arn:aws:iam::${ACCOUNT}:mfa/bob`, 'true')).resolves.not.toBe('Allowed');
+      await expect(decide('iam:CreateVirtualMFADevice', `arn:aws:iam::${ACCOUNT}:mfa/bob`, 'true')).resolves.not.toBe(
+        'Allowed',
+      );
     });
 
     it('explicitly denies deactivating her MFA device without MFA', async () => {
@@ -254,11 +269,15 @@ describe('developer access stack (withDeveloperAccess)', () => {
     });
 
     it('explicitly denies work permissions granted elsewhere while MFA is false', async () => {
-      await expect(decide('s3:GetObject', 'arn:aws:s3:::media-bucket/derived/a.jpg', 'false')).resolves.toBe('ExplicitlyDenied');
+      await expect(decide('s3:GetObject', 'arn:aws:s3:::media-bucket/derived/a.jpg', 'false')).resolves.toBe(
+        'ExplicitlyDenied',
+      );
     });
 
     it('explicitly denies work permissions to long-term keys, which carry no MFA key', async () => {
-      await expect(decide('s3:GetObject', 'arn:aws:s3:::media-bucket/derived/a.jpg', 'absent')).resolves.toBe('ExplicitlyDenied');
+      await expect(decide('s3:GetObject', 'arn:aws:s3:::media-bucket/derived/a.jpg', 'absent')).resolves.toBe(
+        'ExplicitlyDenied',
+      );
     });
 
     it('lets work permissions granted elsewhere apply once signed in with MFA', async () => {
@@ -291,7 +310,9 @@ describe('CI deploy stack (githubDeploy)', () => {
   });
 
   it('trusts only web identities of the provider whose token is for STS and names the repository and branch exactly', () => {
-    const role = template.toJSON().Resources[roleId] as { Properties: { AssumeRolePolicyDocument: { Statement: unknown[] } } };
+    const role = template.toJSON().Resources[roleId] as {
+      Properties: { AssumeRolePolicyDocument: { Statement: unknown[] } };
+    };
 
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
@@ -334,9 +355,13 @@ describe('CI deploy stack (githubDeploy)', () => {
 
   it('names the bootstrap roles with the configured qualifier', () => {
     const { built } = build(stageConfig('dev', { githubDeploy: github, bootstrapQualifier: 'tg2026' }));
-    const statements = concrete(policyStatements(Template.fromStack(required(built.ciDeploy, 'CI stack')), 'AWS::IAM::Policy')) as Statement[];
+    const statements = concrete(
+      policyStatements(Template.fromStack(required(built.ciDeploy, 'CI stack')), 'AWS::IAM::Policy'),
+    ) as Statement[];
 
-    expect(statements[0]?.Resource).toContain(`arn:aws:iam::${ACCOUNT}:role/cdk-tg2026-deploy-role-${ACCOUNT}-${REGION}`);
+    expect(statements[0]?.Resource).toContain(
+      `arn:aws:iam::${ACCOUNT}:role/cdk-tg2026-deploy-role-${ACCOUNT}-${REGION}`,
+    );
   });
 
   it('imports an existing provider instead of creating a second one', () => {
@@ -367,30 +392,38 @@ describe('governance of the optional stacks', () => {
     ({ app, built } = build(config));
   });
 
-  it.each(['TravelGuide-DeveloperAccess', 'TravelGuide-CiDeploy'])('tags the %s stack with Service and Environment', (name) => {
-    const stack = required(
-      [built.developerAccess, built.ciDeploy].find((candidate) => candidate?.stackName === name),
-      name,
-    );
-    // Tags are applied by an aspect, which runs when the stack is synthesized.
-    Template.fromStack(stack);
+  it.each(['TravelGuide-DeveloperAccess', 'TravelGuide-CiDeploy'])(
+    'tags the %s stack with Service and Environment',
+    (name) => {
+      const stack = required(
+        [built.developerAccess, built.ciDeploy].find((candidate) => candidate?.stackName === name),
+        name,
+      );
+      // Tags are applied by an aspect, which runs when the stack is synthesized.
+      Template.fromStack(stack);
 
-    expect(stack.tags.tagValues()).toEqual({ Service: 'travel-guide', Environment: 'dev' });
-  });
+      expect(stack.tags.tagValues()).toEqual({ Service: 'travel-guide', Environment: 'dev' });
+    },
+  );
 
   // IAM groups and inline policies take no tags in CloudFormation; the role and provider do.
-  it.each(['AWS::IAM::Role', 'AWS::IAM::OIDCProvider'])('tags the CI stack\'s %s with Service, Environment and its component', (type) => {
-    const resources = Object.values(Template.fromStack(required(built.ciDeploy, 'CI stack')).findResources(type)) as Array<{
-      Properties: { Tags?: Array<{ Key: string; Value: string }> };
-    }>;
+  it.each(['AWS::IAM::Role', 'AWS::IAM::OIDCProvider'])(
+    "tags the CI stack's %s with Service, Environment and its component",
+    (type) => {
+      const resources = Object.values(
+        Template.fromStack(required(built.ciDeploy, 'CI stack')).findResources(type),
+      ) as Array<{
+        Properties: { Tags?: Array<{ Key: string; Value: string }> };
+      }>;
 
-    expect(resources).toHaveLength(1);
-    expect(resources[0]?.Properties.Tags).toEqual([
-      { Key: 'Component', Value: 'Shared' },
-      { Key: 'Environment', Value: 'dev' },
-      { Key: 'Service', Value: 'travel-guide' },
-    ]);
-  });
+      expect(resources).toHaveLength(1);
+      expect(resources[0]?.Properties.Tags).toEqual([
+        { Key: 'Component', Value: 'Shared' },
+        { Key: 'Environment', Value: 'dev' },
+        { Key: 'Service', Value: 'travel-guide' },
+      ]);
+    },
+  );
 
   it('synthesizes with cdk-nag reporting no finding', () => {
     const assembly = app.synth();

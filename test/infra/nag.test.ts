@@ -29,7 +29,9 @@ function synthWithNag(config: AppConfig): NagResult {
   const reportFile = path.join(outdir, 'validation-report.json');
   const report = existsSync(reportFile)
     ? (JSON.parse(readFileSync(reportFile, 'utf8')) as {
-        pluginReports: Array<{ violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }> }>;
+        pluginReports: Array<{
+          violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }>;
+        }>;
       })
     : { pluginReports: [] };
   const findings = report.pluginReports.flatMap((plugin) =>
@@ -89,7 +91,9 @@ const REVIEWED_DEV = [
 ];
 
 /** The reviewed acknowledgements of the optional account-level stacks. */
-const REVIEWED_ACCOUNT_LEVEL = ['AwsSolutions-IAM5[Resource::*] at TravelGuide-DeveloperAccess/SelfManageCredentialsWithMfa'];
+const REVIEWED_ACCOUNT_LEVEL = [
+  'AwsSolutions-IAM5[Resource::*] at TravelGuide-DeveloperAccess/SelfManageCredentialsWithMfa',
+];
 
 describe.each<Stage>(['dev', 'prod'])('cdk-nag AwsSolutions on the %s stage', (stage) => {
   let result: NagResult;
@@ -112,7 +116,8 @@ describe.each<Stage>(['dev', 'prod'])('cdk-nag AwsSolutions on the %s stage', (s
       ...REVIEWED_DEV.map((entry) => entry.replace('TravelGuide-dev', `TravelGuide-${stage}`)).filter(
         // Prod runs the Plus plan, so it has no Essentials-plan finding to acknowledge; and its WAF
         // web ACL (withWaf, on by default in prod) leaves no APIG3 finding.
-        (entry) => !(stage === 'prod' && (entry.startsWith('AwsSolutions-COG8') || entry.startsWith('AwsSolutions-APIG3'))),
+        (entry) =>
+          !(stage === 'prod' && (entry.startsWith('AwsSolutions-COG8') || entry.startsWith('AwsSolutions-APIG3'))),
       ),
       ...REVIEWED_ACCOUNT,
     ];
@@ -137,7 +142,9 @@ describe('cdk-nag AwsSolutions with developer access and the CI deploy role', ()
   });
 
   it('acknowledges exactly the reviewed findings of the stage and of the optional stacks', () => {
-    expect([...result.acknowledgements.keys()].sort()).toEqual([...REVIEWED_DEV, ...REVIEWED_ACCOUNT, ...REVIEWED_ACCOUNT_LEVEL].sort());
+    expect([...result.acknowledgements.keys()].sort()).toEqual(
+      [...REVIEWED_DEV, ...REVIEWED_ACCOUNT, ...REVIEWED_ACCOUNT_LEVEL].sort(),
+    );
   });
 
   it('gives every acknowledgement a reason of at least one sentence', () => {

@@ -49,7 +49,14 @@ describe('step function roles', () => {
     const { pipeline, api } = synth.stack;
     const roles = resourcesOfType(synth.template, 'AWS::IAM::Role');
 
-    for (const fn of [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, api.articles, api.media]) {
+    for (const fn of [
+      pipeline.thumbnail,
+      pipeline.labels,
+      pipeline.moderation,
+      pipeline.record,
+      api.articles,
+      api.media,
+    ]) {
       expect(roles[logicalId(fn.role)]?.AssumeRolePolicyDocument).toEqual({
         Version: '2012-10-17',
         Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
@@ -85,7 +92,11 @@ describe('step function roles', () => {
     const actual = permissionPairs(synth.template, logicalId(fn.role));
 
     expect(actual).toEqual(
-      sorted([...baseline(fn), ...pairs(['rekognition:DetectLabels'], ['*']), ...pairs(['s3:GetObject'], [objects('derived/')])]),
+      sorted([
+        ...baseline(fn),
+        ...pairs(['rekognition:DetectLabels'], ['*']),
+        ...pairs(['s3:GetObject'], [objects('derived/')]),
+      ]),
     );
   });
 
@@ -168,7 +179,12 @@ describe('state machine', () => {
       'logs:PutResourcePolicy',
       'logs:UpdateLogDelivery',
     ];
-    const xray = ['xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+    const xray = [
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ];
     expect(actual).toEqual(
       sorted([
         ...pairs(
@@ -212,7 +228,11 @@ describe('state machine', () => {
         Level: 'ALL',
         IncludeExecutionData: true,
         Destinations: [
-          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logicalId(synth.stack.pipeline.stateMachineLogGroup), 'Arn'] } } },
+          {
+            CloudWatchLogsLogGroup: {
+              LogGroupArn: { 'Fn::GetAtt': [logicalId(synth.stack.pipeline.stateMachineLogGroup), 'Arn'] },
+            },
+          },
         ],
       },
     });
@@ -258,7 +278,10 @@ describe('upload rule', () => {
   it('keeps undeliverable events 14 days in an encrypted, TLS-only queue', () => {
     const queueId = logicalId(synth.stack.pipeline.deadLetterQueue);
 
-    synth.template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    synth.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
     synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: queueId }],
       PolicyDocument: {
@@ -268,7 +291,9 @@ describe('upload rule', () => {
             Effect: 'Allow',
             Action: 'sqs:SendMessage',
             Principal: { Service: 'events.amazonaws.com' },
-            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(synth.stack.pipeline.rule), 'Arn'] } } },
+            Condition: {
+              ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(synth.stack.pipeline.rule), 'Arn'] } },
+            },
           }),
         ]),
       },
@@ -286,7 +311,9 @@ describe('media bucket', () => {
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       },
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
     });
   });
 
@@ -322,7 +349,9 @@ describe('media bucket', () => {
   it('allows browser uploads and reads only from the configured origins', () => {
     const buckets = resourcesOfType(synth.template, 'AWS::S3::Bucket');
 
-    const cors = buckets[logicalId(synth.stack.media.bucket)]?.CorsConfiguration as { CorsRules: Array<Record<string, unknown>> };
+    const cors = buckets[logicalId(synth.stack.media.bucket)]?.CorsConfiguration as {
+      CorsRules: Array<Record<string, unknown>>;
+    };
 
     expect(cors.CorsRules).toHaveLength(1);
     expect(cors.CorsRules[0]?.AllowedOrigins).toEqual([...synth.config.allowedOrigins]);
@@ -389,7 +418,11 @@ describe('step functions', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
     }
-    expect(env(pipeline.thumbnail)).toMatchObject({ MAX_INPUT_PIXELS: '100000000', MAX_INPUT_BYTES: '52428800', MALLOC_ARENA_MAX: '2' });
+    expect(env(pipeline.thumbnail)).toMatchObject({
+      MAX_INPUT_PIXELS: '100000000',
+      MAX_INPUT_BYTES: '52428800',
+      MALLOC_ARENA_MAX: '2',
+    });
     expect(env(pipeline.labels)).toMatchObject({ LABELS_MIN_CONFIDENCE: '70', LABELS_MAX: '20' });
     expect(env(pipeline.moderation)).toMatchObject({ MODERATION_MIN_CONFIDENCE: '80' });
     expect(env(pipeline.record)).toMatchObject({ MEDIA_TABLE_NAME: { Ref: logicalId(synth.stack.mediaTable.table) } });
@@ -409,10 +442,15 @@ describe('step functions', () => {
 });
 
 /** The dashboard body as JSON, with every CloudFormation token (Ref, GetAtt) replaced by "TOKEN". */
-function dashboardBody(): { widgets: { type: string; width: number; properties: { title?: string; metrics?: unknown[][] } }[] } {
+function dashboardBody(): {
+  widgets: { type: string; width: number; properties: { title?: string; metrics?: unknown[][] } }[];
+} {
   const [dashboard] = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Dashboard'));
   const body = dashboard?.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
-  const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  const text =
+    typeof body === 'string'
+      ? body
+      : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
   return JSON.parse(text) as ReturnType<typeof dashboardBody>;
 }
 
@@ -436,22 +474,36 @@ describe('dashboard', () => {
     );
   });
 
-  it.each(['articles', 'media'] as const)('graphs the duration, errors and throttles of the %s API function', (name) => {
-    const [dashboard] = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Dashboard'));
-    const body = JSON.stringify(dashboard?.DashboardBody);
-    const fnRef = JSON.stringify({ Ref: logicalId(synth.stack.api.functions[name].function) });
+  it.each(['articles', 'media'] as const)(
+    'graphs the duration, errors and throttles of the %s API function',
+    (name) => {
+      const [dashboard] = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Dashboard'));
+      const body = JSON.stringify(dashboard?.DashboardBody);
+      const fnRef = JSON.stringify({ Ref: logicalId(synth.stack.api.functions[name].function) });
 
-    const occurrences = body.split(fnRef).length - 1;
+      const occurrences = body.split(fnRef).length - 1;
 
-    // Duration p50, duration p99, errors, throttles.
-    expect(occurrences).toBe(4);
-  });
+      // Duration p50, duration p99, errors, throttles.
+      expect(occurrences).toBe(4);
+    },
+  );
 });
 
 /** `arn:<partition>:<service>:<region>:<account>:<resource>` as the template writes it. */
 function arnInThisAccount(service: string, resource: string): unknown {
   return {
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`]],
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        `:${service}:`,
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:${resource}`,
+      ],
+    ],
   };
 }
 
@@ -468,7 +520,10 @@ describe.each<Stage>(['dev', 'prod'])('service role trusts against the confused 
     const rule = Object.values(resourcesOfType(staged.template, 'AWS::Events::Rule'))[0];
 
     // Assert
-    expect([machine?.StateMachineName, rule?.Name]).toEqual([`TravelGuide-${stage}-MediaPipeline`, `TravelGuide-${stage}-MediaUploaded`]);
+    expect([machine?.StateMachineName, rule?.Name]).toEqual([
+      `TravelGuide-${stage}-MediaPipeline`,
+      `TravelGuide-${stage}-MediaUploaded`,
+    ]);
   });
 
   it('lets Step Functions assume the state machine role only for this state machine (or a version or alias of it) of this account', () => {
@@ -488,7 +543,9 @@ describe.each<Stage>(['dev', 'prod'])('service role trusts against the confused 
           Effect: 'Allow',
           Principal: { Service: 'states.amazonaws.com' },
           Condition: {
-            ArnLike: { 'aws:SourceArn': [arnInThisAccount('states', machine), arnInThisAccount('states', `${machine}:*`)] },
+            ArnLike: {
+              'aws:SourceArn': [arnInThisAccount('states', machine), arnInThisAccount('states', `${machine}:*`)],
+            },
             StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
           },
         },
@@ -545,7 +602,10 @@ describe('upload rule input', () => {
     const targets = rules[logicalId(synth.stack.pipeline.rule)]?.Targets as Array<Record<string, unknown>>;
 
     expect(targets).toHaveLength(1);
-    expect(targets[0]?.InputTransformer).toEqual({ InputPathsMap: expected.inputPathsMap, InputTemplate: expected.inputTemplate });
+    expect(targets[0]?.InputTransformer).toEqual({
+      InputPathsMap: expected.inputPathsMap,
+      InputTemplate: expected.inputTemplate,
+    });
     expect(targets[0]?.Input).toBeUndefined();
     expect(targets[0]?.InputPath).toBeUndefined();
   });
@@ -561,7 +621,10 @@ describe('execution watcher', () => {
     expect(rule?.EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
-      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: logicalId(pipeline.stateMachine) }] },
+      detail: {
+        status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        stateMachineArn: [{ Ref: logicalId(pipeline.stateMachine) }],
+      },
     });
     expect(rule?.Targets).toEqual([
       expect.objectContaining({

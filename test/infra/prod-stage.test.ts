@@ -10,7 +10,10 @@ beforeAll(() => {
 
 describe('prod stage', () => {
   it('tags every taggable resource with Service and Environment', () => {
-    const resources = synth.template.toJSON().Resources as Record<string, { Type: string; Properties?: { Tags?: unknown } }>;
+    const resources = synth.template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties?: { Tags?: unknown } }
+    >;
     const taggable = Object.entries(resources).filter(([, resource]) => Array.isArray(resource.Properties?.Tags));
 
     const untagged = taggable
@@ -34,7 +37,13 @@ describe('prod stage', () => {
     const { stack } = synth;
     const resources = synth.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
 
-    for (const construct of [stack.media.bucket, stack.mediaTable.table, stack.api.articlesTable, stack.api.uploadQuotaTable, stack.api.userPool]) {
+    for (const construct of [
+      stack.media.bucket,
+      stack.mediaTable.table,
+      stack.api.articlesTable,
+      stack.api.uploadQuotaTable,
+      stack.api.userPool,
+    ]) {
       expect(resources[logicalId(construct)]?.DeletionPolicy).toBe('Retain');
     }
   });
@@ -85,7 +94,9 @@ describe('alarms', () => {
   it('fire when any event waits in the dead-letter queue', () => {
     expect(alarmOn('ApproximateNumberOfMessagesVisible', 'AWS/SQS')).toMatchObject({
       Threshold: 1,
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(synth.stack.pipeline.deadLetterQueue), 'QueueName'] } }],
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(synth.stack.pipeline.deadLetterQueue), 'QueueName'] } },
+      ],
     });
   });
 
@@ -108,7 +119,11 @@ describe('alarms', () => {
       Metrics: Match.arrayWith([
         Match.objectLike({
           MetricStat: Match.objectLike({
-            Metric: { Namespace: 'AWS/Rekognition', MetricName: 'ThrottledCount', Dimensions: [{ Name: 'Operation', Value: 'DetectLabels' }] },
+            Metric: {
+              Namespace: 'AWS/Rekognition',
+              MetricName: 'ThrottledCount',
+              Dimensions: [{ Name: 'Operation', Value: 'DetectLabels' }],
+            },
           }),
         }),
       ]),

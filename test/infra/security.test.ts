@@ -27,7 +27,13 @@ describe.each<Stage>(['dev', 'prod'])('security controls (%s)', (stage) => {
       // Assert
       expect(clients).toHaveLength(1);
       expect(clients[0]).toMatchObject({ AllowedOAuthFlowsUserPoolClient: false });
-      for (const property of ['AllowedOAuthFlows', 'AllowedOAuthScopes', 'CallbackURLs', 'LogoutURLs', 'DefaultRedirectURI']) {
+      for (const property of [
+        'AllowedOAuthFlows',
+        'AllowedOAuthScopes',
+        'CallbackURLs',
+        'LogoutURLs',
+        'DefaultRedirectURI',
+      ]) {
         expect(clients[0]).not.toHaveProperty(property);
       }
     });
@@ -57,7 +63,9 @@ describe.each<Stage>(['dev', 'prod'])('security controls (%s)', (stage) => {
     it('keeps the API access logs and the state machine execution log for the stage audit retention', () => {
       // Arrange
       const groups = resourcesOfType(synth.template, 'AWS::Logs::LogGroup');
-      const audit = [synth.stack.api.accessLogGroup, synth.stack.pipeline.stateMachineLogGroup].map((group) => logicalId(group));
+      const audit = [synth.stack.api.accessLogGroup, synth.stack.pipeline.stateMachineLogGroup].map((group) =>
+        logicalId(group),
+      );
 
       // Act
       const retentions = audit.map((id) => groups[id]?.RetentionInDays);
@@ -71,7 +79,14 @@ describe.each<Stage>(['dev', 'prod'])('security controls (%s)', (stage) => {
       // Arrange
       const groups = resourcesOfType(synth.template, 'AWS::Logs::LogGroup');
       const { pipeline, api } = synth.stack;
-      const functions = [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, api.articles, api.media];
+      const functions = [
+        pipeline.thumbnail,
+        pipeline.labels,
+        pipeline.moderation,
+        pipeline.record,
+        api.articles,
+        api.media,
+      ];
 
       // Act
       const retentions = functions.map((fn) => groups[logicalId(fn.logGroup)]?.RetentionInDays);
@@ -125,7 +140,9 @@ describe('WAF web ACL (withWaf)', () => {
   }
 
   function associatedArns(synth: Synthesized): unknown[] {
-    return Object.values(resourcesOfType(synth.template, 'AWS::WAFv2::WebACLAssociation')).map((association) => association.ResourceArn);
+    return Object.values(resourcesOfType(synth.template, 'AWS::WAFv2::WebACLAssociation')).map(
+      (association) => association.ResourceArn,
+    );
   }
 
   it('is off by default in dev: no web ACL, no association', () => {
@@ -150,11 +167,9 @@ describe('WAF web ACL (withWaf)', () => {
     // Assert
     expect(acl?.Scope).toBe('REGIONAL');
     expect(acl?.DefaultAction).toEqual({ Allow: {} });
-    expect(acl?.Rules.filter((rule) => 'ManagedRuleGroupStatement' in rule.Statement).map((rule) => rule.Name)).toEqual([
-      'AWSManagedRulesAmazonIpReputationList',
-      'AWSManagedRulesCommonRuleSet',
-      'AWSManagedRulesKnownBadInputsRuleSet',
-    ]);
+    expect(acl?.Rules.filter((rule) => 'ManagedRuleGroupStatement' in rule.Statement).map((rule) => rule.Name)).toEqual(
+      ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'],
+    );
     expect(associatedArns(synth)).toEqual([
       synth.stack.resolve(api.api.deploymentStage.stageArn),
       synth.stack.resolve(api.userPool.userPoolArn),
@@ -235,6 +250,7 @@ function accessLogFormat(synth: Synthesized): Record<string, string> {
   const stages = Object.values(resourcesOfType(synth.template, 'AWS::ApiGateway::Stage'));
   const [stage] = stages;
   const setting = stage?.AccessLogSetting as { Format?: string } | undefined;
-  if (stages.length !== 1 || setting?.Format === undefined) throw new Error('expected one API stage with an access log format');
+  if (stages.length !== 1 || setting?.Format === undefined)
+    throw new Error('expected one API stage with an access log format');
   return JSON.parse(setting.Format) as Record<string, string>;
 }

@@ -34,7 +34,12 @@ const CONTRACTS: Record<string, AnyContract> = {
 };
 
 /** What every function gets from the construct itself, for the runtime and Powertools rather than the handler's code. */
-const RUNTIME_VARIABLES = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_LOG_LEVEL'];
+const RUNTIME_VARIABLES = [
+  'NODE_OPTIONS',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+];
 /** Per function, variables for the runtime (the construct's `runtimeEnvironment`). */
 const RUNTIME_ONLY: Record<string, string[]> = { thumbnail: ['MALLOC_ARENA_MAX'] };
 
@@ -61,7 +66,10 @@ function synthesizedEnvironment(fn: PipelineFunction): Record<string, unknown> {
 describe('each function has one settings contract', () => {
   it('covers every function folder that has a handler', () => {
     const folders = readdirSync(join(PROJECT_ROOT, 'functions'), { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && readdirSync(join(PROJECT_ROOT, 'functions', entry.name)).includes('handler.ts'))
+      .filter(
+        (entry) =>
+          entry.isDirectory() && readdirSync(join(PROJECT_ROOT, 'functions', entry.name)).includes('handler.ts'),
+      )
       .map((entry) => entry.name)
       .sort();
 
@@ -69,19 +77,24 @@ describe('each function has one settings contract', () => {
     expect(Object.keys(functionsByName()).sort()).toEqual(folders);
   });
 
-  it.each(Object.keys(CONTRACTS))('the %s construct writes exactly its contract, plus the runtime variables', (name) => {
-    const env = synthesizedEnvironment(functionsByName()[name] as PipelineFunction);
-    const contract = CONTRACTS[name] as AnyContract;
+  it.each(Object.keys(CONTRACTS))(
+    'the %s construct writes exactly its contract, plus the runtime variables',
+    (name) => {
+      const env = synthesizedEnvironment(functionsByName()[name] as PipelineFunction);
+      const contract = CONTRACTS[name] as AnyContract;
 
-    expect(Object.keys(env).sort()).toEqual(
-      [...RUNTIME_VARIABLES, ...(RUNTIME_ONLY[name] ?? []), ...Object.values(contract.envNames)].sort(),
-    );
-  });
+      expect(Object.keys(env).sort()).toEqual(
+        [...RUNTIME_VARIABLES, ...(RUNTIME_ONLY[name] ?? []), ...Object.values(contract.envNames)].sort(),
+      );
+    },
+  );
 
   it.each(Object.keys(CONTRACTS))('the %s handler accepts what the construct writes', (name) => {
     const env = synthesizedEnvironment(functionsByName()[name] as PipelineFunction);
     // Ref / Fn::Join values are resolved by CloudFormation at deploy time; any non-empty string stands in.
-    const literal = Object.fromEntries(Object.entries(env).map(([key, value]) => [key, typeof value === 'string' ? value : 'resolved-at-deploy']));
+    const literal = Object.fromEntries(
+      Object.entries(env).map(([key, value]) => [key, typeof value === 'string' ? value : 'resolved-at-deploy']),
+    );
 
     expect(() => (CONTRACTS[name] as AnyContract).fromEnv(literal)).not.toThrow();
   });
@@ -118,24 +131,27 @@ describe('one name and one default per value, from context to code', () => {
     );
   });
 
-  it.each(shared)('%s.%s: the stages default to the function\'s default, and the construct writes the configured value', (fn, key) => {
-    const contract = CONTRACTS[fn] as AnyContract;
-    const setting = contract.fields[key] as Setting<unknown>;
-    const env = synthesizedEnvironment(functionsByName()[fn] as PipelineFunction);
-    const configured = dev[key as keyof AppConfig];
+  it.each(shared)(
+    "%s.%s: the stages default to the function's default, and the construct writes the configured value",
+    (fn, key) => {
+      const contract = CONTRACTS[fn] as AnyContract;
+      const setting = contract.fields[key] as Setting<unknown>;
+      const env = synthesizedEnvironment(functionsByName()[fn] as PipelineFunction);
+      const configured = dev[key as keyof AppConfig];
 
-    if (setting.default !== undefined) {
-      expect(configured).toEqual(setting.default);
-      expect(stageConfig('prod')[key as keyof AppConfig]).toEqual(setting.default);
-    }
-    expect(env[contract.envNames[key] as string]).toBe(setting.format(configured));
-  });
+      if (setting.default !== undefined) {
+        expect(configured).toEqual(setting.default);
+        expect(stageConfig('prod')[key as keyof AppConfig]).toEqual(setting.default);
+      }
+      expect(env[contract.envNames[key] as string]).toBe(setting.format(configured));
+    },
+  );
 
   it.each([
     ['dailyUploadQuota', '0', mediaSettings.fields.dailyUploadQuota.rule],
     ['moderationMinConfidence', '101', moderationSettings.fields.moderationMinConfidence.rule],
     ['allowedOrigins', 'https://*.example', mediaSettings.fields.allowedOrigins.rule],
-  ])('context %s=%s is refused with the function\'s own rule', (key, value, rule) => {
+  ])("context %s=%s is refused with the function's own rule", (key, value, rule) => {
     expect(() => loadConfig((name) => (name === key ? value : undefined))).toThrow(`Context ${key} must be ${rule}`);
   });
 });
@@ -147,7 +163,7 @@ describe('handlers read their environment only through their contract', () => {
     );
   const contractNames = new Set(Object.values(CONTRACTS).flatMap((contract) => Object.values(contract.envNames)));
 
-  it('reads no variable of its own by name: only AWS_* and POWERTOOLS_* (the SDK\'s and Powertools\' own)', () => {
+  it("reads no variable of its own by name: only AWS_* and POWERTOOLS_* (the SDK's and Powertools' own)", () => {
     const reads = sources(join(PROJECT_ROOT, 'functions')).flatMap((file) =>
       [...readFileSync(file, 'utf8').matchAll(/process\.env(?:\.([A-Za-z_]\w*)|\[\s*['"]([^'"]+)['"]\s*\]|\[)/g)].map(
         (match) => `${relative(PROJECT_ROOT, file)}: ${match[1] ?? match[2] ?? '[dynamic]'}`,

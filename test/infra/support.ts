@@ -81,7 +81,9 @@ export function roleStatements(template: Template, roleId: string): Statement[] 
   const attached = Object.values(resources)
     .filter((resource) => resource.Type === 'AWS::IAM::Policy')
     .filter((resource) =>
-      asArray(resource.Properties?.Roles as unknown[]).some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId })),
+      asArray(resource.Properties?.Roles as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
+      ),
     )
     .flatMap((resource) => (resource.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
   return [...inline, ...attached];

@@ -20,7 +20,10 @@ beforeAll(() => {
   express = synthStack({ config: { ...stageConfig('dev'), workflowType: 'EXPRESS' } });
 });
 
-function machineOf(synth: Synthesized): { definition: AslMachine; substitutions: Record<string, { 'Fn::GetAtt': [string, string] }> } {
+function machineOf(synth: Synthesized): {
+  definition: AslMachine;
+  substitutions: Record<string, { 'Fn::GetAtt': [string, string] }>;
+} {
   const machines = resourcesOfType(synth.template, 'AWS::StepFunctions::StateMachine');
   const machine = machines[logicalId(synth.stack.pipeline.stateMachine)];
   if (typeof machine?.DefinitionString !== 'string') throw new Error('The state machine has no inline definition');
@@ -48,7 +51,11 @@ describe('timeouts in the synthesized definition', () => {
     const checked = tasks.map(([name, task]) => {
       const placeholder = /^\$\{(\w+)\}$/.exec(String(task.Resource))?.[1] ?? '';
       const functionId = substitutions[placeholder]?.['Fn::GetAtt'][0] ?? '';
-      return { name, taskTimeout: task.TimeoutSeconds, functionTimeout: functions[functionId]?.Timeout as number | undefined };
+      return {
+        name,
+        taskTimeout: task.TimeoutSeconds,
+        functionTimeout: functions[functionId]?.Timeout as number | undefined,
+      };
     });
 
     // Assert
@@ -57,7 +64,10 @@ describe('timeouts in the synthesized definition', () => {
     );
     for (const { name, taskTimeout, functionTimeout } of checked) {
       expect({ name, functionTimeout: typeof functionTimeout }).toEqual({ name, functionTimeout: 'number' });
-      expect({ name, taskTimeout }).toEqual({ name, taskTimeout: (functionTimeout ?? 0) + TASK_TIMEOUT_MARGIN_SECONDS });
+      expect({ name, taskTimeout }).toEqual({
+        name,
+        taskTimeout: (functionTimeout ?? 0) + TASK_TIMEOUT_MARGIN_SECONDS,
+      });
     }
   });
 

@@ -66,7 +66,9 @@ type StepHandler = (event: unknown, context?: Context) => Promise<unknown>;
 function buildHandlers(): Record<string, StepHandler> {
   return {
     thumbnail: createThumbnailHandler({ s3: new S3Client({ region: 'eu-west-1' }) }),
-    labels: createLabelsHandler({ detector: new RekognitionLabelDetector(new RekognitionClient({ region: 'eu-west-1' })) }),
+    labels: createLabelsHandler({
+      detector: new RekognitionLabelDetector(new RekognitionClient({ region: 'eu-west-1' })),
+    }),
     moderation: createModerationHandler({
       detector: new RekognitionModerationDetector(new RekognitionClient({ region: 'eu-west-1' })),
       settings: { moderationMinConfidence: 80 },
@@ -95,7 +97,11 @@ async function execute(
     localHandlers[stateName] = async (input) => {
       const fault = faults[stateName]?.shift();
       if (fault !== undefined) throw new LambdaFunctionError(fault, `Injected ${fault}`);
-      const output = await invokeAsLambda(handler, input, lambdaContext({ functionName, region: 'eu-west-1', account: '111122223333', timeoutMs: 60_000 }));
+      const output = await invokeAsLambda(
+        handler,
+        input,
+        lambdaContext({ functionName, region: 'eu-west-1', account: '111122223333', timeoutMs: 60_000 }),
+      );
       // The function ran and did its work, but the answer was lost on the way back.
       const lost = faultsAfter[stateName]?.shift();
       if (lost !== undefined) throw new LambdaFunctionError(lost, `Injected ${lost} after the handler ran`);
@@ -123,7 +129,12 @@ async function execute(
     return { status: 'SUCCEEDED', output, history };
   } catch (error: unknown) {
     await collecting;
-    return { status: 'FAILED', output: undefined, error: error instanceof Error ? error.message : String(error), history };
+    return {
+      status: 'FAILED',
+      output: undefined,
+      error: error instanceof Error ? error.message : String(error),
+      history,
+    };
   }
 }
 
@@ -155,9 +166,16 @@ function statesEntered(history: EventLog[]): string[] {
 
 /** MaxAttempts of the retrier that handles this error in this state, read from the ASL itself. */
 function maxAttempts(stateName: string, error: string): number {
-  type State = { Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[]; Branches?: { States: Record<string, State> }[] };
+  type State = {
+    Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[];
+    Branches?: { States: Record<string, State> }[];
+  };
   const find = (states: Record<string, State>): State | undefined =>
-    states[stateName] ?? Object.values(states).flatMap((state) => state.Branches ?? []).map((branch) => find(branch.States)).find(Boolean);
+    states[stateName] ??
+    Object.values(states)
+      .flatMap((state) => state.Branches ?? [])
+      .map((branch) => find(branch.States))
+      .find(Boolean);
   const retrier = find(definition.States as Record<string, State>)?.Retry?.find((r) => r.ErrorEquals.includes(error));
   if (retrier === undefined) throw new Error(`${stateName} does not retry ${error}`);
   return retrier.MaxAttempts ?? 3;
@@ -193,7 +211,8 @@ beforeEach(async () => {
   rekognitionMock.reset();
   s3Mock.on(GetObjectCommand).callsFake((input: { Key: string; IfMatch?: string }) => {
     const bytes = objects.get(input.Key);
-    if (bytes === undefined) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    if (bytes === undefined)
+      throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
     const etag = etags.get(input.Key);
     if (input.IfMatch !== undefined && etag !== undefined && input.IfMatch.replace(/"/g, '') !== etag) {
       throw new S3ServiceException({
@@ -221,7 +240,13 @@ beforeEach(async () => {
   await documents.send(
     new PutCommand({
       TableName: TABLE,
-      Item: { mediaId: MEDIA_ID, ownerId: 'alice', status: 'PENDING', createdAt: '2026-11-28T17:20:00.000Z', updatedAt: '2026-11-28T17:20:00.000Z' },
+      Item: {
+        mediaId: MEDIA_ID,
+        ownerId: 'alice',
+        status: 'PENDING',
+        createdAt: '2026-11-28T17:20:00.000Z',
+        updatedAt: '2026-11-28T17:20:00.000Z',
+      },
     }),
   );
 });
@@ -241,7 +266,9 @@ describe('media pipeline state machine', () => {
     expect(record?.ownerId).toBe('alice');
     expect(record?.original).toMatchObject({ contentType: 'image/jpeg', width: 300, height: 400 });
     expect(record?.renditions?.length).toBeGreaterThanOrEqual(4);
-    expect(record?.labels).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Beach', parents: ['Nature'] })]));
+    expect(record?.labels).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'Beach', parents: ['Nature'] })]),
+    );
     expect(record?.moderation?.verdict).toBe('APPROVED');
     for (const rendition of record?.renditions ?? []) expect(objects.has(rendition.key)).toBe(true);
   });
@@ -255,7 +282,16 @@ describe('media pipeline state machine', () => {
 
     // Assert
     expect([...statesEntered(run.history)].sort()).toEqual(
-      ['AnalyseImage', 'CreateThumbnails', 'DescribeUpload', 'DetectLabels', 'IsFirstDelivery', 'MarkProcessing', 'Moderate', 'RecordResult'].sort(),
+      [
+        'AnalyseImage',
+        'CreateThumbnails',
+        'DescribeUpload',
+        'DetectLabels',
+        'IsFirstDelivery',
+        'MarkProcessing',
+        'Moderate',
+        'RecordResult',
+      ].sort(),
     );
   });
 
@@ -377,7 +413,9 @@ describe('media pipeline state machine', () => {
   it('marks media FAILED and fails the execution when Rekognition stays throttled past the retries', async () => {
     // Arrange
     serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock.on(DetectLabelsCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    rekognitionMock
+      .on(DetectLabelsCommand)
+      .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
 
     // Act
     const run = await execute(eventFor());
@@ -412,7 +450,9 @@ describe('media pipeline state machine', () => {
 
     async function failThrottled(): Promise<void> {
       serveUpload(await jpegWithOrientationAndGps());
-      rekognitionMock.on(DetectLabelsCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+      rekognitionMock
+        .on(DetectLabelsCommand)
+        .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
       await execute(eventFor());
       rekognitionMock.on(DetectLabelsCommand).resolves({ Labels: [{ Name: 'Beach', Confidence: 97.5, Parents: [] }] });
     }
@@ -432,12 +472,19 @@ describe('media pipeline state machine', () => {
       expect(rerun.status).toBe('SUCCEEDED');
       expect(statesEntered(rerun.history)).not.toContain('IgnoreDuplicate');
       const record = await mediaRecord();
-      expect(record).toMatchObject({ status: 'READY', redriveCount: 1, sourceSequencer: sampleEvent.detail.object.sequencer.padStart(32, '0') });
+      expect(record).toMatchObject({
+        status: 'READY',
+        redriveCount: 1,
+        sourceSequencer: sampleEvent.detail.object.sequencer.padStart(32, '0'),
+      });
       expect(record?.redriveBy).toBeUndefined();
       expect(record?.error).toBeUndefined();
       // The stored upload, exactly the version the first run claimed.
       expect(s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toContainEqual(
-        expect.objectContaining({ Key: sampleEvent.detail.object.key, IfMatch: expect.stringContaining(sampleEvent.detail.object.etag) }),
+        expect.objectContaining({
+          Key: sampleEvent.detail.object.key,
+          IfMatch: expect.stringContaining(sampleEvent.detail.object.etag),
+        }),
       );
     });
 
@@ -474,7 +521,14 @@ describe('media pipeline state machine', () => {
       await documents.send(
         new PutCommand({
           TableName: TABLE,
-          Item: { mediaId: MEDIA_ID, ownerId: 'alice', status: 'PROCESSING', sourceSequencer: '0'.repeat(32), createdAt: 'x', updatedAt: 'x' },
+          Item: {
+            mediaId: MEDIA_ID,
+            ownerId: 'alice',
+            status: 'PROCESSING',
+            sourceSequencer: '0'.repeat(32),
+            createdAt: 'x',
+            updatedAt: 'x',
+          },
         }),
       );
 
@@ -517,9 +571,12 @@ describe('media pipeline state machine', () => {
   it('fails the execution, without retrying, when Rekognition cannot read the analysis image (a wiring fault, not a bad upload)', async () => {
     // Arrange: what Rekognition answers when the labels role may not read derived/ or the key is in another region
     serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock
-      .on(DetectLabelsCommand)
-      .rejects(new InvalidS3ObjectException({ message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.', $metadata: {} }));
+    rekognitionMock.on(DetectLabelsCommand).rejects(
+      new InvalidS3ObjectException({
+        message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.',
+        $metadata: {},
+      }),
+    );
 
     // Act
     const run = await execute(eventFor());
@@ -531,15 +588,21 @@ describe('media pipeline state machine', () => {
     expect(retriesOf(run.history, 'DetectLabels')).toBe(0);
     const record = await mediaRecord();
     expect(record?.status).toBe('FAILED');
-    expect(record?.error).toEqual({ code: 'DETECTOR_REFUSED_IMAGE', message: 'The media could not be processed because of an internal error.' });
+    expect(record?.error).toEqual({
+      code: 'DETECTOR_REFUSED_IMAGE',
+      message: 'The media could not be processed because of an internal error.',
+    });
   });
 
   it('marks media FAILED and fails the execution when a step fails with an unexpected error', async () => {
     // Arrange
     serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock
-      .on(DetectModerationLabelsCommand)
-      .rejects(new AccessDeniedException({ message: 'not authorized to perform rekognition:DetectModerationLabels', $metadata: {} }));
+    rekognitionMock.on(DetectModerationLabelsCommand).rejects(
+      new AccessDeniedException({
+        message: 'not authorized to perform rekognition:DetectModerationLabels',
+        $metadata: {},
+      }),
+    );
 
     // Act
     const run = await execute(eventFor());
@@ -624,7 +687,10 @@ describe('media pipeline state machine', () => {
     // Assert
     expect(statesEntered(second.history)).toContain('IgnoreDuplicate');
     expect(rekognitionMock.calls()).toHaveLength(callsAfterFirst);
-    expect(await mediaRecord()).toMatchObject({ status: 'READY', sourceSequencer: '00617F08299329D189'.padStart(32, '0') });
+    expect(await mediaRecord()).toMatchObject({
+      status: 'READY',
+      sourceSequencer: '00617F08299329D189'.padStart(32, '0'),
+    });
   });
 
   it('fails without writing a record when the key is not uploads/{ownerId}/{mediaId}', async () => {

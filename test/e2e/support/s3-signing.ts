@@ -10,19 +10,30 @@ import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } fr
  */
 export async function signedS3Headers(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer; region?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer;
+    region?: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  } = {},
 ): Promise<Record<string, string>> {
   const parsed = new URL(url);
   const headers: Record<string, string> = {
     host: parsed.host,
-    'x-amz-content-sha256': createHash('sha256').update(options.body ?? Buffer.alloc(0)).digest('hex'),
+    'x-amz-content-sha256': createHash('sha256')
+      .update(options.body ?? Buffer.alloc(0))
+      .digest('hex'),
     ...options.headers,
   };
   const [hostname = '', port] = headers.host?.split(':') ?? [];
   const query: Record<string, string> = {};
   for (const [name, value] of parsed.searchParams) query[name] = value;
   const signer = new SignatureV4({
-    credentials: options.credentials ?? { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY },
+    credentials: options.credentials ?? {
+      accessKeyId: EMULATOR_ACCESS_KEY_ID,
+      secretAccessKey: EMULATOR_SECRET_ACCESS_KEY,
+    },
     region: options.region ?? DEFAULT_REGION,
     service: 's3',
     sha256: NodeSha256,

@@ -13,7 +13,12 @@ export type { JsonResponse, MediaView, UploadTicket } from '../../../smoke/api-c
 export { photoJpeg, sentinelJpeg } from '../../../smoke/images';
 export { postToPresignedUrl } from '../../../smoke/api-client';
 
-export function requestJson<T = Record<string, unknown>>(twin: Twin, method: string, path: string, options: api.RequestOptions = {}): Promise<api.JsonResponse<T>> {
+export function requestJson<T = Record<string, unknown>>(
+  twin: Twin,
+  method: string,
+  path: string,
+  options: api.RequestOptions = {},
+): Promise<api.JsonResponse<T>> {
   return api.requestJson<T>(twin.apiUrl, method, path, options);
 }
 
@@ -21,7 +26,12 @@ export function tokenFor(twin: Twin, userId: string): Promise<string> {
   return api.localToken(twin.apiUrl, userId);
 }
 
-export function presign(twin: Twin, token: string, contentType: string, contentLength: number): Promise<api.UploadTicket> {
+export function presign(
+  twin: Twin,
+  token: string,
+  contentType: string,
+  contentLength: number,
+): Promise<api.UploadTicket> {
   return api.presign(twin.apiUrl, token, contentType, contentLength);
 }
 

@@ -19,6 +19,7 @@ export function appUnderTest(stacks: StackTemplate[] = synthApp()): AppUnderTest
 /** The role, or a failure that says why it could not be found (a missing role is not a passing one). */
 export function projectRole(app: AppUnderTest, key: ProjectRole): RoleView {
   const role = app.roles.project[key];
-  if (role === undefined) throw new Error(`The ${key} role is not in the app: ${app.roles.missing[key] ?? 'not found'}`);
+  if (role === undefined)
+    throw new Error(`The ${key} role is not in the app: ${app.roles.missing[key] ?? 'not found'}`);
   return role;
 }

@@ -66,7 +66,10 @@ export class CfnResolver {
     for (const { stackName, template } of stacks) {
       for (const logicalId of Object.keys(template.Resources ?? {})) {
         const name = readableLogicalName(logicalId);
-        this.names.set(this.key(stackName, logicalId), (logicalNameCount.get(name) ?? 0) > 1 ? `${stackName}${name}` : name);
+        this.names.set(
+          this.key(stackName, logicalId),
+          (logicalNameCount.get(name) ?? 0) > 1 ? `${stackName}${name}` : name,
+        );
       }
     }
     for (const { stackName, template } of stacks) {
@@ -227,9 +230,11 @@ export class CfnResolver {
   private getAtt(stackName: string, logicalId: string, attribute: string): string {
     const type = this.resource(stackName, logicalId).Type;
     if (attribute === 'Arn') return this.arn(stackName, logicalId);
-    if (type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name') return this.physicalName(stackName, logicalId);
+    if (type === 'AWS::StepFunctions::StateMachine' && attribute === 'Name')
+      return this.physicalName(stackName, logicalId);
     if (type === 'AWS::SQS::Queue' && attribute === 'QueueName') return this.physicalName(stackName, logicalId);
-    if (type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId') return `${this.ref(stackName, logicalId)}root`;
+    if (type === 'AWS::ApiGateway::RestApi' && attribute === 'RootResourceId')
+      return `${this.ref(stackName, logicalId)}root`;
     if (type === 'AWS::Cognito::UserPool' && attribute === 'ProviderName') {
       return `cognito-idp.${FAKE_REGION}.amazonaws.com/${this.physicalName(stackName, logicalId)}`;
     }

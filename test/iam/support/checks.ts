@@ -33,8 +33,10 @@ export function wildcardFindings(role: RoleView): string[] {
   for (const { source, document } of role.policies) {
     for (const statement of document.Statement) {
       const where = `${role.name} (${source})`;
-      if (statement.NotAction !== undefined) findings.push(`${where}: NotAction ${JSON.stringify(statement.NotAction)}`);
-      if (statement.NotResource !== undefined) findings.push(`${where}: NotResource ${JSON.stringify(statement.NotResource)}`);
+      if (statement.NotAction !== undefined)
+        findings.push(`${where}: NotAction ${JSON.stringify(statement.NotAction)}`);
+      if (statement.NotResource !== undefined)
+        findings.push(`${where}: NotResource ${JSON.stringify(statement.NotResource)}`);
       if (statement.Effect !== 'Allow') continue;
       const actions = statementActions(statement);
       for (const action of actions) {
@@ -133,12 +135,18 @@ export function lambdaPermissionFindings(resolver: CfnResolver): string[] {
 /** `action resource` lines, readable, sorted: the form the approved sets are written in. */
 export function readablePairs(role: RoleView, names: ResourceNames): string[] {
   return allowedPairs(role)
-    .map((pair) => `${pair.action} ${names.readable(pair.resource)}${pair.condition === undefined ? '' : ` if ${pair.condition}`}`)
+    .map(
+      (pair) =>
+        `${pair.action} ${names.readable(pair.resource)}${pair.condition === undefined ? '' : ` if ${pair.condition}`}`,
+    )
     .sort();
 }
 
 /** What a role has beyond its approved set (widening) and what it lacks (a broken function). */
-export function diffSets(actual: readonly string[], approved: readonly string[]): { extra: string[]; missing: string[] } {
+export function diffSets(
+  actual: readonly string[],
+  approved: readonly string[],
+): { extra: string[]; missing: string[] } {
   const approvedSet = new Set(approved);
   const actualSet = new Set(actual);
   return {

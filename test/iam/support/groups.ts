@@ -60,12 +60,16 @@ export function collectGroups(resolver: CfnResolver): GroupView[] {
     const policy: GroupPolicy = {
       source: `${type === 'AWS::IAM::Policy' ? 'policy' : 'managed'}:${name}`,
       document: resolver.resolveDeep(properties.PolicyDocument, stackName) as PolicyDocument,
-      alsoAttachedTo: [...names('Roles').map((role) => `role:${role}`), ...names('Users').map((user) => `user:${user}`)],
+      alsoAttachedTo: [
+        ...names('Roles').map((role) => `role:${role}`),
+        ...names('Users').map((user) => `user:${user}`),
+      ],
       groups: attachedGroups,
     };
     for (const groupName of attachedGroups) {
       const group = groups.find((candidate) => candidate.groupName === groupName);
-      if (group === undefined) throw new Error(`${stackName}/${logicalId} is attached to group ${groupName}, which is not in the app`);
+      if (group === undefined)
+        throw new Error(`${stackName}/${logicalId} is attached to group ${groupName}, which is not in the app`);
       group.policies.push(policy);
     }
   }

@@ -36,7 +36,9 @@ const GITHUB_OIDC_PROVIDER_SUFFIX = ':oidc-provider/token.actions.githubusercont
  * `PipelineThumbnailFunction…`. The two API functions sit in the `Articles` construct, so they are
  * told apart by the whole prefix: `ArticlesFunction…` and `ArticlesMediaFunction…`.
  */
-const FUNCTION_NAME_PATTERNS: Readonly<Record<Exclude<CoreRole, 'stateMachine' | 'ruleTarget' | 'apiGatewayLogging'>, RegExp>> = {
+const FUNCTION_NAME_PATTERNS: Readonly<
+  Record<Exclude<CoreRole, 'stateMachine' | 'ruleTarget' | 'apiGatewayLogging'>, RegExp>
+> = {
   thumbnail: /Thumbnail/i,
   labels: /Labels/i,
   moderation: /Moderation/i,
@@ -99,7 +101,10 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
     return resources
       .filter((r) => r.type === 'AWS::Events::Rule')
       .flatMap((rule) => {
-        const targets = (propertiesOf(rule.stackName, rule.logicalId).Targets ?? []) as { Arn: unknown; RoleArn?: unknown }[];
+        const targets = (propertiesOf(rule.stackName, rule.logicalId).Targets ?? []) as {
+          Arn: unknown;
+          RoleArn?: unknown;
+        }[];
         return targets
           .filter((target) => resolver.resolveString(target.Arn, rule.stackName) === stateMachineArn)
           .map((target) => {
@@ -129,7 +134,10 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
       resources.filter((r) => r.type === 'AWS::ApiGateway::Account'),
       'API Gateway account setting',
     );
-    return roleByArn(resolver.resolveString(propertiesOf(account.stackName, account.logicalId).CloudWatchRoleArn, account.stackName), account.name);
+    return roleByArn(
+      resolver.resolveString(propertiesOf(account.stackName, account.logicalId).CloudWatchRoleArn, account.stackName),
+      account.name,
+    );
   };
 
   const finders: Record<ProjectRole, () => RoleView> = {

@@ -97,10 +97,12 @@ export function collectRoles(resolver: CfnResolver): RoleView[] {
       name,
       arn: resolver.arn(stackName, logicalId),
       trust: toDocument(resolver.resolveDeep(properties.AssumeRolePolicyDocument, stackName), `${where} trust`),
-      policies: asArray(properties.Policies as { PolicyName: unknown; PolicyDocument: unknown }[] | undefined).map((p) => ({
-        source: `inline:${resolver.resolveString(p.PolicyName, stackName)}`,
-        document: toDocument(resolver.resolveDeep(p.PolicyDocument, stackName), where),
-      })),
+      policies: asArray(properties.Policies as { PolicyName: unknown; PolicyDocument: unknown }[] | undefined).map(
+        (p) => ({
+          source: `inline:${resolver.resolveString(p.PolicyName, stackName)}`,
+          document: toDocument(resolver.resolveDeep(p.PolicyDocument, stackName), where),
+        }),
+      ),
       externalManagedPolicyArns: [],
     });
   }
@@ -219,9 +221,18 @@ export class ResourceNames {
     if (readable === '*' || readable.startsWith('arn:')) return readable;
     const match = [...this.entries]
       .sort((a, b) => b.readable.length - a.readable.length)
-      .find((entry) => readable === entry.readable || (readable.startsWith(entry.readable) && /^[/:]/.test(readable.slice(entry.readable.length))));
+      .find(
+        (entry) =>
+          readable === entry.readable ||
+          (readable.startsWith(entry.readable) && /^[/:]/.test(readable.slice(entry.readable.length))),
+      );
     if (match === undefined) {
-      throw new Error(`Unknown resource "${readable}"; known: ${this.entries.map((e) => e.readable).sort().join(', ')}`);
+      throw new Error(
+        `Unknown resource "${readable}"; known: ${this.entries
+          .map((e) => e.readable)
+          .sort()
+          .join(', ')}`,
+      );
     }
     return match.arn + readable.slice(match.readable.length);
   }

@@ -24,7 +24,10 @@ export async function simulateCaller(caller: Caller, action: string, resourceArn
         resource: { resource: resourceArn, accountId: FAKE_ACCOUNT },
         contextVariables: caller.contextVariables ?? {},
       },
-      identityPolicies: caller.policies.map((policy, index) => ({ name: `${index}-${policy.source}`, policy: policy.document })),
+      identityPolicies: caller.policies.map((policy, index) => ({
+        name: `${index}-${policy.source}`,
+        policy: policy.document,
+      })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },
@@ -33,7 +36,9 @@ export async function simulateCaller(caller: Caller, action: string, resourceArn
   if (response.resultType === 'error') {
     // An invalid action, a malformed policy or an ARN of the wrong type: the request table or the
     // template is wrong, and a "deny" must never pass because the request could not be evaluated.
-    throw new Error(`Cannot simulate ${action} on ${resourceArn} for ${caller.principal}: ${JSON.stringify(response.errors)}`);
+    throw new Error(
+      `Cannot simulate ${action} on ${resourceArn} for ${caller.principal}: ${JSON.stringify(response.errors)}`,
+    );
   }
   // "*" is how a call without a resource is authorized (e.g. DetectModerationLabels without a
   // custom adapter, whose resource type is optional); any other pattern would be ambiguous.

@@ -36,20 +36,27 @@ export function synthApp(stageOrConfig: Stage | AppConfig = 'dev'): StackTemplat
       // Roles do not depend on bundle contents: skip esbuild (about a second per function), the
       // copy of assets such as the 20 MB sharp layer, and CloudFormation schema validation (a
       // WASM pass of seconds); the synth tests cover those.
-      context: { ...cdkJsonContext(), stage: config.stage, 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true },
+      context: {
+        ...cdkJsonContext(),
+        stage: config.stage,
+        'aws:cdk:bundling-stacks': [],
+        'aws:cdk:disable-asset-staging': true,
+      },
       builtinCloudFormationValidation: false,
     });
     const built = buildApp(app, config, { projectRoot: STUB_PROJECT_ROOT });
     const assembly = app.synth();
-    const ordered = [built.travelGuide, built.account, built.developerAccess, built.ciDeploy].flatMap((stack) => (stack === undefined ? [] : [stack]));
+    const ordered = [built.travelGuide, built.account, built.developerAccess, built.ciDeploy].flatMap((stack) =>
+      stack === undefined ? [] : [stack],
+    );
     // A stack added to the app without a place in buildApp's result must still be read: its
     // roles would otherwise escape every check.
     const known = new Set(ordered.map((stack) => stack.artifactId));
     const unlisted = assembly.stacksRecursively.filter((artifact) => !known.has(artifact.id));
-    return [
-      ...ordered.map((stack) => assembly.getStackArtifact(stack.artifactId)),
-      ...unlisted,
-    ].map((artifact) => ({ stackName: artifact.stackName, template: artifact.template as CfnTemplate }));
+    return [...ordered.map((stack) => assembly.getStackArtifact(stack.artifactId)), ...unlisted].map((artifact) => ({
+      stackName: artifact.stackName,
+      template: artifact.template as CfnTemplate,
+    }));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

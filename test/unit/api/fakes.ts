@@ -108,6 +108,10 @@ export class InMemoryMediaStore implements MediaStore {
   }
 
   put(record: Partial<MediaRecord> & Pick<MediaRecord, 'mediaId' | 'ownerId' | 'status'>): void {
-    this.records.set(record.mediaId, { createdAt: '2026-05-01T09:00:00.000Z', updatedAt: '2026-05-01T09:05:00.000Z', ...record });
+    this.records.set(record.mediaId, {
+      createdAt: '2026-05-01T09:00:00.000Z',
+      updatedAt: '2026-05-01T09:05:00.000Z',
+      ...record,
+    });
   }
 }

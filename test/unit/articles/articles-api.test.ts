@@ -13,7 +13,11 @@ function put(userId: string, id: string, json: unknown) {
   return jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id }, json, userId });
 }
 
-async function createArticle(handler: ReturnType<typeof createHandler>, userId: string, overrides = {}): Promise<Article> {
+async function createArticle(
+  handler: ReturnType<typeof createHandler>,
+  userId: string,
+  overrides = {},
+): Promise<Article> {
   const response = await handler(post(userId, validArticle(overrides)));
   if (response.statusCode !== 201) throw new Error(`setup failed: ${response.body}`);
   return JSON.parse(response.body) as Article;
@@ -28,7 +32,14 @@ describe('POST /articles', () => {
     // Act
     const response = parse(
       await handler(
-        post(ALICE, validArticle({ title: '  Lisbon  ', tags: ['food', 'lisbon', 'food'], location: { name: 'Lisbon', lat: 38.72, lng: -9.14 } })),
+        post(
+          ALICE,
+          validArticle({
+            title: '  Lisbon  ',
+            tags: ['food', 'lisbon', 'food'],
+            location: { name: 'Lisbon', lat: 38.72, lng: -9.14 },
+          }),
+        ),
       ),
     );
 
@@ -58,7 +69,12 @@ describe('POST /articles', () => {
 
   it('returns 401 when the sub claim is not a safe id', async () => {
     const handler = createHandler(articlesWorld().deps);
-    const event = jsonEvent({ method: 'POST', resource: '/articles', json: validArticle(), claims: { sub: '../admin' } });
+    const event = jsonEvent({
+      method: 'POST',
+      resource: '/articles',
+      json: validArticle(),
+      claims: { sub: '../admin' },
+    });
 
     const error = errorOf(await handler(event));
 
@@ -74,15 +90,31 @@ describe('POST /articles', () => {
     ['body missing', { body: undefined }, 'body: is required'],
     ['body empty', { body: '' }, 'body: must not be empty'],
     ['body too long', { body: 'x'.repeat(50_001) }, 'body: must be at most 50000 characters'],
-    ['too many tags', { tags: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'] }, 'tags: must have at most 10 items'],
+    [
+      'too many tags',
+      { tags: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'] },
+      'tags: must have at most 10 items',
+    ],
     ['tag with capitals', { tags: ['Food'] }, 'tags[0]: must be lowercase letters and digits joined by single hyphens'],
     ['tag too long', { tags: ['x'.repeat(31)] }, 'tags[0]: must be at most 30 characters'],
     ['tags not an array', { tags: 'food' }, 'tags: must be an array'],
-    ['latitude out of range', { location: { name: 'Pole', lat: 91, lng: 0 } }, 'location.lat: must be between -90 and 90'],
-    ['longitude out of range', { location: { name: 'X', lat: 0, lng: -180.5 } }, 'location.lng: must be between -180 and 180'],
+    [
+      'latitude out of range',
+      { location: { name: 'Pole', lat: 91, lng: 0 } },
+      'location.lat: must be between -90 and 90',
+    ],
+    [
+      'longitude out of range',
+      { location: { name: 'X', lat: 0, lng: -180.5 } },
+      'location.lng: must be between -180 and 180',
+    ],
     ['location name missing', { location: { lat: 0, lng: 0 } }, 'location.name: is required'],
     ['unknown location field', { location: { name: 'X', lat: 0, lng: 0, alt: 3 } }, 'location.alt: unknown field'],
-    ['coverMediaId with illegal characters', { coverMediaId: '../x' }, 'coverMediaId: must be 1 to 128 letters, digits, "-" or "_"'],
+    [
+      'coverMediaId with illegal characters',
+      { coverMediaId: '../x' },
+      'coverMediaId: must be 1 to 128 letters, digits, "-" or "_"',
+    ],
     ['unknown top-level field', { authorId: BOB }, 'authorId: unknown field'],
   ])('returns 400 naming the field when %s', async (_case, overrides, message) => {
     // Arrange
@@ -101,13 +133,27 @@ describe('POST /articles', () => {
     ['an operator-looking object as title', '{"title":{"$gt":""},"body":"b"}', 'title: must be a string'],
     ['an operator-looking key', '{"title":"t","body":"b","$where":"1"}', '$where: unknown field'],
     ['a __proto__ key', '{"title":"t","body":"b","__proto__":{"isAdmin":true}}', '__proto__: unknown field'],
-    ['a constructor key', '{"title":"t","body":"b","constructor":{"prototype":{"isAdmin":true}}}', 'constructor: unknown field'],
-    ['a nested __proto__ key', '{"title":"t","body":"b","location":{"name":"x","lat":0,"lng":0,"__proto__":{"isAdmin":true}}}', 'location.__proto__: unknown field'],
+    [
+      'a constructor key',
+      '{"title":"t","body":"b","constructor":{"prototype":{"isAdmin":true}}}',
+      'constructor: unknown field',
+    ],
+    [
+      'a nested __proto__ key',
+      '{"title":"t","body":"b","location":{"name":"x","lat":0,"lng":0,"__proto__":{"isAdmin":true}}}',
+      'location.__proto__: unknown field',
+    ],
   ])('rejects %s with 400 and pollutes nothing', async (_case, body, message) => {
     // Arrange
     const world = articlesWorld();
     const handler = createHandler(world.deps);
-    const event = apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, headers: { 'content-type': 'application/json' }, body });
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/articles',
+      userId: ALICE,
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
 
     // Act
     const error = errorOf(await handler(event));
@@ -122,7 +168,10 @@ describe('POST /articles', () => {
   it('names at most five problems however many fields are wrong', async () => {
     // Arrange
     const handler = createHandler(articlesWorld().deps);
-    const json = { ...validArticle(), ...Object.fromEntries(Array.from({ length: 2000 }, (_, index) => [`k${index}`, 1])) };
+    const json = {
+      ...validArticle(),
+      ...Object.fromEntries(Array.from({ length: 2000 }, (_, index) => [`k${index}`, 1])),
+    };
 
     // Act
     const error = errorOf(await handler(post(ALICE, json)));
@@ -131,7 +180,8 @@ describe('POST /articles', () => {
     expect(error).toEqual({
       status: 400,
       code: 'VALIDATION_ERROR',
-      message: 'k0: unknown field; k1: unknown field; k2: unknown field; k3: unknown field; k4: unknown field; and 1995 more',
+      message:
+        'k0: unknown field; k1: unknown field; k2: unknown field; k3: unknown field; k4: unknown field; and 1995 more',
     });
   });
 
@@ -140,7 +190,11 @@ describe('POST /articles', () => {
 
     const error = errorOf(await handler(post(ALICE, { ...validArticle(), [`<img src=x>${'a'.repeat(500)}`]: 1 })));
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: `${JSON.stringify(`<img src=x>${'a'.repeat(53)}`)}: unknown field` });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: `${JSON.stringify(`<img src=x>${'a'.repeat(53)}`)}: unknown field`,
+    });
   });
 
   it('reports every missing required field', async () => {
@@ -158,12 +212,26 @@ describe('POST /articles', () => {
     ['a JSON number', '42', 'body: must be a JSON object'],
     ['a JSON string', '"hello"', 'body: must be a JSON object'],
     ['an empty body', '', 'body: is required'],
-    ['a number that overflows to Infinity', '{"title":"t","body":"b","location":{"name":"x","lat":1e400,"lng":0}}', 'location.lat: must be a number'],
+    [
+      'a number that overflows to Infinity',
+      '{"title":"t","body":"b","location":{"name":"x","lat":1e400,"lng":0}}',
+      'location.lat: must be a number',
+    ],
     ['a JSON null field', '{"title":null,"body":"b"}', 'title: must be a string'],
-    ['deeply nested arrays', `{"title":${'['.repeat(20_000)}${']'.repeat(20_000)},"body":"b"}`, 'title: must be a string'],
+    [
+      'deeply nested arrays',
+      `{"title":${'['.repeat(20_000)}${']'.repeat(20_000)},"body":"b"}`,
+      'title: must be a string',
+    ],
   ])('returns 400 for %s', async (_case, body, message) => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, headers: { 'content-type': 'application/json' }, body });
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/articles',
+      userId: ALICE,
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
 
     const error = errorOf(await handler(event));
 
@@ -242,16 +310,31 @@ describe('POST /articles', () => {
     ['JSON in another charset', 'application/json; charset=utf-16'],
   ])('returns 415 for content-type %s', async (_case, contentType) => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, headers: { 'content-type': contentType }, body: '{}' });
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/articles',
+      userId: ALICE,
+      headers: { 'content-type': contentType },
+      body: '{}',
+    });
 
     const error = errorOf(await handler(event));
 
-    expect(error).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content-type: must be application/json' });
+    expect(error).toEqual({
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'content-type: must be application/json',
+    });
   });
 
   it('returns 415 when the content-type header is missing', async () => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, body: JSON.stringify(validArticle()) });
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/articles',
+      userId: ALICE,
+      body: JSON.stringify(validArticle()),
+    });
 
     const error = errorOf(await handler(event));
 
@@ -277,7 +360,11 @@ describe('POST /articles', () => {
 
     const error = errorOf(await handler(post(ALICE, validArticle({ coverMediaId: 'media-1' }))));
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'coverMediaId: must name media uploaded by you' });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'coverMediaId: must name media uploaded by you',
+    });
   });
 
   it('returns 400 for a cover image that does not exist', async () => {
@@ -285,7 +372,11 @@ describe('POST /articles', () => {
 
     const error = errorOf(await handler(post(ALICE, validArticle({ coverMediaId: 'media-404' }))));
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'coverMediaId: must name media uploaded by you' });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'coverMediaId: must name media uploaded by you',
+    });
   });
 
   it('returns 400 for a cover image that moderation rejected', async () => {
@@ -295,7 +386,11 @@ describe('POST /articles', () => {
 
     const error = errorOf(await handler(post(ALICE, validArticle({ coverMediaId: 'media-1' }))));
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'coverMediaId: cannot use media with status REJECTED' });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'coverMediaId: cannot use media with status REJECTED',
+    });
   });
 });
 
@@ -305,7 +400,9 @@ describe('GET /articles/{id}', () => {
     const handler = createHandler(world.deps);
     const created = await createArticle(handler, ALICE);
 
-    const response = parse(await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: created.id } })));
+    const response = parse(
+      await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: created.id } })),
+    );
 
     expect(response.status).toBe(200);
     expect(response.body).toEqual(created);
@@ -314,7 +411,9 @@ describe('GET /articles/{id}', () => {
   it('returns 404 for an unknown id', async () => {
     const handler = createHandler(articlesWorld().deps);
 
-    const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'nope' } })));
+    const error = errorOf(
+      await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'nope' } })),
+    );
 
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Article not found' });
   });
@@ -322,9 +421,15 @@ describe('GET /articles/{id}', () => {
   it.each([['../etc'], ['a b'], ['x'.repeat(129)], ['']])('returns 400 naming id for the id %j', async (id) => {
     const handler = createHandler(articlesWorld().deps);
 
-    const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id } })));
+    const error = errorOf(
+      await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id } })),
+    );
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'id: must be 1 to 128 letters, digits, "-" or "_"' });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'id: must be 1 to 128 letters, digits, "-" or "_"',
+    });
   });
 });
 
@@ -333,7 +438,10 @@ describe('PUT /articles/{id}', () => {
     // Arrange
     const world = articlesWorld();
     const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE, { tags: ['food'], location: { name: 'Lisbon', lat: 1, lng: 2 } });
+    const created = await createArticle(handler, ALICE, {
+      tags: ['food'],
+      location: { name: 'Lisbon', lat: 1, lng: 2 },
+    });
     world.clock.advance(60_000);
 
     // Act
@@ -417,7 +525,12 @@ describe('PUT /articles/{id}', () => {
 
   it('returns 401 without claims', async () => {
     const handler = createHandler(articlesWorld().deps);
-    const event = jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id: 'a' }, json: validArticle() });
+    const event = jsonEvent({
+      method: 'PUT',
+      resource: '/articles/{id}',
+      pathParameters: { id: 'a' },
+      json: validArticle(),
+    });
 
     const error = errorOf(await handler(event));
 
@@ -432,13 +545,22 @@ describe('PUT /articles/{id}', () => {
 
     const error = errorOf(await handler(put(ALICE, created.id, validArticle({ coverMediaId: 'bobs' }))));
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'coverMediaId: must name media uploaded by you' });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'coverMediaId: must name media uploaded by you',
+    });
   });
 });
 
 describe('DELETE /articles/{id}', () => {
   function del(userId: string | undefined, id: string) {
-    return apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id }, ...(userId === undefined ? {} : { userId }) });
+    return apiEvent({
+      method: 'DELETE',
+      resource: '/articles/{id}',
+      pathParameters: { id },
+      ...(userId === undefined ? {} : { userId }),
+    });
   }
 
   it('deletes the author’s article with 204 and no body', async () => {

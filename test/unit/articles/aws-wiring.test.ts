@@ -24,7 +24,10 @@ describe('articles function environment', () => {
   it('reads the page-token key and the origins', () => {
     Object.assign(process.env, ENV);
 
-    expect(awsDependencies().settings).toEqual({ pageTokenSecret: ENV.PAGE_TOKEN_SECRET, allowedOrigins: ['https://app.example'] });
+    expect(awsDependencies().settings).toEqual({
+      pageTokenSecret: ENV.PAGE_TOKEN_SECRET,
+      allowedOrigins: ['https://app.example'],
+    });
   });
 
   it('splits ALLOWED_ORIGINS on commas and ignores blanks', () => {
@@ -45,12 +48,15 @@ describe('articles function environment', () => {
     expect(Object.keys(deps).sort()).toEqual(['articles', 'media', 'settings']);
   });
 
-  it.each(['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME', 'PAGE_TOKEN_SECRET', 'ALLOWED_ORIGINS'])('fails fast without %s', (name) => {
-    Object.assign(process.env, ENV);
-    delete process.env[name];
+  it.each(['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME', 'PAGE_TOKEN_SECRET', 'ALLOWED_ORIGINS'])(
+    'fails fast without %s',
+    (name) => {
+      Object.assign(process.env, ENV);
+      delete process.env[name];
 
-    expect(() => awsDependencies()).toThrow(name);
-  });
+      expect(() => awsDependencies()).toThrow(name);
+    },
+  );
 });
 
 describe('the Lambda entry point', () => {
@@ -63,9 +69,15 @@ describe('the Lambda entry point', () => {
   it('wires itself from the environment and validates before calling AWS', async () => {
     Object.assign(process.env, ENV);
 
-    const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: '../x' } })));
+    const error = errorOf(
+      await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: '../x' } })),
+    );
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'id: must be 1 to 128 letters, digits, "-" or "_"' });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'id: must be 1 to 128 letters, digits, "-" or "_"',
+    });
   });
 });
 
@@ -76,6 +88,8 @@ describe('the articles bundle', () => {
 
     // Assert
     expect(loaded.some((path) => path.includes('functions/articles/handler'))).toBe(true);
-    expect(loaded.filter((path) => /@aws-sdk[\\/](client-s3|s3-presigned-post|s3-request-presigner)[\\/]/.test(path))).toEqual([]);
+    expect(
+      loaded.filter((path) => /@aws-sdk[\\/](client-s3|s3-presigned-post|s3-request-presigner)[\\/]/.test(path)),
+    ).toEqual([]);
   });
 });

@@ -1,5 +1,12 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
@@ -11,7 +18,9 @@ import { settings, validArticle } from './fakes';
 
 const ARTICLES_TABLE = 'articles-table';
 const MEDIA_TABLE = 'media-table';
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
 const dynamo = mockClient(DynamoDBDocumentClient);
 
 function handlerOverDynamo() {
@@ -58,7 +67,9 @@ describe('articles over DynamoDB', () => {
     const handler = handlerOverDynamo();
 
     // Act
-    const response = await handler(jsonEvent({ method: 'POST', resource: '/articles', userId: ALICE, json: validArticle() }));
+    const response = await handler(
+      jsonEvent({ method: 'POST', resource: '/articles', userId: ALICE, json: validArticle() }),
+    );
 
     // Assert
     expect(response.statusCode).toBe(201);
@@ -82,13 +93,27 @@ describe('articles over DynamoDB', () => {
   });
 
   it('checks the cover media record before creating', async () => {
-    dynamo.on(GetCommand, { TableName: MEDIA_TABLE }).resolves({ Item: { mediaId: 'm1', ownerId: BOB, status: 'READY' } });
+    dynamo
+      .on(GetCommand, { TableName: MEDIA_TABLE })
+      .resolves({ Item: { mediaId: 'm1', ownerId: BOB, status: 'READY' } });
     const handler = handlerOverDynamo();
 
-    const error = errorOf(await handler(jsonEvent({ method: 'POST', resource: '/articles', userId: ALICE, json: validArticle({ coverMediaId: 'm1' }) })));
+    const error = errorOf(
+      await handler(
+        jsonEvent({ method: 'POST', resource: '/articles', userId: ALICE, json: validArticle({ coverMediaId: 'm1' }) }),
+      ),
+    );
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'coverMediaId: must name media uploaded by you' });
-    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toEqual({ TableName: MEDIA_TABLE, Key: { mediaId: 'm1' }, ConsistentRead: true });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'coverMediaId: must name media uploaded by you',
+    });
+    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: MEDIA_TABLE,
+      Key: { mediaId: 'm1' },
+      ConsistentRead: true,
+    });
     expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
@@ -96,7 +121,9 @@ describe('articles over DynamoDB', () => {
     dynamo.on(GetCommand, { TableName: ARTICLES_TABLE, Key: { id: 'art-1' } }).resolves({ Item: storedArticle() });
     const handler = handlerOverDynamo();
 
-    const response = await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'art-1' } }));
+    const response = await handler(
+      apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'art-1' } }),
+    );
 
     expect(response.statusCode).toBe(200);
     const body = JSON.parse(response.body) as Record<string, unknown>;
@@ -108,12 +135,19 @@ describe('articles over DynamoDB', () => {
   it('queries byNewest newest first and round-trips LastEvaluatedKey through nextToken', async () => {
     // Arrange
     const lastKey = { id: 'art-1', listPartition: 'ARTICLE', listSortKey: '2026-05-01T10:00:00.000Z#art-1' };
-    dynamo.on(QueryCommand).resolvesOnce({ Items: [storedArticle()], LastEvaluatedKey: lastKey }).resolvesOnce({ Items: [] });
+    dynamo
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [storedArticle()], LastEvaluatedKey: lastKey })
+      .resolvesOnce({ Items: [] });
     const handler = handlerOverDynamo();
 
     // Act
-    const first = JSON.parse((await handler(apiEvent({ method: 'GET', resource: '/articles', query: { limit: '1' } }))).body) as { nextToken: string };
-    const second = await handler(apiEvent({ method: 'GET', resource: '/articles', query: { limit: '1', nextToken: first.nextToken } }));
+    const first = JSON.parse(
+      (await handler(apiEvent({ method: 'GET', resource: '/articles', query: { limit: '1' } }))).body,
+    ) as { nextToken: string };
+    const second = await handler(
+      apiEvent({ method: 'GET', resource: '/articles', query: { limit: '1', nextToken: first.nextToken } }),
+    );
 
     // Assert
     expect(second.statusCode).toBe(200);
@@ -137,7 +171,9 @@ describe('articles over DynamoDB', () => {
     const handler = handlerOverDynamo();
     const forged = `${Buffer.from(JSON.stringify({ id: 'x', listPartition: 'ARTICLE', listSortKey: 'z' })).toString('base64url')}.${'B'.repeat(43)}`;
 
-    const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/articles', query: { nextToken: forged } })));
+    const error = errorOf(
+      await handler(apiEvent({ method: 'GET', resource: '/articles', query: { nextToken: forged } })),
+    );
 
     expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'nextToken: is not a valid page token' });
     expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
@@ -151,7 +187,13 @@ describe('articles over DynamoDB', () => {
 
     // Act
     const response = await handler(
-      jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE, json: { title: 'New', body: 'B', tags: ['x'] } }),
+      jsonEvent({
+        method: 'PUT',
+        resource: '/articles/{id}',
+        pathParameters: { id: 'art-1' },
+        userId: ALICE,
+        json: { title: 'New', body: 'B', tags: ['x'] },
+      }),
     );
 
     // Assert
@@ -160,9 +202,16 @@ describe('articles over DynamoDB', () => {
     expect(update?.args[0].input).toMatchObject({
       TableName: ARTICLES_TABLE,
       Key: { id: 'art-1' },
-      UpdateExpression: 'SET #title = :title, #body = :body, #tags = :tags, #updatedAt = :updatedAt REMOVE #location, #coverMediaId',
+      UpdateExpression:
+        'SET #title = :title, #body = :body, #tags = :tags, #updatedAt = :updatedAt REMOVE #location, #coverMediaId',
       ConditionExpression: 'attribute_exists(#id) AND #authorId = :me',
-      ExpressionAttributeValues: { ':me': ALICE, ':title': 'New', ':body': 'B', ':tags': ['x'], ':updatedAt': '2026-05-01T10:00:00.000Z' },
+      ExpressionAttributeValues: {
+        ':me': ALICE,
+        ':title': 'New',
+        ':body': 'B',
+        ':tags': ['x'],
+        ':updatedAt': '2026-05-01T10:00:00.000Z',
+      },
       ReturnValues: 'ALL_NEW',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
@@ -173,7 +222,17 @@ describe('articles over DynamoDB', () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed(storedArticle({ authorId: BOB })));
     const handler = handlerOverDynamo();
 
-    const error = errorOf(await handler(jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE, json: validArticle() })));
+    const error = errorOf(
+      await handler(
+        jsonEvent({
+          method: 'PUT',
+          resource: '/articles/{id}',
+          pathParameters: { id: 'art-1' },
+          userId: ALICE,
+          json: validArticle(),
+        }),
+      ),
+    );
 
     expect(error).toEqual({ status: 403, code: 'FORBIDDEN', message: 'Only the author may change this article' });
   });
@@ -183,7 +242,17 @@ describe('articles over DynamoDB', () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
     const handler = handlerOverDynamo();
 
-    const error = errorOf(await handler(jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE, json: validArticle() })));
+    const error = errorOf(
+      await handler(
+        jsonEvent({
+          method: 'PUT',
+          resource: '/articles/{id}',
+          pathParameters: { id: 'art-1' },
+          userId: ALICE,
+          json: validArticle(),
+        }),
+      ),
+    );
 
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Article not found' });
   });
@@ -192,7 +261,17 @@ describe('articles over DynamoDB', () => {
     dynamo.on(GetCommand, { TableName: ARTICLES_TABLE }).resolves({ Item: storedArticle() });
     const handler = handlerOverDynamo();
 
-    const error = errorOf(await handler(jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: BOB, json: validArticle() })));
+    const error = errorOf(
+      await handler(
+        jsonEvent({
+          method: 'PUT',
+          resource: '/articles/{id}',
+          pathParameters: { id: 'art-1' },
+          userId: BOB,
+          json: validArticle(),
+        }),
+      ),
+    );
 
     expect(error).toEqual({ status: 403, code: 'FORBIDDEN', message: 'Only the author may change this article' });
     expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
@@ -202,7 +281,9 @@ describe('articles over DynamoDB', () => {
     dynamo.on(DeleteCommand).resolves({});
     const handler = handlerOverDynamo();
 
-    const response = await handler(apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE }));
+    const response = await handler(
+      apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE }),
+    );
 
     expect(response.statusCode).toBe(204);
     expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({
@@ -219,7 +300,11 @@ describe('articles over DynamoDB', () => {
     dynamo.on(DeleteCommand).rejects(conditionFailed(storedArticle()));
     const handler = handlerOverDynamo();
 
-    const error = errorOf(await handler(apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: BOB })));
+    const error = errorOf(
+      await handler(
+        apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: BOB }),
+      ),
+    );
 
     expect(error).toEqual({ status: 403, code: 'FORBIDDEN', message: 'Only the author may delete this article' });
   });
@@ -229,7 +314,11 @@ describe('articles over DynamoDB', () => {
     dynamo.on(GetCommand).resolves({});
     const handler = handlerOverDynamo();
 
-    const error = errorOf(await handler(apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE })));
+    const error = errorOf(
+      await handler(
+        apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE }),
+      ),
+    );
 
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Article not found' });
   });
@@ -241,15 +330,27 @@ describe('articles over DynamoDB', () => {
     const handler = handlerOverDynamo();
 
     // Act
-    const error = errorOf(await handler(apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: BOB })));
+    const error = errorOf(
+      await handler(
+        apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: BOB }),
+      ),
+    );
 
     // Assert
     expect(error).toEqual({ status: 403, code: 'FORBIDDEN', message: 'Only the author may delete this article' });
-    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toEqual({ TableName: ARTICLES_TABLE, Key: { id: 'art-1' }, ConsistentRead: true });
+    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: ARTICLES_TABLE,
+      Key: { id: 'art-1' },
+      ConsistentRead: true,
+    });
   });
 
   it('answers 500 without details when DynamoDB fails unexpectedly', async () => {
-    dynamo.on(QueryCommand).rejects(Object.assign(new Error('Rate exceeded for table articles-table'), { name: 'ProvisionedThroughputExceededException' }));
+    dynamo.on(QueryCommand).rejects(
+      Object.assign(new Error('Rate exceeded for table articles-table'), {
+        name: 'ProvisionedThroughputExceededException',
+      }),
+    );
     const handler = handlerOverDynamo();
 
     const response = await handler(apiEvent({ method: 'GET', resource: '/articles' }));

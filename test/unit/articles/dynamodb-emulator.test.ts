@@ -24,10 +24,16 @@ let media: DynamoMediaStore;
 
 async function createTable(definition: TableDefinition): Promise<void> {
   const attributes = new Map<string, 'S' | 'N' | 'B'>();
-  const keyOf = (partition: { name: string; type: 'S' | 'N' | 'B' }, sort?: { name: string; type: 'S' | 'N' | 'B' }) => {
+  const keyOf = (
+    partition: { name: string; type: 'S' | 'N' | 'B' },
+    sort?: { name: string; type: 'S' | 'N' | 'B' },
+  ) => {
     attributes.set(partition.name, partition.type);
     if (sort) attributes.set(sort.name, sort.type);
-    return [{ AttributeName: partition.name, KeyType: 'HASH' as const }, ...(sort ? [{ AttributeName: sort.name, KeyType: 'RANGE' as const }] : [])];
+    return [
+      { AttributeName: partition.name, KeyType: 'HASH' as const },
+      ...(sort ? [{ AttributeName: sort.name, KeyType: 'RANGE' as const }] : []),
+    ];
   };
   const KeySchema = keyOf(definition.partitionKey, definition.sortKey);
   const indexes = definition.globalSecondaryIndexes.map((index) => ({
@@ -48,14 +54,26 @@ async function createTable(definition: TableDefinition): Promise<void> {
 
 function article(index: number, authorId = ALICE): Article {
   const createdAt = new Date(Date.UTC(2026, 4, 1, 10, 0, index)).toISOString();
-  return { id: `art-${index}`, authorId, title: `Article ${index}`, body: 'b', tags: ['food'], createdAt, updatedAt: createdAt };
+  return {
+    id: `art-${index}`,
+    authorId,
+    title: `Article ${index}`,
+    body: 'b',
+    tags: ['food'],
+    createdAt,
+    updatedAt: createdAt,
+  };
 }
 
 beforeAll(async () => {
   server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  raw = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  raw = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await Promise.all([createTable(articlesTable), createTable(mediaTable)]);
   const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   articles = new DynamoArticleStore(documents, articlesTable.id);
@@ -104,7 +122,9 @@ describe('DynamoDB adapters on an emulator', () => {
   it('refuses to create an article over an existing id', async () => {
     await articles.create(article(100));
 
-    await expect(articles.create({ ...article(100), title: 'Overwrite' })).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    await expect(articles.create({ ...article(100), title: 'Overwrite' })).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
     expect((await articles.get('art-100'))?.title).toBe('Article 100');
   });
 
@@ -113,7 +133,12 @@ describe('DynamoDB adapters on an emulator', () => {
     await articles.create({ ...article(200), location: { name: 'Porto', lat: 41.1, lng: -8.6 }, coverMediaId: 'm-1' });
 
     // Act
-    const outcome = await articles.replaceContent('art-200', ALICE, { title: 'New', body: 'Body', tags: [] }, '2026-06-01T00:00:00.000Z');
+    const outcome = await articles.replaceContent(
+      'art-200',
+      ALICE,
+      { title: 'New', body: 'Body', tags: [] },
+      '2026-06-01T00:00:00.000Z',
+    );
 
     // Assert
     expect(outcome).toEqual({
@@ -125,14 +150,24 @@ describe('DynamoDB adapters on an emulator', () => {
   it('keeps the item unchanged and answers forbidden for another author', async () => {
     await articles.create(article(300));
 
-    const outcome = await articles.replaceContent('art-300', BOB, { title: 'Hijack', body: 'x', tags: [] }, '2026-06-01T00:00:00.000Z');
+    const outcome = await articles.replaceContent(
+      'art-300',
+      BOB,
+      { title: 'Hijack', body: 'x', tags: [] },
+      '2026-06-01T00:00:00.000Z',
+    );
 
     expect(outcome).toEqual({ kind: 'forbidden' });
     expect((await articles.get('art-300'))?.title).toBe('Article 300');
   });
 
   it('answers not-found when replacing an absent article, without creating it', async () => {
-    const outcome = await articles.replaceContent('art-missing', ALICE, { title: 't', body: 'b', tags: [] }, '2026-06-01T00:00:00.000Z');
+    const outcome = await articles.replaceContent(
+      'art-missing',
+      ALICE,
+      { title: 't', body: 'b', tags: [] },
+      '2026-06-01T00:00:00.000Z',
+    );
 
     expect(outcome).toEqual({ kind: 'not-found' });
     expect(await articles.get('art-missing')).toBeUndefined();
@@ -152,7 +187,9 @@ describe('DynamoDB adapters on an emulator', () => {
     const pending = { mediaId: 'media-1', ownerId: ALICE, status: 'PENDING' as const, createdAt: 't', updatedAt: 't' };
     await media.createPending(pending);
 
-    await expect(media.createPending({ ...pending, ownerId: BOB })).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    await expect(media.createPending({ ...pending, ownerId: BOB })).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+    });
     expect((await media.get('media-1'))?.ownerId).toBe(ALICE);
   });
   it('stores coordinates nearer zero than 1E-130 once the request schema has normalised them, and refuses them raw', async () => {

@@ -1,5 +1,12 @@
 import type { ArticlesHandlerDeps, ArticlesSettings } from '../../../functions/articles/handler';
-import type { Article, ArticleContent, ArticlePage, ArticleStore, OwnedWriteOutcome, PageCursor } from '../../../functions/articles/ports';
+import type {
+  Article,
+  ArticleContent,
+  ArticlePage,
+  ArticleStore,
+  OwnedWriteOutcome,
+  PageCursor,
+} from '../../../functions/articles/ports';
 import { ALLOWED_ORIGIN, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
 
 /** Test doubles of the articles function's own ports, and its handler over in-memory stores. */

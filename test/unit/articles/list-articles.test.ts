@@ -18,7 +18,14 @@ function list(query?: Record<string, string>) {
 async function seed(world: ArticlesWorld, count: number): Promise<ReturnType<typeof createHandler>> {
   const handler = createHandler(world.deps);
   for (let index = 0; index < count; index += 1) {
-    const response = await handler(jsonEvent({ method: 'POST', resource: '/articles', userId: index % 2 ? ALICE : BOB, json: validArticle({ title: `Article ${index}` }) }));
+    const response = await handler(
+      jsonEvent({
+        method: 'POST',
+        resource: '/articles',
+        userId: index % 2 ? ALICE : BOB,
+        json: validArticle({ title: `Article ${index}` }),
+      }),
+    );
     if (response.statusCode !== 201) throw new Error(response.body);
     world.clock.advance(1000);
   }
@@ -102,14 +109,23 @@ describe('GET /articles', () => {
 
       const error = errorOf(await handler(list({ limit })));
 
-      expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'limit: must be an integer from 1 to 100' });
+      expect(error).toEqual({
+        status: 400,
+        code: 'VALIDATION_ERROR',
+        message: 'limit: must be an integer from 1 to 100',
+      });
       expect(world.articles.listCalls).toBe(0);
     },
   );
 
   it('returns 400 for a limit given twice', async () => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({ method: 'GET', resource: '/articles', query: { limit: '5' }, multiQuery: { limit: ['5', '50'] } });
+    const event = apiEvent({
+      method: 'GET',
+      resource: '/articles',
+      query: { limit: '5' },
+      multiQuery: { limit: ['5', '50'] },
+    });
 
     const error = errorOf(await handler(event));
 
@@ -161,7 +177,9 @@ describe('GET /articles', () => {
 
   it('returns 400 for a token signed with another secret', async () => {
     // Arrange
-    const other = articlesWorld({ settings: { ...articlesWorld().deps.settings, pageTokenSecret: 'another-secret-another-secret-another' } });
+    const other = articlesWorld({
+      settings: { ...articlesWorld().deps.settings, pageTokenSecret: 'another-secret-another-secret-another' },
+    });
     const otherHandler = await seed(other, 3);
     const { nextToken } = JSON.parse((await otherHandler(list({ limit: '1' }))).body) as Listing;
     const world = articlesWorld();
@@ -171,6 +189,10 @@ describe('GET /articles', () => {
     const error = errorOf(await handler(list({ nextToken: nextToken ?? '' })));
 
     // Assert
-    expect(error).toMatchObject({ status: 400, code: 'VALIDATION_ERROR', message: 'nextToken: is not a valid page token' });
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'nextToken: is not a valid page token',
+    });
   });
 });

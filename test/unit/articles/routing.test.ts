@@ -25,7 +25,9 @@ describe('articles handler routing', () => {
   ])('returns 404 for %s %s, a route of the media function', async (method, resource) => {
     const handler = createHandler(articlesWorld().deps);
 
-    const error = errorOf(await handler(jsonEvent({ method, resource, pathParameters: { id: 'm1' }, userId: ALICE, json: {} })));
+    const error = errorOf(
+      await handler(jsonEvent({ method, resource, pathParameters: { id: 'm1' }, userId: ALICE, json: {} })),
+    );
 
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Route not found' });
   });
@@ -38,7 +40,11 @@ describe('articles handler routing', () => {
 
     const response = await handler(apiEvent({ method, resource, userId: ALICE }));
 
-    expect(errorOf(response)).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED', message: `Method ${method} is not allowed here` });
+    expect(errorOf(response)).toEqual({
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      message: `Method ${method} is not allowed here`,
+    });
     expect(response.headers?.allow).toBe(allow);
   });
 
@@ -47,25 +53,32 @@ describe('articles handler routing', () => {
 
     const error = errorOf(await handler(apiEvent({ method: '<script>', resource: '/articles' })));
 
-    expect(error).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED', message: 'Method this method is not allowed here' });
+    expect(error).toEqual({
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      message: 'Method this method is not allowed here',
+    });
   });
 
-  it.each(routes.filter((route) => route.auth && route.fn === 'articles').map((route) => [route.method, route.resource]))(
-    'returns 401 for %s %s without claims',
-    async (method, resource) => {
-      const handler = createHandler(articlesWorld().deps);
-      const event = jsonEvent({ method, resource, pathParameters: { id: 'a1' }, json: {} });
+  it.each(
+    routes.filter((route) => route.auth && route.fn === 'articles').map((route) => [route.method, route.resource]),
+  )('returns 401 for %s %s without claims', async (method, resource) => {
+    const handler = createHandler(articlesWorld().deps);
+    const event = jsonEvent({ method, resource, pathParameters: { id: 'a1' }, json: {} });
 
-      const error = errorOf(await handler(event));
+    const error = errorOf(await handler(event));
 
-      expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
-    },
-  );
+    expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
+  });
 
   it('returns 401 when claims exist without a sub', async () => {
     const handler = createHandler(articlesWorld().deps);
 
-    const error = errorOf(await handler(jsonEvent({ method: 'POST', resource: '/articles', claims: { email: 'a@b.c' }, json: validArticle() })));
+    const error = errorOf(
+      await handler(
+        jsonEvent({ method: 'POST', resource: '/articles', claims: { email: 'a@b.c' }, json: validArticle() }),
+      ),
+    );
 
     expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
   });
@@ -73,7 +86,9 @@ describe('articles handler routing', () => {
   it('allows CORS for a configured origin and varies on Origin', async () => {
     const handler = createHandler(articlesWorld().deps);
 
-    const response = await handler(apiEvent({ method: 'GET', resource: '/articles', headers: { Origin: ALLOWED_ORIGIN } }));
+    const response = await handler(
+      apiEvent({ method: 'GET', resource: '/articles', headers: { Origin: ALLOWED_ORIGIN } }),
+    );
 
     expect(response.headers?.['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
     expect(response.headers?.vary).toBe('Origin');
@@ -82,7 +97,9 @@ describe('articles handler routing', () => {
   it('sends no CORS header for an origin that is not configured', async () => {
     const handler = createHandler(articlesWorld().deps);
 
-    const response = await handler(apiEvent({ method: 'GET', resource: '/articles', headers: { origin: 'https://evil.example' } }));
+    const response = await handler(
+      apiEvent({ method: 'GET', resource: '/articles', headers: { origin: 'https://evil.example' } }),
+    );
 
     expect(response.headers).not.toHaveProperty('access-control-allow-origin');
     expect(response.headers?.vary).toBe('Origin');
@@ -91,7 +108,9 @@ describe('articles handler routing', () => {
   it('adds CORS headers to error responses too', async () => {
     const handler = createHandler(articlesWorld().deps);
 
-    const response = await handler(apiEvent({ method: 'GET', resource: '/nowhere', headers: { origin: ALLOWED_ORIGIN } }));
+    const response = await handler(
+      apiEvent({ method: 'GET', resource: '/nowhere', headers: { origin: ALLOWED_ORIGIN } }),
+    );
 
     expect(response.statusCode).toBe(404);
     expect(response.headers?.['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
@@ -106,7 +125,9 @@ describe('articles handler routing', () => {
     const handler = createHandler(world.deps);
 
     // Act
-    const response = await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'a1' } }));
+    const response = await handler(
+      apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'a1' } }),
+    );
 
     // Assert
     expect(response.statusCode).toBe(500);
@@ -118,7 +139,9 @@ describe('articles handler routing', () => {
   it('refuses to start with a short page token secret', () => {
     const { deps } = articlesWorld();
 
-    expect(() => createHandler({ ...deps, settings: { ...deps.settings, pageTokenSecret: 'short' } })).toThrow(/PAGE_TOKEN_SECRET/);
+    expect(() => createHandler({ ...deps, settings: { ...deps.settings, pageTokenSecret: 'short' } })).toThrow(
+      /PAGE_TOKEN_SECRET/,
+    );
   });
 
   it('appends request id, route and user to the log context and clears them afterwards', async () => {

@@ -19,13 +19,16 @@ function model(schema: z.core.$ZodType): ObjectModel {
 }
 
 describe('request body schemas as API Gateway models', () => {
-  it.each(Object.entries(schemas))('%s converts to a draft-04 object model that forbids unknown fields', (_name, schema) => {
-    const converted = model(schema);
+  it.each(Object.entries(schemas))(
+    '%s converts to a draft-04 object model that forbids unknown fields',
+    (_name, schema) => {
+      const converted = model(schema);
 
-    expect(converted.$schema).toBe('http://json-schema.org/draft-04/schema#');
-    expect(converted.type).toBe('object');
-    expect(converted.additionalProperties).toBe(false);
-  });
+      expect(converted.$schema).toBe('http://json-schema.org/draft-04/schema#');
+      expect(converted.type).toBe('object');
+      expect(converted.additionalProperties).toBe(false);
+    },
+  );
 
   it('accepts the "draft-4" spelling as an alias of "draft-04"', () => {
     expect(z.toJSONSchema(createUploadSchema, { target: 'draft-4' })).toEqual(model(createUploadSchema));

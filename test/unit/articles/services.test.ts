@@ -9,7 +9,13 @@ import { InMemoryArticleStore, SECRET } from './fakes';
 function articlesCore() {
   const articles = new InMemoryArticleStore();
   const media = new InMemoryMediaStore();
-  const service = new ArticlesService({ articles, media, clock: new FixedClock(), ids: new SequentialIds(), pageTokens: new PageTokenCodec(SECRET) });
+  const service = new ArticlesService({
+    articles,
+    media,
+    clock: new FixedClock(),
+    ids: new SequentialIds(),
+    pageTokens: new PageTokenCodec(SECRET),
+  });
   return { service, articles, media };
 }
 
@@ -46,7 +52,9 @@ describe('ArticlesService', () => {
     const article = await service.create(ALICE, { title: 't', body: 'b' });
 
     // Act / Assert
-    await expect(service.replace(article.id, BOB, { title: 't', body: 'b', coverMediaId: 'unknown' })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(
+      service.replace(article.id, BOB, { title: 't', body: 'b', coverMediaId: 'unknown' }),
+    ).rejects.toBeInstanceOf(ForbiddenError);
   });
 
   it('reports a missing article on delete', async () => {

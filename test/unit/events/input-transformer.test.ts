@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { applyInputTransformer, loadInputTransformer, renderInputTemplate } from '../../../infra/definitions/input-transformer';
+import {
+  applyInputTransformer,
+  loadInputTransformer,
+  renderInputTemplate,
+} from '../../../infra/definitions/input-transformer';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const sample = JSON.parse(readFileSync(path.join(ROOT, 'events/samples/object-created.json'), 'utf8')) as Record<string, unknown>;
+const sample = JSON.parse(readFileSync(path.join(ROOT, 'events/samples/object-created.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 const uploaded = loadInputTransformer(path.join(ROOT, 'events/media-uploaded.input.json'));
 
 describe('the upload rule input (events/media-uploaded.input.json)', () => {
@@ -48,7 +55,10 @@ describe('the upload rule input (events/media-uploaded.input.json)', () => {
 });
 
 describe('applyInputTransformer (EventBridge semantics)', () => {
-  const transformer = { inputPathsMap: { key: '$.detail.object.key', size: '$.detail.object.size', gone: '$.detail.nothing' }, inputTemplate: '' };
+  const transformer = {
+    inputPathsMap: { key: '$.detail.object.key', size: '$.detail.object.size', gone: '$.detail.nothing' },
+    inputTemplate: '',
+  };
 
   it('inserts unquoted values as JSON, so strings with quotes or spaces stay intact and numbers stay numbers', () => {
     const event = { detail: { object: { key: 'uploads/a "b" c\\d', size: 7 } } };
@@ -59,7 +69,10 @@ describe('applyInputTransformer (EventBridge semantics)', () => {
   });
 
   it('inserts a value inside a JSON string as text', () => {
-    const out = applyInputTransformer({ ...transformer, inputTemplate: '{"m":"<key> is <size> bytes"}' }, { detail: { object: { key: 'k', size: 3 } } });
+    const out = applyInputTransformer(
+      { ...transformer, inputTemplate: '{"m":"<key> is <size> bytes"}' },
+      { detail: { object: { key: 'k', size: 3 } } },
+    );
 
     expect(out).toEqual({ m: 'k is 3 bytes' });
   });

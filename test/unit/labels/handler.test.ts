@@ -114,7 +114,10 @@ describe('labels handler', () => {
     const result = createHandler({ detector: fixedDetector([]) })({ thumbnail: {} });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'MalformedEventError', message: expect.stringContaining('image') });
+    await expect(result).rejects.toMatchObject({
+      name: 'MalformedEventError',
+      message: expect.stringContaining('image'),
+    });
   });
 
   it('lets a throttled detector fail with DetectorThrottledError for the state machine to retry', async () => {

@@ -26,7 +26,10 @@ describe('LocalTokenIssuer.verify', () => {
   it.each([
     ['"!!!" appended to the signature', `${header}.${payload}.${signature}!!!`],
     ['"=" padding appended to the signature', `${header}.${payload}.${signature}=`],
-    ['the signature in standard base64', `${header}.${payload}.${Buffer.from(signature, 'base64url').toString('base64')}`],
+    [
+      'the signature in standard base64',
+      `${header}.${payload}.${Buffer.from(signature, 'base64url').toString('base64')}`,
+    ],
     ['the unused low bits of the last signature character flipped', `${header}.${payload}.${flipLowBits(signature)}`],
     ['"=" appended to the payload', `${header}.${payload}=.${signature}`],
     ['a space inside the header', `${header.slice(0, 4)} ${header.slice(4)}.${payload}.${signature}`],

@@ -16,7 +16,9 @@ function eventFor(request: Partial<HttpRequestFacts>) {
 
 describe('header and query maps of the proxy event', () => {
   it('covers every Object.prototype member name', () => {
-    expect(PROTOTYPE_NAMES).toEqual(expect.arrayContaining(['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']));
+    expect(PROTOTYPE_NAMES).toEqual(
+      expect.arrayContaining(['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']),
+    );
   });
 
   it.each(PROTOTYPE_NAMES)('carries a header named %s as an own property holding the sent value', (name) => {
@@ -27,13 +29,16 @@ describe('header and query maps of the proxy event', () => {
     expect(Object.getPrototypeOf(event.headers)).toBe(Object.prototype);
   });
 
-  it.each(PROTOTYPE_NAMES)('carries a query parameter named %s, plain and percent-encoded, as an own property', (name) => {
-    const encoded = [...name].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
-    const event = eventFor({ query: `${name}=1&${encoded}=2` });
+  it.each(PROTOTYPE_NAMES)(
+    'carries a query parameter named %s, plain and percent-encoded, as an own property',
+    (name) => {
+      const encoded = [...name].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
+      const event = eventFor({ query: `${name}=1&${encoded}=2` });
 
-    expect(Object.getOwnPropertyDescriptor(event.queryStringParameters, name)?.value).toBe('2');
-    expect(Object.getOwnPropertyDescriptor(event.multiValueQueryStringParameters, name)?.value).toEqual(['1', '2']);
-  });
+      expect(Object.getOwnPropertyDescriptor(event.queryStringParameters, name)?.value).toBe('2');
+      expect(Object.getOwnPropertyDescriptor(event.multiValueQueryStringParameters, name)?.value).toEqual(['1', '2']);
+    },
+  );
 
   it('splits the query string at ";" as well as "&", as API Gateway does', () => {
     const event = eventFor({ query: 'limit=5;nextToken=abc&tag=a;tag=b' });

@@ -5,13 +5,26 @@ import { S3Authenticator } from '../../../local/emulators/s3-auth';
 /** The POST policy rules of the twin's S3 on forms made by the SDK's own createPresignedPost. */
 
 const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
-const client = new S3Client({ region: 'eu-west-1', credentials, endpoint: 'http://127.0.0.1:4568', forcePathStyle: true });
+const client = new S3Client({
+  region: 'eu-west-1',
+  credentials,
+  endpoint: 'http://127.0.0.1:4568',
+  forcePathStyle: true,
+});
 const authenticator = new S3Authenticator({ region: 'eu-west-1', secrets: new Map([['S3RVER', 'S3RVER']]) });
 
 afterAll(() => client.destroy());
 
-async function form(conditions: Parameters<typeof createPresignedPost>[1]['Conditions'], key = 'uploads/alice/${filename}') {
-  const { fields } = await createPresignedPost(client, { Bucket: 'media', Key: key, Conditions: conditions, Expires: 60 });
+async function form(
+  conditions: Parameters<typeof createPresignedPost>[1]['Conditions'],
+  key = 'uploads/alice/${filename}',
+) {
+  const { fields } = await createPresignedPost(client, {
+    Bucket: 'media',
+    Key: key,
+    Conditions: conditions,
+    Expires: 60,
+  });
   return fields;
 }
 
@@ -19,7 +32,11 @@ describe('S3Authenticator.authenticateForm', () => {
   it('accepts a key under a starts-with prefix and names who signed', async () => {
     const fields = await form([['content-length-range', 1, 100]]);
 
-    const identity = await authenticator.authenticateForm({ bucket: 'media', fields: Object.entries({ ...fields, key: 'uploads/alice/photo.jpg' }), fileSize: 10 });
+    const identity = await authenticator.authenticateForm({
+      bucket: 'media',
+      fields: Object.entries({ ...fields, key: 'uploads/alice/photo.jpg' }),
+      fileSize: 10,
+    });
 
     expect(identity).toEqual({ accessKeyId: 'S3RVER', via: 'post-policy' });
   });
@@ -27,17 +44,33 @@ describe('S3Authenticator.authenticateForm', () => {
   it('refuses a key outside the starts-with prefix', async () => {
     const fields = await form([]);
 
-    const result = authenticator.authenticateForm({ bucket: 'media', fields: Object.entries({ ...fields, key: 'derived/x/large.webp' }), fileSize: 10 });
+    const result = authenticator.authenticateForm({
+      bucket: 'media',
+      fields: Object.entries({ ...fields, key: 'derived/x/large.webp' }),
+      fileSize: 10,
+    });
 
-    await expect(result).rejects.toMatchObject({ status: 403, code: 'AccessDenied', message: expect.stringContaining('"starts-with", "$key", "uploads/alice/"') });
+    await expect(result).rejects.toMatchObject({
+      status: 403,
+      code: 'AccessDenied',
+      message: expect.stringContaining('"starts-with", "$key", "uploads/alice/"'),
+    });
   });
 
   it('refuses the form when it is posted to another bucket than its policy names', async () => {
     const fields = await form([], 'uploads/alice/a');
 
-    const result = authenticator.authenticateForm({ bucket: 'other-bucket', fields: Object.entries(fields), fileSize: 10 });
+    const result = authenticator.authenticateForm({
+      bucket: 'other-bucket',
+      fields: Object.entries(fields),
+      fileSize: 10,
+    });
 
-    await expect(result).rejects.toMatchObject({ status: 403, code: 'AccessDenied', message: expect.stringContaining('{"bucket":"media"}') });
+    await expect(result).rejects.toMatchObject({
+      status: 403,
+      code: 'AccessDenied',
+      message: expect.stringContaining('{"bucket":"media"}'),
+    });
   });
 
   it('refuses a file below the content-length-range minimum with 400 EntityTooSmall', async () => {
@@ -52,6 +85,8 @@ describe('S3Authenticator.authenticateForm', () => {
     const fields = await form([], 'uploads/alice/a');
     const inOtherRegion = new S3Authenticator({ region: 'us-east-1', secrets: new Map([['S3RVER', 'S3RVER']]) });
 
-    await expect(inOtherRegion.authenticateForm({ bucket: 'media', fields: Object.entries(fields), fileSize: 1 })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      inOtherRegion.authenticateForm({ bucket: 'media', fields: Object.entries(fields), fileSize: 1 }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 });

@@ -36,10 +36,9 @@ describe('media function environment', () => {
   });
 
   it('splits ALLOWED_ORIGINS on commas and ignores blanks', () => {
-    expect(mediaSettings.fromEnv({ ...ENV, ALLOWED_ORIGINS: 'https://a.example, ,https://b.example ' }).allowedOrigins).toEqual([
-      'https://a.example',
-      'https://b.example',
-    ]);
+    expect(
+      mediaSettings.fromEnv({ ...ENV, ALLOWED_ORIGINS: 'https://a.example, ,https://b.example ' }).allowedOrigins,
+    ).toEqual(['https://a.example', 'https://b.example']);
   });
 
   it.each([
@@ -58,19 +57,32 @@ describe('media function environment', () => {
     ['ALLOWED_ORIGINS', '*', 'one or more comma-separated origins'],
     ['ALLOWED_ORIGINS', 'https://a.example/path', 'one or more comma-separated origins'],
   ])('fails fast for %s=%s, naming the variable and its range', (name, value, expected) => {
-    expect(() => mediaSettings.fromEnv({ ...ENV, [name]: value })).toThrow(`Environment variable ${name} must be ${expected}`);
+    expect(() => mediaSettings.fromEnv({ ...ENV, [name]: value })).toThrow(
+      `Environment variable ${name} must be ${expected}`,
+    );
   });
 
   it('accepts the largest values S3 honours', () => {
-    const env = { ...ENV, MAX_UPLOAD_BYTES: '5368709120', UPLOAD_URL_TTL_SECONDS: '604800', DOWNLOAD_URL_TTL_SECONDS: '604800' };
+    const env = {
+      ...ENV,
+      MAX_UPLOAD_BYTES: '5368709120',
+      UPLOAD_URL_TTL_SECONDS: '604800',
+      DOWNLOAD_URL_TTL_SECONDS: '604800',
+    };
 
-    expect(mediaSettings.fromEnv(env)).toMatchObject({ maxUploadBytes: 5_368_709_120, uploadUrlTtlSeconds: 604_800, downloadUrlTtlSeconds: 604_800 });
+    expect(mediaSettings.fromEnv(env)).toMatchObject({
+      maxUploadBytes: 5_368_709_120,
+      uploadUrlTtlSeconds: 604_800,
+      downloadUrlTtlSeconds: 604_800,
+    });
   });
 
   it('refuses at wiring a DOWNLOAD_URL_TTL_SECONDS the presigner would refuse on every view', () => {
     Object.assign(process.env, ENV, { AWS_REGION: 'eu-west-1', DOWNLOAD_URL_TTL_SECONDS: '604801' });
 
-    expect(() => awsDependencies()).toThrow('Environment variable DOWNLOAD_URL_TTL_SECONDS must be an integer from 1 to 604800, got "604801"');
+    expect(() => awsDependencies()).toThrow(
+      'Environment variable DOWNLOAD_URL_TTL_SECONDS must be an integer from 1 to 604800, got "604801"',
+    );
   });
 
   it('reads DAILY_UPLOAD_QUOTA', () => {
@@ -90,12 +102,15 @@ describe('media function environment', () => {
     expect(deps.downloadSigner).toBeInstanceOf(S3DownloadSigner);
   });
 
-  it.each(['MEDIA_TABLE_NAME', 'UPLOAD_QUOTA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'ALLOWED_ORIGINS', 'AWS_REGION'])('fails fast without %s', (name) => {
-    Object.assign(process.env, ENV);
-    delete process.env[name];
+  it.each(['MEDIA_TABLE_NAME', 'UPLOAD_QUOTA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'ALLOWED_ORIGINS', 'AWS_REGION'])(
+    'fails fast without %s',
+    (name) => {
+      Object.assign(process.env, ENV);
+      delete process.env[name];
 
-    expect(() => awsDependencies()).toThrow(name);
-  });
+      expect(() => awsDependencies()).toThrow(name);
+    },
+  );
 });
 
 describe('the Lambda entry point', () => {
@@ -108,9 +123,15 @@ describe('the Lambda entry point', () => {
   it('wires itself from the environment and validates before calling AWS', async () => {
     Object.assign(process.env, ENV);
 
-    const error = errorOf(await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: '../x' } })));
+    const error = errorOf(
+      await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: '../x' } })),
+    );
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'id: must be 1 to 128 letters, digits, "-" or "_"' });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'id: must be 1 to 128 letters, digits, "-" or "_"',
+    });
   });
 });
 
@@ -121,6 +142,8 @@ describe('the media bundle', () => {
 
     // Assert
     expect(loaded.some((path) => path.includes('functions/media/s3-signers'))).toBe(true);
-    expect(loaded.filter((path) => /@aws-sdk[\\/](client-s3|s3-presigned-post|s3-request-presigner)[\\/]/.test(path))).toEqual([]);
+    expect(
+      loaded.filter((path) => /@aws-sdk[\\/](client-s3|s3-presigned-post|s3-request-presigner)[\\/]/.test(path)),
+    ).toEqual([]);
   });
 });

@@ -47,7 +47,11 @@ export class RecordingUploadSigner implements UploadSigner {
   async signUpload(request: UploadRequest): Promise<PresignedUpload> {
     this.requests.push(request);
     const expiresAt = new Date(Math.floor(this.clock.now().getTime() / 1000) * 1000 + request.expiresInSeconds * 1000);
-    return { url: 'https://bucket.example/', fields: { key: request.key, 'Content-Type': request.contentType }, expiresAt };
+    return {
+      url: 'https://bucket.example/',
+      fields: { key: request.key, 'Content-Type': request.contentType },
+      expiresAt,
+    };
   }
 }
 

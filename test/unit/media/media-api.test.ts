@@ -91,7 +91,9 @@ describe('POST /media/uploads', () => {
     const handler = handlerOverAws();
 
     // Act
-    const ticket = JSON.parse((await handler(requestUpload({ contentType: 'image/png', contentLength: 123_456 }))).body) as UploadTicket;
+    const ticket = JSON.parse(
+      (await handler(requestUpload({ contentType: 'image/png', contentLength: 123_456 }))).body,
+    ) as UploadTicket;
 
     // Assert
     const policy = decodePolicy(ticket.fields);
@@ -111,7 +113,9 @@ describe('POST /media/uploads', () => {
     const handler = handlerOverAws();
 
     // Act
-    const ticket = JSON.parse((await handler(requestUpload({ contentType: 'image/webp', contentLength: 10 }))).body) as UploadTicket;
+    const ticket = JSON.parse(
+      (await handler(requestUpload({ contentType: 'image/webp', contentLength: 10 }))).body,
+    ) as UploadTicket;
 
     // Assert
     expect(decodePolicy(ticket.fields).expiration).toBe('2026-05-01T10:05:07Z');
@@ -122,7 +126,9 @@ describe('POST /media/uploads', () => {
     const handler = handlerOverAws();
 
     // Act
-    const ticket = JSON.parse((await handler(requestUpload({ contentType: 'image/webp', contentLength: 10 }))).body) as UploadTicket;
+    const ticket = JSON.parse(
+      (await handler(requestUpload({ contentType: 'image/webp', contentLength: 10 }))).body,
+    ) as UploadTicket;
 
     // Assert
     expect(ticket.expiresAt).toBe(new Date(decodePolicy(ticket.fields).expiration).toISOString());
@@ -135,7 +141,13 @@ describe('POST /media/uploads', () => {
 
     const input = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
     expect(input?.TableName).toBe(MEDIA_TABLE);
-    expect(input?.Item).toEqual({ mediaId: 'media-0001', ownerId: ALICE, status: 'PENDING', createdAt: expect.any(String), updatedAt: expect.any(String) });
+    expect(input?.Item).toEqual({
+      mediaId: 'media-0001',
+      ownerId: ALICE,
+      status: 'PENDING',
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
     expect(input?.ConditionExpression).toBe('attribute_not_exists(#mediaId)');
     expect(input?.ExpressionAttributeNames).toEqual({ '#mediaId': 'mediaId' });
   });
@@ -150,33 +162,48 @@ describe('POST /media/uploads', () => {
     expect(world.uploads.requests[0]?.contentType).toBe('image/jpeg');
   });
 
-  it.each([['image/gif'], ['image/svg+xml'], ['text/html'], ['image/jpeg; charset=binary'], ['application/octet-stream']])(
-    'returns 415 naming contentType for %s',
-    async (contentType) => {
-      const world = mediaWorld();
-      const handler = createHandler(world.deps);
+  it.each([
+    ['image/gif'],
+    ['image/svg+xml'],
+    ['text/html'],
+    ['image/jpeg; charset=binary'],
+    ['application/octet-stream'],
+  ])('returns 415 naming contentType for %s', async (contentType) => {
+    const world = mediaWorld();
+    const handler = createHandler(world.deps);
 
-      const error = errorOf(await handler(requestUpload({ contentType, contentLength: 10 })));
+    const error = errorOf(await handler(requestUpload({ contentType, contentLength: 10 })));
 
-      expect(error).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'contentType: must be one of image/jpeg, image/png, image/webp' });
-      expect(world.media.records.size).toBe(0);
-    },
-  );
+    expect(error).toEqual({
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'contentType: must be one of image/jpeg, image/png, image/webp',
+    });
+    expect(world.media.records.size).toBe(0);
+  });
 
   it('returns 413 naming contentLength above MAX_UPLOAD_BYTES', async () => {
     const world = mediaWorld();
     const handler = createHandler(world.deps);
 
-    const error = errorOf(await handler(requestUpload({ contentType: 'image/jpeg', contentLength: mediaSettings.maxUploadBytes + 1 })));
+    const error = errorOf(
+      await handler(requestUpload({ contentType: 'image/jpeg', contentLength: mediaSettings.maxUploadBytes + 1 })),
+    );
 
-    expect(error).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', message: `contentLength: must be at most ${mediaSettings.maxUploadBytes} bytes` });
+    expect(error).toEqual({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `contentLength: must be at most ${mediaSettings.maxUploadBytes} bytes`,
+    });
     expect(world.uploads.requests).toHaveLength(0);
   });
 
   it('accepts exactly MAX_UPLOAD_BYTES', async () => {
     const handler = createHandler(mediaWorld().deps);
 
-    const response = await handler(requestUpload({ contentType: 'image/jpeg', contentLength: mediaSettings.maxUploadBytes }));
+    const response = await handler(
+      requestUpload({ contentType: 'image/jpeg', contentLength: mediaSettings.maxUploadBytes }),
+    );
 
     expect(response.statusCode).toBe(201);
   });
@@ -185,12 +212,20 @@ describe('POST /media/uploads', () => {
     ['zero length', { contentType: 'image/jpeg', contentLength: 0 }, 'contentLength: must be at least 1'],
     ['negative length', { contentType: 'image/jpeg', contentLength: -5 }, 'contentLength: must be at least 1'],
     ['fractional length', { contentType: 'image/jpeg', contentLength: 1.5 }, 'contentLength: must be an integer'],
-    ['length beyond the safe integers', { contentType: 'image/jpeg', contentLength: 2 ** 53 + 2 }, 'contentLength: must be an integer'],
+    [
+      'length beyond the safe integers',
+      { contentType: 'image/jpeg', contentLength: 2 ** 53 + 2 },
+      'contentLength: must be an integer',
+    ],
     ['length as a string', { contentType: 'image/jpeg', contentLength: '10' }, 'contentLength: must be a number'],
     ['missing length', { contentType: 'image/jpeg' }, 'contentLength: is required'],
     ['missing type', { contentLength: 10 }, 'contentType: is required'],
     ['type as an object', { contentType: { $ne: null }, contentLength: 10 }, 'contentType: must be a string'],
-    ['a client-chosen key', { contentType: 'image/jpeg', contentLength: 10, key: 'uploads/bob/x' }, 'key: unknown field'],
+    [
+      'a client-chosen key',
+      { contentType: 'image/jpeg', contentLength: 10, key: 'uploads/bob/x' },
+      'key: unknown field',
+    ],
   ])('returns 400 naming the field for %s', async (_case, json, message) => {
     const world = mediaWorld();
     const handler = createHandler(world.deps);
@@ -211,11 +246,21 @@ describe('POST /media/uploads', () => {
 
   it('returns 415 for a non-JSON request body', async () => {
     const handler = createHandler(mediaWorld().deps);
-    const event = apiEvent({ method: 'POST', resource: '/media/uploads', userId: ALICE, headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
+    const event = apiEvent({
+      method: 'POST',
+      resource: '/media/uploads',
+      userId: ALICE,
+      headers: { 'content-type': 'multipart/form-data' },
+      body: 'x',
+    });
 
     const error = errorOf(await handler(event));
 
-    expect(error).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content-type: must be application/json' });
+    expect(error).toEqual({
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'content-type: must be application/json',
+    });
   });
 });
 
@@ -224,7 +269,13 @@ describe('GET /media/{id}', () => {
     mediaId: 'media-1',
     ownerId: ALICE,
     status: 'READY',
-    original: { key: `uploads/${ALICE}/media-1`, bytes: 2_000_000, contentType: 'image/jpeg', width: 4000, height: 3000 },
+    original: {
+      key: `uploads/${ALICE}/media-1`,
+      bytes: 2_000_000,
+      contentType: 'image/jpeg',
+      width: 4000,
+      height: 3000,
+    },
     renditions: [
       { name: 'thumb', width: 320, height: 240, format: 'webp', key: 'derived/media-1/thumb.webp', bytes: 9000 },
       { name: 'large', width: 1600, height: 1200, format: 'jpeg', key: 'derived/media-1/large.jpg', bytes: 200_000 },
@@ -280,7 +331,10 @@ describe('GET /media/{id}', () => {
 
   it('does not sign a rendition key outside this media’s derived prefix', async () => {
     const world = mediaWorld();
-    world.media.put({ ...ready, renditions: [{ name: 'evil', width: 1, height: 1, format: 'jpeg', key: `uploads/${ALICE}/media-1`, bytes: 1 }] });
+    world.media.put({
+      ...ready,
+      renditions: [{ name: 'evil', width: 1, height: 1, format: 'jpeg', key: `uploads/${ALICE}/media-1`, bytes: 1 }],
+    });
     const handler = createHandler(world.deps);
 
     const body = JSON.parse((await handler(view('media-1'))).body) as { renditions: unknown[] };
@@ -290,7 +344,11 @@ describe('GET /media/{id}', () => {
 
   it('shows REJECTED media with its verdict and no URLs at all', async () => {
     const world = mediaWorld();
-    world.media.put({ ...ready, status: 'REJECTED', moderation: { verdict: 'REJECTED', labels: [{ name: 'Violence', parentName: '', confidence: 99 }] } });
+    world.media.put({
+      ...ready,
+      status: 'REJECTED',
+      moderation: { verdict: 'REJECTED', labels: [{ name: 'Violence', parentName: '', confidence: 99 }] },
+    });
     const handler = createHandler(world.deps);
 
     const response = await handler(view('media-1'));
@@ -308,13 +366,21 @@ describe('GET /media/{id}', () => {
 
   it('shows FAILED media with its error reason', async () => {
     const world = mediaWorld();
-    world.media.put({ mediaId: 'media-2', ownerId: ALICE, status: 'FAILED', error: { code: 'CORRUPT_IMAGE', message: 'The image is truncated' } });
+    world.media.put({
+      mediaId: 'media-2',
+      ownerId: ALICE,
+      status: 'FAILED',
+      error: { code: 'CORRUPT_IMAGE', message: 'The image is truncated' },
+    });
     const handler = createHandler(world.deps);
 
     const response = await handler(view('media-2'));
 
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ status: 'FAILED', error: { code: 'CORRUPT_IMAGE', message: 'The image is truncated' } });
+    expect(JSON.parse(response.body)).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'CORRUPT_IMAGE', message: 'The image is truncated' },
+    });
     expect(JSON.parse(response.body)).not.toHaveProperty('renditions');
   });
 
@@ -347,7 +413,11 @@ describe('GET /media/{id}', () => {
 
     const error = errorOf(await handler(view(id)));
 
-    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message: 'id: must be 1 to 128 letters, digits, "-" or "_"' });
+    expect(error).toEqual({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'id: must be 1 to 128 letters, digits, "-" or "_"',
+    });
   });
 
   it('is readable without authentication', async () => {

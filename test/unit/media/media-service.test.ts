@@ -25,7 +25,9 @@ describe('MediaService', () => {
 
     await service.createUpload(ALICE, { contentType: 'image/webp', contentLength: 700 });
 
-    expect(uploads.requests).toEqual([{ key: `uploads/${ALICE}/id-0001`, contentType: 'image/webp', minBytes: 1, maxBytes: 700, expiresInSeconds: 60 }]);
+    expect(uploads.requests).toEqual([
+      { key: `uploads/${ALICE}/id-0001`, contentType: 'image/webp', minBytes: 1, maxBytes: 700, expiresInSeconds: 60 },
+    ]);
   });
 
   it('reports the expiration the signer signed, not one from its own clock', async () => {
@@ -45,29 +47,53 @@ describe('MediaService', () => {
 
     await service.createUpload(ALICE, { contentType: 'image/jpeg', contentLength: 1 });
 
-    expect(media.records.get('id-0001')).toEqual({ mediaId: 'id-0001', ownerId: ALICE, status: 'PENDING', createdAt: '2026-05-01T10:00:00.000Z', updatedAt: '2026-05-01T10:00:00.000Z' });
+    expect(media.records.get('id-0001')).toEqual({
+      mediaId: 'id-0001',
+      ownerId: ALICE,
+      status: 'PENDING',
+      createdAt: '2026-05-01T10:00:00.000Z',
+      updatedAt: '2026-05-01T10:00:00.000Z',
+    });
   });
 
   it('refuses an unsupported type before signing anything', async () => {
     const { service, uploads } = mediaCore();
 
-    await expect(service.createUpload(ALICE, { contentType: 'image/heic', contentLength: 1 })).rejects.toBeInstanceOf(UnsupportedMediaTypeError);
+    await expect(service.createUpload(ALICE, { contentType: 'image/heic', contentLength: 1 })).rejects.toBeInstanceOf(
+      UnsupportedMediaTypeError,
+    );
     expect(uploads.requests).toHaveLength(0);
   });
 
   it('refuses a size above the maximum before signing anything', async () => {
     const { service, uploads } = mediaCore();
 
-    await expect(service.createUpload(ALICE, { contentType: 'image/jpeg', contentLength: 1001 })).rejects.toBeInstanceOf(PayloadTooLargeError);
+    await expect(
+      service.createUpload(ALICE, { contentType: 'image/jpeg', contentLength: 1001 }),
+    ).rejects.toBeInstanceOf(PayloadTooLargeError);
     expect(uploads.requests).toHaveLength(0);
   });
 
   it('signs renditions with the download TTL', async () => {
     const { service, media } = mediaCore();
-    media.put({ mediaId: 'm1', ownerId: ALICE, status: 'READY', renditions: [{ name: 'thumb', width: 1, height: 1, format: 'webp', key: 'derived/m1/thumb.webp', bytes: 1 }] });
+    media.put({
+      mediaId: 'm1',
+      ownerId: ALICE,
+      status: 'READY',
+      renditions: [{ name: 'thumb', width: 1, height: 1, format: 'webp', key: 'derived/m1/thumb.webp', bytes: 1 }],
+    });
 
     const view = await service.view('m1');
 
-    expect(view.renditions).toEqual([{ name: 'thumb', width: 1, height: 1, format: 'webp', bytes: 1, url: 'https://bucket.example/derived/m1/thumb.webp?expires=30' }]);
+    expect(view.renditions).toEqual([
+      {
+        name: 'thumb',
+        width: 1,
+        height: 1,
+        format: 'webp',
+        bytes: 1,
+        url: 'https://bucket.example/derived/m1/thumb.webp?expires=30',
+      },
+    ]);
   });
 });

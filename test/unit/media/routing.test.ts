@@ -13,7 +13,13 @@ describe('media handler routing', () => {
       // Arrange
       const world = mediaWorld();
       const handler = createHandler(world.deps);
-      const event = jsonEvent({ method, resource, pathParameters: { id: 'a1' }, userId: ALICE, json: { title: 'Lisbon in three days', body: 'Start at the castle.' } });
+      const event = jsonEvent({
+        method,
+        resource,
+        pathParameters: { id: 'a1' },
+        userId: ALICE,
+        json: { title: 'Lisbon in three days', body: 'Start at the castle.' },
+      });
 
       // Act
       const error = errorOf(await handler(event));
@@ -33,7 +39,11 @@ describe('media handler routing', () => {
 
     const response = await handler(apiEvent({ method, resource, userId: ALICE }));
 
-    expect(errorOf(response)).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED', message: `Method ${method} is not allowed here` });
+    expect(errorOf(response)).toEqual({
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      message: `Method ${method} is not allowed here`,
+    });
     expect(response.headers?.allow).toBe(allow);
   });
 
@@ -41,7 +51,15 @@ describe('media handler routing', () => {
     const world = mediaWorld();
     const handler = createHandler(world.deps);
 
-    const error = errorOf(await handler(jsonEvent({ method: 'POST', resource: '/media/uploads', json: { contentType: 'image/jpeg', contentLength: 1 } })));
+    const error = errorOf(
+      await handler(
+        jsonEvent({
+          method: 'POST',
+          resource: '/media/uploads',
+          json: { contentType: 'image/jpeg', contentLength: 1 },
+        }),
+      ),
+    );
 
     expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
     expect(world.uploads.requests).toHaveLength(0);
@@ -50,7 +68,14 @@ describe('media handler routing', () => {
   it('allows CORS for a configured origin on its responses and errors', async () => {
     const handler = createHandler(mediaWorld().deps);
 
-    const response = await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: 'unknown' }, headers: { Origin: ALLOWED_ORIGIN } }));
+    const response = await handler(
+      apiEvent({
+        method: 'GET',
+        resource: '/media/{id}',
+        pathParameters: { id: 'unknown' },
+        headers: { Origin: ALLOWED_ORIGIN },
+      }),
+    );
 
     expect(response.statusCode).toBe(404);
     expect(response.headers?.['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
@@ -82,7 +107,14 @@ describe('media handler routing', () => {
     const handler = createHandler({ ...mediaWorld().deps, logger });
 
     // Act
-    await handler(jsonEvent({ method: 'POST', resource: '/media/uploads', userId: ALICE, json: { contentType: 'image/png', contentLength: 10 } }));
+    await handler(
+      jsonEvent({
+        method: 'POST',
+        resource: '/media/uploads',
+        userId: ALICE,
+        json: { contentType: 'image/png', contentLength: 10 },
+      }),
+    );
 
     // Assert
     expect(append).toHaveBeenCalledWith({ requestId: 'request-1', route: 'POST /media/uploads', userId: ALICE });

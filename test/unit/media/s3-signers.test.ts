@@ -12,7 +12,13 @@ import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-si
  * client reads them, credentials resolved for every signature, the injected clock.
  */
 
-const UPLOAD = { key: 'uploads/alice/media-0001', contentType: 'image/jpeg', minBytes: 1, maxBytes: 5000, expiresInSeconds: 300 };
+const UPLOAD = {
+  key: 'uploads/alice/media-0001',
+  contentType: 'image/jpeg',
+  minBytes: 1,
+  maxBytes: 5000,
+  expiresInSeconds: 300,
+};
 
 function credentialOf(url: string): string | null {
   return new URL(url).searchParams.get('X-Amz-Credential');
@@ -24,7 +30,11 @@ describe('addressing from the environment', () => {
   });
 
   it("addresses AWS_ENDPOINT_URL_S3 (the twin's emulator) path-style", () => {
-    const addressing = s3AddressingFromEnv({ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569', AWS_ENDPOINT_URL: 'http://other:1' });
+    const addressing = s3AddressingFromEnv({
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
+      AWS_ENDPOINT_URL: 'http://other:1',
+    });
 
     expect(addressing).toEqual({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:4569', forcePathStyle: true });
   });
@@ -38,7 +48,11 @@ describe('addressing from the environment', () => {
   });
 
   it('ignores configured endpoints when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true', () => {
-    const addressing = s3AddressingFromEnv({ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://localhost:4569', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' });
+    const addressing = s3AddressingFromEnv({
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL: 'http://localhost:4569',
+      AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+    });
 
     expect(addressing.endpoint).toBeUndefined();
   });
@@ -47,9 +61,12 @@ describe('addressing from the environment', () => {
     expect(() => s3AddressingFromEnv({})).toThrow('AWS_REGION');
   });
 
-  it.each(['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'])('refuses %s=true rather than sign for another host', (name) => {
-    expect(() => s3AddressingFromEnv({ AWS_REGION: 'us-east-1', [name]: 'true' })).toThrow(name);
-  });
+  it.each(['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'])(
+    'refuses %s=true rather than sign for another host',
+    (name) => {
+      expect(() => s3AddressingFromEnv({ AWS_REGION: 'us-east-1', [name]: 'true' })).toThrow(name);
+    },
+  );
 });
 
 describe('the Lambda wiring against the shared S3 client', () => {
@@ -80,7 +97,18 @@ describe('the Lambda wiring against the shared S3 client', () => {
   beforeEach(() => {
     jest.useFakeTimers({
       now: new Date('2026-05-01T08:30:00.250Z'),
-      doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
     });
     delete process.env.AWS_ENDPOINT_URL;
     delete process.env.AWS_ENDPOINT_URL_S3;
@@ -95,8 +123,16 @@ describe('the Lambda wiring against the shared S3 client', () => {
   // Where each environment sends the form, so that a case cannot pass by falling back to AWS.
   const ENVIRONMENTS: [string, Record<string, string>, string][] = [
     ['on AWS', {}, 'https://travel-guide-media-bucket.s3.eu-central-1.amazonaws.com/'],
-    ["in the twin (AWS_ENDPOINT_URL_S3, the emulator's address)", { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' }, 'http://127.0.0.1:4569/travel-guide-media-bucket'],
-    ['with AWS_ENDPOINT_URL only', { AWS_ENDPOINT_URL: 'http://localhost:4569' }, 'http://travel-guide-media-bucket.localhost:4569/'],
+    [
+      "in the twin (AWS_ENDPOINT_URL_S3, the emulator's address)",
+      { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' },
+      'http://127.0.0.1:4569/travel-guide-media-bucket',
+    ],
+    [
+      'with AWS_ENDPOINT_URL only',
+      { AWS_ENDPOINT_URL: 'http://localhost:4569' },
+      'http://travel-guide-media-bucket.localhost:4569/',
+    ],
   ];
 
   it.each(ENVIRONMENTS)('hands out the presigned POST the S3 client would %s', async (_where, env, bucketUrl) => {
@@ -132,7 +168,9 @@ describe('the Lambda wiring against the shared S3 client', () => {
 
     // Act
     const ours = await deps.downloadSigner.signDownload(key, 300);
-    const sdk = await getSignedUrl(client, new GetObjectCommand({ Bucket: ENV.MEDIA_BUCKET_NAME, Key: key }), { expiresIn: 300 });
+    const sdk = await getSignedUrl(client, new GetObjectCommand({ Bucket: ENV.MEDIA_BUCKET_NAME, Key: key }), {
+      expiresIn: 300,
+    });
 
     // Assert
     expect(ours).toBe(sdk);
@@ -142,7 +180,11 @@ describe('the Lambda wiring against the shared S3 client', () => {
 
 describe('credentials and clock', () => {
   const FIRST: SigningCredentials = { accessKeyId: 'ASIAFIRST', secretAccessKey: 'first', sessionToken: 'first-token' };
-  const ROTATED: SigningCredentials = { accessKeyId: 'ASIAROTATED', secretAccessKey: 'rotated', sessionToken: 'rotated-token' };
+  const ROTATED: SigningCredentials = {
+    accessKeyId: 'ASIAROTATED',
+    secretAccessKey: 'rotated',
+    sessionToken: 'rotated-token',
+  };
 
   function rotatingProvider() {
     const provider = jest.fn<Promise<SigningCredentials>, []>();
@@ -182,7 +224,12 @@ describe('credentials and clock', () => {
   it('signs at the time of the injected clock', async () => {
     // Arrange
     const now = () => new Date('2030-01-02T03:04:05.678Z');
-    const options = { bucket: 'media-bucket', addressing: { region: 'eu-west-1' }, credentials: async () => FIRST, now };
+    const options = {
+      bucket: 'media-bucket',
+      addressing: { region: 'eu-west-1' },
+      credentials: async () => FIRST,
+      now,
+    };
 
     // Act
     const post = await new S3UploadSigner(options).signUpload(UPLOAD);
@@ -190,26 +237,39 @@ describe('credentials and clock', () => {
 
     // Assert
     expect(post.fields['X-Amz-Date']).toBe('20300102T030405Z');
-    expect(JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8'))).toMatchObject({ expiration: '2030-01-02T03:09:05Z' });
+    expect(JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8'))).toMatchObject({
+      expiration: '2030-01-02T03:09:05Z',
+    });
     expect(url.searchParams.get('X-Amz-Date')).toBe('20300102T030405Z');
   });
 
   it('reports the expiration it signed into the policy, in whole seconds', async () => {
     // Arrange
     const now = () => new Date('2030-01-02T03:04:05.678Z');
-    const signer = new S3UploadSigner({ bucket: 'media-bucket', addressing: { region: 'eu-west-1' }, credentials: async () => FIRST, now });
+    const signer = new S3UploadSigner({
+      bucket: 'media-bucket',
+      addressing: { region: 'eu-west-1' },
+      credentials: async () => FIRST,
+      now,
+    });
 
     // Act
     const post = await signer.signUpload(UPLOAD);
 
     // Assert
-    const policy = JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8')) as { expiration: string };
+    const policy = JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8')) as {
+      expiration: string;
+    };
     expect(post.expiresAt).toEqual(new Date(policy.expiration));
     expect(post.expiresAt.toISOString()).toBe('2030-01-02T03:09:05.000Z');
   });
 
   it('refuses a GET URL valid for more than a week, as SigV4 does', async () => {
-    const signer = new S3DownloadSigner({ bucket: 'media-bucket', addressing: { region: 'eu-west-1' }, credentials: async () => FIRST });
+    const signer = new S3DownloadSigner({
+      bucket: 'media-bucket',
+      addressing: { region: 'eu-west-1' },
+      credentials: async () => FIRST,
+    });
 
     await expect(signer.signDownload('derived/m/thumb.webp', 604_801)).rejects.toMatch('less than one week');
   });

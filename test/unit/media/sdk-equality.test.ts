@@ -21,9 +21,16 @@ import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-si
 const NOW = new Date('2026-03-14T15:09:26.535Z');
 const BUCKET = 'travel-guide-media-bucket';
 
-const STATIC: SigningCredentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const STATIC: SigningCredentials = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
 // A Lambda role's credentials carry a session token; '/', '+' and '=' test its escaping.
-const SESSION: SigningCredentials = { ...STATIC, accessKeyId: 'ASIAIOSFODNN7EXAMPLE', sessionToken: 'IQoJb3JpZ2luX2Vj/+token==' };
+const SESSION: SigningCredentials = {
+  ...STATIC,
+  accessKeyId: 'ASIAIOSFODNN7EXAMPLE',
+  sessionToken: 'IQoJb3JpZ2luX2Vj/+token==',
+};
 
 const KEYS = [
   'derived/media-0001/thumb.webp',
@@ -60,7 +67,14 @@ function form({ url, fields }: PresignedUpload): { url: string; fields: Record<s
 }
 
 /** What S3UploadSigner asks of createPresignedPost (and what the handler has always sent). */
-function sdkPresignedPost(client: S3Client, bucket: string, key: string, contentType: string, maxBytes: number, expires: number) {
+function sdkPresignedPost(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  contentType: string,
+  maxBytes: number,
+  expires: number,
+) {
   return createPresignedPost(client, {
     Bucket: bucket,
     Key: key,
@@ -111,7 +125,18 @@ beforeEach(() => {
   // Only Date is faked: the SDK's middleware still needs real timers and microtasks.
   jest.useFakeTimers({
     now: NOW,
-    doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
   });
 });
 
@@ -120,39 +145,43 @@ afterEach(() => {
 });
 
 describe.each(CREDENTIALS)('presigned POST with %s', (_name, credentials) => {
-  it.each([...AWS_REGIONS, ...CUSTOM_ENDPOINTS].map((addressing) => [describeAddressing(addressing), addressing] as const))(
-    'equals createPresignedPost for %s',
-    async (_label, addressing) => {
-      // Arrange
-      const { upload } = signers(addressing, credentials);
-      const client = sdkClient(addressing, credentials);
+  it.each(
+    [...AWS_REGIONS, ...CUSTOM_ENDPOINTS].map((addressing) => [describeAddressing(addressing), addressing] as const),
+  )('equals createPresignedPost for %s', async (_label, addressing) => {
+    // Arrange
+    const { upload } = signers(addressing, credentials);
+    const client = sdkClient(addressing, credentials);
 
-      // Act
-      const ours = await Promise.all(KEYS.map((key) => upload.signUpload({ key, contentType: 'image/jpeg', minBytes: 1, maxBytes: 5000, expiresInSeconds: 300 })));
-      const sdk = await Promise.all(KEYS.map((key) => sdkPresignedPost(client, BUCKET, key, 'image/jpeg', 5000, 300)));
+    // Act
+    const ours = await Promise.all(
+      KEYS.map((key) =>
+        upload.signUpload({ key, contentType: 'image/jpeg', minBytes: 1, maxBytes: 5000, expiresInSeconds: 300 }),
+      ),
+    );
+    const sdk = await Promise.all(KEYS.map((key) => sdkPresignedPost(client, BUCKET, key, 'image/jpeg', 5000, 300)));
 
-      // Assert
-      expect(ours.map(form)).toEqual(sdk);
-    },
-  );
+    // Assert
+    expect(ours.map(form)).toEqual(sdk);
+  });
 });
 
 describe.each(CREDENTIALS)('signed GET URL with %s', (_name, credentials) => {
-  it.each([...AWS_REGIONS, ...CUSTOM_ENDPOINTS].map((addressing) => [describeAddressing(addressing), addressing] as const))(
-    'equals getSignedUrl(GetObjectCommand) for %s',
-    async (_label, addressing) => {
-      // Arrange
-      const { download } = signers(addressing, credentials);
-      const client = sdkClient(addressing, credentials);
+  it.each(
+    [...AWS_REGIONS, ...CUSTOM_ENDPOINTS].map((addressing) => [describeAddressing(addressing), addressing] as const),
+  )('equals getSignedUrl(GetObjectCommand) for %s', async (_label, addressing) => {
+    // Arrange
+    const { download } = signers(addressing, credentials);
+    const client = sdkClient(addressing, credentials);
 
-      // Act
-      const ours = await Promise.all(KEYS.map((key) => download.signDownload(key, 120)));
-      const sdk = await Promise.all(KEYS.map((key) => getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 120 })));
+    // Act
+    const ours = await Promise.all(KEYS.map((key) => download.signDownload(key, 120)));
+    const sdk = await Promise.all(
+      KEYS.map((key) => getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key }), { expiresIn: 120 })),
+    );
 
-      // Assert
-      expect(ours).toEqual(sdk);
-    },
-  );
+    // Assert
+    expect(ours).toEqual(sdk);
+  });
 });
 
 describe('bucket names other than one lower-case DNS label', () => {
@@ -163,13 +192,21 @@ describe('bucket names other than one lower-case DNS label', () => {
     { region: 'eu-west-1', endpoint: 'http://localhost:4569' },
     { region: 'eu-west-1', endpoint: 'https://localhost:4569' },
   ];
-  const cases = BUCKETS.flatMap((bucket) => ADDRESSINGS.map((addressing) => [bucket, describeAddressing(addressing), addressing] as const));
+  const cases = BUCKETS.flatMap((bucket) =>
+    ADDRESSINGS.map((addressing) => [bucket, describeAddressing(addressing), addressing] as const),
+  );
 
   it.each(cases)('are addressed in the POST URL as the SDK does (%s, %s)', async (bucket, _label, addressing) => {
     const { upload } = signers(addressing, SESSION, bucket);
     const client = sdkClient(addressing, SESSION);
 
-    const ours = await upload.signUpload({ key: 'uploads/u/m', contentType: 'image/png', minBytes: 1, maxBytes: 10, expiresInSeconds: 60 });
+    const ours = await upload.signUpload({
+      key: 'uploads/u/m',
+      contentType: 'image/png',
+      minBytes: 1,
+      maxBytes: 10,
+      expiresInSeconds: 60,
+    });
     const sdk = await sdkPresignedPost(client, bucket, 'uploads/u/m', 'image/png', 10, 60);
 
     expect(form(ours)).toEqual(sdk);
@@ -180,7 +217,9 @@ describe('bucket names other than one lower-case DNS label', () => {
     const client = sdkClient(addressing, SESSION);
 
     const ours = await download.signDownload('derived/m/thumb.webp', 60);
-    const sdk = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'derived/m/thumb.webp' }), { expiresIn: 60 });
+    const sdk = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'derived/m/thumb.webp' }), {
+      expiresIn: 60,
+    });
 
     expect(ours).toBe(sdk);
   });
@@ -191,32 +230,72 @@ describe('the presigned POST fields', () => {
     const addressing: S3Addressing = { region: 'eu-west-1' };
     const { upload } = signers(addressing, SESSION);
 
-    const ours = await upload.signUpload({ key: KEYS[1] ?? '', contentType: 'image/webp', minBytes: 1, maxBytes: 99, expiresInSeconds: 300 });
+    const ours = await upload.signUpload({
+      key: KEYS[1] ?? '',
+      contentType: 'image/webp',
+      minBytes: 1,
+      maxBytes: 99,
+      expiresInSeconds: 300,
+    });
     const sdk = await sdkPresignedPost(sdkClient(addressing, SESSION), BUCKET, KEYS[1] ?? '', 'image/webp', 99, 300);
 
     expect(Object.keys(ours.fields)).toEqual(Object.keys(sdk.fields));
   });
 
-  it.each([1, 299, 3600, 604_800])('expire as createPresignedPost says after %i s (sub-second clock included)', async (seconds) => {
-    const addressing: S3Addressing = { region: 'us-east-1' };
-    const { upload } = signers(addressing, STATIC);
+  it.each([1, 299, 3600, 604_800])(
+    'expire as createPresignedPost says after %i s (sub-second clock included)',
+    async (seconds) => {
+      const addressing: S3Addressing = { region: 'us-east-1' };
+      const { upload } = signers(addressing, STATIC);
 
-    const ours = await upload.signUpload({ key: 'uploads/u/m', contentType: 'image/jpeg', minBytes: 1, maxBytes: 1, expiresInSeconds: seconds });
-    const sdk = await sdkPresignedPost(sdkClient(addressing, STATIC), BUCKET, 'uploads/u/m', 'image/jpeg', 1, seconds);
+      const ours = await upload.signUpload({
+        key: 'uploads/u/m',
+        contentType: 'image/jpeg',
+        minBytes: 1,
+        maxBytes: 1,
+        expiresInSeconds: seconds,
+      });
+      const sdk = await sdkPresignedPost(
+        sdkClient(addressing, STATIC),
+        BUCKET,
+        'uploads/u/m',
+        'image/jpeg',
+        1,
+        seconds,
+      );
 
-    expect(ours.fields).toEqual(sdk.fields);
-  });
+      expect(ours.fields).toEqual(sdk.fields);
+    },
+  );
 
-  it.each([1, 299, 3600, 604_800])('report as expiresAt the expiration of the policy createPresignedPost signs for %i s', async (seconds) => {
-    const addressing: S3Addressing = { region: 'us-east-1' };
-    const { upload } = signers(addressing, STATIC);
+  it.each([1, 299, 3600, 604_800])(
+    'report as expiresAt the expiration of the policy createPresignedPost signs for %i s',
+    async (seconds) => {
+      const addressing: S3Addressing = { region: 'us-east-1' };
+      const { upload } = signers(addressing, STATIC);
 
-    const ours = await upload.signUpload({ key: 'uploads/u/m', contentType: 'image/jpeg', minBytes: 1, maxBytes: 1, expiresInSeconds: seconds });
-    const sdk = await sdkPresignedPost(sdkClient(addressing, STATIC), BUCKET, 'uploads/u/m', 'image/jpeg', 1, seconds);
+      const ours = await upload.signUpload({
+        key: 'uploads/u/m',
+        contentType: 'image/jpeg',
+        minBytes: 1,
+        maxBytes: 1,
+        expiresInSeconds: seconds,
+      });
+      const sdk = await sdkPresignedPost(
+        sdkClient(addressing, STATIC),
+        BUCKET,
+        'uploads/u/m',
+        'image/jpeg',
+        1,
+        seconds,
+      );
 
-    const sdkPolicy = JSON.parse(Buffer.from(sdk.fields.Policy ?? '', 'base64').toString('utf8')) as { expiration: string };
-    expect(ours.expiresAt).toEqual(new Date(sdkPolicy.expiration));
-  });
+      const sdkPolicy = JSON.parse(Buffer.from(sdk.fields.Policy ?? '', 'base64').toString('utf8')) as {
+        expiration: string;
+      };
+      expect(ours.expiresAt).toEqual(new Date(sdkPolicy.expiration));
+    },
+  );
 });
 
 describe('the POST policy signer on its own', () => {
@@ -224,16 +303,33 @@ describe('the POST policy signer on its own', () => {
   const context = { credentials: SESSION, region: 'eu-west-2', signingDate: NOW };
 
   it('keeps a condition given twice once, in its first place, as createPresignedPost does', async () => {
-    const conditions: PresignedPostOptions['Conditions'] = [['starts-with', '$Content-Type', 'image/'], { acl: 'private' }, ['starts-with', '$Content-Type', 'image/'], { bucket: BUCKET }];
+    const conditions: PresignedPostOptions['Conditions'] = [
+      ['starts-with', '$Content-Type', 'image/'],
+      { acl: 'private' },
+      ['starts-with', '$Content-Type', 'image/'],
+      { bucket: BUCKET },
+    ];
 
-    const ours = signPostPolicy({ bucket: BUCKET, key: 'k', conditions: conditions ?? [], fields: { acl: 'private' }, expiresInSeconds: 60 }, context);
-    const sdk = await createPresignedPost(client, { Bucket: BUCKET, Key: 'k', Conditions: conditions, Fields: { acl: 'private' }, Expires: 60 });
+    const ours = signPostPolicy(
+      { bucket: BUCKET, key: 'k', conditions: conditions ?? [], fields: { acl: 'private' }, expiresInSeconds: 60 },
+      context,
+    );
+    const sdk = await createPresignedPost(client, {
+      Bucket: BUCKET,
+      Key: 'k',
+      Conditions: conditions,
+      Fields: { acl: 'private' },
+      Expires: 60,
+    });
 
     expect(ours.fields).toEqual(sdk.fields);
   });
 
   it('pins a `${filename}` key by its prefix, as createPresignedPost does', async () => {
-    const ours = signPostPolicy({ bucket: BUCKET, key: 'uploads/u/${filename}', conditions: [], fields: {}, expiresInSeconds: 60 }, context);
+    const ours = signPostPolicy(
+      { bucket: BUCKET, key: 'uploads/u/${filename}', conditions: [], fields: {}, expiresInSeconds: 60 },
+      context,
+    );
     const sdk = await createPresignedPost(client, { Bucket: BUCKET, Key: 'uploads/u/${filename}', Expires: 60 });
 
     expect(ours.fields).toEqual(sdk.fields);
@@ -242,8 +338,23 @@ describe('the POST policy signer on its own', () => {
   it('signs extra form fields and non-ASCII values as createPresignedPost does', async () => {
     const fields = { 'Content-Type': 'image/jpeg', 'x-amz-meta-title': 'Säo Paulo – 📷', success_action_status: '201' };
 
-    const ours = signPostPolicy({ bucket: BUCKET, key: 'uploads/ü', conditions: [['content-length-range', 0, 10]], fields, expiresInSeconds: 900 }, context);
-    const sdk = await createPresignedPost(client, { Bucket: BUCKET, Key: 'uploads/ü', Conditions: [['content-length-range', 0, 10]], Fields: fields, Expires: 900 });
+    const ours = signPostPolicy(
+      {
+        bucket: BUCKET,
+        key: 'uploads/ü',
+        conditions: [['content-length-range', 0, 10]],
+        fields,
+        expiresInSeconds: 900,
+      },
+      context,
+    );
+    const sdk = await createPresignedPost(client, {
+      Bucket: BUCKET,
+      Key: 'uploads/ü',
+      Conditions: [['content-length-range', 0, 10]],
+      Fields: fields,
+      Expires: 900,
+    });
 
     expect(ours.fields).toEqual(sdk.fields);
   });

@@ -1,6 +1,10 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoUploadQuota, EXPIRES_AT_ATTRIBUTE, OWNER_DAY_ATTRIBUTE } from '../../../functions/media/dynamodb-upload-quota';
+import {
+  DynamoUploadQuota,
+  EXPIRES_AT_ATTRIBUTE,
+  OWNER_DAY_ATTRIBUTE,
+} from '../../../functions/media/dynamodb-upload-quota';
 import { uploadQuotaTable } from '../../../infra/definitions/tables';
 import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb';
 import { ALICE, BOB } from '../api/fakes';
@@ -23,7 +27,11 @@ let quota: DynamoUploadQuota;
 
 beforeAll(async () => {
   emulator = await startDynamoDbEmulator({ port: 0 });
-  raw = new DynamoDBClient({ endpoint: emulator.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  raw = new DynamoDBClient({
+    endpoint: emulator.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   await ensureTable(raw, TABLE, uploadQuotaTable);
   documents = DynamoDBDocumentClient.from(raw);
   quota = new DynamoUploadQuota(documents, TABLE, LIMIT);
@@ -73,15 +81,23 @@ describe('DynamoUploadQuota on an emulator', () => {
     await takeTimes('carol', now, LIMIT + 5);
 
     // Act
-    const { Item } = await documents.send(new GetCommand({ TableName: TABLE, Key: { [OWNER_DAY_ATTRIBUTE]: 'carol#2026-06-01' } }));
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: TABLE, Key: { [OWNER_DAY_ATTRIBUTE]: 'carol#2026-06-01' } }),
+    );
 
     // Assert
-    expect(Item).toEqual({ [OWNER_DAY_ATTRIBUTE]: 'carol#2026-06-01', count: LIMIT, [EXPIRES_AT_ATTRIBUTE]: Date.parse('2026-06-03T00:00:00.000Z') / 1000 });
+    expect(Item).toEqual({
+      [OWNER_DAY_ATTRIBUTE]: 'carol#2026-06-01',
+      count: LIMIT,
+      [EXPIRES_AT_ATTRIBUTE]: Date.parse('2026-06-03T00:00:00.000Z') / 1000,
+    });
   });
 
   it('grants exactly N of many concurrent requests', async () => {
     // Act
-    const decisions = await Promise.all(Array.from({ length: 10 }, () => quota.take('dave', new Date('2026-07-01T09:00:00.000Z'))));
+    const decisions = await Promise.all(
+      Array.from({ length: 10 }, () => quota.take('dave', new Date('2026-07-01T09:00:00.000Z'))),
+    );
 
     // Assert
     expect(decisions.filter((decision) => decision.granted)).toHaveLength(LIMIT);

@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { UploadQuotaExceededError } from '../../../functions/api/errors';
@@ -20,7 +24,12 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const dynamo = mockClient(DynamoDBDocumentClient);
 
 function requestUpload(userId: string = ALICE) {
-  return jsonEvent({ method: 'POST', resource: '/media/uploads', json: { contentType: 'image/jpeg', contentLength: 10 }, userId });
+  return jsonEvent({
+    method: 'POST',
+    resource: '/media/uploads',
+    json: { contentType: 'image/jpeg', contentLength: 10 },
+    userId,
+  });
 }
 
 describe('quotaDay', () => {
@@ -59,7 +68,9 @@ describe('quotaExceeded', () => {
     const error = quotaExceeded({ limit: 100, resetsAt: new Date('2026-05-02T00:00:00.000Z') }, now);
 
     expect(error).toBeInstanceOf(UploadQuotaExceededError);
-    expect(error.message).toBe('Daily upload quota reached: at most 100 uploads per day; it resets at 2026-05-02T00:00:00.000Z');
+    expect(error.message).toBe(
+      'Daily upload quota reached: at most 100 uploads per day; it resets at 2026-05-02T00:00:00.000Z',
+    );
   });
 
   it('counts Retry-After in whole seconds until the reset, rounded up', () => {
@@ -103,7 +114,11 @@ describe('DynamoUploadQuota (mocked DocumentClient)', () => {
         UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
         ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
         ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt' },
-        ExpressionAttributeValues: { ':one': 1, ':limit': 5, ':expiresAt': Date.parse('2026-05-03T00:00:00.000Z') / 1000 },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':limit': 5,
+          ':expiresAt': Date.parse('2026-05-03T00:00:00.000Z') / 1000,
+        },
       },
     ]);
   });
@@ -119,7 +134,9 @@ describe('DynamoUploadQuota (mocked DocumentClient)', () => {
 
   it('refuses with the limit and the next UTC midnight when the condition fails', async () => {
     // Arrange
-    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    dynamo
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     const quota = new DynamoUploadQuota(documents, QUOTA_TABLE, 5);
 
     // Act
@@ -181,14 +198,23 @@ describe('POST /media/uploads under the daily quota', () => {
     const world = mediaWorld({ uploadQuota: new InMemoryUploadQuota(1) });
     const handler = createHandler(world.deps);
     const fromBrowser = () =>
-      jsonEvent({ method: 'POST', resource: '/media/uploads', json: { contentType: 'image/jpeg', contentLength: 10 }, userId: ALICE, headers: { Origin: ALLOWED_ORIGIN } });
+      jsonEvent({
+        method: 'POST',
+        resource: '/media/uploads',
+        json: { contentType: 'image/jpeg', contentLength: 10 },
+        userId: ALICE,
+        headers: { Origin: ALLOWED_ORIGIN },
+      });
     await handler(fromBrowser());
 
     // Act
     const response = parse(await handler(fromBrowser()));
 
     // Assert
-    expect(response.headers).toMatchObject({ 'access-control-allow-origin': ALLOWED_ORIGIN, 'access-control-expose-headers': 'Retry-After' });
+    expect(response.headers).toMatchObject({
+      'access-control-allow-origin': ALLOWED_ORIGIN,
+      'access-control-expose-headers': 'Retry-After',
+    });
   });
 
   it('signs nothing and writes no PENDING record for a refused upload', async () => {
@@ -209,7 +235,12 @@ describe('POST /media/uploads under the daily quota', () => {
     // Arrange
     const world = mediaWorld({ uploadQuota: new InMemoryUploadQuota(1) });
     const handler = createHandler(world.deps);
-    const gif = jsonEvent({ method: 'POST', resource: '/media/uploads', json: { contentType: 'image/gif', contentLength: 10 }, userId: ALICE });
+    const gif = jsonEvent({
+      method: 'POST',
+      resource: '/media/uploads',
+      json: { contentType: 'image/gif', contentLength: 10 },
+      userId: ALICE,
+    });
     await handler(gif);
 
     // Act
@@ -276,7 +307,9 @@ describe('POST /media/uploads under the daily quota', () => {
 
     it('maps a failed quota condition to 429 with Retry-After, and writes nothing', async () => {
       // Arrange
-      dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+      dynamo
+        .on(UpdateCommand)
+        .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
       const handler = handlerOverDynamo();
 
       // Act
@@ -285,7 +318,10 @@ describe('POST /media/uploads under the daily quota', () => {
       // Assert
       expect(response.status).toBe(429);
       expect(response.body).toEqual({
-        error: { code: 'UPLOAD_QUOTA_EXCEEDED', message: 'Daily upload quota reached: at most 3 uploads per day; it resets at 2026-05-02T00:00:00.000Z' },
+        error: {
+          code: 'UPLOAD_QUOTA_EXCEEDED',
+          message: 'Daily upload quota reached: at most 3 uploads per day; it resets at 2026-05-02T00:00:00.000Z',
+        },
       });
       expect(response.headers['retry-after']).toBe('50400');
       expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
@@ -293,7 +329,9 @@ describe('POST /media/uploads under the daily quota', () => {
 
     it('answers a throttled quota table with 500 INTERNAL_ERROR, never with an upload URL', async () => {
       // Arrange
-      dynamo.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
+      dynamo
+        .on(UpdateCommand)
+        .rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
       const handler = handlerOverDynamo();
 
       // Act

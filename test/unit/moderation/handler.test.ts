@@ -88,7 +88,10 @@ describe('moderation handler', () => {
 
   it('uses a configured threshold', async () => {
     // Act
-    const result = await createHandler({ detector: fixedDetector([label(80)]), settings: { moderationMinConfidence: 90 } })({
+    const result = await createHandler({
+      detector: fixedDetector([label(80)]),
+      settings: { moderationMinConfidence: 90 },
+    })({
       image: IMAGE,
     });
 
@@ -96,11 +99,14 @@ describe('moderation handler', () => {
     expect(result.verdict).toBe('APPROVED');
   });
 
-  it.each([0, 101, 800])('refuses to start with a threshold of %s, which would reject everything or nothing', (threshold) => {
-    expect(() => createHandler({ detector: fixedDetector([]), settings: { moderationMinConfidence: threshold } })).toThrow(
-      /must be a confidence in percent/,
-    );
-  });
+  it.each([0, 101, 800])(
+    'refuses to start with a threshold of %s, which would reject everything or nothing',
+    (threshold) => {
+      expect(() =>
+        createHandler({ detector: fixedDetector([]), settings: { moderationMinConfidence: threshold } }),
+      ).toThrow(/must be a confidence in percent/);
+    },
+  );
 
   it('returns the labels with name, parent name and confidence, most confident first', async () => {
     // Arrange
@@ -142,6 +148,9 @@ describe('moderation handler', () => {
     const result = createHandler({ detector: fixedDetector([]) })({ image: { bucket: 'media-bucket' } });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'MalformedEventError', message: expect.stringContaining('image.key') });
+    await expect(result).rejects.toMatchObject({
+      name: 'MalformedEventError',
+      message: expect.stringContaining('image.key'),
+    });
   });
 });

@@ -18,13 +18,17 @@ const THUMBNAIL: ThumbnailResult = {
   mediaId: MEDIA_ID,
   ownerId: 'alice',
   original: { key: UPLOAD.key, bytes: 184320, contentType: 'image/jpeg', width: 300, height: 400 },
-  renditions: [{ name: 'small', width: 300, height: 400, format: 'webp', key: `derived/${MEDIA_ID}/small.webp`, bytes: 432 }],
+  renditions: [
+    { name: 'small', width: 300, height: 400, format: 'webp', key: `derived/${MEDIA_ID}/small.webp`, bytes: 432 },
+  ],
   analysis: { bucket: 'media-bucket', key: `derived/${MEDIA_ID}/analysis.jpg`, width: 300, height: 400, bytes: 1400 },
 };
 const LABELS: LabelsResult = { labels: [] };
 
 interface EmfLine {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
@@ -73,7 +77,9 @@ function emf(): EmfLine[] {
 }
 
 function withMetric(name: string): EmfLine[] {
-  return emf().filter((line) => line._aws.CloudWatchMetrics.some((entry) => entry.Metrics.some((metric) => metric.Name === name)));
+  return emf().filter((line) =>
+    line._aws.CloudWatchMetrics.some((entry) => entry.Metrics.some((metric) => metric.Name === name)),
+  );
 }
 
 function refuseClaimWith(stored: Record<string, unknown> | undefined): void {
@@ -103,7 +109,10 @@ describe('record handler: refused-claim metric', () => {
     const [line, ...others] = withMetric('ClaimsRefused');
     expect(others).toHaveLength(0);
     expect(line?._aws.CloudWatchMetrics).toEqual([
-      expect.objectContaining({ Dimensions: [['service', 'Reason']], Metrics: [{ Name: 'ClaimsRefused', Unit: 'Count' }] }),
+      expect.objectContaining({
+        Dimensions: [['service', 'Reason']],
+        Metrics: [{ Name: 'ClaimsRefused', Unit: 'Count' }],
+      }),
     ]);
     expect(line).toMatchObject({ Reason: reason, ClaimsRefused: 1 });
   });

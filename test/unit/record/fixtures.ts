@@ -15,4 +15,7 @@ export const SEQ = '0000000000000000617F08299329D189';
 export const DERIVED = `derived/${MEDIA_ID}/00617F08299329D189/`;
 export const LABELS: LabelsResult = { labels: [{ name: 'Lighthouse', confidence: 97.5, parents: ['Building'] }] };
 export const APPROVED: ModerateResult = { verdict: 'APPROVED', labels: [] };
-export const REJECTED: ModerateResult = { verdict: 'REJECTED', labels: [{ name: 'Violence', parentName: '', confidence: 91 }] };
+export const REJECTED: ModerateResult = {
+  verdict: 'REJECTED',
+  labels: [{ name: 'Violence', parentName: '', confidence: 91 }],
+};

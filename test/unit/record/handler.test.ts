@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -88,11 +92,13 @@ describe('record handler: processing', () => {
 
   it('stops a run superseded by a newer upload of the same key', async () => {
     // Arrange
-    documentsMock
-      .on(UpdateCommand)
-      .rejects(
-        conditionFailed({ mediaId: { S: MEDIA_ID }, status: { S: 'READY' }, sourceSequencer: { S: '0000000000000000617F0829FFFFFFFF' } }),
-      );
+    documentsMock.on(UpdateCommand).rejects(
+      conditionFailed({
+        mediaId: { S: MEDIA_ID },
+        status: { S: 'READY' },
+        sourceSequencer: { S: '0000000000000000617F0829FFFFFFFF' },
+      }),
+    );
 
     // Act
     const result = await handler({ action: 'processing', upload: UPLOAD });
@@ -125,7 +131,13 @@ describe('record handler: processing', () => {
 describe('record handler: complete', () => {
   it('writes READY once, conditional on this version still PROCESSING', async () => {
     // Act
-    const result = await handler({ action: 'complete', upload: UPLOAD, thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED });
+    const result = await handler({
+      action: 'complete',
+      upload: UPLOAD,
+      thumbnail: THUMBNAIL,
+      labels: LABELS,
+      moderation: APPROVED,
+    });
 
     // Assert
     expect(result).toEqual({ written: true, mediaId: MEDIA_ID, status: 'READY' });
@@ -146,7 +158,13 @@ describe('record handler: complete', () => {
 
   it('writes REJECTED without renditions when moderation rejects', async () => {
     // Act
-    const result = await handler({ action: 'complete', upload: UPLOAD, thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED });
+    const result = await handler({
+      action: 'complete',
+      upload: UPLOAD,
+      thumbnail: THUMBNAIL,
+      labels: LABELS,
+      moderation: REJECTED,
+    });
 
     // Assert
     expect(result).toEqual({ written: true, mediaId: MEDIA_ID, status: 'REJECTED' });
@@ -160,7 +178,13 @@ describe('record handler: complete', () => {
     documentsMock.on(UpdateCommand).rejects(conditionFailed());
 
     // Act
-    const result = await handler({ action: 'complete', upload: UPLOAD, thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED });
+    const result = await handler({
+      action: 'complete',
+      upload: UPLOAD,
+      thumbnail: THUMBNAIL,
+      labels: LABELS,
+      moderation: APPROVED,
+    });
 
     // Assert
     expect(result).toEqual({ written: false, mediaId: MEDIA_ID, status: 'READY' });
@@ -171,7 +195,10 @@ describe('record handler: complete', () => {
     const result = handler({ action: 'complete', upload: UPLOAD, thumbnail: THUMBNAIL, labels: LABELS });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'MalformedEventError', message: expect.stringContaining('moderation') });
+    await expect(result).rejects.toMatchObject({
+      name: 'MalformedEventError',
+      message: expect.stringContaining('moderation'),
+    });
   });
 });
 
@@ -184,7 +211,11 @@ describe('record handler: failure', () => {
 
   it('writes FAILED with the code and message from the caught error, conditional on this version', async () => {
     // Act
-    const result = await handler({ action: 'failure', upload: UPLOAD, error: { Error: 'CorruptImageError', Cause: cause } });
+    const result = await handler({
+      action: 'failure',
+      upload: UPLOAD,
+      error: { Error: 'CorruptImageError', Cause: cause },
+    });
 
     // Assert
     expect(result).toEqual({ written: true, mediaId: MEDIA_ID, status: 'FAILED' });
@@ -230,7 +261,10 @@ describe('record handler: failure', () => {
 
 describe('record handler: DynamoDB errors', () => {
   it.each([
-    ['ProvisionedThroughputExceededException', new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} })],
+    [
+      'ProvisionedThroughputExceededException',
+      new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }),
+    ],
     ['ThrottlingException', Object.assign(new Error('slow down'), { name: 'ThrottlingException' })],
     ['RequestLimitExceeded', Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded' })],
   ])('turns %s into StoreThrottledError, which the state machine retries', async (_name, exception) => {
@@ -246,7 +280,9 @@ describe('record handler: DynamoDB errors', () => {
 
   it('lets any other DynamoDB error through unchanged', async () => {
     // Arrange
-    documentsMock.on(UpdateCommand).rejects(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException' }));
+    documentsMock
+      .on(UpdateCommand)
+      .rejects(Object.assign(new Error('no table'), { name: 'ResourceNotFoundException' }));
 
     // Act
     const result = handler({ action: 'failure', upload: UPLOAD, error: {} });
@@ -260,6 +296,9 @@ describe('record handler: DynamoDB errors', () => {
     const result = handler({ action: 'archive', upload: UPLOAD });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'MalformedEventError', message: expect.stringContaining('action') });
+    await expect(result).rejects.toMatchObject({
+      name: 'MalformedEventError',
+      message: expect.stringContaining('action'),
+    });
   });
 });

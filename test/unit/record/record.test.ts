@@ -76,7 +76,9 @@ describe('claimUpdate', () => {
     const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
 
     // Assert
-    expect(update.UpdateExpression).toMatch(/REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy$/);
+    expect(update.UpdateExpression).toMatch(
+      /REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy$/,
+    );
   });
 
   it('declares a name for every placeholder it uses', () => {
@@ -96,13 +98,19 @@ describe('claimRefusal', () => {
 
   it('calls a newer stored version superseded, however the sequencers are padded', () => {
     expect(
-      claimRefusal({ status: 'READY', sourceSequencer: '0000000000000000617F08299329D190' }, { ...UPLOAD, sequencer: '617f08299329d189' }),
+      claimRefusal(
+        { status: 'READY', sourceSequencer: '0000000000000000617F08299329D190' },
+        { ...UPLOAD, sequencer: '617f08299329d189' },
+      ),
     ).toBe('superseded');
   });
 
   it('calls a newer upload on a ticket that was already processed reused', () => {
     expect(
-      claimRefusal({ status: 'READY', sourceSequencer: '0000000000000000617F08299329D188' }, { ...UPLOAD, sequencer: '617f08299329d189' }),
+      claimRefusal(
+        { status: 'READY', sourceSequencer: '0000000000000000617F08299329D188' },
+        { ...UPLOAD, sequencer: '617f08299329d189' },
+      ),
     ).toBe('reused');
   });
 
@@ -117,7 +125,13 @@ describe('claimRefusal', () => {
 describe('completeUpdate', () => {
   it('writes READY with original, renditions, labels and moderation', () => {
     // Act
-    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED }, NOW);
+    const update = completeUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
+      NOW,
+    );
 
     // Assert
     expect(update.status).toBe('READY');
@@ -133,7 +147,13 @@ describe('completeUpdate', () => {
 
   it('writes only while the record is this version and PROCESSING', () => {
     // Act
-    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED }, NOW);
+    const update = completeUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
+      NOW,
+    );
 
     // Assert
     expect(update.ConditionExpression).toBe('#sourceSequencer = :seq AND #status = :processing');
@@ -142,7 +162,13 @@ describe('completeUpdate', () => {
 
   it('writes REJECTED without any rendition key the API could serve', () => {
     // Act
-    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED }, NOW);
+    const update = completeUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED },
+      NOW,
+    );
 
     // Assert
     expect(update.status).toBe('REJECTED');
@@ -153,7 +179,13 @@ describe('completeUpdate', () => {
 
   it('keeps the keys of every derived object so they can be deleted later', () => {
     // Act
-    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED }, NOW);
+    const update = completeUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED },
+      NOW,
+    );
 
     // Assert
     expect(update.ExpressionAttributeValues[':derivedKeys']).toEqual([
@@ -165,7 +197,13 @@ describe('completeUpdate', () => {
 
   it('declares a name for every placeholder it uses, and no other', () => {
     // Act
-    const update = completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED }, NOW);
+    const update = completeUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
+      NOW,
+    );
 
     // Assert
     const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
@@ -192,7 +230,11 @@ describe('failureUpdate', () => {
 
 describe('errorFromCatch', () => {
   const lambdaCause = (errorType: string, errorMessage: string): string =>
-    JSON.stringify({ errorType, errorMessage, trace: [`${errorType}: ${errorMessage}`, '    at createRenditions (/var/task/index.js:1:2)'] });
+    JSON.stringify({
+      errorType,
+      errorMessage,
+      trace: [`${errorType}: ${errorMessage}`, '    at createRenditions (/var/task/index.js:1:2)'],
+    });
 
   it("keeps a domain error's code and its message about the upload", () => {
     // Act
@@ -202,7 +244,10 @@ describe('errorFromCatch', () => {
     });
 
     // Assert
-    expect(error).toEqual({ code: 'UNSUPPORTED_MEDIA', message: 'Unsupported media: found text; expected JPEG, PNG or WebP' });
+    expect(error).toEqual({
+      code: 'UNSUPPORTED_MEDIA',
+      message: 'Unsupported media: found text; expected JPEG, PNG or WebP',
+    });
   });
 
   it.each([
@@ -255,10 +300,16 @@ describe('errorFromCatch', () => {
 
   it('hides the internal message of an unexpected error behind PIPELINE_ERROR', () => {
     // Act
-    const error = errorFromCatch({ Error: 'TypeError', Cause: lambdaCause('TypeError', "Cannot read properties of undefined (reading 'key')") });
+    const error = errorFromCatch({
+      Error: 'TypeError',
+      Cause: lambdaCause('TypeError', "Cannot read properties of undefined (reading 'key')"),
+    });
 
     // Assert
-    expect(error).toEqual({ code: 'PIPELINE_ERROR', message: 'The media could not be processed because of an internal error.' });
+    expect(error).toEqual({
+      code: 'PIPELINE_ERROR',
+      message: 'The media could not be processed because of an internal error.',
+    });
   });
 
   it('maps a Lambda service error to PIPELINE_ERROR', () => {
@@ -289,7 +340,10 @@ describe('errorFromCatch', () => {
   });
 
   it('reads the error type from Cause when Error is missing', () => {
-    expect(errorFromCatch({ Cause: lambdaCause('CorruptImageError', 'broken') })).toEqual({ code: 'CORRUPT_IMAGE', message: 'broken' });
+    expect(errorFromCatch({ Cause: lambdaCause('CorruptImageError', 'broken') })).toEqual({
+      code: 'CORRUPT_IMAGE',
+      message: 'broken',
+    });
   });
 
   it('records PIPELINE_ERROR for an empty catch result', () => {
@@ -298,14 +352,16 @@ describe('errorFromCatch', () => {
 
   it('keeps only the first line of a message and caps its length', () => {
     // Act
-    const error = errorFromCatch({ Error: 'CorruptImageError', Cause: lambdaCause('CorruptImageError', `${'x'.repeat(400)}\nsecond line`) });
+    const error = errorFromCatch({
+      Error: 'CorruptImageError',
+      Cause: lambdaCause('CorruptImageError', `${'x'.repeat(400)}\nsecond line`),
+    });
 
     // Assert
     expect(error.message).toHaveLength(300);
     expect(error.message).not.toContain('second line');
   });
 });
-
 
 describe('re-drive', () => {
   it('marks only media that failed for a transient reason, for the one execution named', () => {
@@ -314,9 +370,11 @@ describe('re-drive', () => {
 
     // Assert
     expect(update.ConditionExpression).toBe('#status = :failed AND #error.#code IN (:code0, :code1, :code2, :code3)');
-    expect(Object.entries(update.ExpressionAttributeValues).filter(([name]) => name.startsWith(':code')).map(([, code]) => code)).toEqual([
-      ...REDRIVABLE_CODES,
-    ]);
+    expect(
+      Object.entries(update.ExpressionAttributeValues)
+        .filter(([name]) => name.startsWith(':code'))
+        .map(([, code]) => code),
+    ).toEqual([...REDRIVABLE_CODES]);
     expect(update.ExpressionAttributeValues[':executionName']).toBe('redrive-1');
     expect(REDRIVABLE_CODES).not.toContain('CORRUPT_IMAGE');
   });
@@ -330,10 +388,14 @@ describe('re-drive', () => {
   });
 
   it('reads the execution name from Standard and Express execution ARNs', () => {
-    expect(executionNameOf('arn:aws:states:eu-west-1:111122223333:execution:MediaPipeline:redrive-1')).toBe('redrive-1');
-    expect(executionNameOf('arn:aws:states:eu-west-1:111122223333:express:MediaPipeline:redrive-2:6b1f2c7e-1111-4c2a-9d3e-0a1b2c3d4e5f')).toBe(
-      'redrive-2',
+    expect(executionNameOf('arn:aws:states:eu-west-1:111122223333:execution:MediaPipeline:redrive-1')).toBe(
+      'redrive-1',
     );
+    expect(
+      executionNameOf(
+        'arn:aws:states:eu-west-1:111122223333:express:MediaPipeline:redrive-2:6b1f2c7e-1111-4c2a-9d3e-0a1b2c3d4e5f',
+      ),
+    ).toBe('redrive-2');
   });
 
   it('stores Lambda throttling that outlasted the retries as LAMBDA_THROTTLED, which may be re-driven', () => {

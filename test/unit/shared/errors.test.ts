@@ -28,13 +28,18 @@ function failureNamesInChoices(node: unknown, found = new Set<string>()): Set<st
 }
 
 describe('domain errors', () => {
-  it.each(DOMAIN_ERRORS)('%s reports that name, which Lambda passes to the state machine as the error type', (name, ErrorClass) => {
-    expect(new ErrorClass('x').name).toBe(name);
-  });
+  it.each(DOMAIN_ERRORS)(
+    '%s reports that name, which Lambda passes to the state machine as the error type',
+    (name, ErrorClass) => {
+      expect(new ErrorClass('x').name).toBe(name);
+    },
+  );
 
   it('exist for every custom error name the state machine matches', () => {
     // Arrange
-    const custom = [...errorNamesInAsl(asl)].filter((name) => !name.startsWith('States.') && !name.startsWith('Lambda.'));
+    const custom = [...errorNamesInAsl(asl)].filter(
+      (name) => !name.startsWith('States.') && !name.startsWith('Lambda.'),
+    );
 
     // Act
     const missing = custom.filter((name) => !DOMAIN_ERRORS.some(([, ErrorClass]) => new ErrorClass('x').name === name));
@@ -46,7 +51,9 @@ describe('domain errors', () => {
 
   it("are the uploader's fault exactly when the state machine treats them as a bad upload (WasUploadRejected)", () => {
     // Arrange
-    const uploaderFaults = errors.DOMAIN_ERRORS.filter((ErrorClass) => ErrorClass.uploaderFault).map((ErrorClass) => new ErrorClass('x').name);
+    const uploaderFaults = errors.DOMAIN_ERRORS.filter((ErrorClass) => ErrorClass.uploaderFault).map(
+      (ErrorClass) => new ErrorClass('x').name,
+    );
 
     // Act
     const badUpload = [...failureNamesInChoices(asl)];
@@ -69,6 +76,9 @@ describe('domain errors', () => {
   });
 
   it('are recognised by isDomainError, and plain errors are not', () => {
-    expect([errors.isDomainError(new errors.CorruptImageError('x')), errors.isDomainError(new Error('x'))]).toEqual([true, false]);
+    expect([errors.isDomainError(new errors.CorruptImageError('x')), errors.isDomainError(new Error('x'))]).toEqual([
+      true,
+      false,
+    ]);
   });
 });

@@ -15,7 +15,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DetectorRefusedImageError, DetectorThrottledError } from '../../../functions/shared/errors';
-import { RekognitionLabelDetector, RekognitionModerationDetector } from '../../../functions/shared/rekognition-detectors';
+import {
+  RekognitionLabelDetector,
+  RekognitionModerationDetector,
+} from '../../../functions/shared/rekognition-detectors';
 import asl from '../../../statemachines/media-pipeline.asl.json';
 
 const rekognitionMock = mockClient(RekognitionClient);
@@ -28,15 +31,65 @@ const $metadata = {};
  * so none of them is the uploader's fault.
  */
 const REKOGNITION_ERRORS = [
-  { name: 'ThrottlingException', thrown: 'DetectorThrottledError', retried: true, make: () => new ThrottlingException({ message: 'slow down', $metadata }) },
-  { name: 'ProvisionedThroughputExceededException', thrown: 'DetectorThrottledError', retried: true, make: () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata }) },
-  { name: 'LimitExceededException', thrown: 'DetectorThrottledError', retried: true, make: () => new LimitExceededException({ message: 'slow down', $metadata }) },
-  { name: 'InvalidS3ObjectException', thrown: 'DetectorRefusedImageError', retried: false, make: () => new InvalidS3ObjectException({ message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.', $metadata }) },
-  { name: 'InvalidImageFormatException', thrown: 'DetectorRefusedImageError', retried: false, make: () => new InvalidImageFormatException({ message: 'Request has invalid image format', $metadata }) },
-  { name: 'ImageTooLargeException', thrown: 'DetectorRefusedImageError', retried: false, make: () => new ImageTooLargeException({ message: 'Image size is too large', $metadata }) },
-  { name: 'InvalidParameterException', thrown: 'DetectorRefusedImageError', retried: false, make: () => new InvalidParameterException({ message: 'Request has invalid parameters', $metadata }) },
-  { name: 'AccessDeniedException', thrown: 'AccessDeniedException', retried: false, make: () => new AccessDeniedException({ message: 'not authorized to perform: rekognition:DetectLabels', $metadata }) },
-  { name: 'InternalServerError', thrown: 'InternalServerError', retried: false, make: () => new InternalServerError({ message: 'internal error', $metadata }) },
+  {
+    name: 'ThrottlingException',
+    thrown: 'DetectorThrottledError',
+    retried: true,
+    make: () => new ThrottlingException({ message: 'slow down', $metadata }),
+  },
+  {
+    name: 'ProvisionedThroughputExceededException',
+    thrown: 'DetectorThrottledError',
+    retried: true,
+    make: () => new ProvisionedThroughputExceededException({ message: 'slow down', $metadata }),
+  },
+  {
+    name: 'LimitExceededException',
+    thrown: 'DetectorThrottledError',
+    retried: true,
+    make: () => new LimitExceededException({ message: 'slow down', $metadata }),
+  },
+  {
+    name: 'InvalidS3ObjectException',
+    thrown: 'DetectorRefusedImageError',
+    retried: false,
+    make: () =>
+      new InvalidS3ObjectException({
+        message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.',
+        $metadata,
+      }),
+  },
+  {
+    name: 'InvalidImageFormatException',
+    thrown: 'DetectorRefusedImageError',
+    retried: false,
+    make: () => new InvalidImageFormatException({ message: 'Request has invalid image format', $metadata }),
+  },
+  {
+    name: 'ImageTooLargeException',
+    thrown: 'DetectorRefusedImageError',
+    retried: false,
+    make: () => new ImageTooLargeException({ message: 'Image size is too large', $metadata }),
+  },
+  {
+    name: 'InvalidParameterException',
+    thrown: 'DetectorRefusedImageError',
+    retried: false,
+    make: () => new InvalidParameterException({ message: 'Request has invalid parameters', $metadata }),
+  },
+  {
+    name: 'AccessDeniedException',
+    thrown: 'AccessDeniedException',
+    retried: false,
+    make: () =>
+      new AccessDeniedException({ message: 'not authorized to perform: rekognition:DetectLabels', $metadata }),
+  },
+  {
+    name: 'InternalServerError',
+    thrown: 'InternalServerError',
+    retried: false,
+    make: () => new InternalServerError({ message: 'internal error', $metadata }),
+  },
 ];
 
 type AslNode = Record<string, unknown>;
@@ -47,7 +100,9 @@ function findState(node: unknown, name: string): AslNode | undefined {
   const states = (node as AslNode).States as Record<string, AslNode> | undefined;
   if (states?.[name] !== undefined) return states[name];
   for (const value of Object.values(node as AslNode)) {
-    const found = Array.isArray(value) ? value.map((child) => findState(child, name)).find(Boolean) : findState(value, name);
+    const found = Array.isArray(value)
+      ? value.map((child) => findState(child, name)).find(Boolean)
+      : findState(value, name);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -75,7 +130,10 @@ describe('RekognitionLabelDetector', () => {
     rekognitionMock.on(DetectLabelsCommand).resolves({ Labels: [] });
 
     // Act
-    await new RekognitionLabelDetector(new RekognitionClient({})).detectLabels(IMAGE, { minConfidence: 70, maxLabels: 20 });
+    await new RekognitionLabelDetector(new RekognitionClient({})).detectLabels(IMAGE, {
+      minConfidence: 70,
+      maxLabels: 20,
+    });
 
     // Assert
     expect(rekognitionMock).toHaveReceivedCommandWith(DetectLabelsCommand, {
@@ -123,24 +181,34 @@ describe('RekognitionLabelDetector', () => {
 });
 
 describe('Rekognition errors and the execution', () => {
-  it.each(REKOGNITION_ERRORS)("$name ($thrown) fails the execution: never recorded as the uploader's fault", ({ thrown }) => {
-    // Act
-    const endsAsBadUpload = uploadRejectedNames().includes(thrown);
+  it.each(REKOGNITION_ERRORS)(
+    "$name ($thrown) fails the execution: never recorded as the uploader's fault",
+    ({ thrown }) => {
+      // Act
+      const endsAsBadUpload = uploadRejectedNames().includes(thrown);
 
-    // Assert
-    expect(uploadRejectedNames()).toContain('CorruptImageError');
-    expect(endsAsBadUpload).toBe(false);
-  });
+      // Assert
+      expect(uploadRejectedNames()).toContain('CorruptImageError');
+      expect(endsAsBadUpload).toBe(false);
+    },
+  );
 
   it('names the object, the original exception and where to look in a refusal of the analysis image', async () => {
     // Arrange
-    rekognitionMock.on(DetectLabelsCommand).rejects(new InvalidS3ObjectException({ message: 'Unable to get object metadata from S3.', $metadata }));
+    rekognitionMock
+      .on(DetectLabelsCommand)
+      .rejects(new InvalidS3ObjectException({ message: 'Unable to get object metadata from S3.', $metadata }));
 
     // Act
-    const result = new RekognitionLabelDetector(new RekognitionClient({})).detectLabels(IMAGE, { minConfidence: 70, maxLabels: 20 });
+    const result = new RekognitionLabelDetector(new RekognitionClient({})).detectLabels(IMAGE, {
+      minConfidence: 70,
+      maxLabels: 20,
+    });
 
     // Assert
-    await expect(result).rejects.toThrow(/s3:\/\/media-bucket\/derived\/m1\/00AB\/analysis\.jpg \(InvalidS3ObjectException: Unable to get object metadata from S3\.\).*s3:GetObject/);
+    await expect(result).rejects.toThrow(
+      /s3:\/\/media-bucket\/derived\/m1\/00AB\/analysis\.jpg \(InvalidS3ObjectException: Unable to get object metadata from S3\.\).*s3:GetObject/,
+    );
   });
 });
 
@@ -150,7 +218,9 @@ describe('RekognitionModerationDetector', () => {
     rekognitionMock.on(DetectModerationLabelsCommand).resolves({ ModerationLabels: [] });
 
     // Act
-    await new RekognitionModerationDetector(new RekognitionClient({})).detectModerationLabels(IMAGE, { minConfidence: 50 });
+    await new RekognitionModerationDetector(new RekognitionClient({})).detectModerationLabels(IMAGE, {
+      minConfidence: 50,
+    });
 
     // Assert
     expect(rekognitionMock).toHaveReceivedCommandWith(DetectModerationLabelsCommand, {
@@ -203,16 +273,25 @@ describe('RekognitionModerationDetector', () => {
     const detector = new RekognitionModerationDetector(new RekognitionClient({}));
 
     // Act
-    const first = await detector.detectModerationLabels(IMAGE, { minConfidence: 50 }).catch((caught: unknown) => caught);
-    const second = await detector.detectModerationLabels(IMAGE, { minConfidence: 50 }).catch((caught: unknown) => caught);
+    const first = await detector
+      .detectModerationLabels(IMAGE, { minConfidence: 50 })
+      .catch((caught: unknown) => caught);
+    const second = await detector
+      .detectModerationLabels(IMAGE, { minConfidence: 50 })
+      .catch((caught: unknown) => caught);
 
     // Assert
-    expect([first instanceof DetectorThrottledError, second instanceof DetectorRefusedImageError]).toEqual([true, true]);
+    expect([first instanceof DetectorThrottledError, second instanceof DetectorRefusedImageError]).toEqual([
+      true,
+      true,
+    ]);
   });
 
   it('names the object in the domain error message', async () => {
     // Arrange
-    rekognitionMock.on(DetectModerationLabelsCommand).rejects(new InvalidImageFormatException({ message: 'bad', $metadata }));
+    rekognitionMock
+      .on(DetectModerationLabelsCommand)
+      .rejects(new InvalidImageFormatException({ message: 'bad', $metadata }));
 
     // Act
     const result = new RekognitionModerationDetector(new RekognitionClient({})).detectModerationLabels(IMAGE, {

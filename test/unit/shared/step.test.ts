@@ -35,7 +35,9 @@ describe('parseStepInput', () => {
     const parse = (): unknown => parseStepInput(schema, { image: { bucket: 3, key: 'k' } }, 'DetectLabels');
 
     // Assert
-    expect(parse).toThrow('Malformed DetectLabels input: image.bucket: Invalid input: expected string, received number');
+    expect(parse).toThrow(
+      'Malformed DetectLabels input: image.bucket: Invalid input: expected string, received number',
+    );
   });
 
   it('appends the execution id the state machine passes to every log line', () => {

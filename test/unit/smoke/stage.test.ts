@@ -64,7 +64,7 @@ describe('the --stage path', () => {
     expect(output).toContain(`API ${UNREACHABLE_API}, user pool ${FAKE_OUTPUTS.userPoolId}`);
   });
 
-  it('creates a throw-away user in the stack\'s pool without an invitation, with a permanent password', () => {
+  it("creates a throw-away user in the stack's pool without an invitation, with a permanent password", () => {
     expect(stage.cognito).toHaveReceivedCommandWith(AdminCreateUserCommand, {
       UserPoolId: FAKE_OUTPUTS.userPoolId,
       Username: 'smoke-run1@example.com',
@@ -100,7 +100,10 @@ describe('the --stage path', () => {
 
   it('never sends the password in the sign-in exchange', () => {
     const password = stage.cognito.commandCalls(AdminSetUserPasswordCommand)[0]?.args[0].input.Password ?? '';
-    const signIn = [...stage.cognito.commandCalls(InitiateAuthCommand), ...stage.cognito.commandCalls(RespondToAuthChallengeCommand)];
+    const signIn = [
+      ...stage.cognito.commandCalls(InitiateAuthCommand),
+      ...stage.cognito.commandCalls(RespondToAuthChallengeCommand),
+    ];
     expect(password).toMatch(/^.{24}Aa1!$/);
     expect(signIn).toHaveLength(2);
     expect(JSON.stringify(signIn.map((call) => call.args[0].input))).not.toContain(password);
@@ -108,11 +111,13 @@ describe('the --stage path', () => {
 
   it('deletes the user after a journey failed, and says which step failed and why', () => {
     expect(code).toBe(1);
-    expect(stage.cognito).toHaveReceivedCommandWith(AdminDeleteUserCommand, { UserPoolId: FAKE_OUTPUTS.userPoolId, Username: 'smoke-run1@example.com' });
+    expect(stage.cognito).toHaveReceivedCommandWith(AdminDeleteUserCommand, {
+      UserPoolId: FAKE_OUTPUTS.userPoolId,
+      Username: 'smoke-run1@example.com',
+    });
     expect(output).toMatch(/^FAILED: create an article: .*ECONNREFUSED/m);
     expect(output).toMatch(/^delete the throw-away user +ok .*smoke-run1@example.com: deleted$/m);
   });
-
 });
 
 describe('the --stage path when something fails', () => {
@@ -125,18 +130,24 @@ describe('the --stage path when something fails', () => {
   });
 
   it('deletes the user when the SRP sign-in is refused', async () => {
-    stage.cognito.on(RespondToAuthChallengeCommand).rejects(Object.assign(new Error('Incorrect username or password.'), { name: 'NotAuthorizedException' }));
+    stage.cognito
+      .on(RespondToAuthChallengeCommand)
+      .rejects(Object.assign(new Error('Incorrect username or password.'), { name: 'NotAuthorizedException' }));
 
     const code = await smoke();
 
     expect(code).toBe(1);
-    expect(output).toMatch(/^FAILED: sign in with SRP \(Cognito\): NotAuthorizedException: Incorrect username or password\.$/m);
+    expect(output).toMatch(
+      /^FAILED: sign in with SRP \(Cognito\): NotAuthorizedException: Incorrect username or password\.$/m,
+    );
     expect(stage.cognito).toHaveReceivedCommandTimes(AdminDeleteUserCommand, 1);
     expect(output).not.toContain('create an article');
   });
 
   it('deletes the user when setting its password fails after it was created', async () => {
-    stage.cognito.on(AdminSetUserPasswordCommand).rejects(Object.assign(new Error('Password does not conform to policy'), { name: 'InvalidPasswordException' }));
+    stage.cognito
+      .on(AdminSetUserPasswordCommand)
+      .rejects(Object.assign(new Error('Password does not conform to policy'), { name: 'InvalidPasswordException' }));
 
     expect(await smoke()).toBe(1);
     expect(stage.cognito).toHaveReceivedCommandTimes(AdminDeleteUserCommand, 1);
@@ -145,21 +156,36 @@ describe('the --stage path when something fails', () => {
 
   it('names a missing output and creates no user when the stack is older than the smoke command', async () => {
     stage.cloudFormation.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'TravelGuide-dev', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: STACK_OUTPUTS.userPoolId, OutputValue: 'x' }] }],
+      Stacks: [
+        {
+          StackName: 'TravelGuide-dev',
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [{ OutputKey: STACK_OUTPUTS.userPoolId, OutputValue: 'x' }],
+        },
+      ],
     });
 
     expect(await smoke()).toBe(1);
-    expect(output).toMatch(/^FAILED: read the outputs of stack TravelGuide-dev: stack TravelGuide-dev \(UPDATE_COMPLETE\) has no output ApiUrl, UserPoolClientId, .*: deploy this version first$/m);
+    expect(output).toMatch(
+      /^FAILED: read the outputs of stack TravelGuide-dev: stack TravelGuide-dev \(UPDATE_COMPLETE\) has no output ApiUrl, UserPoolClientId, .*: deploy this version first$/m,
+    );
     expect(stage.cognito).not.toHaveReceivedCommand(AdminCreateUserCommand);
   });
 
   it('reads another stack and region when told to, and stops when it is not there', async () => {
-    stage.cloudFormation.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id TravelGuide-dev-eu does not exist'), { name: 'ValidationError' }));
+    stage.cloudFormation
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('Stack with id TravelGuide-dev-eu does not exist'), { name: 'ValidationError' }),
+      );
 
     expect(await smoke('--stack', 'TravelGuide-dev-eu', '--region', 'eu-central-1')).toBe(1);
     expect(stage.cloudFormation).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'TravelGuide-dev-eu' });
     expect(output).toMatch(/^Smoke test against stack TravelGuide-dev-eu in eu-central-1$/m);
-    expect(output).toMatch(/^FAILED: read the outputs of stack TravelGuide-dev-eu: ValidationError: Stack with id TravelGuide-dev-eu does not exist$/m);
+    expect(output).toMatch(
+      /^FAILED: read the outputs of stack TravelGuide-dev-eu: ValidationError: Stack with id TravelGuide-dev-eu does not exist$/m,
+    );
     expect(stage.cognito).not.toHaveReceivedCommand(AdminCreateUserCommand);
   });
 
@@ -182,7 +208,9 @@ describe('--check-alarms', () => {
 
   it('subscribes a temporary queue that only the alarm topic may send to', () => {
     expect(stage.sqs).toHaveReceivedCommandWith(CreateQueueCommand, { QueueName: 'travel-guide-smoke-run1' });
-    const policy = JSON.parse(String(stage.sqs.commandCalls(SetQueueAttributesCommand)[0]?.args[0].input.Attributes?.Policy)) as { Statement: unknown[] };
+    const policy = JSON.parse(
+      String(stage.sqs.commandCalls(SetQueueAttributesCommand)[0]?.args[0].input.Attributes?.Policy),
+    ) as { Statement: unknown[] };
     expect(policy.Statement).toEqual([
       expect.objectContaining({
         Effect: 'Allow',
@@ -192,18 +220,23 @@ describe('--check-alarms', () => {
         Condition: { ArnEquals: { 'aws:SourceArn': FAKE_OUTPUTS.alarmTopicArn } },
       }),
     ]);
-    expect(stage.sns).toHaveReceivedCommandWith(SubscribeCommand, { TopicArn: FAKE_OUTPUTS.alarmTopicArn, Protocol: 'sqs', Endpoint: FAKE_QUEUE_ARN });
+    expect(stage.sns).toHaveReceivedCommandWith(SubscribeCommand, {
+      TopicArn: FAKE_OUTPUTS.alarmTopicArn,
+      Protocol: 'sqs',
+      Endpoint: FAKE_QUEUE_ARN,
+    });
   });
 
   it('sets an alarm that is not already in ALARM to ALARM, sees its notification, and sets it back', () => {
-    const states = stage.cloudWatch.commandCalls(SetAlarmStateCommand).map((call) => [call.args[0].input.AlarmName, call.args[0].input.StateValue]);
+    const states = stage.cloudWatch
+      .commandCalls(SetAlarmStateCommand)
+      .map((call) => [call.args[0].input.AlarmName, call.args[0].input.StateValue]);
     expect(states).toEqual([
       [FAKE_ALARM, 'ALARM'],
       [FAKE_ALARM, 'OK'],
     ]);
     expect(output).toMatch(/^see the notification arrive on the queue +ok /m);
   });
-
 
   it('sends exactly the requests whose IAM actions README lists for the operator, plus the unsigned sign-in', () => {
     const sent = new Set(stage.actionsSent());
@@ -217,10 +250,15 @@ describe('--check-alarms when nothing arrives', () => {
     stage = mockStage({ apiUrl: UNREACHABLE_API, idToken: () => 'id-token', alarmDelivered: false });
 
     expect(await smoke('--check-alarms')).toBe(1);
-    expect(output).toMatch(/^FAILED: see the notification arrive on the queue: no notification of .* reached the queue within 0 s .*cloudwatch\.amazonaws\.com/m);
+    expect(output).toMatch(
+      /^FAILED: see the notification arrive on the queue: no notification of .* reached the queue within 0 s .*cloudwatch\.amazonaws\.com/m,
+    );
     expect(stage.sns).toHaveReceivedCommandWith(UnsubscribeCommand, { SubscriptionArn: FAKE_SUBSCRIPTION_ARN });
     expect(stage.sqs).toHaveReceivedCommandWith(DeleteQueueCommand, { QueueUrl: FAKE_QUEUE_URL });
-    expect(stage.cloudWatch.commandCalls(SetAlarmStateCommand).map((call) => call.args[0].input.StateValue)).toEqual(['ALARM', 'OK']);
+    expect(stage.cloudWatch.commandCalls(SetAlarmStateCommand).map((call) => call.args[0].input.StateValue)).toEqual([
+      'ALARM',
+      'OK',
+    ]);
     stage.restore();
   });
 });

@@ -66,14 +66,23 @@ describe('thumbnail handler', () => {
     const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'UploadChangedError', code: 'UPLOAD_CHANGED', message: expect.stringMatching(/replaced/) });
+    await expect(result).rejects.toMatchObject({
+      name: 'UploadChangedError',
+      code: 'UPLOAD_CHANGED',
+      message: expect.stringMatching(/replaced/),
+    });
     expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 0);
   });
 
   it('treats any 412 answer to the read as UploadChangedError, whatever error name the SDK gives it', async () => {
     // Arrange: a 412 without an error body (the SDK then names the error after the status)
     s3Mock.on(GetObjectCommand).rejects(
-      new S3ServiceException({ name: 'Unknown', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'Unknown' }),
+      new S3ServiceException({
+        name: 'Unknown',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 412 },
+        message: 'Unknown',
+      }),
     );
 
     // Act
@@ -85,7 +94,9 @@ describe('thumbnail handler', () => {
 
   it('marks an upload deleted after its event (NoSuchKey) as UploadMissingError', async () => {
     // Arrange
-    s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
+    s3Mock
+      .on(GetObjectCommand)
+      .rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
 
     // Act
     const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
@@ -174,7 +185,9 @@ describe('thumbnail handler', () => {
 
     // Assert
     const uploaded = new Map(
-      s3Mock.commandCalls(PutObjectCommand).map((call) => [call.args[0].input.Key, (call.args[0].input.Body as Buffer).length]),
+      s3Mock
+        .commandCalls(PutObjectCommand)
+        .map((call) => [call.args[0].input.Key, (call.args[0].input.Body as Buffer).length]),
     );
     expect(result.renditions.map((r) => r.bytes)).toEqual(result.renditions.map((r) => uploaded.get(r.key)));
   });
@@ -187,7 +200,10 @@ describe('thumbnail handler', () => {
     const result = handlerWith({ maxInputBytes: 1000 })({ upload: { ...UPLOAD, size: 1001 } });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'ImageTooLargeError', message: 'Upload is 1001 bytes; the limit is 1000 bytes' });
+    await expect(result).rejects.toMatchObject({
+      name: 'ImageTooLargeError',
+      message: 'Upload is 1001 bytes; the limit is 1000 bytes',
+    });
     expect(s3Mock).toHaveReceivedCommandTimes(GetObjectCommand, 0);
   });
 
@@ -212,7 +228,10 @@ describe('thumbnail handler', () => {
     const result = handlerWith({ maxInputBytes: 1024 })({ upload: { ...UPLOAD, size: 10 } });
 
     // Assert
-    await expect(result).rejects.toMatchObject({ name: 'ImageTooLargeError', message: expect.stringContaining('more than 1024') });
+    await expect(result).rejects.toMatchObject({
+      name: 'ImageTooLargeError',
+      message: expect.stringContaining('more than 1024'),
+    });
   });
 
   it('refuses a text file uploaded as an image and writes nothing', async () => {
@@ -251,7 +270,12 @@ describe('thumbnail handler', () => {
   it('lets any other S3 failure through unchanged, for the state machine to record as a pipeline fault', async () => {
     // Arrange: without s3:ListBucket, S3 also answers a deleted key this way; it cannot be told from a real denial
     s3Mock.on(GetObjectCommand).rejects(
-      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' }),
+      new S3ServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'Access Denied',
+      }),
     );
 
     // Act

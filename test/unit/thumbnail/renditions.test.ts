@@ -97,8 +97,12 @@ describe('createRenditions', () => {
 
     it('turns the picture the way the camera meant: the stored top-left corner ends up top-right', async () => {
       // Arrange: the fixture has a blue block in the stored top-left corner, the rest is red
-      const { data, info } = await sharp(find(set, 'large', 'jpeg').data).raw().toBuffer({ resolveWithObject: true });
-      const pixel = (x: number, y: number): number[] => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
+      const { data, info } = await sharp(find(set, 'large', 'jpeg').data)
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const pixel = (x: number, y: number): number[] => [
+        ...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3),
+      ];
 
       // Act
       const topRight = pixel(290, 10);
@@ -305,23 +309,47 @@ describe('createRenditions', () => {
 
 describe('analysisSize', () => {
   it('fits a large image inside the long-side bound', () => {
-    expect(analysisSize({ width: 9000, height: 6000 }, 4096)).toEqual({ image: { width: 4096, height: 2731 }, canvas: { width: 4096, height: 2731 } });
+    expect(analysisSize({ width: 9000, height: 6000 }, 4096)).toEqual({
+      image: { width: 4096, height: 2731 },
+      canvas: { width: 4096, height: 2731 },
+    });
   });
 
   it('keeps an image that already fits', () => {
-    expect(analysisSize({ width: 1200, height: 900 }, 4096)).toEqual({ image: { width: 1200, height: 900 }, canvas: { width: 1200, height: 900 } });
+    expect(analysisSize({ width: 1200, height: 900 }, 4096)).toEqual({
+      image: { width: 1200, height: 900 },
+      canvas: { width: 1200, height: 900 },
+    });
   });
 
   it('enlarges a thin image only as far as the long side allows, and letterboxes the rest of the way to 80 px', () => {
-    expect(analysisSize({ width: 10, height: 4000 }, 4096)).toEqual({ image: { width: 10, height: 4096 }, canvas: { width: 80, height: 4096 } });
+    expect(analysisSize({ width: 10, height: 4000 }, 4096)).toEqual({
+      image: { width: 10, height: 4096 },
+      canvas: { width: 80, height: 4096 },
+    });
   });
 
   it.each([
-    [{ width: 4000, height: 60 }, { width: 4096, height: 80 }],
-    [{ width: 60, height: 4000 }, { width: 80, height: 4096 }],
-    [{ width: 10000, height: 100 }, { width: 4096, height: 80 }],
-    [{ width: 1, height: 1 }, { width: 80, height: 80 }],
-    [{ width: 1, height: 50000 }, { width: 80, height: 4096 }],
+    [
+      { width: 4000, height: 60 },
+      { width: 4096, height: 80 },
+    ],
+    [
+      { width: 60, height: 4000 },
+      { width: 80, height: 4096 },
+    ],
+    [
+      { width: 10000, height: 100 },
+      { width: 4096, height: 80 },
+    ],
+    [
+      { width: 1, height: 1 },
+      { width: 80, height: 80 },
+    ],
+    [
+      { width: 1, height: 50000 },
+      { width: 80, height: 4096 },
+    ],
   ])('gives %p a canvas of %p: at least 80 px and at most 4096 px a side', (source, canvas) => {
     expect(analysisSize(source, 4096).canvas).toEqual(canvas);
   });
@@ -334,29 +362,40 @@ describe('analysis JPEG of extreme shapes, through sharp', () => {
     [10000, 100, 4096, 80],
     [3, 2, 120, 80],
     [1, 1, 80, 80],
-  ])('makes a %i x %i image into a %i x %i analysis JPEG Rekognition accepts', async (width, height, expectedWidth, expectedHeight) => {
-    // Arrange
-    const bytes = await sharp({ create: { width, height, channels: 3, background: '#3a7bd5' } }).jpeg().toBuffer();
+  ])(
+    'makes a %i x %i image into a %i x %i analysis JPEG Rekognition accepts',
+    async (width, height, expectedWidth, expectedHeight) => {
+      // Arrange
+      const bytes = await sharp({ create: { width, height, channels: 3, background: '#3a7bd5' } })
+        .jpeg()
+        .toBuffer();
 
-    // Act
-    const set = await createRenditions(bytes, LIMITS);
+      // Act
+      const set = await createRenditions(bytes, LIMITS);
 
-    // Assert
-    const metadata = await sharp(set.analysis.data).metadata();
-    expect([metadata.format, metadata.width, metadata.height]).toEqual(['jpeg', expectedWidth, expectedHeight]);
-    expect([set.analysis.width, set.analysis.height]).toEqual([expectedWidth, expectedHeight]);
-    expect(set.analysis.data.length).toBeLessThanOrEqual(15 * 1024 * 1024);
-  });
+      // Assert
+      const metadata = await sharp(set.analysis.data).metadata();
+      expect([metadata.format, metadata.width, metadata.height]).toEqual(['jpeg', expectedWidth, expectedHeight]);
+      expect([set.analysis.width, set.analysis.height]).toEqual([expectedWidth, expectedHeight]);
+      expect(set.analysis.data.length).toBeLessThanOrEqual(15 * 1024 * 1024);
+    },
+  );
 
   it('letterboxes with black bars and keeps the picture in the middle', async () => {
     // Arrange: a 4000 x 60 white strip
-    const bytes = await sharp({ create: { width: 4000, height: 60, channels: 3, background: '#ffffff' } }).jpeg().toBuffer();
+    const bytes = await sharp({ create: { width: 4000, height: 60, channels: 3, background: '#ffffff' } })
+      .jpeg()
+      .toBuffer();
 
     // Act
     const set = await createRenditions(bytes, LIMITS);
 
     // Assert: the centre column is black above, white in the middle, black below
-    const { data, info } = await sharp(set.analysis.data).extract({ left: 2048, top: 0, width: 1, height: 80 }).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(set.analysis.data)
+      .extract({ left: 2048, top: 0, width: 1, height: 80 })
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(info.height).toBe(80);
     expect(data[2]).toBeLessThan(40);
     expect(data[40]).toBeGreaterThan(215);

@@ -25,7 +25,10 @@ describe('Lambda concurrency in the twin', () => {
 
     // Assert
     expect(refused).toBeInstanceOf(LambdaThrottledError);
-    expect(refused).toMatchObject({ name: 'Lambda.TooManyRequestsException', reason: 'ConcurrentInvocationLimitExceeded' });
+    expect(refused).toMatchObject({
+      name: 'Lambda.TooManyRequestsException',
+      reason: 'ConcurrentInvocationLimitExceeded',
+    });
     expect((refused as Error).message).toMatch(/Rate Exceeded.*TooManyRequestsException/);
     expect(lambda.snapshot().functions.thumbnail).toMatchObject({ running: 1, invocations: 1, throttles: 1 });
   });
@@ -56,9 +59,17 @@ describe('Lambda concurrency in the twin', () => {
     const shared = lambda.acquire('thumbnail');
 
     // Assert
-    expect(third).toThrow(expect.objectContaining({ reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }) as Error);
+    expect(third).toThrow(
+      expect.objectContaining({ reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }) as Error,
+    );
     expect(typeof shared).toBe('function');
-    expect(lambda.snapshot().functions.labels).toMatchObject({ limit: 2, reserved: true, running: 2, peak: 2, throttles: 1 });
+    expect(lambda.snapshot().functions.labels).toMatchObject({
+      limit: 2,
+      reserved: true,
+      running: 2,
+      peak: 2,
+      throttles: 1,
+    });
   });
 
   it('refuses a limit that is not a positive whole number', () => {

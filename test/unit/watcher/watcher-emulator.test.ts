@@ -14,8 +14,15 @@ import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../..
 const TABLE = 'watcher-test';
 const MEDIA_ID = '01JDX3ZK2Q4V5W6X7Y8Z9A0B1C';
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:TravelGuide-dev-MediaPipeline';
-const execution = (name: string): string => `arn:aws:states:eu-west-1:111122223333:execution:TravelGuide-dev-MediaPipeline:${name}`;
-const upload = (sequencer: string) => ({ bucket: 'media', key: `uploads/alice/${MEDIA_ID}`, size: 10, etag: 'abc', sequencer });
+const execution = (name: string): string =>
+  `arn:aws:states:eu-west-1:111122223333:execution:TravelGuide-dev-MediaPipeline:${name}`;
+const upload = (sequencer: string) => ({
+  bucket: 'media',
+  key: `uploads/alice/${MEDIA_ID}`,
+  size: 10,
+  etag: 'abc',
+  sequencer,
+});
 
 let dynamo: DynamoDbEmulator;
 let documents: DynamoDBDocumentClient;
@@ -38,7 +45,13 @@ function statusChange(executionArn: string, status: string): unknown {
       status,
       startDate: 1796000000000,
       stopDate: 1796000300000,
-      input: JSON.stringify({ time: '2026-11-28T17:20:11Z', detail: { bucket: { name: 'media' }, object: { key: `uploads/alice/${MEDIA_ID}`, size: 10, etag: 'abc', sequencer: '0A' } } }),
+      input: JSON.stringify({
+        time: '2026-11-28T17:20:11Z',
+        detail: {
+          bucket: { name: 'media' },
+          object: { key: `uploads/alice/${MEDIA_ID}`, size: 10, etag: 'abc', sequencer: '0A' },
+        },
+      }),
       output: null,
     },
   };
@@ -46,7 +59,10 @@ function statusChange(executionArn: string, status: string): unknown {
 
 async function claimFor(executionArn: string, sequencer = '0A'): Promise<void> {
   await documents.send(
-    new PutCommand({ TableName: TABLE, Item: { mediaId: MEDIA_ID, ownerId: 'alice', status: 'PENDING', createdAt: 't', updatedAt: 't' } }),
+    new PutCommand({
+      TableName: TABLE,
+      Item: { mediaId: MEDIA_ID, ownerId: 'alice', status: 'PENDING', createdAt: 't', updatedAt: 't' },
+    }),
   );
   const record = createRecordHandler({ documents, mediaTableName: TABLE });
   await record({ action: 'processing', upload: upload(sequencer), executionId: executionArn });
@@ -58,7 +74,11 @@ async function stored(): Promise<Record<string, unknown> | undefined> {
 
 beforeAll(async () => {
   dynamo = await startDynamoDbEmulator({ port: 0 });
-  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   await ensureTable(client, TABLE, mediaTable);
   documents = DynamoDBDocumentClient.from(client);
 });
@@ -69,7 +89,8 @@ afterAll(async () => {
 });
 
 describe('execution watcher', () => {
-  const watcher = () => createHandler({ documents, mediaTableName: TABLE, now: () => new Date('2026-11-28T17:25:01.000Z') });
+  const watcher = () =>
+    createHandler({ documents, mediaTableName: TABLE, now: () => new Date('2026-11-28T17:25:01.000Z') });
 
   it.each([
     ['ABORTED', 'PIPELINE_ABORTED'],
@@ -110,7 +131,10 @@ describe('execution watcher', () => {
     await claimFor(execution('run-1'));
 
     const succeeded = await watcher()(statusChange(execution('run-1'), 'SUCCEEDED'));
-    const noInput = await watcher()({ ...(statusChange(execution('run-1'), 'ABORTED') as object), detail: { executionArn: execution('run-1'), status: 'ABORTED', input: null } });
+    const noInput = await watcher()({
+      ...(statusChange(execution('run-1'), 'ABORTED') as object),
+      detail: { executionArn: execution('run-1'), status: 'ABORTED', input: null },
+    });
 
     expect(succeeded).toEqual({ settled: false, reason: 'not-a-failure' });
     expect(noInput).toEqual({ settled: false, reason: 'no-media' });

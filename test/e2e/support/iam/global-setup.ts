@@ -13,6 +13,8 @@ import { e2eTestFiles } from './suite';
 export default async function globalSetup(globalConfig: Config.GlobalConfig): Promise<void> {
   process.env[REPORT_DIR_VARIABLE] = mkdtempSync(join(tmpdir(), 'travel-guide-iam-'));
   const patterns = globalConfig.testPathPatterns.patterns;
-  const e2eMayRun = patterns.length === 0 || e2eTestFiles().some((file) => patterns.some((pattern) => new RegExp(pattern, 'i').test(file)));
+  const e2eMayRun =
+    patterns.length === 0 ||
+    e2eTestFiles().some((file) => patterns.some((pattern) => new RegExp(pattern, 'i').test(file)));
   if (e2eMayRun && process.env.IAM !== 'off') await loadAppTemplates();
 }

@@ -2,7 +2,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, relative } from 'node:path';
 import type { Config } from '@jest/types';
 import { CACHE_DIR } from '../../../../local/iam/app-roles';
-import { denials, mergeIamReports, readIamReports, REPORT_DIR_VARIABLE, unusedGrants } from '../../../../local/iam/usage';
+import {
+  denials,
+  mergeIamReports,
+  readIamReports,
+  REPORT_DIR_VARIABLE,
+  unusedGrants,
+} from '../../../../local/iam/usage';
 import { e2eTestFiles, RAN_SUBDIR } from './suite';
 
 /**
@@ -17,7 +23,9 @@ export default function globalTeardown(globalConfig: Config.GlobalConfig): void 
   const dir = process.env[REPORT_DIR_VARIABLE];
   if (dir === undefined || !existsSync(dir)) return;
   const reports = readIamReports(dir);
-  const ran = existsSync(join(dir, RAN_SUBDIR)) ? readdirSync(join(dir, RAN_SUBDIR)).map((name) => readFileSync(join(dir, RAN_SUBDIR, name), 'utf8')) : [];
+  const ran = existsSync(join(dir, RAN_SUBDIR))
+    ? readdirSync(join(dir, RAN_SUBDIR)).map((name) => readFileSync(join(dir, RAN_SUBDIR, name), 'utf8'))
+    : [];
   rmSync(dir, { recursive: true, force: true });
   if (reports.length === 0) return;
 
@@ -29,7 +37,10 @@ export default function globalTeardown(globalConfig: Config.GlobalConfig): void 
 
   const problems: string[] = [];
   const denied = denials(report);
-  if (denied.length > 0) problems.push(`AWS calls the functions' roles do not allow (each would be AccessDenied on AWS):\n  ${denied.join('\n  ')}`);
+  if (denied.length > 0)
+    problems.push(
+      `AWS calls the functions' roles do not allow (each would be AccessDenied on AWS):\n  ${denied.join('\n  ')}`,
+    );
   if (wholeSuite) {
     const unused = unusedGrants(report);
     if (unused.length > 0) {
