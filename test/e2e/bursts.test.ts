@@ -14,8 +14,10 @@ let twin: Twin;
 let token: string;
 
 // Short fixed waits instead of the ASL's backoff, per retrier in the file's order: Lambda service
-// errors, Lambda throttling, then the step's own throttling error (detector or store).
-const FAST_RETRIES = [10, 50, 100];
+// errors, Lambda throttling, then the step's own throttling error (detector or store). The
+// throttling waits keep the ASL's budget long enough (100 x 300 ms) for a busy machine, where one
+// thumbnail can hold the only environment for seconds.
+const FAST_RETRIES = [10, 300, 300];
 
 beforeAll(async () => {
   twin = await startTwin({
