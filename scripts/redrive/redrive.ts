@@ -4,6 +4,7 @@ import { applyInputTransformer, loadInputTransformer } from '../../infra/definit
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { REDRIVABLE_CODES, redriveUpdate } from '../../functions/record/record';
 import type { MediaRecord } from '../../functions/shared/media';
+import type { ObjectCreatedEvent } from '../../local/events/object-created';
 
 /*
  * Re-drive: media FAILED for a transient reason (REDRIVABLE_CODES: throttling, a timeout) run
@@ -25,25 +26,7 @@ export interface RedriveDeps {
 }
 
 /** The "Object Created" event of the stored object version, as the rule delivers it to the machine. */
-export interface RedriveEvent {
-  version: '0';
-  id: string;
-  'detail-type': 'Object Created';
-  source: 'aws.s3';
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: {
-    version: '0';
-    bucket: { name: string };
-    object: { key: string; size: number; etag: string; sequencer: string };
-    'request-id': string;
-    requester: string;
-    'source-ip-address': string;
-    reason: 'PostObject';
-  };
-}
+export type RedriveEvent = ObjectCreatedEvent;
 
 /** The upload rule's input transformer (the file CDK puts on the rule's target). */
 const UPLOADED_INPUT = join(__dirname, '..', '..', 'events', 'media-uploaded.input.json');
