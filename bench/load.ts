@@ -316,8 +316,12 @@ async function main(): Promise<void> {
       const posted = await fetch(ticket.body.url, { method: 'POST', body: form });
       await posted.arrayBuffer();
       if (posted.status < 200 || posted.status > 299) throw new Error(`the upload answered ${posted.status}`);
-      const deadline = sleep(options.timeoutMs).then(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), options.timeoutMs);
+      });
       const run = await Promise.race([finished, deadline]);
+      clearTimeout(timer);
       waiting.delete(id);
       const view = await json<{ status: string; error?: { code: string } }>(`${api}/media/${id}`);
       const latencyMs = run?.endedAt ? Date.parse(run.endedAt) - t0 : null;
