@@ -14,6 +14,7 @@ import { mediaSettings } from '../functions/media/settings';
 import { moderationSettings } from '../functions/moderation/settings';
 import { recordSettings } from '../functions/record/settings';
 import { thumbnailSettings } from '../functions/thumbnail/settings';
+import { watcherSettings } from '../functions/watcher/settings';
 import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';
@@ -30,6 +31,14 @@ import type { StackTemplate } from '../test/iam/support/cfn-resolver';
 import { startDynamoDbEmulator, ensureTable, type DynamoDbEmulator } from './emulators/dynamodb';
 import { startS3Emulator, type S3Emulator } from './emulators/s3';
 import { SequencerClock, toObjectCreatedEvent, type ObjectCreatedEvent } from './events/object-created';
+import {
+  ExecutionEndedRule,
+  type DeadLetter,
+  type ExecutionStatusChangeEvent,
+  type TargetDelivery,
+} from './events/execution-status';
+import { invokeAsLambda, withFunctionTimeout } from './pipeline/lambda-invoke';
+import { lambdaContext } from './lambda-context';
 import { loadDefinition } from './pipeline/definition';
 import { defaultAccountConcurrency, LambdaConcurrency } from './pipeline/lambda-concurrency';
 import { Pipeline, type FaultPlan, type LambdaHandler } from './pipeline/pipeline';
@@ -100,6 +109,8 @@ export interface TwinOptions {
   iam?: boolean;
   /** Test-only: the app's templates to take the roles from, instead of the synthesized app (e.g. with a statement removed). */
   iamTemplates?: StackTemplate[];
+  /** Test-only: the executions' TimeoutSeconds instead of the ASL's (e.g. 1, to see a run time out). */
+  executionTimeoutSeconds?: number;
 }
 
 export interface Twin {
@@ -127,6 +138,12 @@ export interface Twin {
   detectorQuota: RekognitionQuota | undefined;
   /** Test-only: the next invocation of this Task state throws this error instead of calling its handler. */
   injectFault(stateName: string, fault: { name: string; message?: string }): void;
+  /** Step Functions' StopExecution: the running execution of this name ends ABORTED. False if none runs. */
+  stopExecution(name: string): boolean;
+  /** Status-change events the execution watcher could not take after Lambda's retries (its dead-letter queue). */
+  watcherDeadLetters: readonly DeadLetter[];
+  /** Sends a Step Functions status-change event through the watcher's rule again (late or twice, as EventBridge may). */
+  deliverExecutionEvent(event: ExecutionStatusChangeEvent): Promise<TargetDelivery | undefined>;
   /** Every IAM decision so far, per function (also at GET /_local/iam); `enforcing: false` when IAM is off. */
   iamReport(): IamReport;
   /** Stops the API, lets running executions finish briefly, stops the emulators. Idempotent. */
@@ -145,6 +162,14 @@ type HandlerModule = {
     credentials: () => Promise<{ accessKeyId: string; secretAccessKey: string }>;
   }) => Record<string, unknown>;
 };
+
+/**
+ * Functions invoked by EventBridge rules rather than by the ASL or the API: the execution watcher
+ * (events/execution-ended.pattern.json). Each runs under its own role, as the others do.
+ */
+const EVENT_TARGET_FUNCTIONS = ['watcher'] as const;
+/** The watcher's Lambda timeout, as infra/constructs/media-pipeline.ts sets it. */
+const WATCHER_TIMEOUT_MS = 10_000;
 
 /** Functions that sign presigned requests, and get their own access key in the twin when IAM is enforced. */
 const SIGNING_FUNCTIONS: readonly string[] = ['media'];
@@ -168,6 +193,7 @@ export function functionEnvironment(settings: TwinFunctionSettings): Record<stri
     ...labelsSettings.toEnv({}),
     ...moderationSettings.toEnv({}),
     ...recordSettings.toEnv(tables),
+    ...watcherSettings.toEnv(tables),
     ...articlesSettings.toEnv({
       ...tables,
       articlesTableName: ARTICLES_TABLE_NAME,
@@ -335,6 +361,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       ...new Set([
         ...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName),
         ...API_FUNCTIONS,
+        ...EVENT_TARGET_FUNCTIONS,
       ]),
     ];
     const iam =
@@ -403,6 +430,29 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         throw error;
       });
 
+    // Step Functions -> EventBridge -> the execution watcher, as deployed: every execution that ends
+    // FAILED, TIMED_OUT or ABORTED sends its status-change event through the rule's pattern file to
+    // the real watcher handler, invoked asynchronously under the watcher's role.
+    const watcherHandler = handlerFor('watcher');
+    const executionEnded = new ExecutionEndedRule({
+      patternPath: join(REPO_ROOT, 'events', 'execution-ended.pattern.json'),
+      stateMachineArn: Pipeline.stateMachineArnFor(region, LOCAL_ACCOUNT_ID),
+      region,
+      account: LOCAL_ACCOUNT_ID,
+      invoke: (event) => {
+        const context = lambdaContext({
+          functionName: 'travel-guide-local-watcher',
+          region,
+          account: LOCAL_ACCOUNT_ID,
+          timeoutMs: WATCHER_TIMEOUT_MS,
+        });
+        const invocation = runAsFunction({ fn: 'watcher', via: 'ExecutionEndedRule' }, () =>
+          invokeAsLambda(watcherHandler, event, context),
+        );
+        return withFunctionTimeout(invocation, WATCHER_TIMEOUT_MS, context.awsRequestId);
+      },
+    });
+
     pipeline = new Pipeline({
       aslPath,
       patternPath: join(REPO_ROOT, 'events', 'media-uploaded.pattern.json'),
@@ -415,6 +465,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       concurrency: lambda,
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+      ...(options.executionTimeoutSeconds !== undefined
+        ? { executionTimeoutSeconds: options.executionTimeoutSeconds }
+        : {}),
+      async onExecutionEnded(ended, run) {
+        const delivery = await executionEnded.executionEnded(ended);
+        if (delivery !== undefined) run.watcher = delivery;
+      },
     });
     const builtPipeline = pipeline;
 
@@ -512,6 +569,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       detectorQuota,
       deliver: (event) => builtPipeline.deliver(event),
       injectFault: (stateName, fault) => builtPipeline.injectFault(stateName, fault),
+      stopExecution: (name) => builtPipeline.stopExecution(name),
+      watcherDeadLetters: executionEnded.deadLetters,
+      deliverExecutionEvent: (event) => executionEnded.deliver(event),
       iamReport,
       stop,
       startupMs: Date.now() - startedAt,

@@ -23,6 +23,8 @@ export const NOT_EXERCISED_BY_THE_TWIN: Readonly<Record<string, string>> = {
     "Lambda itself ships the function's stdout to CloudWatch Logs with the role; the twin's handlers log to the console.",
   'xray:PutTraceSegments': "The Lambda runtime's X-Ray daemon sends the segments; the twin runs with tracing off.",
   'xray:PutTelemetryRecords': "The Lambda runtime's X-Ray daemon sends telemetry; the twin runs with tracing off.",
+  'sqs:SendMessage':
+    "Lambda itself sends an asynchronous invocation's event to the function's dead-letter queue with the role once its retries fail; the twin has no SQS and keeps such events in memory (the watcher's: Twin.watcherDeadLetters).",
 };
 
 /** Writes one twin's report where the test run collects them (nothing when no folder is set). */

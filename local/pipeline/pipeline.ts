@@ -10,6 +10,7 @@ import {
   type InputTransformer,
 } from '../../infra/definitions/input-transformer';
 import { compileEventPattern, type EventMatcher } from '../events/event-pattern';
+import type { EndedExecution, ExecutionEndStatus } from '../events/execution-status';
 import type { ObjectCreatedEvent } from '../events/object-created';
 import { runAsFunction } from '../iam/caller';
 import { lambdaContext } from '../lambda-context';
@@ -50,6 +51,24 @@ export interface PipelineOptions {
   functionTimeoutMs?: number;
   /** Execution environments per function; over the limit an invocation fails with Lambda.TooManyRequestsException. @default unlimited */
   concurrency?: LambdaConcurrency;
+  /**
+   * Step Functions' status-change event for each execution that ended (the twin's EventBridge
+   * rule on it runs the execution watcher). Awaited before the run counts as done, so a stopping
+   * twin settles what it aborted before its emulators close.
+   */
+  onExecutionEnded?(ended: EndedExecution, run: RunRecord): Promise<void>;
+  /** Test-only: the execution's TimeoutSeconds instead of the ASL's (e.g. 1, to see a run time out). */
+  executionTimeoutSeconds?: number;
+}
+
+const MACHINE_NAME = 'travel-guide-local-media-pipeline';
+
+/** The status Step Functions gives an execution that did not succeed, from what the runner threw. */
+function endStatusOf(error: unknown): Exclude<ExecutionEndStatus, 'SUCCEEDED'> {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'ExecutionAbortedError') return 'ABORTED';
+  if (name === 'ExecutionTimeoutError') return 'TIMED_OUT';
+  return 'FAILED';
 }
 
 function functionTimeoutMs(functionName: string): number {
@@ -68,6 +87,7 @@ export class Pipeline {
   constructor(private readonly options: PipelineOptions) {
     const { definition, tasks } = loadDefinition(options.aslPath, options);
     this.tasks = tasks;
+    if (options.executionTimeoutSeconds !== undefined) definition.TimeoutSeconds = options.executionTimeoutSeconds;
     // Built once: validation is the expensive part (~100 ms); each run is cheap.
     this.machine = new StateMachine(definition as unknown as StateMachineDefinition);
     const pattern = readFileSync(options.patternPath, 'utf8').replaceAll('${MediaBucketName}', options.bucketName);
@@ -171,7 +191,25 @@ export class Pipeline {
 
   /** The ARN Step Functions would give an execution of this name. */
   executionArn(name: string): string {
-    return `arn:aws:states:${this.options.region}:${this.options.account}:execution:travel-guide-local-media-pipeline:${name}`;
+    return `arn:aws:states:${this.options.region}:${this.options.account}:execution:${MACHINE_NAME}:${name}`;
+  }
+
+  get stateMachineArn(): string {
+    return Pipeline.stateMachineArnFor(this.options.region, this.options.account);
+  }
+
+  static stateMachineArnFor(region: string, account: string): string {
+    return `arn:aws:states:${region}:${account}:stateMachine:${MACHINE_NAME}`;
+  }
+
+  /**
+   * Step Functions' StopExecution: the running execution ends ABORTED (its status-change event
+   * follows). False when no execution of this name is running.
+   */
+  stopExecution(name: string): boolean {
+    const execution = this.inFlight.get(name);
+    execution?.abort();
+    return execution !== undefined;
   }
 
   private start(
@@ -205,6 +243,8 @@ export class Pipeline {
     this.options.runLog.add(run);
 
     let abort = (): void => undefined;
+    let output: unknown = null;
+    let thrown: { error: string; cause: string } | undefined;
     const done = (async () => {
       const execution = this.machine.run(input as never, {
         overrides: {
@@ -225,12 +265,13 @@ export class Pipeline {
       const history = (async () => {
         for await (const entry of execution.eventLogs) applyHistoryEvent(entry as HistoryEvent, run, visited);
       })();
-      let output: unknown = null;
       try {
         output = await execution.result;
         run.executionStatus = 'SUCCEEDED';
       } catch (error: unknown) {
-        run.executionStatus = error instanceof Error && error.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
+        run.executionStatus = endStatusOf(error);
+        if (run.executionStatus === 'FAILED' && error instanceof Error)
+          thrown = { error: error.name, cause: error.message };
       }
       await history;
       run.outcome = outcomeOf(visited, output, run);
@@ -249,6 +290,27 @@ export class Pipeline {
         run.durationMs = Date.now() - startedAt;
         this.options.runLog.finish(run);
         this.inFlight.delete(executionId);
+      })
+      .then(async () => {
+        const status = run.executionStatus;
+        if (this.options.onExecutionEnded === undefined || status === 'RUNNING') return;
+        const failure = thrown ?? run.failure ?? undefined;
+        await this.options
+          .onExecutionEnded(
+            {
+              executionArn: this.executionArn(executionId),
+              stateMachineArn: this.stateMachineArn,
+              name: executionId,
+              status,
+              startDate: startedAt,
+              stopDate: Date.now(),
+              input,
+              output,
+              ...(status === 'FAILED' && failure ? { error: failure.error, cause: failure.cause } : {}),
+            },
+            run,
+          )
+          .catch(() => undefined);
       });
     this.inFlight.set(executionId, { abort: () => abort(), done });
     return done.then(() => run);
@@ -276,7 +338,7 @@ export class Pipeline {
  * REJECTED by the Moderate branch's verdict). The e2e tests fail if the ASL renames them.
  */
 function outcomeOf(visited: Set<string>, output: unknown, run: RunRecord): RunOutcome {
-  if (run.executionStatus === 'ABORTED') return 'ERROR';
+  if (run.executionStatus === 'ABORTED' || run.executionStatus === 'TIMED_OUT') return 'ERROR';
   if (visited.has('IgnoreDuplicate')) return 'DUPLICATE';
   if (visited.has('RecordFailure')) return 'FAILED';
   if (run.executionStatus === 'SUCCEEDED' && visited.has('RecordResult')) {

@@ -1,4 +1,5 @@
 import { CLAIM_REFUSALS, type ClaimRefusal } from '../../functions/record/record';
+import type { TargetDelivery } from '../events/execution-status';
 
 /**
  * The twin's execution history: the local counterpart of the Step Functions console and the
@@ -32,7 +33,7 @@ export interface RunRecord {
   /** Why MarkProcessing refused the claim (its `$.claim.reason`); only on a refused run. */
   refusal?: ClaimRefusal;
   /** The Step Functions execution status. A FAILED media record can come from a SUCCEEDED execution (a bad upload is the user's problem). */
-  executionStatus: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  executionStatus: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   steps: StepTiming[];
   retries: number;
   /** Retries by the retrier that made them, named by its ErrorEquals (e.g. `Lambda.TooManyRequestsException`). */
@@ -40,6 +41,11 @@ export interface RunRecord {
   failure: { error: string; cause: string } | null;
   /** The EventBridge event that started the run (what a replay would send again). */
   event: unknown;
+  /**
+   * What the execution watcher did with this execution's status-change event (FAILED, TIMED_OUT
+   * or ABORTED only): its answer, or the error that sent the event to its dead-letter queue.
+   */
+  watcher?: TargetDelivery;
 }
 
 export interface EventCounters {
