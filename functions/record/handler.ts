@@ -49,6 +49,7 @@ const commandSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('failure'),
     upload: uploadRefSchema,
+    executionId: z.optional(z.string()),
     error: z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
   }),
 ]);
@@ -119,7 +120,8 @@ export function createHandler(deps: RecordDeps): (event: unknown, context?: Cont
           const error = errorFromCatch(command.error);
           // The full Error and Cause go to the logs (not the record), where operators can read them.
           logger.info('Recording failure', { error, caught: command.error });
-          return terminal(await update(failureUpdate(mediaId, command.upload, error, timestamp)), mediaId, 'FAILED');
+          const request = failureUpdate(mediaId, ownerId, command.upload, error, timestamp, command.executionId);
+          return terminal(await update(request), mediaId, 'FAILED');
         }
       }
     });

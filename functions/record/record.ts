@@ -23,7 +23,8 @@ import type {
  *     (no renditions, no Rekognition calls).
  *   - Terminal writes (READY, REJECTED, FAILED) succeed only while the record still belongs to
  *     this run's object version (`sourceSequencer`, the zero-padded S3 sequencer) and is
- *     PROCESSING, so a late run never overwrites a result.
+ *     PROCESSING, so a late run never overwrites a result. The one exception is a run that failed
+ *     before its claim: its FAILED write settles the still-unclaimed ticket (see failureUpdate).
  */
 
 /** The parts of a DynamoDB UpdateItem request that do not depend on where the table is. */
@@ -233,19 +234,54 @@ export function redriveUpdate(mediaId: string, executionName: string, now: strin
   };
 }
 
-/** RecordFailure: FAILED with a reason a user may read. */
-export function failureUpdate(mediaId: string, upload: UploadRef, error: MediaError, now: string): ConditionalUpdate {
+/**
+ * RecordFailure: FAILED with a reason a user may read, in one of two cases.
+ *   - The run holds the claim: PROCESSING for this object version (and, when the execution is
+ *     known, claimed by this execution, so a duplicate delivery whose own claim failed can never
+ *     fail the run that holds it).
+ *   - The run failed before its claim (MarkProcessing throttled past its retries, timed out):
+ *     the owner's ticket is still PENDING, and would stay so for good. It is settled FAILED with
+ *     this object version's sequencer, ETag and key, so that `npm run redrive` can run it again
+ *     from the stored upload when the failure was transient. A ticket already claimed, or not
+ *     this owner's, is left alone.
+ */
+export function failureUpdate(
+  mediaId: string,
+  ownerId: string,
+  upload: UploadRef,
+  error: MediaError,
+  now: string,
+  executionId?: string,
+): ConditionalUpdate {
+  const holdsClaim =
+    executionId !== undefined ? `${TERMINAL_CONDITION} AND #claimedBy = :claimedBy` : TERMINAL_CONDITION;
   return {
     Key: { mediaId },
-    UpdateExpression: 'SET #status = :failed, #error = :error, #updatedAt = :now',
-    ConditionExpression: TERMINAL_CONDITION,
-    ExpressionAttributeNames: names('status', 'error', 'updatedAt', 'sourceSequencer'),
+    UpdateExpression:
+      'SET #status = :failed, #error = :error, #updatedAt = :now, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
+      '#original = if_not_exists(#original, :original)',
+    ConditionExpression: `(${holdsClaim}) OR (${CLAIM_CONDITION})`,
+    ExpressionAttributeNames: names(
+      'status',
+      'error',
+      'updatedAt',
+      'sourceSequencer',
+      'sourceEtag',
+      'original',
+      'ownerId',
+      ...(executionId !== undefined ? ['claimedBy'] : []),
+    ),
     ExpressionAttributeValues: {
       ':failed': 'FAILED' satisfies MediaStatus,
       ':error': error,
       ':now': now,
       ':seq': normaliseSequencer(upload.sequencer),
+      ':etag': upload.etag,
+      ':original': { key: upload.key, bytes: upload.size },
       ':processing': PROCESSING,
+      ':pending': 'PENDING' satisfies MediaStatus,
+      ':ownerId': ownerId,
+      ...(executionId !== undefined ? { ':claimedBy': executionId } : {}),
     },
   };
 }

@@ -124,6 +124,7 @@ export type RecordCommand =
   | {
       action: 'failure';
       upload: UploadRef;
+      /** `$$.Execution.Id`: only the execution that holds the claim may fail the media. */ executionId?: string;
       /** The Catch result: `{ Error, Cause }` as Step Functions writes it. */
       error: { Error?: string; Cause?: string };
     };

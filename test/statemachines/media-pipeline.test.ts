@@ -541,6 +541,110 @@ describe('media pipeline state machine', () => {
     });
   });
 
+  describe('a run that fails before its claim', () => {
+    /** Every attempt MarkProcessing's throttling retrier allows, and one more: Lambda refuses them all. */
+    const throttledPastBudget = (): string[] =>
+      Array.from(
+        { length: maxAttempts('MarkProcessing', 'Lambda.TooManyRequestsException') + 1 },
+        () => 'Lambda.TooManyRequestsException',
+      );
+
+    it('settles the ticket FAILED LAMBDA_THROTTLED instead of leaving it PENDING, and the re-drive then ends READY', async () => {
+      // Arrange
+      serveUpload(await jpegWithOrientationAndGps());
+
+      // Act
+      const run = await execute(eventFor(), { MarkProcessing: throttledPastBudget() });
+      let rerun: Awaited<ReturnType<typeof execute>> | undefined;
+      const redriven = await redriveMedia(
+        {
+          documents,
+          tableName: TABLE,
+          bucketName: BUCKET,
+          region: 'eu-west-1',
+          account: '111122223333',
+          async startExecution(name, input) {
+            rerun = await execute(input, {}, {}, name);
+          },
+        },
+        MEDIA_ID,
+      );
+
+      // Assert
+      expect(run.status).toBe('FAILED');
+      expect(statesEntered(run.history)).not.toContain('CreateThumbnails');
+      expect(redriven.outcome).toBe('started');
+      expect(rerun?.status).toBe('SUCCEEDED');
+      expect(await mediaRecord()).toMatchObject({
+        status: 'READY',
+        redriveCount: 1,
+        sourceSequencer: sampleEvent.detail.object.sequencer.padStart(32, '0'),
+      });
+    });
+
+    it('records the version it failed on the settled ticket', async () => {
+      // Act
+      await execute(eventFor(), { MarkProcessing: throttledPastBudget() });
+
+      // Assert
+      expect(await mediaRecord()).toMatchObject({
+        status: 'FAILED',
+        error: { code: 'LAMBDA_THROTTLED' },
+        ownerId: 'alice',
+        sourceSequencer: sampleEvent.detail.object.sequencer.padStart(32, '0'),
+        sourceEtag: sampleEvent.detail.object.etag,
+        original: { key: sampleEvent.detail.object.key, bytes: sampleEvent.detail.object.size },
+      });
+    });
+
+    it('never fails the run that holds the claim: a duplicate delivery whose own claim was throttled writes nothing', async () => {
+      // Arrange: another execution claimed this version and is still working on it
+      const claimed = {
+        mediaId: MEDIA_ID,
+        ownerId: 'alice',
+        status: 'PROCESSING',
+        sourceSequencer: sampleEvent.detail.object.sequencer.padStart(32, '0'),
+        claimedBy: 'arn:aws:states:eu-west-1:111122223333:execution:media-pipeline:the-first-delivery',
+        createdAt: 'x',
+        updatedAt: 'x',
+      };
+      await documents.send(new PutCommand({ TableName: TABLE, Item: claimed }));
+
+      // Act
+      await execute(eventFor(), { MarkProcessing: throttledPastBudget() });
+
+      // Assert
+      expect(await mediaRecord()).toEqual(claimed);
+    });
+  });
+
+  it('retries a detector that timed out once, and reaches READY', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+
+    // Act
+    const run = await execute(eventFor(), { DetectLabels: ['Sandbox.Timedout'], Moderate: ['States.Timeout'] });
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(retriesOf(run.history, 'DetectLabels')).toBe(1);
+    expect(retriesOf(run.history, 'Moderate')).toBe(1);
+    expect((await mediaRecord())?.status).toBe('READY');
+  });
+
+  it('marks media FAILED PIPELINE_TIMEOUT when a detector times out twice', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+
+    // Act
+    const run = await execute(eventFor(), { DetectLabels: ['Sandbox.Timedout', 'Sandbox.Timedout'] });
+
+    // Assert
+    expect(run.status).toBe('FAILED');
+    expect(retriesOf(run.history, 'DetectLabels')).toBe(maxAttempts('DetectLabels', 'Sandbox.Timedout'));
+    expect((await mediaRecord())?.error?.code).toBe('PIPELINE_TIMEOUT');
+  });
+
   it('retries a Lambda service error on CreateThumbnails and still reaches READY', async () => {
     // Arrange
     serveUpload(await jpegWithOrientationAndGps());

@@ -220,11 +220,26 @@ describe('record handler: failure', () => {
     // Assert
     expect(result).toEqual({ written: true, mediaId: MEDIA_ID, status: 'FAILED' });
     expect(sentUpdate()).toMatchObject({
-      ConditionExpression: '#sourceSequencer = :seq AND #status = :processing',
+      ConditionExpression:
+        '(#sourceSequencer = :seq AND #status = :processing) OR (#status = :pending AND #ownerId = :ownerId)',
       ExpressionAttributeValues: expect.objectContaining({
         ':failed': 'FAILED',
         ':error': { code: 'CORRUPT_IMAGE', message: 'Image cannot be decoded: VipsJpeg: premature end of JPEG image' },
       }),
+    });
+  });
+
+  it("conditions the write on the execution's own claim when the state machine names it", async () => {
+    // Arrange
+    const executionId = 'arn:aws:states:eu-west-1:111122223333:execution:media-pipeline:run-1';
+
+    // Act
+    await handler({ action: 'failure', upload: UPLOAD, executionId, error: { Error: 'States.Timeout' } });
+
+    // Assert
+    expect(sentUpdate()).toMatchObject({
+      ConditionExpression: expect.stringContaining('#claimedBy = :claimedBy'),
+      ExpressionAttributeValues: expect.objectContaining({ ':claimedBy': executionId }),
     });
   });
 

@@ -212,19 +212,50 @@ describe('completeUpdate', () => {
 });
 
 describe('failureUpdate', () => {
-  it('writes FAILED with the error under the terminal condition', () => {
+  const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:media-pipeline:run-1';
+
+  it("writes FAILED for the execution that holds the claim of this version, or on the owner's unclaimed ticket", () => {
     // Act
-    const update = failureUpdate(MEDIA_ID, UPLOAD, { code: 'CORRUPT_IMAGE', message: 'bad' }, NOW);
+    const update = failureUpdate(MEDIA_ID, 'alice', UPLOAD, { code: 'CORRUPT_IMAGE', message: 'bad' }, NOW, EXECUTION);
 
     // Assert
-    expect(update.ConditionExpression).toBe(TERMINAL_CONDITION);
+    expect(update.ConditionExpression).toBe(
+      `(${TERMINAL_CONDITION} AND #claimedBy = :claimedBy) OR (#status = :pending AND #ownerId = :ownerId)`,
+    );
     expect(update.ExpressionAttributeValues).toEqual({
       ':failed': 'FAILED',
       ':error': { code: 'CORRUPT_IMAGE', message: 'bad' },
       ':now': NOW,
       ':seq': SEQ,
+      ':etag': UPLOAD.etag,
+      ':original': { key: UPLOAD.key, bytes: UPLOAD.size },
       ':processing': 'PROCESSING',
+      ':pending': 'PENDING',
+      ':ownerId': 'alice',
+      ':claimedBy': EXECUTION,
     });
+  });
+
+  it('stores the version it failed, so a run that failed before its claim can be re-driven', () => {
+    // Act
+    const update = failureUpdate(MEDIA_ID, 'alice', UPLOAD, { code: 'LAMBDA_THROTTLED', message: 'busy' }, NOW);
+
+    // Assert
+    expect(update.UpdateExpression).toContain('#sourceSequencer = :seq');
+    expect(update.UpdateExpression).toContain('#sourceEtag = :etag');
+    expect(update.UpdateExpression).toContain('#original = if_not_exists(#original, :original)');
+    expect(update.ConditionExpression).toBe(`(${TERMINAL_CONDITION}) OR (#status = :pending AND #ownerId = :ownerId)`);
+  });
+
+  it.each([undefined, EXECUTION])('names exactly the attributes it uses (execution %s)', (executionId) => {
+    // Act
+    const update = failureUpdate(MEDIA_ID, 'alice', UPLOAD, { code: 'X', message: 'x' }, NOW, executionId);
+
+    // Assert
+    const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...used].sort());
+    const values = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/:\w+/g));
+    expect(Object.keys(update.ExpressionAttributeValues).sort()).toEqual([...values].sort());
   });
 });
 
