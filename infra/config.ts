@@ -105,6 +105,14 @@ export interface AppConfig {
   /** E-mail address subscribed to the alarm topic, if any. */
   readonly alarmEmail?: string;
   /**
+   * Rekognition's quota in this account and region, in calls per second per API (DetectLabels,
+   * DetectModerationLabels; see the Service Quotas console). When set, each detector function gets
+   * the reserved concurrency `detectorReservedConcurrency` derives from it, so a burst is admitted
+   * at Lambda (a refused invocation costs nothing and the ASL retries it) instead of at Rekognition.
+   * The twin's REKOGNITION_TPS applies the same rule. @default none: the detectors share the account's concurrency
+   */
+  readonly rekognitionTps?: number;
+  /**
    * Create the account-level developer access stack: a Developers group whose members can do
    * nothing but manage their own password and MFA device until they sign in with MFA.
    */
@@ -203,6 +211,16 @@ const GITHUB_OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/tok
 /** The bootstrap template's own pattern for `--qualifier`. */
 const BOOTSTRAP_QUALIFIER = /^[A-Za-z0-9_-]{1,10}$/;
 
+/** A positive number, from cdk.json (a number) or `-c key=value` (a string). */
+function positiveNumberFrom(key: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
+  if (!Number.isFinite(number) || number <= 0 || (typeof value === 'string' && value.trim() === '')) {
+    throw new Error(`Context ${key} must be a positive number, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
 function optionalString(key: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new Error(`Context ${key} must be a string, got ${JSON.stringify(value)}`);
@@ -289,6 +307,7 @@ export function loadConfig(read: ContextReader): AppConfig {
   }
   const alarmEmail = read('alarmEmail');
   const githubDeploy = githubDeployFrom(read);
+  const rekognitionTps = positiveNumberFrom('rekognitionTps', read('rekognitionTps'));
 
   return {
     ...base,
@@ -317,6 +336,7 @@ export function loadConfig(read: ContextReader): AppConfig {
     withDeveloperAccess: booleanFrom('withDeveloperAccess', read('withDeveloperAccess'), base.withDeveloperAccess),
     bootstrapQualifier: bootstrapQualifierFrom(read('@aws-cdk/core:bootstrapQualifier'), base.bootstrapQualifier),
     ...(githubDeploy !== undefined ? { githubDeploy } : {}),
+    ...(rekognitionTps !== undefined ? { rekognitionTps } : {}),
     ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
   };
 }

@@ -18,7 +18,7 @@ import { watcherSettings } from '../functions/watcher/settings';
 import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';
-import { DETECTOR_FUNCTIONS, detectorReservedConcurrency } from '../infra/definitions/pipeline';
+import { reservedConcurrency } from '../infra/definitions/pipeline';
 import { LocalImageDetector } from './detectors/local-image-detector';
 import { RekognitionQuota } from './detectors/rekognition-quota';
 import { loadAppTemplates, twinRoles } from './iam/app-roles';
@@ -386,17 +386,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const detectorQuota =
       options.rekognitionTps !== undefined ? new RekognitionQuota(localDetector, options.rekognitionTps) : undefined;
     const detector = detectorQuota ?? localDetector;
-    const rekognitionTps = options.rekognitionTps;
     const lambda = new LambdaConcurrency({
       accountLimit: options.lambdaConcurrency ?? defaultAccountConcurrency(),
-      // As the stack reserves them: only where a Rekognition quota is stated.
-      ...(rekognitionTps !== undefined
-        ? {
-            reserved: Object.fromEntries(
-              DETECTOR_FUNCTIONS.map((name) => [name, detectorReservedConcurrency(rekognitionTps)]),
-            ),
-          }
-        : {}),
+      // As the stack reserves them (-c rekognitionTps): only where a Rekognition quota is stated.
+      reserved: reservedConcurrency(options.rekognitionTps),
     });
     // IAM first, as Rekognition authorizes a call before it counts it against the quota.
     const detectorPort = iam === undefined ? detector : guardedDetector(detector, iam);

@@ -11,7 +11,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../config';
-import { renderPipelineDefinition, STEP_FUNCTION_TIMEOUT_SECONDS } from '../definitions/pipeline';
+import {
+  renderPipelineDefinition,
+  reservedConcurrency,
+  STEP_FUNCTION_TIMEOUT_SECONDS,
+  type StepFunctionName,
+} from '../definitions/pipeline';
 import { labelsSettings } from '../../functions/labels/settings';
 import { moderationSettings } from '../../functions/moderation/settings';
 import { recordSettings } from '../../functions/record/settings';
@@ -179,10 +184,20 @@ export class MediaPipeline extends Construct {
       .allowObjects(bucket, UPLOAD_PREFIX, ['s3:GetObject'])
       .allowObjects(bucket, DERIVED_PREFIX, ['s3:PutObject']);
 
+    // With a stated Rekognition quota, each detector gets as many environments as its API may take
+    // calls a second: a burst waits at Lambda (throttles are free and retried by the ASL), not at
+    // Rekognition. The twin derives the same limit from REKOGNITION_TPS.
+    const reserved = reservedConcurrency(config.rekognitionTps);
+    const concurrencyOf = (name: StepFunctionName): { reservedConcurrentExecutions?: number } => {
+      const limit = reserved[name];
+      return limit !== undefined ? { reservedConcurrentExecutions: limit } : {};
+    };
+
     // Labels and moderation read the analysis JPEG; Rekognition's detect actions have no
     // resource type, so "*" is the narrowest resource IAM accepts for them.
     this.labels = new PipelineFunction(this, 'Labels', {
       ...common,
+      ...concurrencyOf('labels'),
       name: 'labels',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.labels),
       settings: labelsSettings.toEnv({ labelsMinConfidence: config.labelsMinConfidence, labelsMax: config.labelsMax }),
@@ -192,6 +207,7 @@ export class MediaPipeline extends Construct {
 
     this.moderation = new PipelineFunction(this, 'Moderation', {
       ...common,
+      ...concurrencyOf('moderation'),
       name: 'moderation',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.moderation),
       settings: moderationSettings.toEnv({ moderationMinConfidence: config.moderationMinConfidence }),

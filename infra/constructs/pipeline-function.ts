@@ -120,6 +120,13 @@ export interface PipelineFunctionProps {
    * @default - none
    */
   readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Reserved concurrency: at most this many environments at once, and as many kept for this
+   * function out of the account's limit. Invocations beyond it are throttled
+   * (Lambda.TooManyRequestsException), which the state machine retries.
+   * @default - none: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
   /** Layers, for native modules that are kept out of the bundle. @default - none */
   readonly layers?: lambda.ILayerVersion[];
   /**
@@ -240,6 +247,9 @@ export class PipelineFunction extends Construct {
       ...(props.timeout !== undefined ? { timeout: props.timeout } : {}),
       ...(props.layers !== undefined ? { layers: props.layers } : {}),
       ...(props.deadLetterQueue !== undefined ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       environment: { ...defaults.environment, ...props.runtimeEnvironment, ...props.settings },
     });
   }

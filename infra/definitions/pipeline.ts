@@ -80,3 +80,14 @@ export function detectorReservedConcurrency(rekognitionTps: number): number {
 
 /** The functions that call Rekognition, one API each. */
 export const DETECTOR_FUNCTIONS = ['labels', 'moderation'] as const satisfies readonly StepFunctionName[];
+
+/**
+ * Reserved concurrency of each step function, for the stack and the twin alike: the detector
+ * functions get {@link detectorReservedConcurrency} when a Rekognition quota is stated, every other
+ * function shares the account's concurrency.
+ */
+export function reservedConcurrency(rekognitionTps: number | undefined): Partial<Record<StepFunctionName, number>> {
+  if (rekognitionTps === undefined) return {};
+  const reserved = detectorReservedConcurrency(rekognitionTps);
+  return Object.fromEntries(DETECTOR_FUNCTIONS.map((name) => [name, reserved]));
+}

@@ -61,6 +61,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig(reader({ moderationMinConfidence: value }))).toThrow(/moderationMinConfidence/);
   });
 
+  it("reads Rekognition's quota from a -c value or a cdk.json number, and leaves it unset by default", () => {
+    expect(loadConfig(reader({})).rekognitionTps).toBeUndefined();
+    expect(loadConfig(reader({ rekognitionTps: '5' })).rekognitionTps).toBe(5);
+    expect(loadConfig(reader({ rekognitionTps: 2.5 })).rekognitionTps).toBe(2.5);
+  });
+
+  it.each(['0', '-1', 'fast', '', true])('refuses rekognitionTps=%p', (value) => {
+    expect(() => loadConfig(reader({ rekognitionTps: value }))).toThrow(/rekognitionTps must be a positive number/);
+  });
+
   it('refuses a boolean flag that is neither true nor false', () => {
     expect(() => loadConfig(reader({ withAccessAnalyzer: 'yes' }))).toThrow(/withAccessAnalyzer/);
   });
