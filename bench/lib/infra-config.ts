@@ -31,6 +31,7 @@ export function functionSettings(): { functions: Record<string, FunctionSettings
       labels: pipeline.labels,
       moderation: pipeline.moderation,
       record: pipeline.record,
+      watcher: pipeline.watcher,
       articles: api.articles,
       media: api.media,
     };

@@ -3,18 +3,19 @@ import { readdirSync, existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { BUNDLE_ALIASES } from '../../infra/constructs/pipeline-function';
+import { articlesSettings } from '../../functions/articles/settings';
+import { mediaSettings } from '../../functions/media/settings';
 import { functionSettings } from '../lib/infra-config';
 import { BUNDLE_DIR, REPO_ROOT } from '../lib/paths';
 
 /*
  * Per-function bundles built as infra/constructs/pipeline-function.ts has NodejsFunction build
  * them (esbuild, platform node, target node24, CJS, minified, main fields module,main, the AWS SDK
- * bundled, the construct's own aliases and list of externals, external source map without sources), then
+ * bundled, the construct's list of externals, external source map without sources), then
  * each bundle's module init time in a fresh Node process: the part of a cold start this code owns.
  */
 
-/** Values for the variables the handlers read at import (requireEnv fails fast without them). */
+/** The environment the constructs set (the handlers read their settings at import or first call). */
 const INIT_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
@@ -25,11 +26,19 @@ const INIT_ENV: Record<string, string> = {
   POWERTOOLS_METRICS_NAMESPACE: 'TravelGuideBench',
   POWERTOOLS_LOG_LEVEL: 'INFO',
   AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-  MEDIA_TABLE_NAME: 'bench-media',
-  ARTICLES_TABLE_NAME: 'bench-articles',
-  MEDIA_BUCKET_NAME: 'bench-media-bucket',
-  PAGE_TOKEN_SECRET: 'bench-secret-bench-secret-bench-secret',
-  ALLOWED_ORIGINS: 'http://localhost:5173',
+  // The functions' settings, written by their contracts (functions/<fn>/settings.ts) as the constructs write them.
+  ...articlesSettings.toEnv({
+    articlesTableName: 'bench-articles',
+    mediaTableName: 'bench-media',
+    pageTokenSecret: 'bench-secret-bench-secret-bench-secret',
+    allowedOrigins: ['http://localhost:5173'],
+  }),
+  ...mediaSettings.toEnv({
+    mediaTableName: 'bench-media',
+    uploadQuotaTableName: 'bench-upload-quota',
+    mediaBucketName: 'bench-media-bucket',
+    allowedOrigins: ['http://localhost:5173'],
+  }),
 };
 
 export interface Contributor {
@@ -153,7 +162,6 @@ async function bundle(name: string, variant: BundleVariant, externals: readonly 
       sourcemap: 'external',
       sourcesContent: false,
       mainFields: ['module', 'main'],
-      alias: { ...BUNDLE_ALIASES },
       external,
       plugins: variant === 'noTracer' ? [noOpTracer] : [],
       metafile: true,

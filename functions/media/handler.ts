@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { documentClient } from '../shared/dynamodb-client';
+import { newS3Client, s3Client } from '../shared/s3-client';
 import { logger as sharedLogger } from '../shared/powertools';
 import { jsonResponse, parseWith, readJsonObject } from '../api/http';
 import { DynamoMediaStore } from '../api/media-records';
@@ -11,9 +12,8 @@ import type { ApiHandler } from '../api/rest-handler';
 import { DynamoUploadQuota } from './dynamodb-upload-quota';
 import { MediaService } from './media-service';
 import type { DownloadSigner, UploadSigner } from './ports';
-import { s3AddressingFromEnv } from './s3-addressing';
 import { S3DownloadSigner, S3UploadSigner } from './s3-signers';
-import type { CredentialsProvider, S3SignerOptions } from './s3-signers';
+import type { S3SignerOptions } from './s3-signers';
 import { createUploadSchema } from './schemas';
 import { mediaSettings } from './settings';
 import type { SettingsOf } from '../shared/settings';
@@ -22,7 +22,7 @@ import type { UploadQuota } from './upload-quota';
 /**
  * The media function: POST /media/uploads and GET /media/{id} of the REST API (docs/design.md),
  * behind API Gateway (REST, Lambda proxy). It is the only API function that signs for the media
- * bucket, and it does so without an S3 client: it never calls S3 (./s3-signers.ts). This module is
+ * bucket; it signs with the SDK's presigners and never calls S3 (./s3-signers.ts). This module is
  * the thin seam: it reads and validates inputs and calls the media service; dispatch, the caller
  * check and the error shape are the REST API's shared seam (../api/rest-handler.ts).
  */
@@ -86,17 +86,18 @@ export function createHandler(deps: MediaHandlerDeps): MediaHandler {
 
 /**
  * The AWS wiring, from the function's environment (./settings.ts, written by the CDK construct or
- * the local twin): the media table, the upload-quota table and the media bucket. The signers get the SDK's default credential chain (on Lambda: the role's
- * credentials from the environment), which memoises what it resolves and resolves again shortly
- * before an expiration. `credentials` replaces that chain for the signers (the local twin gives
- * each function its own key, so a presigned request names the role that signed it).
+ * the local twin): the media table, the upload-quota table and the media bucket. The signers sign
+ * with the shared S3 client, whose default credential chain (on Lambda: the role's credentials
+ * from the environment) memoises what it resolves and resolves again shortly before an
+ * expiration. `credentials` gives the signers a client of their own with those credentials
+ * instead (the local twin gives each function its own key, so a presigned request names the role
+ * that signed it).
  */
-export function awsDependencies(options: { credentials?: CredentialsProvider } = {}): MediaHandlerDeps {
+export function awsDependencies(options: { credentials?: S3ClientConfig['credentials'] } = {}): MediaHandlerDeps {
   const { mediaTableName, uploadQuotaTableName, mediaBucketName, ...settings } = mediaSettings.fromEnv();
   const signing: S3SignerOptions = {
+    s3: options.credentials === undefined ? s3Client() : newS3Client({ credentials: options.credentials }),
     bucket: mediaBucketName,
-    addressing: s3AddressingFromEnv(process.env),
-    credentials: options.credentials ?? defaultProvider(),
   };
   return {
     media: new DynamoMediaStore(documentClient(), mediaTableName),

@@ -258,6 +258,8 @@ export class ArticlesApi extends Construct {
       ...common,
       name: 'media',
       serviceName: `${config.serviceName}-${config.stage}-media-api`,
+      // The presigners read credentials, region and endpoint from an S3 client (no request is sent).
+      usesS3Client: true,
       settings: mediaSettings.toEnv({
         mediaTableName: mediaTable.tableName,
         uploadQuotaTableName: this.uploadQuotaTable.tableName,

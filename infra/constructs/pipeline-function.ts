@@ -61,14 +61,6 @@ export const SDK_MODULES_NOT_LOADED_ON_LAMBDA: readonly string[] = [
  */
 export const EVENT_STREAM_SERDE = '@smithy/core/event-streams';
 
-/**
- * Modules the bundles replace (esbuild alias): `semver` by its gte() alone, the only function the
- * X-Ray SDK behind the Powertools Tracer calls (see infra/bundling/semver-gte.cjs).
- */
-export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  semver: path.join(__dirname, '..', 'bundling', 'semver-gte.cjs'),
-};
-
 /** What a function's bundle leaves out, as {@link PipelineFunction} configures esbuild. */
 export function bundleExternals(options: { usesS3Client: boolean; layerModules?: readonly string[] }): string[] {
   return [
@@ -225,11 +217,8 @@ export class PipelineFunction extends Construct {
         // a runtime update cannot change client behaviour underneath us, and helper packages
         // such as @aws-sdk/lib-dynamodb need no guess about what the runtime ships. The
         // cost is bundle size (and parse time at cold start), which the benchmarks measure.
-        // Needs the local esbuild (a devDependency): BUNDLE_ALIASES are paths on this machine,
-        // which a Docker bundling image would not see, and Docker bundling is off.
         bundleAwsSDK: true,
         externalModules: [...this.externalModules],
-        esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([name, target]) => `${name}=${target}`) },
         // Powertools and the SDK ship ESM builds; preferring them lets esbuild tree-shake.
         mainFields: ['module', 'main'],
       },

@@ -1,7 +1,8 @@
+import { createHash, createHmac } from 'node:crypto';
+import type { Hash, Hmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest, QueryParameterBag } from '@smithy/types';
-import { NodeSha256 } from '../../functions/media/s3-signers';
 
 /**
  * Authentication of the twin's S3, as S3 does it: every request but a CORS preflight must carry a
@@ -19,6 +20,39 @@ import { NodeSha256 } from '../../functions/media/s3-signers';
  * The result is who signed: the access key id (and how), for an authorisation step to decide
  * what that identity may do.
  */
+
+type Bytes = string | ArrayBuffer | ArrayBufferView;
+
+function toBuffer(data: Bytes): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+/** SHA-256 / HMAC-SHA-256 in the shape the SigV4 signer takes, on node:crypto. */
+export class NodeSha256 {
+  private hash: Hash | Hmac;
+
+  constructor(private readonly secret?: Bytes) {
+    this.hash = this.create();
+  }
+
+  update(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+  }
+
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+
+  reset(): void {
+    this.hash = this.create();
+  }
+
+  private create(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.secret));
+  }
+}
 
 export interface S3Identity {
   accessKeyId: string;

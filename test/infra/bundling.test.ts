@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import {
-  BUNDLE_ALIASES,
   EVENT_STREAM_SERDE,
   SDK_MODULES_NOT_LOADED_ON_LAMBDA,
   type PipelineFunction,
@@ -99,7 +98,7 @@ describe('function bundles', () => {
     },
   );
 
-  it.each(['labels', 'moderation', 'record', 'articles', 'media'] as const)(
+  it.each(['labels', 'moderation', 'record', 'articles'] as const)(
     'leaves the event-stream serde out of %s, which has no S3 client',
     (name) => {
       const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
@@ -109,20 +108,14 @@ describe('function bundles', () => {
     },
   );
 
-  it('keeps the event-stream serde in the thumbnail bundle: its S3 client loads it at init', () => {
-    const code = readFileSync(path.join(codeDir(synth.stack.pipeline.thumbnail), 'index.js'), 'utf8');
+  it.each(['thumbnail', 'media'] as const)(
+    'keeps the event-stream serde in the %s bundle: its S3 client loads it at init',
+    (name) => {
+      const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
 
-    expect(code).not.toContain(`import("${EVENT_STREAM_SERDE}")`);
-  });
-
-  it.each(FUNCTIONS)('bundles only gte() of semver into %s, not the whole package', (name) => {
-    const code = readFileSync(path.join(codeDir(functionNamed(name)), 'index.js'), 'utf8');
-
-    // semver's range parser and its SemVer class (what the package adds over this gte) carry these messages.
-    expect(code).not.toContain('Invalid comparator');
-    expect(code).not.toContain('Invalid major version');
-    expect(runtimeRequires(code)).not.toContain('semver');
-  });
+      expect(code).not.toContain(`import("${EVENT_STREAM_SERDE}")`);
+    },
+  );
 
   it('leaves only sharp out of the thumbnail bundle, to be loaded from the layer', () => {
     const code = readFileSync(path.join(codeDir(synth.stack.pipeline.thumbnail), 'index.js'), 'utf8');
@@ -201,7 +194,7 @@ async function invokeAlone(
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      // As on Lambda, so the Tracer is on and the X-Ray SDK (with the semver alias) wraps the SDK call.
+      // As on Lambda, so the Tracer is on and the X-Ray SDK wraps the SDK call.
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
       LAMBDA_TASK_ROOT: alone,
       AWS_LAMBDA_FUNCTION_NAME: 'bundle-alone',
@@ -375,83 +368,6 @@ describe('bundles invoked alone', () => {
     expect(targets).toEqual(['DynamoDB_20120810.GetItem']);
     expect((result as { statusCode: number }).statusCode).toBe(404);
     expect(traced).toContain('DynamoDB');
-  });
-});
-
-describe('semver in the bundles', () => {
-  /** Every semver function called through `<name>.<fn>(` in a package's own files. */
-  function semverCallsIn(dir: string): string[] {
-    const calls = new Set<string>();
-    const walk = (folder: string): void => {
-      for (const entry of readdirSync(folder, { withFileTypes: true })) {
-        const full = path.join(folder, entry.name);
-        if (entry.isDirectory() && entry.name !== 'node_modules') walk(full);
-        else if (entry.name.endsWith('.js')) {
-          const code = readFileSync(full, 'utf8');
-          const binding = /(\w+)\s*=\s*require\(['"]semver['"]\)/.exec(code)?.[1];
-          if (binding !== undefined)
-            for (const call of code.matchAll(new RegExp(`\\b${binding}\\.(\\w+)`, 'g'))) calls.add(call[1] ?? '');
-        }
-      }
-    };
-    walk(dir);
-    return [...calls].sort();
-  }
-
-  it.each(['aws-xray-sdk-core', 'cls-hooked'])(
-    '%s calls nothing of semver but gte(), all the alias provides',
-    (name) => {
-      const calls = semverCallsIn(path.dirname(require.resolve(`${name}/package.json`)));
-
-      expect(calls).toEqual(['gte']);
-    },
-  );
-
-  it('gives the same gte() answers as the semver package', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const alias = require(BUNDLE_ALIASES.semver ?? '') as { gte: (a: string, b: string) => boolean };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const semver = require('semver') as { gte: (a: string, b: string) => boolean };
-    // SemVer 2.0.0's own precedence example, in order, plus what the callers pass and edge cases.
-    const ordered = [
-      '1.0.0-alpha',
-      '1.0.0-alpha.1',
-      '1.0.0-alpha.beta',
-      '1.0.0-beta',
-      '1.0.0-beta.2',
-      '1.0.0-beta.11',
-      '1.0.0-rc.1',
-      '1.0.0',
-    ];
-    const others = [
-      '8.0.0',
-      '20.20.2',
-      'v20.20.2',
-      '2.7.15',
-      '2.1598.0',
-      '10.0.0',
-      '9.99.99',
-      '1.0.0+build.7',
-      '1.0.0-rc.1+build',
-      '0.0.0',
-      '1.0.0-0',
-      '1.0.0-a.1',
-      '1.0.0-a.b',
-    ];
-    const versions = [...ordered, ...others];
-    const pairs = versions.flatMap((a) => versions.map((b): [string, string] => [a, b]));
-
-    expect(pairs.map(([a, b]) => alias.gte(a, b))).toEqual(pairs.map(([a, b]) => semver.gte(a, b)));
-    expect(new Set(pairs.map(([a, b]) => alias.gte(a, b))).size).toBe(2);
-  });
-
-  it('refuses what the semver package refuses', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const alias = require(BUNDLE_ALIASES.semver ?? '') as { gte: (a: string, b: string) => boolean };
-
-    for (const invalid of ['1.0', '01.0.0', '1.0.0-01', 'one.two.three', '']) {
-      expect(() => alias.gte(invalid, '1.0.0')).toThrow(TypeError);
-    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../../../functions/media/s3-signers';
+import { NodeSha256 } from '../../../local/emulators/s3-auth';
 import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../../local/settings';
 
 /**

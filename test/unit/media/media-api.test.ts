@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoMediaStore } from '../../../functions/api/media-records';
@@ -22,11 +23,13 @@ const QUOTA_TABLE = 'upload-quota-table';
 // The signer's clock is not the service's (FixedClock: 10:00:00.000), and it has milliseconds,
 // so a ticket that reported its own expiry instead of the signed one would show.
 const SIGNED_AT = new Date('2026-05-01T10:00:07.250Z');
+// The SDK's presigners sign at the system clock, which these tests set to SIGNED_AT (Date only).
 const signing: S3SignerOptions = {
+  s3: new S3Client({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIAEXAMPLEKEY', secretAccessKey: 'example-secret' },
+  }),
   bucket: BUCKET,
-  addressing: { region: 'eu-west-1' },
-  credentials: async () => ({ accessKeyId: 'AKIAEXAMPLEKEY', secretAccessKey: 'example-secret' }),
-  now: () => new Date(SIGNED_AT),
 };
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const dynamo = mockClient(DynamoDBDocumentClient);
@@ -66,9 +69,28 @@ function decodePolicy(fields: Record<string, string>): PostPolicy {
 }
 
 beforeEach(() => {
+  jest.useFakeTimers({
+    now: SIGNED_AT,
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
   dynamo.reset();
   dynamo.on(PutCommand).resolves({});
   dynamo.on(UpdateCommand).resolves({});
+});
+
+afterEach(() => {
+  jest.useRealTimers();
 });
 
 describe('POST /media/uploads', () => {
