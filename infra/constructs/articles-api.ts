@@ -14,6 +14,7 @@ import { createUploadSchema } from '../../functions/media/schemas';
 import { mediaSettings } from '../../functions/media/settings';
 import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import type { AppConfig } from '../config';
+import { API_CORS_PREFLIGHT } from '../definitions/cors';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../definitions/gateway-responses';
 import {
   articlesTable as articlesTableDefinition,
@@ -302,11 +303,12 @@ export class ArticlesApi extends Construct {
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
+      // One definition for the stack and the twin's gateway (infra/definitions/cors.ts).
       defaultCorsPreflightOptions: {
         allowOrigins: [...config.allowedOrigins],
-        allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-        allowHeaders: ['Authorization', 'Content-Type'],
-        maxAge: Duration.hours(1),
+        allowMethods: [...API_CORS_PREFLIGHT.allowMethods],
+        allowHeaders: [...API_CORS_PREFLIGHT.allowHeaders],
+        maxAge: Duration.seconds(API_CORS_PREFLIGHT.maxAgeSeconds),
       },
     });
 

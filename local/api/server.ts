@@ -8,6 +8,7 @@ import { listenOnLoopback } from '../listen';
 import { LOOPBACK } from '../settings';
 import { type LocalTokenIssuer, USER_ID } from './auth';
 import { renderDashboard } from './dashboard';
+import { preflightHeaders } from '../../infra/definitions/cors';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../../infra/definitions/gateway-responses';
 import { buildProxyEvent, knownResourcePath, lastHeader, matchRoute } from './gateway-event';
 
@@ -37,7 +38,10 @@ export interface ApiServerOptions {
   allowedOrigins: readonly string[];
   accountId: string;
   region: string;
-  /** Bodies above this are refused with 413 while streaming, before being buffered. @default 1 MiB */
+  /**
+   * API Gateway's payload limit: a larger body is read to its end (not kept) and answered 413
+   * without calling the function. @default 10 MiB, API Gateway's quota for a REST API
+   */
   maxBodyBytes?: number;
 }
 
@@ -47,10 +51,11 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-/** API Gateway's defaultCorsPreflightOptions (CDK's Cors.DEFAULT_HEADERS and ALL_METHODS). */
-const CORS_ALLOW_HEADERS = 'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent';
-const CORS_ALLOW_METHODS = 'OPTIONS,GET,PUT,POST,DELETE,PATCH,HEAD';
+/** API Gateway's maximum payload for a REST API (10 MB); up to it, a body reaches the function. */
+export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** The body limits of the twin's own endpoints. */
+const TOKEN_MAX_BODY_BYTES = 4096;
+const EXECUTIONS_MAX_BODY_BYTES = 64 * 1024;
 
 /** A body over `limit` bytes: the 413 names the limit of the endpoint that refused it. */
 class BodyTooLargeError extends Error {
@@ -71,27 +76,30 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The whole request body, read to its end whatever its size, so a client still sending gets the
+ * answer rather than a reset connection; over `limit` bytes the rest is dropped, not kept, and
+ * the result is a {@link BodyTooLargeError}.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | BodyTooLargeError> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new BodyTooLargeError(limit));
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new BodyTooLargeError(limit));
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else chunks.length = 0;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > limit ? new BodyTooLargeError(limit) : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** The body within `limit`, or a {@link BodyTooLargeError} thrown (answered 413 by the server). */
+function within(body: Buffer | BodyTooLargeError, limit: number): Buffer {
+  if (body instanceof BodyTooLargeError) throw body;
+  if (body.length > limit) throw new BodyTooLargeError(limit);
+  return body;
 }
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
@@ -111,7 +119,7 @@ function effectiveMethod(req: IncomingMessage): string {
 }
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBodyBytes = options.maxBodyBytes ?? GATEWAY_MAX_BODY_BYTES;
   const allowedOrigins = new Set(options.allowedOrigins);
   // Every answer the gateway gives itself carries the CORS headers the stack adds to its gateway responses.
   const gatewayCors = Object.fromEntries(
@@ -129,7 +137,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const iamReport = (): IamReport =>
     options.iamReport?.() ?? { enforcing: false, allowed: 0, denied: 0, functions: [] };
 
-  async function handleLocal(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  /**
+   * CORS for `POST /_local/token`, so a front end on an allowed origin can sign in from the
+   * browser: its preflight, and the origin on its answers.
+   */
+  const tokenCors = (req: IncomingMessage): Record<string, string> => {
+    const origin = firstHeader(req, 'origin');
+    return origin !== undefined && allowedOrigins.has(origin)
+      ? { 'access-control-allow-origin': origin, vary: 'Origin' }
+      : { vary: 'Origin' };
+  };
+
+  async function handleLocal(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    body: Buffer | BodyTooLargeError,
+  ): Promise<void> {
     const method = req.method ?? 'GET';
     const route = `${method} ${path}`;
     switch (route) {
@@ -147,30 +171,44 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       case 'GET /_local/iam':
         send(res, 200, iamReport());
         return;
+      case 'OPTIONS /_local/token':
+        res.writeHead(204, {
+          ...tokenCors(req),
+          'access-control-allow-methods': 'POST,OPTIONS',
+          'access-control-allow-headers': 'Content-Type',
+          'access-control-max-age': '3600',
+        });
+        res.end();
+        return;
       case 'POST /_local/token': {
-        const body = await readBody(req, 4096);
+        const cors = tokenCors(req);
+        if (body instanceof BodyTooLargeError || body.length > TOKEN_MAX_BODY_BYTES) {
+          send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${TOKEN_MAX_BODY_BYTES} bytes`), cors);
+          return;
+        }
         let userId: unknown;
         try {
           userId = (JSON.parse(body.toString('utf8')) as { userId?: unknown } | null)?.userId;
         } catch {
-          send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be valid JSON'));
+          send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be valid JSON'), cors);
           return;
         }
         if (typeof userId !== 'string' || !USER_ID.test(userId)) {
-          send(res, 400, errorBody('VALIDATION_ERROR', 'userId: must be 1 to 64 letters, digits, "-" or "_"'));
+          send(res, 400, errorBody('VALIDATION_ERROR', 'userId: must be 1 to 64 letters, digits, "-" or "_"'), cors);
           return;
         }
-        send(res, 200, { token: options.tokens.issue(userId), tokenType: 'Bearer', expiresIn: 3600 });
+        send(res, 200, { token: options.tokens.issue(userId), tokenType: 'Bearer', expiresIn: 3600 }, cors);
         return;
       }
       case 'POST /_local/executions': {
         let request: { name?: unknown; input?: unknown } | null;
         try {
-          request = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8')) as {
+          request = JSON.parse(within(body, EXECUTIONS_MAX_BODY_BYTES).toString('utf8')) as {
             name?: unknown;
             input?: unknown;
           } | null;
-        } catch {
+        } catch (error: unknown) {
+          if (error instanceof BodyTooLargeError) throw error;
           send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be valid JSON'));
           return;
         }
@@ -213,18 +251,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   }
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+  async function handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: string,
+    received: Buffer | BodyTooLargeError,
+  ): Promise<void> {
     const method = effectiveMethod(req);
-    const origin = firstHeader(req, 'origin');
     if (method === 'OPTIONS' && knownResourcePath(path)) {
-      // API Gateway answers preflight itself (a mock integration); the handler never sees it.
-      const cors: Record<string, string> = {
-        'access-control-allow-headers': CORS_ALLOW_HEADERS,
-        'access-control-allow-methods': CORS_ALLOW_METHODS,
-        vary: 'Origin',
-      };
-      if (origin !== undefined && allowedOrigins.has(origin)) cors['access-control-allow-origin'] = origin;
-      res.writeHead(204, cors);
+      // API Gateway answers preflight itself (the stack's mock integration); the handler never sees it.
+      res.writeHead(204, preflightHeaders(options.allowedOrigins, firstHeader(req, 'origin')));
       res.end();
       return;
     }
@@ -251,7 +288,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       claims = verdict.claims;
     }
 
-    const raw = await readBody(req, maxBodyBytes);
+    const raw = within(received, maxBodyBytes);
     let body: string | null = null;
     let isBase64Encoded = false;
     if (raw.length > 0) {
@@ -312,16 +349,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const query = queryAt === -1 ? '' : url.slice(queryAt + 1);
-    const handling = path.startsWith('/_local/') ? handleLocal(req, res, path) : handleApi(req, res, path, query);
+    // Every answer comes after the whole request has been read: a client still sending a body
+    // (to an unknown route, or past the limit) reads the answer instead of a reset connection.
+    const handling = readBody(req, maxBodyBytes).then((body) =>
+      path.startsWith('/_local/') ? handleLocal(req, res, path, body) : handleApi(req, res, path, query, body),
+    );
     handling.catch((error: unknown) => {
       if (error instanceof BodyTooLargeError) {
-        // Answer, then drop the connection rather than read the rest of a huge body.
         const cors = path.startsWith('/_local/') ? {} : gatewayCors;
-        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${error.limit} bytes`), {
-          ...cors,
-          connection: 'close',
-        });
-        res.on('finish', () => req.destroy());
+        send(res, 413, errorBody('PAYLOAD_TOO_LARGE', `body: must be at most ${error.limit} bytes`), cors);
         return;
       }
       // Never a stack trace, never a crash: the twin keeps serving.

@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
+import { GATEWAY_MAX_BODY_BYTES } from '../../local/api/server';
+import { DEFAULT_ALLOWED_ORIGINS } from '../../local/settings';
 import { startTwin, type Twin } from '../../local/twin';
 import { send } from './support/http';
 import { health, requestJson, tokenFor } from './support/twin-client';
@@ -110,17 +112,31 @@ describe('requests the gateway refuses before any handler runs', () => {
     expect(response.status).toBe(401);
   });
 
-  it('answers 413 without reading a body larger than the gateway limit', async () => {
-    const huge = 'x'.repeat(2 * 1024 * 1024);
-
-    const response = await requestJson(twin, 'POST', '/articles', {
-      token,
-      rawBody: huge,
-      headers: { 'content-type': 'application/json' },
+  it("answers 413 in the error shape, after reading it, to a body over API Gateway's 10 MB", async () => {
+    const response = await fetch(`${twin.apiUrl}/articles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: 'x'.repeat(GATEWAY_MAX_BODY_BYTES + 1),
     });
 
     expect(response.status).toBe(413);
-    expectErrorShape(response.body);
+    expect(await response.json()).toEqual({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: `body: must be at most ${GATEWAY_MAX_BODY_BYTES} bytes` },
+    });
+  });
+
+  it('answers a GET with a body to an unknown route with 404 once the body is read', async () => {
+    const body = Buffer.alloc(1024 * 1024, 0x78);
+
+    // Node sends no Content-Length for a GET unless told to.
+    const response = await send(`${twin.apiUrl}/nope`, {
+      method: 'GET',
+      headers: { 'content-length': String(body.length) },
+      body,
+    });
+
+    expect(response.status).toBe(404);
+    expectErrorShape(JSON.parse(response.body.toString('utf8')));
   });
 
   it('answers a CORS preflight without calling the handler', async () => {
@@ -140,7 +156,8 @@ describe('requests the gateway refuses before any handler runs', () => {
       headers: { origin: 'https://evil.example' },
     });
 
-    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    // As API Gateway's mock integration: the first allowed origin, which a browser refuses for this one.
+    expect(response.headers['access-control-allow-origin']).toBe(DEFAULT_ALLOWED_ORIGINS[0]);
   });
 });
 
@@ -179,6 +196,19 @@ describe('requests the articles handler refuses', () => {
 
     expect(response.status).toBe(413);
     expectErrorShape(response.body);
+  });
+
+  it('lets a 3 MB body sent with fetch reach the function, which answers 413 in the error shape', async () => {
+    const response = await fetch(`${twin.apiUrl}/articles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 't', body: 'x'.repeat(3 * 1024 * 1024) }),
+    });
+
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: 'body: must be at most 65536 bytes' },
+    });
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { gatewayResponseCorsHeaders } from '../../infra/definitions/gateway-responses';
+import { GATEWAY_MAX_BODY_BYTES } from '../../local/api/server';
 import { DEFAULT_ALLOWED_ORIGINS } from '../../local/settings';
 import { startTwin, type Twin } from '../../local/twin';
 import { requestJson, tokenFor } from './support/twin-client';
@@ -135,6 +136,37 @@ describe('the local token endpoint', () => {
     expect(response.status).toBe(413);
     expect(response.body.error).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'body: must be at most 4096 bytes' });
   });
+
+  it('lets a browser on an allowed origin get a token (preflight and answer)', async () => {
+    const origin = DEFAULT_ALLOWED_ORIGINS[0] ?? '';
+    const preflight = await fetch(`${twin.apiUrl}/_local/token`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    const issued = await fetch(`${twin.apiUrl}/_local/token`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'browser-user' }),
+    });
+
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Content-Type');
+    expect(issued.status).toBe(200);
+    expect(issued.headers.get('access-control-allow-origin')).toBe(origin);
+  });
+
+  it('gives another origin no CORS permission for a token', async () => {
+    const issued = await fetch(`${twin.apiUrl}/_local/token`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'browser-user' }),
+    });
+
+    expect(issued.status).toBe(200);
+    expect(issued.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });
 
 describe("the gateway's own answers carry the stack's gateway-response CORS headers", () => {
@@ -156,7 +188,7 @@ describe("the gateway's own answers carry the stack's gateway-response CORS head
     const response = await requestJson(twin, method, path, {
       headers: { ...origin, ...headers },
       ...(method === 'POST'
-        ? { rawBody: status === 413 ? 'x'.repeat(2 * 1024 * 1024) : '{"title":"t","body":"b"}' }
+        ? { rawBody: status === 413 ? 'x'.repeat(GATEWAY_MAX_BODY_BYTES + 1) : '{"title":"t","body":"b"}' }
         : {}),
       ...(signedIn ? { token: alice } : {}),
     });

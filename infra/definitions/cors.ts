@@ -1,0 +1,35 @@
+/**
+ * The REST API's CORS preflight, for the stack (the API's `defaultCorsPreflightOptions`,
+ * infra/constructs/articles-api.ts) and the twin's gateway (local/api/server.ts) alike.
+ * test/infra/twin-cors.test.ts compares the twin's answer with the synthesized OPTIONS methods.
+ */
+export const API_CORS_PREFLIGHT = {
+  allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+  allowHeaders: ['Authorization', 'Content-Type'],
+  maxAgeSeconds: 3600,
+} as const;
+
+/**
+ * The headers of API Gateway's answer (204) to a preflight under {@link API_CORS_PREFLIGHT}, as the
+ * mock integration CDK builds for it answers: the first allowed origin, replaced by the request's
+ * `Origin` when that is one of the others (the integration's response template); so an origin
+ * that is not allowed gets the first one, which a browser refuses. `Vary: Origin` unless the
+ * origin is `*`.
+ */
+export function preflightHeaders(
+  allowedOrigins: readonly string[],
+  requestOrigin: string | undefined,
+): Readonly<Record<string, string>> {
+  const [first] = allowedOrigins;
+  const origin =
+    requestOrigin !== undefined && requestOrigin !== '' && allowedOrigins.slice(1).includes(requestOrigin)
+      ? requestOrigin
+      : first;
+  return {
+    'Access-Control-Allow-Headers': API_CORS_PREFLIGHT.allowHeaders.join(','),
+    ...(origin === undefined ? {} : { 'Access-Control-Allow-Origin': origin }),
+    ...(first === undefined || first === '*' ? {} : { Vary: 'Origin' }),
+    'Access-Control-Allow-Methods': API_CORS_PREFLIGHT.allowMethods.join(','),
+    'Access-Control-Max-Age': String(API_CORS_PREFLIGHT.maxAgeSeconds),
+  };
+}
