@@ -39,6 +39,10 @@ import {
 } from './events/execution-status';
 import { invokeAsLambda, withFunctionTimeout } from './pipeline/lambda-invoke';
 import { lambdaContext } from './lambda-context';
+import { repairS3Store, type StoreRepairAction } from './emulators/s3-repair';
+import { ExecutionJournal } from './recovery/journal';
+import { signingSecret } from './recovery/signing-keys';
+import { recoverInterruptedWork, type RecoveryReport } from './recovery/recover';
 import { loadDefinition } from './pipeline/definition';
 import { defaultAccountConcurrency, LambdaConcurrency } from './pipeline/lambda-concurrency';
 import { Pipeline, type FaultPlan, type LambdaHandler } from './pipeline/pipeline';
@@ -111,6 +115,8 @@ export interface TwinOptions {
   iamTemplates?: StackTemplate[];
   /** Test-only: the executions' TimeoutSeconds instead of the ASL's (e.g. 1, to see a run time out). */
   executionTimeoutSeconds?: number;
+  /** Where the twin says what it repaired or recovered at start. @default one line each on stdout */
+  log?: (line: string) => void;
 }
 
 export interface Twin {
@@ -142,6 +148,8 @@ export interface Twin {
   stopExecution(name: string): boolean;
   /** Status-change events the execution watcher could not take after Lambda's retries (its dead-letter queue). */
   watcherDeadLetters: readonly DeadLetter[];
+  /** What the start did about a crash before it (`--data-dir` only): objects repaired or set aside, runs settled. */
+  recovery: { store: StoreRepairAction[]; runs: RecoveryReport | undefined };
   /** Sends a Step Functions status-change event through the watcher's rule again (late or twice, as EventBridge may). */
   deliverExecutionEvent(event: ExecutionStatusChangeEvent): Promise<TargetDelivery | undefined>;
   /** Every IAM decision so far, per function (also at GET /_local/iam); `enforcing: false` when IAM is off. */
@@ -268,6 +276,19 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     if (!persistent) await rm(dataDir, { recursive: true, force: true });
   };
 
+  // Crash recovery, part 1 (--data-dir): what a kill left half-written in the S3 store is repaired
+  // or set aside before s3rver opens it; executions a kill interrupted are still in the journal.
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const storeRepairs = persistent ? repairS3Store(s3Directory, join(dataDir, 'set-aside')) : [];
+  for (const repair of storeRepairs)
+    log(
+      `recovery: S3 object ${repair.object} ${repair.action}: ${repair.reason}${repair.movedTo ? ` (now in ${repair.movedTo})` : ''}`,
+    );
+  const journal = persistent ? new ExecutionJournal(join(dataDir, 'executions')) : undefined;
+  const interrupted = journal?.interrupted();
+  for (const entry of interrupted?.discarded ?? [])
+    log(`recovery: discarded the half-written execution entry ${entry} (that execution had not started)`);
+
   try {
     const s3: S3Emulator = await startS3Emulator({
       port: options.s3Port ?? 0,
@@ -373,7 +394,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const signingCredentials = (fn: string): (() => Promise<{ accessKeyId: string; secretAccessKey: string }>) => {
       const credentials = {
         accessKeyId: `TWIN${fn.toUpperCase().replace(/[^A-Z0-9]/g, '')}`,
-        secretAccessKey: randomBytes(20).toString('hex'),
+        secretAccessKey: signingSecret(persistent ? join(dataDir, 'signing-keys.json') : undefined, fn),
       };
       s3.addAccessKey(credentials.accessKeyId, credentials.secretAccessKey);
       signers.keys.set(credentials.accessKeyId, fn);
@@ -461,6 +482,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       ...(options.executionTimeoutSeconds !== undefined
         ? { executionTimeoutSeconds: options.executionTimeoutSeconds }
         : {}),
+      ...(journal ? { journal } : {}),
       async onExecutionEnded(ended, run) {
         const delivery = await executionEnded.executionEnded(ended);
         if (delivery !== undefined) run.watcher = delivery;
@@ -529,6 +551,35 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       },
     });
 
+    // Crash recovery, part 2: interrupted executions run again, stranded claims are settled through
+    // the watcher, and stored uploads whose event was lost get it (local/recovery/recover.ts).
+    const runRecovery =
+      interrupted === undefined
+        ? undefined
+        : await recoverInterruptedWork({
+            interrupted: interrupted.executions,
+            dynamo: dynamoClient,
+            s3: s3Client,
+            mediaTableName: MEDIA_TABLE_NAME,
+            bucketName: MEDIA_BUCKET_NAME,
+            region,
+            account: LOCAL_ACCOUNT_ID,
+            stateMachineArn: builtPipeline.stateMachineArn,
+            nextSequencer: () => clock.next(),
+            restartExecution(name, input) {
+              try {
+                void builtPipeline.startExecution(name, input);
+              } catch (error: unknown) {
+                log(
+                  `recovery: execution ${name} could not run again: ${error instanceof Error ? error.message : String(error)}`,
+                );
+              }
+            },
+            settle: (ended) => executionEnded.executionEnded(ended),
+            deliver: (event) => void builtPipeline.deliver(event),
+            log,
+          });
+
     let stopped: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopped ??= (async () => {
@@ -565,6 +616,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       stopExecution: (name) => builtPipeline.stopExecution(name),
       watcherDeadLetters: executionEnded.deadLetters,
       deliverExecutionEvent: (event) => executionEnded.deliver(event),
+      recovery: { store: storeRepairs, runs: runRecovery },
       iamReport,
       stop,
       startupMs: Date.now() - startedAt,

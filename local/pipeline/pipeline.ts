@@ -59,6 +59,8 @@ export interface PipelineOptions {
   onExecutionEnded?(ended: EndedExecution, run: RunRecord): Promise<void>;
   /** Test-only: the execution's TimeoutSeconds instead of the ASL's (e.g. 1, to see a run time out). */
   executionTimeoutSeconds?: number;
+  /** Keeps each running execution on disk until it ends (`--data-dir`), so a crash cannot lose it (local/recovery). */
+  journal?: { started(name: string, input: unknown): void; ended(name: string): void };
 }
 
 const MACHINE_NAME = 'travel-guide-local-media-pipeline';
@@ -241,6 +243,7 @@ export class Pipeline {
       event,
     };
     this.options.runLog.add(run);
+    this.options.journal?.started(executionId, input);
 
     let abort = (): void => undefined;
     let output: unknown = null;
@@ -290,6 +293,7 @@ export class Pipeline {
         run.durationMs = Date.now() - startedAt;
         this.options.runLog.finish(run);
         this.inFlight.delete(executionId);
+        this.options.journal?.ended(executionId);
       })
       .then(async () => {
         const status = run.executionStatus;
