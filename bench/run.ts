@@ -10,6 +10,7 @@ import { max, median, min, pairedRatio, round, verdict } from './lib/stats';
 import { table } from './lib/table';
 import { SDK_MODULES_NOT_LOADED_ON_LAMBDA } from '../infra/constructs/pipeline-function';
 import { measureBundles, type BundleInfo } from './sections/bundles';
+import { measurePageTokenKey, pageTokenKeySection } from './sections/page-token-key';
 import type { PeakRssResult } from './sections/peak-rss';
 import { VARIANTS, type ThumbnailStepResult } from './lib/variants';
 import type { TwinLatencyResult } from './sections/twin-latency';
@@ -35,7 +36,7 @@ const TARGETS = {
   peakRssMb: 512,
 } as const;
 
-const SECTIONS = ['bundles', 'thumbnailStep', 'twinLatency', 'peakRss'] as const;
+const SECTIONS = ['bundles', 'pageTokenKey', 'thumbnailStep', 'twinLatency', 'peakRss'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Options {
@@ -470,8 +471,8 @@ async function main(): Promise<void> {
     `Benchmarks: ${info.os}, ${info.cpus} x ${info.cpuModel}, Node ${info.node}, load ${(info.loadAverageAtStart as number[]).join(' ')}; N=${options.runs}`,
   );
 
-  // The bundle section needs no input images.
-  const { inputs, reused } = options.only.some((name) => name !== 'bundles')
+  // The bundle sections need no input images.
+  const { inputs, reused } = options.only.some((name) => name !== 'bundles' && name !== 'pageTokenKey')
     ? await time('inputs', () => prepareInputs(options.fresh))
     : { inputs: {} as Record<string, BenchInput>, reused: true };
   if (timings.inputs !== undefined) {
@@ -498,6 +499,9 @@ async function main(): Promise<void> {
 
   const run = (name: SectionName): boolean => options.only.includes(name);
   const bundles = run('bundles') ? await attempt('bundles', () => measureBundles(options.runs)) : undefined;
+  const pageTokenKey = run('pageTokenKey')
+    ? await attempt('pageTokenKey', () => measurePageTokenKey(options.runs))
+    : undefined;
   const thumbnail = !run('thumbnailStep')
     ? undefined
     : await attempt('thumbnailStep', () =>
@@ -526,6 +530,10 @@ async function main(): Promise<void> {
   if (twin) results.twinLatency = { startupMs: twin.startupMs, ...twinSection(twin, inputs), raw: twin };
   if (rss) results.peakRss = rssSection(rss);
   if (twin) results.cost = costSection(twin, functionMemory(), thumbnail?.images[0]?.outputs ?? 5);
+  if (pageTokenKey) {
+    section('6. Page-token key read from Secrets Manager at run time vs in the environment (articles cold start)');
+    results.pageTokenKey = pageTokenKeySection(pageTokenKey);
+  }
 
   (info as Record<string, unknown>).loadAverageAtEnd = loadavg().map((l) => round(l, 2));
   const totalSeconds = round((performance.now() - started) / 1000, 1);

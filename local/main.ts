@@ -4,11 +4,12 @@ import { startTwin, type Twin } from './twin';
 
 /**
  * `npm start`: the whole system on this machine. Ports: PORT (API, default 3000), S3_PORT (4568),
- * DYNAMODB_PORT (8000); `--data-dir DIR` or LOCAL_DATA_DIR keeps objects and tables between runs.
+ * DYNAMODB_PORT (8000), SECRETS_MANAGER_PORT (a free one); `--data-dir DIR` or LOCAL_DATA_DIR keeps objects and tables between runs.
  */
 
 const USAGE = `Usage: npm start [-- --data-dir DIR] [--port N] [--s3-port N] [--dynamodb-port N]
-  Environment: PORT (3000), S3_PORT (4568), DYNAMODB_PORT (8000), LOCAL_DATA_DIR, ALLOWED_ORIGINS,
+  Environment: PORT (3000), S3_PORT (4568), DYNAMODB_PORT (8000), SECRETS_MANAGER_PORT (default: a free port),
+               LOCAL_DATA_DIR, ALLOWED_ORIGINS,
                LOG_LEVEL (handlers' POWERTOOLS_LOG_LEVEL, default WARN),
                DAILY_UPLOAD_QUOTA (upload URLs per user and UTC day, default 100),
                LAMBDA_CONCURRENCY (invocations the pipeline functions run at once, default 2 per core),
@@ -18,6 +19,7 @@ interface CliOptions {
   port: number;
   s3Port: number;
   dynamoDbPort: number;
+  secretsManagerPort: number;
   dataDir?: string;
   dailyUploadQuota?: number;
   lambdaConcurrency?: number;
@@ -84,6 +86,8 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
     port: parsePort('PORT', flags.get('--port') ?? env.PORT, 3000),
     s3Port: parsePort('S3_PORT', flags.get('--s3-port') ?? env.S3_PORT, 4568),
     dynamoDbPort: parsePort('DYNAMODB_PORT', flags.get('--dynamodb-port') ?? env.DYNAMODB_PORT, 8000),
+    // A free port unless set: the README's rotation command takes the endpoint the start prints.
+    secretsManagerPort: parsePort('SECRETS_MANAGER_PORT', env.SECRETS_MANAGER_PORT, 0),
     ...(dataDir ? { dataDir } : {}),
     ...(dailyUploadQuota !== undefined ? { dailyUploadQuota } : {}),
     ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
@@ -104,6 +108,7 @@ function describe(twin: Twin): string {
     `  Runs (JSON)      ${twin.runsUrl}`,
     `  S3 emulator      ${twin.s3Endpoint}   bucket ${twin.bucketName}`,
     `  DynamoDB         ${twin.dynamoDbEndpoint}   tables ${twin.mediaTableName}, ${twin.articlesTableName}, ${twin.uploadQuotaTableName}`,
+    `  Secrets Manager  ${twin.secretsManagerEndpoint}   secret ${twin.pageTokenSecretArn} (page-token key)`,
     `  Region           ${twin.region}   credentials S3RVER / S3RVER`,
     `  Lambda           ${twin.lambda.describe()} concurrent invocations (LAMBDA_CONCURRENCY); over it: TooManyRequestsException`,
     `  Rekognition      ${twin.detectorQuota ? `quota ${twin.detectorQuota.transactionsPerSecond} calls/s per API (REKOGNITION_TPS)` : 'no quota (REKOGNITION_TPS to emulate one)'}`,
@@ -161,7 +166,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   const hint = /EADDRINUSE/.test(message)
-    ? '\nA port is taken: set PORT, S3_PORT or DYNAMODB_PORT (or stop the other process).'
+    ? '\nA port is taken: set PORT, S3_PORT, DYNAMODB_PORT or SECRETS_MANAGER_PORT (or stop the other process).'
     : '';
   process.stderr.write(`The local twin could not start: ${message}${hint}\n`);
   process.exit(1);

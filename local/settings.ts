@@ -12,6 +12,8 @@ export const MEDIA_BUCKET_NAME = 'travel-guide-media-local';
 export const MEDIA_TABLE_NAME = `travel-guide-local-${mediaTable.id}`;
 export const ARTICLES_TABLE_NAME = `travel-guide-local-${articlesTable.id}`;
 export const UPLOAD_QUOTA_TABLE_NAME = `travel-guide-local-${uploadQuotaTable.id}`;
+/** The secret holding the page-token HMAC key in the twin's Secrets Manager. */
+export const PAGE_TOKEN_SECRET_NAME = 'travel-guide-local-page-token';
 /** Browser origins that get CORS headers: the dev stage's (infra/config.ts `allowedOrigins`). */
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = stageConfig('dev').allowedOrigins;
 /** The twin's S3 knows only this access key (local/emulators/s3-auth.ts verifies its signatures); dynalite accepts any. */

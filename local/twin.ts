@@ -30,6 +30,7 @@ import { setSdkEnforcer } from './iam/sdk-guard';
 import type { StackTemplate } from '../test/iam/support/cfn-resolver';
 import { startDynamoDbEmulator, ensureTable, type DynamoDbEmulator } from './emulators/dynamodb';
 import { startS3Emulator, type S3Emulator } from './emulators/s3';
+import { startSecretsManagerEmulator, type SecretsManagerEmulator } from './emulators/secrets-manager';
 import { SequencerClock, toObjectCreatedEvent, type ObjectCreatedEvent } from './events/object-created';
 import {
   ExecutionEndedRule,
@@ -56,6 +57,7 @@ import {
   LOCAL_ACCOUNT_ID,
   MEDIA_BUCKET_NAME,
   MEDIA_TABLE_NAME,
+  PAGE_TOKEN_SECRET_NAME,
   UPLOAD_QUOTA_TABLE_NAME,
 } from './settings';
 
@@ -79,6 +81,13 @@ export interface TwinOptions {
   s3Port?: number;
   /** DynamoDB emulator port. @default 0 */
   dynamoDbPort?: number;
+  /** Secrets Manager stand-in port. @default 0 */
+  secretsManagerPort?: number;
+  /**
+   * Seconds the articles function reuses a page-token key it read (its `pageTokenSecretMaxAge`):
+   * how long a rotation takes to reach it. @default the function's default
+   */
+  pageTokenSecretMaxAge?: number;
   /** Keep S3 objects and tables in this folder across restarts. @default in memory (a temp folder for s3rver, removed on stop) */
   dataDir?: string;
   /** @default process.env.AWS_REGION or eu-west-1 */
@@ -123,6 +132,10 @@ export interface Twin {
   apiUrl: string;
   s3Endpoint: string;
   dynamoDbEndpoint: string;
+  /** The Secrets Manager stand-in (local/emulators/secrets-manager.ts). */
+  secretsManagerEndpoint: string;
+  /** The secret holding the page-token HMAC key; `put-secret-value` on it rotates the key. */
+  pageTokenSecretArn: string;
   dashboardUrl: string;
   healthUrl: string;
   tokenUrl: string;
@@ -186,7 +199,9 @@ const SIGNING_FUNCTIONS: readonly string[] = ['media'];
 export interface TwinFunctionSettings {
   allowedOrigins: readonly string[];
   dailyUploadQuota?: number;
-  pageTokenSecret: string;
+  /** The ARN of the twin's page-token secret. */
+  pageTokenSecretId: string;
+  pageTokenSecretMaxAge?: number;
 }
 
 /**
@@ -205,7 +220,10 @@ export function functionEnvironment(settings: TwinFunctionSettings): Record<stri
     ...articlesSettings.toEnv({
       ...tables,
       articlesTableName: ARTICLES_TABLE_NAME,
-      pageTokenSecret: settings.pageTokenSecret,
+      pageTokenSecretId: settings.pageTokenSecretId,
+      ...(settings.pageTokenSecretMaxAge !== undefined
+        ? { pageTokenSecretMaxAge: settings.pageTokenSecretMaxAge }
+        : {}),
       allowedOrigins: settings.allowedOrigins,
     }),
     ...mediaSettings.toEnv({
@@ -331,6 +349,15 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     });
     cleanups.push(() => dynamo.close());
 
+    const secrets: SecretsManagerEmulator = await startSecretsManagerEmulator({
+      port: options.secretsManagerPort ?? 0,
+      region,
+      account: LOCAL_ACCOUNT_ID,
+    });
+    cleanups.push(() => secrets.close());
+    // A new key per start, as the stack generates one: nextTokens from an earlier run are not honoured.
+    const pageTokenSecretArn = secrets.createSecret(PAGE_TOKEN_SECRET_NAME, randomBytes(32).toString('hex'));
+
     const credentials = { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY };
     const s3Client = new S3Client({
       region,
@@ -360,12 +387,15 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       AWS_SECRET_ACCESS_KEY: EMULATOR_SECRET_ACCESS_KEY,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
       ...functionEnvironment({
         allowedOrigins,
         ...(options.dailyUploadQuota !== undefined ? { dailyUploadQuota: options.dailyUploadQuota } : {}),
-        // Fresh per start, like the token signing key: nextTokens from an earlier run are not honoured.
-        pageTokenSecret: randomBytes(32).toString('hex'),
+        pageTokenSecretId: pageTokenSecretArn,
+        ...(options.pageTokenSecretMaxAge !== undefined
+          ? { pageTokenSecretMaxAge: options.pageTokenSecretMaxAge }
+          : {}),
       }),
       POWERTOOLS_SERVICE_NAME: 'travel-guide-local',
       POWERTOOLS_METRICS_NAMESPACE: 'TravelGuideLocal',
@@ -597,6 +627,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       apiUrl: api.url,
       s3Endpoint: s3.endpoint,
       dynamoDbEndpoint: dynamo.endpoint,
+      secretsManagerEndpoint: secrets.endpoint,
+      pageTokenSecretArn,
       dashboardUrl: `${api.url}/_local/dashboard`,
       healthUrl: `${api.url}/_local/health`,
       tokenUrl: `${api.url}/_local/token`,

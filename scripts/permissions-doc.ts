@@ -76,6 +76,8 @@ export const WHY: Readonly<Record<string, string>> = {
   'articles dynamodb:UpdateItem': 'Updates an article (PUT /articles/{id}), conditional on its author.',
   'articles dynamodb:DeleteItem': 'Deletes an article (DELETE /articles/{id}), conditional on its author.',
   'articles dynamodb:Query': 'Lists articles newest first through the byNewest index.',
+  'articles secretsmanager:GetSecretValue':
+    'Reads the page-token HMAC key at run time (GET /articles signs and checks `nextToken`): the AWSCURRENT version, and AWSPREVIOUS for a token signed before a rotation; cached for PAGE_TOKEN_SECRET_MAX_AGE. This one secret only; no DescribeSecret, no write.',
   'articles logs:CreateLogStream': LOGS,
   'articles logs:PutLogEvents': LOGS,
   'articles xray:PutTraceSegments': XRAY,

@@ -30,7 +30,7 @@ const INIT_ENV: Record<string, string> = {
   ...articlesSettings.toEnv({
     articlesTableName: 'bench-articles',
     mediaTableName: 'bench-media',
-    pageTokenSecret: 'bench-secret-bench-secret-bench-secret',
+    pageTokenSecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-page-token-AbCdEf',
     allowedOrigins: ['http://localhost:5173'],
   }),
   ...mediaSettings.toEnv({
@@ -129,6 +129,32 @@ export function functionNames(): string[] {
     .sort();
 }
 
+/** One function's bundle as the CDK construct has esbuild build it; `plugins` make what-if variants. */
+export function buildFunctionBundle(
+  name: string,
+  outfile: string,
+  external: string[],
+  plugins: Plugin[] = [],
+): Promise<{ metafile: Metafile }> {
+  return build({
+    entryPoints: [join(REPO_ROOT, 'functions', name, 'handler.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    minify: true,
+    sourcemap: 'external',
+    sourcesContent: false,
+    mainFields: ['module', 'main'],
+    external,
+    plugins,
+    metafile: true,
+    logLevel: 'silent',
+    absWorkingDir: REPO_ROOT,
+  });
+}
+
 async function bundle(name: string, variant: BundleVariant, externals: readonly string[]): Promise<BundleInfo> {
   const outdir = join(BUNDLE_DIR, variant, name);
   await rm(outdir, { recursive: true, force: true });
@@ -151,23 +177,7 @@ async function bundle(name: string, variant: BundleVariant, externals: readonly 
     initWithSourceMapsMs: [],
   };
   try {
-    const result = await build({
-      entryPoints: [join(REPO_ROOT, 'functions', name, 'handler.ts')],
-      outfile: file,
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      minify: true,
-      sourcemap: 'external',
-      sourcesContent: false,
-      mainFields: ['module', 'main'],
-      external,
-      plugins: variant === 'noTracer' ? [noOpTracer] : [],
-      metafile: true,
-      logLevel: 'silent',
-      absWorkingDir: REPO_ROOT,
-    });
+    const result = await buildFunctionBundle(name, file, external, variant === 'noTracer' ? [noOpTracer] : []);
     info.buildMs = performance.now() - started;
     info.bytes = (await stat(file)).size;
     info.mapBytes = (await stat(`${file}.map`)).size;

@@ -45,11 +45,11 @@ export class ArticlesService {
 
   async listNewest(limit: number, nextToken?: string): Promise<ArticleListing> {
     // Verified before any store call: an unverifiable token never becomes an ExclusiveStartKey.
-    const after = nextToken === undefined ? undefined : this.deps.pageTokens.decode(nextToken);
+    const after = nextToken === undefined ? undefined : await this.deps.pageTokens.decode(nextToken);
     const page = await this.deps.articles.listNewest(limit, after);
     return page.cursor === undefined
       ? { items: page.items }
-      : { items: page.items, nextToken: this.deps.pageTokens.encode(page.cursor) };
+      : { items: page.items, nextToken: await this.deps.pageTokens.encode(page.cursor) };
   }
 
   /**

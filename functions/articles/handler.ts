@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { documentClient } from '../shared/dynamodb-client';
 import { logger as sharedLogger } from '../shared/powertools';
+import { secretsManagerClient } from '../shared/secrets-manager-client';
 import { ValidationError } from '../api/errors';
 import { jsonResponse, noContent, parseWith, readJsonObject } from '../api/http';
 import { DynamoMediaStore } from '../api/media-records';
@@ -11,7 +12,8 @@ import { createRestHandler, pathId, required } from '../api/rest-handler';
 import type { ApiHandler } from '../api/rest-handler';
 import { ArticlesService } from './articles-service';
 import { DynamoArticleStore } from './dynamodb-stores';
-import { PageTokenCodec } from './page-token';
+import { PageTokenCodec, type PageTokenKeys } from './page-token';
+import { SecretsManagerPageTokenKeys } from './page-token-keys';
 import type { ArticleStore } from './ports';
 import { createArticleSchema, updateArticleSchema } from './schemas';
 import { articlesSettings } from './settings';
@@ -25,8 +27,6 @@ import { articlesSettings } from './settings';
  */
 
 export interface ArticlesSettings {
-  /** PAGE_TOKEN_SECRET: HMAC key of `nextToken`; at least 32 characters. */
-  pageTokenSecret: string;
   /** ALLOWED_ORIGINS: origins that get an Access-Control-Allow-Origin header. */
   allowedOrigins: readonly string[];
 }
@@ -35,6 +35,8 @@ export interface ArticlesHandlerDeps {
   articles: ArticleStore;
   /** Read only, to check that a cover image is the author's own usable media. */
   media: MediaReader;
+  /** The HMAC keys of `nextToken`: read from Secrets Manager at run time, cached (./page-token-keys.ts). */
+  pageTokenKeys: PageTokenKeys;
   settings: ArticlesSettings;
   /** @default the system clock */
   clock?: Clock;
@@ -46,22 +48,18 @@ export interface ArticlesHandlerDeps {
 
 export type ArticlesHandler = ApiHandler;
 
-const MIN_SECRET_LENGTH = 32;
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 const LIST_QUERY_PARAMETERS = new Set(['limit', 'nextToken']);
 
 export function createHandler(deps: ArticlesHandlerDeps): ArticlesHandler {
   const { settings } = deps;
-  if (settings.pageTokenSecret.length < MIN_SECRET_LENGTH) {
-    throw new Error(`PAGE_TOKEN_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
-  }
   const articles = new ArticlesService({
     articles: deps.articles,
     media: deps.media,
     clock: deps.clock ?? { now: () => new Date() },
     ids: deps.ids ?? { newId: () => randomUUID() },
-    pageTokens: new PageTokenCodec(settings.pageTokenSecret),
+    pageTokens: new PageTokenCodec(deps.pageTokenKeys),
   });
 
   return createRestHandler<'articles'>({
@@ -120,15 +118,21 @@ function safeName(name: string): string {
 
 /**
  * The AWS wiring, from the function's environment (./settings.ts, written by the CDK construct or
- * the local twin): the articles table, and the media table for reading cover media (the role may
- * only GetItem there).
+ * the local twin): the articles table, the media table for reading cover media (the role may
+ * only GetItem there), and the page-token secret (the role may only GetSecretValue on it).
  */
 export function awsDependencies(): ArticlesHandlerDeps {
-  const { articlesTableName, mediaTableName, pageTokenSecret, allowedOrigins } = articlesSettings.fromEnv();
+  const { articlesTableName, mediaTableName, pageTokenSecretId, pageTokenSecretMaxAge, allowedOrigins } =
+    articlesSettings.fromEnv();
   return {
     articles: new DynamoArticleStore(documentClient(), articlesTableName),
     media: new DynamoMediaStore(documentClient(), mediaTableName),
-    settings: { pageTokenSecret, allowedOrigins },
+    pageTokenKeys: new SecretsManagerPageTokenKeys({
+      client: secretsManagerClient(),
+      secretId: pageTokenSecretId,
+      maxAgeSeconds: pageTokenSecretMaxAge,
+    }),
+    settings: { allowedOrigins },
   };
 }
 

@@ -204,10 +204,10 @@ export class ArticlesApi extends Construct {
       removalPolicy: config.removalPolicy,
     }).table;
 
-    // HMAC key that makes `nextToken` tamper-evident. It reaches the function as a CloudFormation
-    // dynamic reference resolved at deploy time: the function needs no secretsmanager permission
-    // and no call at cold start. The trade-off: the value is visible to whoever may read the
-    // function's configuration, and rotating it needs a deploy (it only invalidates page tokens).
+    // HMAC key that makes `nextToken` tamper-evident. The function reads it at run time (cached,
+    // current and previous version: functions/articles/page-token-keys.ts); its environment
+    // holds the secret's ARN only, so reading the function's configuration reveals no key, and
+    // `aws secretsmanager put-secret-value` rotates it without a deploy (README "Security").
     this.pageTokenSecret = new secretsmanager.Secret(this, 'PageTokenSecret', {
       description: 'HMAC key for the articles API page tokens',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
@@ -216,7 +216,7 @@ export class ArticlesApi extends Construct {
     Validations.of(this.pageTokenSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The key only signs list page tokens and is injected at deploy time, so a rotation Lambda could not reach the running function; rotating means replacing the secret and deploying, which only invalidates page tokens in flight.',
+        'No rotation schedule: the key only signs list page tokens (a leak lets someone forge a cursor into the public, newest-first listing, nothing more), and it rotates by a new secret value (README "Security"), which the function picks up within its cache age while still accepting tokens signed with the previous version. A scheduled rotation would need a rotation Lambda and role whose only work is writing a random string.',
     });
 
     // What the two API functions share: short requests, so a short timeout.
@@ -236,7 +236,7 @@ export class ArticlesApi extends Construct {
       settings: articlesSettings.toEnv({
         articlesTableName: this.articlesTable.tableName,
         mediaTableName: mediaTable.tableName,
-        pageTokenSecret: this.pageTokenSecret.secretValue.unsafeUnwrap(),
+        pageTokenSecretId: this.pageTokenSecret.secretArn,
         allowedOrigins: config.allowedOrigins,
       }),
     })
@@ -246,7 +246,8 @@ export class ArticlesApi extends Construct {
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
       ])
-      .allowTable(mediaTable, ['dynamodb:GetItem']);
+      .allowTable(mediaTable, ['dynamodb:GetItem'])
+      .allowSecretRead(this.pageTokenSecret);
     for (const index of articlesTableDefinition.globalSecondaryIndexes) {
       this.articles.allowIndexQuery(this.articlesTable, index.indexName);
     }

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 /** Repository root: entries, lock file and layers are resolved from here, not from the cwd. */
@@ -273,6 +274,16 @@ export class PipelineFunction extends Construct {
   /** Allows dynamodb:Query on one named index of a table. */
   public allowIndexQuery(table: dynamodb.ITable, indexName: string): this {
     return this.allow(['dynamodb:Query'], [`${table.tableArn}/index/${indexName}`]);
+  }
+
+  /**
+   * Allows secretsmanager:GetSecretValue on one secret (any version stage), and nothing else on
+   * it: no DescribeSecret, no KMS grant (the secret uses the account's AWS managed key, whose
+   * policy lets Secrets Manager decrypt for any caller allowed GetSecretValue). The secret's ARN
+   * reaches the handler through its settings.
+   */
+  public allowSecretRead(secret: secretsmanager.ISecret): this {
+    return this.allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);
   }
 
   /** Allows object actions under one key prefix of a bucket, e.g. `uploads/`. */

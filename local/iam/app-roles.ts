@@ -95,7 +95,12 @@ export interface TwinRoles {
   all: AppRoles;
 }
 
-const NAMED_BY_REF: ReadonlySet<string> = new Set(['AWS::S3::Bucket', 'AWS::DynamoDB::Table']);
+/** Resources a function's environment names by `Ref` (a bucket or table name, a secret's ARN). */
+const NAMED_BY_REF: ReadonlySet<string> = new Set([
+  'AWS::S3::Bucket',
+  'AWS::DynamoDB::Table',
+  'AWS::SecretsManager::Secret',
+]);
 
 /** Finds each function's role; `functionNames` are the twin's function folders. */
 export function twinRoles(stacks: readonly StackTemplate[], functionNames: readonly string[]): TwinRoles {

@@ -115,6 +115,16 @@ export class IamEnforcer {
     return this.byTwinName.get(table) ?? `arn:aws:dynamodb:${FAKE_REGION}:${FAKE_ACCOUNT}:table/${table}`;
   }
 
+  /** The ARN of a secret named by the twin (its ARN or its name) as the stack names it. */
+  secretArn(secretId: string): string {
+    return (
+      this.byTwinName.get(secretId) ??
+      (secretId.startsWith('arn:')
+        ? secretId
+        : `arn:aws:secretsmanager:${FAKE_REGION}:${FAKE_ACCOUNT}:secret:${secretId}`)
+    );
+  }
+
   roleOf(fn: string): RoleView | undefined {
     return this.roles.functions[fn];
   }

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RekognitionClient } from '@aws-sdk/client-rekognition';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { currentCaller } from './caller';
@@ -13,7 +14,7 @@ import type { IamEnforcer, IamRequest, Refusal } from './enforcer';
  * document client shares its client's stack). It sits in the deserialize step, next to the
  * transport: a refused call never reaches the emulator and gets the HTTP answer AWS gives, which
  * the SDK's own deserializer turns into the error a handler sees on AWS — S3: 403 `AccessDenied`;
- * DynamoDB: `AccessDeniedException` (DynamoDB answers it with HTTP 400).
+ * DynamoDB and Secrets Manager: `AccessDeniedException` (both answer it with HTTP 400).
  */
 
 interface GuardContext {
@@ -116,6 +117,18 @@ function dynamoDbRequests(name: string, input: Record<string, unknown>, iam: Iam
   return [{ action: `dynamodb:${name}`, resource: index === '' ? table : `${table}/index/${index}` }];
 }
 
+/**
+ * Secrets Manager authorizes every operation on the secret's ARN, whichever way the caller names
+ * it; each operation's action is its own name (`secretsmanager:GetSecretValue`, also for a
+ * VersionStage or VersionId). ListSecrets has no resource type.
+ */
+function secretsManagerRequests(name: string, input: Record<string, unknown>, iam: IamEnforcer): IamRequest[] {
+  const action = `secretsmanager:${name}`;
+  if (name === 'ListSecrets' || name === 'GetRandomPassword' || name === 'BatchGetSecretValue')
+    return [{ action, resource: '*' }];
+  return [{ action, resource: iam.secretArn(text(input.SecretId)) }];
+}
+
 /** The requests IAM evaluates for one SDK call, or undefined for a service the twin does not check. */
 export function iamRequestsOf(
   clientName: string | undefined,
@@ -126,6 +139,7 @@ export function iamRequestsOf(
   const name = operation(commandName);
   if (clientName === 'S3Client') return s3Requests(name, input, iam);
   if (clientName === 'DynamoDBClient') return dynamoDbRequests(name, input, iam);
+  if (clientName === 'SecretsManagerClient') return secretsManagerRequests(name, input, iam);
   return undefined;
 }
 
@@ -156,9 +170,10 @@ export function refusedResponse(
     };
   }
   const body = JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: refusal.message });
+  const protocol = clientName === 'SecretsManagerClient' ? '1.1' : '1.0';
   return {
     statusCode: 400,
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': id },
+    headers: { 'content-type': `application/x-amz-json-${protocol}`, 'x-amzn-requestid': id },
     body: Readable.from([Buffer.from(body)]),
   };
 }
@@ -190,7 +205,7 @@ function installGuard(): void {
   installed = true;
   const guarded = new WeakSet<object>();
   const bases = new Set(
-    [S3Client, DynamoDBClient, RekognitionClient].map(
+    [S3Client, DynamoDBClient, RekognitionClient, SecretsManagerClient].map(
       (client) => Object.getPrototypeOf(client.prototype) as { send: (...args: unknown[]) => unknown },
     ),
   );

@@ -46,6 +46,8 @@ const ARTICLES_TABLE = 'table:ArticlesArticlesTable';
 const BY_NEWEST = `${ARTICLES_TABLE}/index/byNewest`;
 const UPLOAD_QUOTA_TABLE = 'table:ArticlesUploadQuotaTable';
 const PAGE_TOKEN_SECRET = 'secret:ArticlesPageTokenSecret';
+/** A secret of someone else in the same account. */
+const OTHER_SECRET = `arn:aws:secretsmanager:${FAKE_REGION}:${FAKE_ACCOUNT}:secret:another-app-key-AbCdEf`;
 const STATE_MACHINE = 'stateMachine:PipelineStateMachine';
 const UPLOAD_RULE = 'rule:PipelineMediaUploadedRule';
 const DEAD_LETTER_QUEUE = 'queue:PipelineUploadEventsDeadLetterQueue';
@@ -119,7 +121,12 @@ const functionForbidden = (fn: FunctionRole): Request[] => [
   ['states:StartExecution', STATE_MACHINE],
   ['lambda:InvokeFunction', FUNCTION.record],
   ['lambda:UpdateFunctionCode', FUNCTION[fn]],
-  ['secretsmanager:GetSecretValue', PAGE_TOKEN_SECRET],
+  // The page-token key is the articles function's alone; nobody may change it or its rotation.
+  ...(fn === 'articles' ? [] : ([['secretsmanager:GetSecretValue', PAGE_TOKEN_SECRET]] as Request[])),
+  ['secretsmanager:PutSecretValue', PAGE_TOKEN_SECRET],
+  ['secretsmanager:UpdateSecretVersionStage', PAGE_TOKEN_SECRET],
+  ['secretsmanager:DescribeSecret', PAGE_TOKEN_SECRET],
+  ['secretsmanager:GetSecretValue', OTHER_SECRET],
   ['sqs:SendMessage', DEAD_LETTER_QUEUE],
   ['iam:PassRole', 'role:PipelineStateMachineRole'],
 ];
@@ -241,6 +248,8 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:DeleteItem', ARTICLES_TABLE],
       ['dynamodb:Query', BY_NEWEST],
       ['dynamodb:GetItem', MEDIA_TABLE],
+      // The page-token key, read at run time (any version stage: current and previous).
+      ['secretsmanager:GetSecretValue', PAGE_TOKEN_SECRET],
       ...functionBasics('articles'),
     ],
     // The media routes are the media function's: no signing for the bucket, no media record writes.
@@ -435,6 +444,7 @@ const APPROVED: Record<ProjectRole, string[]> = {
     `dynamodb:UpdateItem ${ARTICLES_TABLE}`,
     `dynamodb:Query ${BY_NEWEST}`,
     `dynamodb:GetItem ${MEDIA_TABLE}`,
+    `secretsmanager:GetSecretValue ${PAGE_TOKEN_SECRET}`,
     ...functionBasicsApproved(LOG_GROUP.articles),
   ],
   media: [

@@ -286,7 +286,7 @@ describe('Cognito', () => {
 });
 
 describe('articles function', () => {
-  it('may use the articles table, its newest-first index and read the media table, nothing more', () => {
+  it('may use the articles table, its newest-first index, read the media table and the page-token secret, nothing more', () => {
     const { stack } = synth;
     const { articles, articlesTable } = stack.api;
 
@@ -304,6 +304,8 @@ describe('articles function', () => {
           ...pairs(['dynamodb:Query'], [stack.resolve(`${articlesTable.tableArn}/index/byNewest`)]),
           // A cover image must be the author's own usable media: one read, no write.
           ...pairs(['dynamodb:GetItem'], [stack.resolve(stack.mediaTable.table.tableArn)]),
+          // The page-token key, read at run time: its value only, on that one secret.
+          ...pairs(['secretsmanager:GetSecretValue'], [stack.resolve(stack.api.pageTokenSecret.secretArn)]),
         ]),
       ].sort(),
     );
@@ -315,19 +317,17 @@ describe('articles function', () => {
     expect(actual.filter((pair) => pair.startsWith('s3:'))).toEqual([]);
   });
 
-  it('gets the page-token key as a deploy-time secret reference, not a literal', () => {
+  it('is told the page-token secret by its ARN, and no key: nothing in its environment is resolved from a secret', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
 
     const env = (
       functions[logicalId(synth.stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> }
     ).Variables;
 
-    expect(env.PAGE_TOKEN_SECRET).toEqual({
-      'Fn::Join': [
-        '',
-        ['{{resolve:secretsmanager:', { Ref: logicalId(synth.stack.api.pageTokenSecret) }, ':SecretString:::}}'],
-      ],
-    });
+    expect(env.PAGE_TOKEN_SECRET_ID).toEqual({ Ref: logicalId(synth.stack.api.pageTokenSecret) });
+    expect(env.PAGE_TOKEN_SECRET_MAX_AGE).toBe('300');
+    expect(env.PAGE_TOKEN_SECRET).toBeUndefined();
+    expect(JSON.stringify(synth.template.toJSON())).not.toContain('{{resolve:secretsmanager:');
   });
 
   it('is told its tables and allowed origins, and nothing about the bucket or uploads', () => {
@@ -394,7 +394,7 @@ describe('media function', () => {
       ALLOWED_ORIGINS: synth.config.allowedOrigins.join(','),
     });
     expect(env.ARTICLES_TABLE_NAME).toBeUndefined();
-    expect(env.PAGE_TOKEN_SECRET).toBeUndefined();
+    expect(env.PAGE_TOKEN_SECRET_ID).toBeUndefined();
   });
 });
 

@@ -21,7 +21,7 @@ const SETTINGS_ENV = {
   ...articlesSettings.toEnv({
     articlesTableName: 'articles',
     mediaTableName: 'media',
-    pageTokenSecret: 'bundle-alone-page-token-secret-0123456789',
+    pageTokenSecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:page-token-AbCdEf',
     allowedOrigins: ['http://localhost:5173'],
   }),
   ...mediaSettings.toEnv({

@@ -100,7 +100,10 @@ describe('each function has one settings contract', () => {
   });
 
   it('the twin writes every contract, and each handler accepts it', () => {
-    const env = functionEnvironment({ allowedOrigins: ['http://localhost:5173'], pageTokenSecret: 'k'.repeat(64) });
+    const env = functionEnvironment({
+      allowedOrigins: ['http://localhost:5173'],
+      pageTokenSecretId: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:travel-guide-local-page-token-AbCdEf',
+    });
 
     const expected = new Set(Object.values(CONTRACTS).flatMap((contract) => Object.values(contract.envNames)));
     expect(Object.keys(env).sort()).toEqual([...expected].sort());

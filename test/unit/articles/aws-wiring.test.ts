@@ -1,6 +1,7 @@
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import { awsDependencies, handler } from '../../../functions/articles/handler';
+import { SecretsManagerPageTokenKeys } from '../../../functions/articles/page-token-keys';
 import { articlesSettings } from '../../../functions/articles/settings';
 import { apiEvent, errorOf } from '../api/fakes';
 import { modulesLoadedBy } from '../api/loaded-modules';
@@ -10,7 +11,7 @@ import { modulesLoadedBy } from '../api/loaded-modules';
 const ENV = {
   ARTICLES_TABLE_NAME: 'articles',
   MEDIA_TABLE_NAME: 'media',
-  PAGE_TOKEN_SECRET: 'x'.repeat(32),
+  PAGE_TOKEN_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:page-token-AbCdEf',
   ALLOWED_ORIGINS: 'https://app.example',
 };
 
@@ -21,13 +22,22 @@ describe('articles function environment', () => {
     process.env = { ...saved };
   });
 
-  it('reads the page-token key and the origins', () => {
+  it('reads the origins, and the page-token secret by its ARN with a default cache age of 300 s', () => {
     Object.assign(process.env, ENV);
 
-    expect(awsDependencies().settings).toEqual({
-      pageTokenSecret: ENV.PAGE_TOKEN_SECRET,
-      allowedOrigins: ['https://app.example'],
+    const deps = awsDependencies();
+
+    expect(deps.settings).toEqual({ allowedOrigins: ['https://app.example'] });
+    expect(deps.pageTokenKeys).toBeInstanceOf(SecretsManagerPageTokenKeys);
+    expect(articlesSettings.fromEnv(ENV)).toMatchObject({
+      pageTokenSecretId: ENV.PAGE_TOKEN_SECRET_ID,
+      pageTokenSecretMaxAge: 300,
     });
+  });
+
+  it('has no variable holding a key: the secret is read at run time', () => {
+    expect(Object.keys(articlesSettings.envNames)).not.toContain('pageTokenSecret');
+    expect(Object.values(articlesSettings.envNames)).not.toContain('PAGE_TOKEN_SECRET');
   });
 
   it('splits ALLOWED_ORIGINS on commas and ignores blanks', () => {
@@ -45,10 +55,10 @@ describe('articles function environment', () => {
 
     expect(deps.articles).toBeInstanceOf(DynamoArticleStore);
     expect(deps.media).toBeInstanceOf(DynamoMediaStore);
-    expect(Object.keys(deps).sort()).toEqual(['articles', 'media', 'settings']);
+    expect(Object.keys(deps).sort()).toEqual(['articles', 'media', 'pageTokenKeys', 'settings']);
   });
 
-  it.each(['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME', 'PAGE_TOKEN_SECRET', 'ALLOWED_ORIGINS'])(
+  it.each(['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME', 'PAGE_TOKEN_SECRET_ID', 'ALLOWED_ORIGINS'])(
     'fails fast without %s',
     (name) => {
       Object.assign(process.env, ENV);

@@ -12,7 +12,7 @@ import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import { createHandler } from '../../../functions/articles/handler';
 import { ALICE, BOB, FixedClock, SequentialIds, apiEvent, errorOf, jsonEvent } from '../api/fakes';
-import { settings, validArticle } from './fakes';
+import { FakePageTokenKeys, settings, validArticle } from './fakes';
 
 /** The handler over the real DynamoDB adapters, with the DocumentClient mocked: the command inputs are the contract. */
 
@@ -27,6 +27,7 @@ function handlerOverDynamo() {
   return createHandler({
     articles: new DynamoArticleStore(documents, ARTICLES_TABLE),
     media: new DynamoMediaStore(documents, MEDIA_TABLE),
+    pageTokenKeys: new FakePageTokenKeys(),
     settings,
     clock: new FixedClock(),
     ids: new SequentialIds(),

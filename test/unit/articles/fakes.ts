@@ -1,4 +1,5 @@
 import type { ArticlesHandlerDeps, ArticlesSettings } from '../../../functions/articles/handler';
+import type { PageTokenKeys } from '../../../functions/articles/page-token';
 import type {
   Article,
   ArticleContent,
@@ -14,9 +15,47 @@ import { ALLOWED_ORIGIN, FixedClock, InMemoryMediaStore, SequentialIds } from '.
 export const SECRET = 'test-page-token-secret-0123456789abcdef';
 
 export const settings: ArticlesSettings = {
-  pageTokenSecret: SECRET,
   allowedOrigins: [ALLOWED_ORIGIN],
 };
+
+/**
+ * The page-token keys as a secret store holds them (`stored`) and as this execution environment
+ * last read them (`seen`): `rotate` changes the store only, as another environment or an operator
+ * would; `refresh` reads it again, unless `refreshAllowed` is false (read moments ago).
+ */
+export class FakePageTokenKeys implements PageTokenKeys {
+  stored: { current: string; previous?: string };
+  seen: { current: string; previous?: string };
+  refreshAllowed = true;
+  refreshes = 0;
+  previousReads = 0;
+
+  constructor(current = SECRET, previous?: string) {
+    this.stored = previous === undefined ? { current } : { current, previous };
+    this.seen = { ...this.stored };
+  }
+
+  /** A new AWSCURRENT; the old one becomes AWSPREVIOUS (what PutSecretValue does). */
+  rotate(next: string): void {
+    this.stored = { current: next, previous: this.stored.current };
+  }
+
+  async current(): Promise<string> {
+    return this.seen.current;
+  }
+
+  async previous(): Promise<string | undefined> {
+    this.previousReads += 1;
+    return this.seen.previous;
+  }
+
+  async refresh(): Promise<boolean> {
+    if (!this.refreshAllowed) return false;
+    this.refreshes += 1;
+    this.seen = { ...this.stored };
+    return true;
+  }
+}
 
 /** Newest first by `{createdAt}#{id}`, like the byNewest index; the cursor is the last key returned. */
 export class InMemoryArticleStore implements ArticleStore {
@@ -83,7 +122,15 @@ export function articlesWorld(overrides: Partial<ArticlesHandlerDeps> = {}): Art
   const articles = new InMemoryArticleStore();
   const media = new InMemoryMediaStore();
   const clock = new FixedClock();
-  const deps: ArticlesHandlerDeps = { articles, media, settings, clock, ids: new SequentialIds(), ...overrides };
+  const deps: ArticlesHandlerDeps = {
+    articles,
+    media,
+    pageTokenKeys: new FakePageTokenKeys(),
+    settings,
+    clock,
+    ids: new SequentialIds(),
+    ...overrides,
+  };
   return { deps, articles, media, clock };
 }
 

@@ -1,7 +1,7 @@
 import { createHandler } from '../../../functions/articles/handler';
 import type { Article } from '../../../functions/articles/ports';
 import { ALICE, BOB, apiEvent, errorOf, jsonEvent } from '../api/fakes';
-import { articlesWorld, validArticle } from './fakes';
+import { FakePageTokenKeys, articlesWorld, validArticle } from './fakes';
 import type { ArticlesWorld } from './fakes';
 
 /** GET /articles: limits, newest-first paging and the signed nextToken, over an in-memory store. */
@@ -177,9 +177,7 @@ describe('GET /articles', () => {
 
   it('returns 400 for a token signed with another secret', async () => {
     // Arrange
-    const other = articlesWorld({
-      settings: { ...articlesWorld().deps.settings, pageTokenSecret: 'another-secret-another-secret-another' },
-    });
+    const other = articlesWorld({ pageTokenKeys: new FakePageTokenKeys('another-secret-another-secret-another') });
     const otherHandler = await seed(other, 3);
     const { nextToken } = JSON.parse((await otherHandler(list({ limit: '1' }))).body) as Listing;
     const world = articlesWorld();
@@ -194,5 +192,36 @@ describe('GET /articles', () => {
       code: 'VALIDATION_ERROR',
       message: 'nextToken: is not a valid page token',
     });
+  });
+
+  it('keeps serving a listing across a key rotation: the next page of an earlier token still comes', async () => {
+    // Arrange
+    const keys = new FakePageTokenKeys();
+    const world = articlesWorld({ pageTokenKeys: keys });
+    const handler = await seed(world, 3);
+    const first = JSON.parse((await handler(list({ limit: '1' }))).body) as Listing;
+
+    // Act
+    keys.rotate('rotated-page-token-key-0123456789abcdef');
+    await keys.refresh();
+    const second = await handler(list({ limit: '1', nextToken: first.nextToken ?? '' }));
+
+    // Assert
+    expect(second.statusCode).toBe(200);
+    expect((JSON.parse(second.body) as Listing).items.map((a) => a.title)).toEqual(['Article 1']);
+  });
+
+  it('answers 500 without detail when the page-token key cannot be read', async () => {
+    // Arrange
+    const keys = new FakePageTokenKeys();
+    jest.spyOn(keys, 'current').mockRejectedValue(new Error('AccessDeniedException: secretsmanager:GetSecretValue'));
+    const handler = await seed(articlesWorld({ pageTokenKeys: keys }), 3);
+
+    // Act
+    const response = await handler(list({ limit: '1' }));
+
+    // Assert
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secretsmanager');
   });
 });

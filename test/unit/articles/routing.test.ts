@@ -136,14 +136,6 @@ describe('articles handler routing', () => {
     expect(response.headers?.['content-type']).toBe('application/json');
   });
 
-  it('refuses to start with a short page token secret', () => {
-    const { deps } = articlesWorld();
-
-    expect(() => createHandler({ ...deps, settings: { ...deps.settings, pageTokenSecret: 'short' } })).toThrow(
-      /PAGE_TOKEN_SECRET/,
-    );
-  });
-
   it('appends request id, route and user to the log context and clears them afterwards', async () => {
     // Arrange
     const logger = new Logger({ logLevel: 'SILENT' });

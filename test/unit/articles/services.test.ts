@@ -2,7 +2,7 @@ import { ArticlesService } from '../../../functions/articles/articles-service';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../functions/api/errors';
 import { PageTokenCodec } from '../../../functions/articles/page-token';
 import { ALICE, BOB, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
-import { InMemoryArticleStore, SECRET } from './fakes';
+import { FakePageTokenKeys, InMemoryArticleStore } from './fakes';
 
 /** The pure core, without the HTTP seam: rules that need state. */
 
@@ -14,7 +14,7 @@ function articlesCore() {
     media,
     clock: new FixedClock(),
     ids: new SequentialIds(),
-    pageTokens: new PageTokenCodec(SECRET),
+    pageTokens: new PageTokenCodec(new FakePageTokenKeys()),
   });
   return { service, articles, media };
 }

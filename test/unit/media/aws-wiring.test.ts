@@ -89,10 +89,10 @@ describe('media function environment', () => {
     expect(mediaSettings.fromEnv({ ...ENV, DAILY_UPLOAD_QUOTA: '25' }).dailyUploadQuota).toBe(25);
   });
 
-  it('builds the DynamoDB adapters and the S3 signers from the environment, without the articles table or page-token key', () => {
+  it('builds the DynamoDB adapters and the S3 signers from the environment, without the articles table or page-token secret', () => {
     Object.assign(process.env, ENV);
     delete process.env.ARTICLES_TABLE_NAME;
-    delete process.env.PAGE_TOKEN_SECRET;
+    delete process.env.PAGE_TOKEN_SECRET_ID;
 
     const deps = awsDependencies();
 
