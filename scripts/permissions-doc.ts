@@ -13,6 +13,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { NOT_EXERCISED_BY_THE_TWIN, readRecordedUsage } from '../local/iam/usage';
 import { CfnResolver, FAKE_ACCOUNT, FAKE_REGION, type StackTemplate } from '../test/iam/support/cfn-resolver';
 import { collectGroups, type GroupView } from '../test/iam/support/groups';
 import {
@@ -32,6 +33,17 @@ import {
 } from '../test/iam/support/roles';
 
 export const DOC_PATH = path.resolve(__dirname, '..', 'docs', 'permissions.md');
+
+/**
+ * The "Exercised by" cell: the ASL states, routes and presigned requests whose calls used the
+ * grant in the recorded e2e run; for a grant only AWS itself uses, who (the first clause of its
+ * reviewed reason in local/iam/usage.ts); else "nothing" (which the unused-grant check refuses).
+ */
+function exercisedCell(vias: readonly string[] | undefined, action: string): string {
+  if (vias !== undefined) return vias.map((via) => `\`${via}\``).join(', ');
+  const awsOnly = NOT_EXERCISED_BY_THE_TWIN[action];
+  return awsOnly === undefined ? 'nothing' : `AWS only: ${awsOnly.split(/[;.]/)[0] ?? awsOnly}`;
+}
 export const UNREVIEWED = 'UNREVIEWED';
 export const REGENERATE_HINT = 'run `npx tsx scripts/permissions-doc.ts` to update docs/permissions.md';
 
@@ -273,7 +285,10 @@ function groupLines(group: GroupView, names: ResourceNames): string[] {
 }
 
 /** The whole document, deterministic for a given template. */
-export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
+export function renderPermissionsDoc(
+  stacks: readonly StackTemplate[],
+  usage: Readonly<Record<string, readonly string[]>> = readRecordedUsage(),
+): string {
   const resolver = new CfnResolver(stacks);
   const names = new ResourceNames(resolver);
   const { project, missing, other } = identifyRoles(resolver);
@@ -288,6 +303,10 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
     'policies, compare them with the approved sets, and fail when this file is out of date.',
     'The app is synthesized with its optional account-level stacks on (the CI deploy role and the',
     'Developers group); their sections say "optional stack" and what turns each on.',
+    '"Exercised by" names the ASL states, API routes and presigned requests whose calls used each',
+    'grant when the whole e2e suite ran in the local twin with IAM enforced (docs/iam-usage.json);',
+    '"AWS only" marks what only AWS itself calls with the role, and roles the twin does not run',
+    'have none.',
     '',
   ];
   for (const roleKey of PROJECT_ROLES) {
@@ -300,14 +319,21 @@ export function renderPermissionsDoc(stacks: readonly StackTemplate[]): string {
     }
     if (optional) lines.push(`Stack \`${role.stackName}\`. ${OPTIONAL_ROLE_NOTES[roleKey as OptionalRole]}`, '');
     lines.push(`Role \`${role.name}\`. Assumed only by ${trustedBy(role, names)}.`, '');
-    lines.push('| Action | Resource | Why |', '|---|---|---|');
+    const twinRuns = Object.keys(usage).some((key) => key.startsWith(`${roleKey} `));
+    lines.push(
+      twinRuns ? '| Action | Resource | Why | Exercised by |' : '| Action | Resource | Why |',
+      twinRuns ? '|---|---|---|---|' : '|---|---|---|',
+    );
     for (const pair of allowedPairs(role)) {
       const condition = pair.condition === undefined ? '' : ` (if \`${cell(pair.condition)}\`)`;
       const why =
         WHY_ON_RESOURCE[`${roleKey} ${pair.action} ${names.readable(pair.resource)}`] ??
         WHY[`${roleKey} ${pair.action}`] ??
         UNREVIEWED;
-      lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\`${condition} | ${cell(why)} |`);
+      const exercised = exercisedCell(usage[`${roleKey} ${pair.action} ${names.readable(pair.resource)}`], pair.action);
+      lines.push(
+        `| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\`${condition} | ${cell(why)} |${twinRuns ? ` ${cell(exercised)} |` : ''}`,
+      );
     }
     lines.push('');
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DecisionRow, FunctionUsage, IamReport } from './enforcer';
 
 /**
@@ -10,6 +10,22 @@ import type { DecisionRow, FunctionUsage, IamReport } from './enforcer';
  */
 
 export const REPORT_DIR_VARIABLE = 'TWIN_IAM_REPORT_DIR';
+
+/**
+ * What the whole e2e suite's calls used, per grant (`function action resource` → the states,
+ * routes and presigned requests): written by the e2e run with UPDATE_IAM_USAGE=1
+ * (test/e2e/support/iam/global-teardown.ts), read by the generator of docs/permissions.md.
+ */
+export const USAGE_FILE = resolve(__dirname, '..', '..', 'docs', 'iam-usage.json');
+
+/** The recorded usage, or none when the file is missing. */
+export function readRecordedUsage(file = USAGE_FILE): Record<string, string[]> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string[]>;
+  } catch {
+    return {};
+  }
+}
 
 /**
  * Grants the twin cannot exercise, each with the reason; every other grant of a function's role
@@ -111,4 +127,18 @@ export function unusedGrants(
       )
       .map((grant) => `${usage.fn} ${grant.action} ${grant.resource}`),
   );
+}
+
+/**
+ * Which ASL states, API routes and presigned requests used each grant, keyed `function action
+ * resource` (the resource as docs/permissions.md names it): the "Exercised by" column, recorded
+ * from the whole e2e suite into docs/iam-usage.json.
+ */
+export function exercisedBy(report: IamReport): Record<string, string[]> {
+  const entries = report.functions.flatMap((usage) =>
+    usage.decisions
+      .filter((row) => row.decision === 'allowed')
+      .map((row) => [`${usage.fn} ${row.action} ${row.resource}`, row.via] as const),
+  );
+  return Object.fromEntries(entries.sort(([a], [b]) => compareText(a, b)));
 }

@@ -4,10 +4,13 @@ import type { Config } from '@jest/types';
 import { CACHE_DIR } from '../../../../local/iam/app-roles';
 import {
   denials,
+  exercisedBy,
   mergeIamReports,
   readIamReports,
+  readRecordedUsage,
   REPORT_DIR_VARIABLE,
   unusedGrants,
+  USAGE_FILE,
 } from '../../../../local/iam/usage';
 import { e2eTestFiles, RAN_SUBDIR } from './suite';
 
@@ -43,6 +46,17 @@ export default function globalTeardown(globalConfig: Config.GlobalConfig): void 
     );
   if (wholeSuite) {
     const unused = unusedGrants(report);
+    // The grants behind docs/permissions.md's "Exercised by": rewritten on request, else checked.
+    // Only which grants were used is compared: the states and routes that used one can vary with
+    // timing (a retry, a fault path), and a check that fails by chance would hide real failures.
+    const usage = exercisedBy(report);
+    if (process.env.UPDATE_IAM_USAGE === '1') writeFileSync(USAGE_FILE, `${JSON.stringify(usage, null, 2)}\n`);
+    const recorded = Object.keys(readRecordedUsage());
+    if (recorded.join('\n') !== Object.keys(usage).join('\n')) {
+      problems.push(
+        `${relative(process.cwd(), USAGE_FILE)} does not list the grants the e2e suite used: run \`UPDATE_IAM_USAGE=1 npx jest test/e2e\`, then \`npm run docs:permissions\``,
+      );
+    }
     if (unused.length > 0) {
       problems.push(
         `Grants no call of the e2e suite used (remove them, or add a reviewed reason to NOT_EXERCISED_BY_THE_TWIN in local/iam/usage.ts):\n  ${unused.join('\n  ')}`,
