@@ -336,4 +336,25 @@ describe('checks catch a role that is too wide', () => {
     // Assert
     expect(doc).toContain(`| \`s3:DeleteObject\` | \`bucket:MediaBucket/uploads/*\` | ${UNREVIEWED} |`);
   });
+
+  it('names what exercised each grant in the recorded usage, "AWS only" for log delivery, and "nothing" for the rest', () => {
+    // Act
+    const doc = renderPermissionsDoc(FIXTURE, {
+      'thumbnail s3:GetObject bucket:MediaBucket/uploads/*': ['CreateThumbnails', 'RedriveCheck'],
+    });
+    const row = (action: string, resource: string): string | undefined =>
+      doc.split('\n').find((line) => line.startsWith(`| \`${action}\` | \`${resource}`));
+
+    // Assert
+    expect(doc).toContain('| Action | Resource | Why | Exercised by |');
+    expect(row('s3:GetObject', 'bucket:MediaBucket/uploads/*')).toMatch(/\| `CreateThumbnails`, `RedriveCheck` \|$/);
+    expect(row('logs:PutLogEvents', 'logGroup:ThumbnailLogGroup')).toMatch(/\| AWS only: Lambda itself [^|]+ \|$/);
+    expect(row('s3:DeleteObject', 'bucket:MediaBucket/uploads/*')).toMatch(/\| nothing \|$/);
+  });
+
+  it('leaves the Exercised by column out when no usage was recorded for a role', () => {
+    const doc = renderPermissionsDoc(FIXTURE, {});
+
+    expect(doc).not.toContain('Exercised by |');
+  });
 });
