@@ -64,13 +64,19 @@ export interface KeyVariantResult {
   firstCallMs: number[];
   /** The second, with the key cached. */
   secondCallMs: number[];
+  /** CPU time (user + system) of require() and of the first call. */
+  initCpuMs: number[];
+  firstCallCpuMs: number[];
 }
 
-// require(), then two list calls, each timed; prints "init first second status".
+// require(), then two list calls, each timed (wall clock, and CPU time, which a busy neighbour
+// cannot inflate as much); prints "init first second initCpu firstCpu status".
 const PROBE = `
+const c0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 const { handler } = require(process.argv[1]);
 const t1 = process.hrtime.bigint();
+const c1 = process.cpuUsage();
 const event = () => ({
   httpMethod: 'GET', resource: '/articles', path: '/articles', pathParameters: null,
   queryStringParameters: { limit: '1' }, multiValueQueryStringParameters: { limit: ['1'] },
@@ -81,14 +87,24 @@ const context = { awsRequestId: 'bench', functionName: 'articles', getRemainingT
 (async () => {
   const first = await handler(event(), context);
   const t2 = process.hrtime.bigint();
+  const c2 = process.cpuUsage();
   const second = await handler(event(), context);
   const t3 = process.hrtime.bigint();
   const ms = (a, b) => Number(b - a) / 1e6;
+  const cpu = (a, b) => (b.user + b.system - a.user - a.system) / 1e3;
   const ok = first.statusCode === 200 && second.statusCode === 200 && JSON.parse(second.body).nextToken;
-  process.stdout.write([ms(t0, t1), ms(t1, t2), ms(t2, t3), ok ? 'ok' : first.body].join(' '));
+  process.stdout.write([ms(t0, t1), ms(t1, t2), ms(t2, t3), cpu(c0, c1), cpu(c1, c2), ok ? 'ok' : first.body].join(' '));
 })();`;
 
-function probe(file: string, env: NodeJS.ProcessEnv): Promise<{ init: number; first: number; second: number }> {
+interface ProbeSample {
+  init: number;
+  first: number;
+  second: number;
+  initCpu: number;
+  firstCpu: number;
+}
+
+function probe(file: string, env: NodeJS.ProcessEnv): Promise<ProbeSample> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', PROBE, file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -97,8 +113,15 @@ function probe(file: string, env: NodeJS.ProcessEnv): Promise<{ init: number; fi
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('exit', (code) => {
-      const [init, first, second, status] = out.trim().split(' ');
-      if (code === 0 && status === 'ok') resolve({ init: Number(init), first: Number(first), second: Number(second) });
+      const [init, first, second, initCpu, firstCpu, status] = out.trim().split(' ');
+      if (code === 0 && status === 'ok')
+        resolve({
+          init: Number(init),
+          first: Number(first),
+          second: Number(second),
+          initCpu: Number(initCpu),
+          firstCpu: Number(firstCpu),
+        });
       else reject(new Error(`articles probe failed (exit ${code}): ${out.slice(0, 300)} ${err.slice(0, 300)}`));
     });
   });
@@ -121,7 +144,15 @@ export async function measurePageTokenKey(runs: number): Promise<KeyVariantResul
       variant === 'keyInEnvironment' ? [keyInEnvironment] : [],
     );
     files.set(variant, file);
-    results.push({ variant, bytes: (await stat(file)).size, initMs: [], firstCallMs: [], secondCallMs: [] });
+    results.push({
+      variant,
+      bytes: (await stat(file)).size,
+      initMs: [],
+      firstCallMs: [],
+      secondCallMs: [],
+      initCpuMs: [],
+      firstCallCpuMs: [],
+    });
   }
 
   const region = 'us-east-1';
@@ -173,6 +204,8 @@ export async function measurePageTokenKey(runs: number): Promise<KeyVariantResul
         result.initMs.push(sample.init);
         result.firstCallMs.push(sample.first);
         result.secondCallMs.push(sample.second);
+        result.initCpuMs.push(sample.initCpu);
+        result.firstCallCpuMs.push(sample.firstCpu);
       }
     }
   } finally {
@@ -188,7 +221,15 @@ export function pageTokenKeySection(results: KeyVariantResult[]): Record<string,
   const ms = (values: number[]): string => `${round(median(values), 1)} ms`;
   console.log(
     table(
-      ['articles bundle', 'size', 'init', 'first list call', 'second list call', 'init + first call'],
+      [
+        'articles bundle',
+        'size',
+        'init',
+        'first list call',
+        'second list call',
+        'init + first call',
+        'CPU: init + first',
+      ],
       results.map((r) => [
         r.variant,
         `${(r.bytes / 1000).toFixed(1)} kB`,
@@ -196,6 +237,7 @@ export function pageTokenKeySection(results: KeyVariantResult[]): Record<string,
         ms(r.firstCallMs),
         ms(r.secondCallMs),
         `${round(median(r.initMs.map((init, i) => init + (r.firstCallMs[i] ?? 0))), 1)} ms`,
+        `${round(median(r.initCpuMs.map((init, i) => init + (r.firstCallCpuMs[i] ?? 0))), 1)} ms`,
       ]),
     ),
   );
@@ -212,7 +254,14 @@ export function pageTokenKeySection(results: KeyVariantResult[]): Record<string,
         initMs: round(median(r.initMs), 1),
         firstCallMs: round(median(r.firstCallMs), 1),
         secondCallMs: round(median(r.secondCallMs), 1),
-        raw: { initMs: r.initMs, firstCallMs: r.firstCallMs, secondCallMs: r.secondCallMs },
+        initPlusFirstCpuMs: round(median(r.initCpuMs.map((init, i) => init + (r.firstCallCpuMs[i] ?? 0))), 1),
+        raw: {
+          initMs: r.initMs,
+          firstCallMs: r.firstCallMs,
+          secondCallMs: r.secondCallMs,
+          initCpuMs: r.initCpuMs,
+          firstCallCpuMs: r.firstCallCpuMs,
+        },
       },
     ]),
   );
