@@ -4,7 +4,7 @@ import {
   InvalidParameterException,
 } from '@aws-sdk/client-rekognition';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type {
   LabelDetectionOptions,
   LabelDetector,
@@ -85,16 +85,41 @@ function isSentinel(r: number, g: number, b: number): boolean {
   return r >= 215 && b >= 215 && g <= 50;
 }
 
-export async function measureImage(bytes: Buffer): Promise<Measurements> {
-  const image = sharp(bytes, { failOn: 'error' });
-  const { width = 0, height = 0 } = await image.metadata();
+/** Width of the one decode every measurement is made from: JPEG and WebP shrink on load to it, cheaply. */
+const WORKING_WIDTH = 256;
+const LAPLACIAN = { width: 3, height: 3, kernel: [0, 1, 0, 1, -4, 1, 0, 1, 0], offset: 128 };
 
-  const sample = await sharp(bytes)
+/** Sample standard deviation of 8-bit values, as libvips' stats() gives it. */
+function standardDeviation(values: Uint8Array): number {
+  let sum = 0;
+  let squares = 0;
+  for (const value of values) {
+    sum += value;
+    squares += value * value;
+  }
+  const n = values.length;
+  return n > 1 ? Math.sqrt(Math.max(0, (squares - (sum * sum) / n) / (n - 1))) : 0;
+}
+
+/**
+ * Decodes the image once, straight to a small sRGB image at most 256 px wide (shrink-on-load makes
+ * that a fraction of a full decode), and makes every measurement from it.
+ */
+export async function measureImage(bytes: Buffer): Promise<Measurements> {
+  const { width = 0, height = 0 } = await sharp(bytes, { failOn: 'error' }).metadata();
+  const { data: working, info } = await sharp(bytes, { failOn: 'error' })
     .removeAlpha()
     .toColourspace('srgb')
-    .resize(64, 64, { fit: 'fill' })
+    .resize({ width: WORKING_WIDTH, withoutEnlargement: true })
     .raw()
-    .toBuffer();
+    .toBuffer({ resolveWithObject: true });
+  const fromWorking = (): Sharp =>
+    sharp(working, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  const [sample, laplacian] = await Promise.all([
+    fromWorking().resize(64, 64, { fit: 'fill' }).raw().toBuffer(),
+    fromWorking().greyscale().convolve(LAPLACIAN).raw().toBuffer(),
+  ]);
+
   const counts = new Map<string, number>();
   let sentinel = 0;
   let lumaTotal = 0;
@@ -110,20 +135,13 @@ export async function measureImage(bytes: Buffer): Promise<Measurements> {
   }
   const colourShares = new Map([...counts].map(([name, count]) => [name, count / pixels]));
 
-  const laplacian = await sharp(bytes)
-    .greyscale()
-    .resize({ width: 256, withoutEnlargement: true })
-    .convolve({ width: 3, height: 3, kernel: [0, 1, 0, 1, -4, 1, 0, 1, 0], offset: 128 })
-    .stats();
-  const laplacianStdev = laplacian.channels[0]?.stdev ?? 0;
-
   return {
     width,
     height,
     colourShares,
     sentinelShare: sentinel / pixels,
     meanLuma: lumaTotal / pixels,
-    laplacianStdev,
+    laplacianStdev: standardDeviation(laplacian),
   };
 }
 
@@ -228,13 +246,38 @@ export async function checkRekognitionLimits(bytes: Buffer): Promise<void> {
   }
 }
 
+/** Analysis images whose measurements are kept: enough for every run of a burst in AnalyseImage at once. */
+const RECENT_IMAGES = 64;
+
 export class LocalImageDetector implements LabelDetector, ModerationDetector {
   /** Shown wherever a detector name is displayed, so nobody mistakes it for Rekognition. */
   readonly displayName = 'Local image analysis (not Rekognition)';
 
+  /**
+   * Measurements of recent images, by bucket and key. DetectLabels and DetectModerationLabels look
+   * at the same analysis JPEG at the same moment (AnalyseImage's two branches): one download and
+   * one decode serve both. An analysis JPEG's key is never rewritten (each object version gets its
+   * own folder), and a failed measurement is not kept, so a retry measures again.
+   */
+  private readonly recent = new Map<string, Promise<Measurements>>();
+
   constructor(private readonly s3: S3Client) {}
 
-  private async measure(image: ImageRef): Promise<Measurements> {
+  private measure(image: ImageRef): Promise<Measurements> {
+    const id = `${image.bucket}/${image.key}`;
+    const known = this.recent.get(id);
+    if (known !== undefined) return known;
+    const measured = this.download(image);
+    this.recent.set(id, measured);
+    measured.catch(() => this.recent.delete(id));
+    for (const oldest of this.recent.keys()) {
+      if (this.recent.size <= RECENT_IMAGES) break;
+      this.recent.delete(oldest);
+    }
+    return measured;
+  }
+
+  private async download(image: ImageRef): Promise<Measurements> {
     const response = await this.s3.send(new GetObjectCommand({ Bucket: image.bucket, Key: image.key }));
     if (!response.Body) throw new Error(`s3://${image.bucket}/${image.key} has no body`);
     const bytes = Buffer.from(await response.Body.transformToByteArray());

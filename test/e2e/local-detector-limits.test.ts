@@ -99,4 +99,45 @@ describe('LocalImageDetector', () => {
       expect.arrayContaining([expect.objectContaining({ name: 'Orientation: Landscape' })]),
     );
   });
+
+  it('downloads and decodes an analysis image once for both APIs', async () => {
+    const bytes = await jpeg(640, 480);
+    const downloads: string[] = [];
+    const s3 = {
+      send: async (command: { input: { Key: string } }) => {
+        downloads.push(command.input.Key);
+        return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
+      },
+    } as unknown as S3Client;
+    const detector = new LocalImageDetector(s3);
+
+    const [labels, moderation] = await Promise.all([
+      detector.detectLabels(IMAGE, { minConfidence: 50, maxLabels: 10 }),
+      detector.detectModerationLabels(IMAGE, { minConfidence: 50 }),
+    ]);
+    await detector.detectLabels({ ...IMAGE, key: 'derived/m-2/analysis.jpg' }, { minConfidence: 50, maxLabels: 10 });
+
+    expect(labels.length).toBeGreaterThan(0);
+    expect(moderation).toEqual([]);
+    expect(downloads).toEqual([IMAGE.key, 'derived/m-2/analysis.jpg']);
+  });
+
+  it('measures again after a failed download instead of keeping the failure', async () => {
+    const bytes = await jpeg(640, 480);
+    let calls = 0;
+    const s3 = {
+      send: async () => {
+        calls++;
+        if (calls === 1) throw Object.assign(new Error('connection reset'), { name: 'TimeoutError' });
+        return { Body: { transformToByteArray: async () => new Uint8Array(bytes) } };
+      },
+    } as unknown as S3Client;
+    const detector = new LocalImageDetector(s3);
+
+    await expect(detector.detectLabels(IMAGE, { minConfidence: 50, maxLabels: 10 })).rejects.toThrow(
+      'connection reset',
+    );
+    await expect(detector.detectLabels(IMAGE, { minConfidence: 50, maxLabels: 10 })).resolves.not.toHaveLength(0);
+    expect(calls).toBe(2);
+  });
 });
