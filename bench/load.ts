@@ -12,7 +12,7 @@ import type { MachineLimitWorkerResult } from './sections/machine-limit';
 
 /*
  * `npm run load -- --uploads 300 --concurrency 50 [--rekognition-tps 2] [--lambda-concurrency 4]
- *                  [--with-bad-files] [--api http://127.0.0.1:3000]`
+ *                  [--thumbnail-concurrency 4] [--with-bad-files] [--api http://127.0.0.1:3000]`
  *
  * A burst through the public API, as browsers would send it: a token, POST /media/uploads, the
  * multipart POST to the presigned URL, then the media's final status. Starts its own twin (with
@@ -32,6 +32,7 @@ interface Options {
   api?: string;
   rekognitionTps?: number;
   lambdaConcurrency?: number;
+  thumbnailConcurrency?: number;
   withBadFiles: boolean;
   machineImages: number;
   /** Give up on an upload that has no final status after this long. */
@@ -39,7 +40,7 @@ interface Options {
 }
 
 const USAGE =
-  'usage: npm run load -- [--uploads N] [--concurrency C] [--rekognition-tps N] [--lambda-concurrency N] [--with-bad-files] [--machine-images N] [--timeout-min M] [--api URL]';
+  'usage: npm run load -- [--uploads N] [--concurrency C] [--rekognition-tps N] [--lambda-concurrency N] [--thumbnail-concurrency N] [--with-bad-files] [--machine-images N] [--timeout-min M] [--api URL]';
 
 function parseOptions(argv: string[]): Options {
   const options: Options = {
@@ -70,6 +71,9 @@ function parseOptions(argv: string[]): Options {
       case '--lambda-concurrency':
         options.lambdaConcurrency = number(flag, argv[++i]);
         break;
+      case '--thumbnail-concurrency':
+        options.thumbnailConcurrency = number(flag, argv[++i]);
+        break;
       case '--machine-images':
         options.machineImages = number(flag, argv[++i]);
         break;
@@ -90,9 +94,14 @@ function parseOptions(argv: string[]): Options {
         throw new Error(`Unknown option ${flag}\n${USAGE}`);
     }
   }
-  if (options.api !== undefined && (options.rekognitionTps !== undefined || options.lambdaConcurrency !== undefined)) {
+  if (
+    options.api !== undefined &&
+    (options.rekognitionTps !== undefined ||
+      options.lambdaConcurrency !== undefined ||
+      options.thumbnailConcurrency !== undefined)
+  ) {
     throw new Error(
-      '--rekognition-tps and --lambda-concurrency apply to a twin this command starts; start yours with REKOGNITION_TPS / LAMBDA_CONCURRENCY instead',
+      '--rekognition-tps, --lambda-concurrency and --thumbnail-concurrency apply to a twin this command starts; start yours with REKOGNITION_TPS / LAMBDA_CONCURRENCY / THUMBNAIL_CONCURRENCY instead',
     );
   }
   return options;
@@ -144,10 +153,18 @@ interface Health {
     sharedPeak: number;
     functions: Record<
       string,
-      { limit: number; reserved: boolean; peak: number; invocations: number; throttles: number }
+      { limit: number; reserved: boolean; pool?: string; peak: number; invocations: number; throttles: number }
     >;
   };
   rekognitionQuota?: { transactionsPerSecond: number } & Record<string, { calls: number; throttled: number } | number>;
+}
+
+/** The limits as the twin's banner states them: the shared pool, then each function with environments of its own. */
+function describeLambda(lambda: NonNullable<Health['lambda']>): string {
+  const own = Object.entries(lambda.functions)
+    .filter(([, f]) => f.reserved)
+    .map(([name, f]) => `${name} ${f.limit} ${f.pool ?? 'reserved'}`);
+  return [`${lambda.accountLimit} shared`, ...own].join(', ');
 }
 
 async function json<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
@@ -230,6 +247,9 @@ async function main(): Promise<void> {
   const env: Record<string, string> = {
     // The burst's users stay within the daily upload quota of 100 per user.
     ...(options.lambdaConcurrency !== undefined ? { LAMBDA_CONCURRENCY: String(options.lambdaConcurrency) } : {}),
+    ...(options.thumbnailConcurrency !== undefined
+      ? { THUMBNAIL_CONCURRENCY: String(options.thumbnailConcurrency) }
+      : {}),
     ...(options.rekognitionTps !== undefined ? { REKOGNITION_TPS: String(options.rekognitionTps) } : {}),
   };
   let apiUrl = options.api;
@@ -388,7 +408,8 @@ async function main(): Promise<void> {
   for (const result of results)
     for (const [retrier, count] of Object.entries(result.retriesBy)) retries[retrier] = (retries[retrier] ?? 0) + count;
   const lambdaThrottles = Object.entries(health.lambda?.functions ?? {}).map(
-    ([name, f]) => `${name} ${f.throttles} (peak ${f.peak}/${f.limit}${f.reserved ? ' reserved' : ''})`,
+    ([name, f]) =>
+      `${name} ${f.throttles} (peak ${f.peak}/${f.limit} ${f.pool ?? (f.reserved ? 'reserved' : 'shared')})`,
   );
   const quota = health.rekognitionQuota;
   const quotaCalls = quota
@@ -408,7 +429,7 @@ async function main(): Promise<void> {
     ],
     [
       'emulated limits',
-      `Lambda ${health.lambda ? `${health.lambda.accountLimit} shared` : '?'}${quota ? `, Rekognition ${quota.transactionsPerSecond} calls/s per API` : ', no Rekognition quota'}`,
+      `Lambda ${health.lambda ? describeLambda(health.lambda) : '?'}${quota ? `, Rekognition ${quota.transactionsPerSecond} calls/s per API` : ', no Rekognition quota'}`,
     ],
     [
       'final status',

@@ -13,6 +13,7 @@ const USAGE = `Usage: npm start [-- --data-dir DIR] [--port N] [--s3-port N] [--
                LOG_LEVEL (handlers' POWERTOOLS_LOG_LEVEL, default WARN),
                DAILY_UPLOAD_QUOTA (upload URLs per user and UTC day, default 100),
                LAMBDA_CONCURRENCY (invocations the pipeline functions run at once, default 2 per core),
+               THUMBNAIL_CONCURRENCY (thumbnail invocations at once, apart from the others, default 2 per core),
                REKOGNITION_TPS (emulated Rekognition quota, calls per second per API; default none)`;
 
 interface CliOptions {
@@ -23,6 +24,7 @@ interface CliOptions {
   dataDir?: string;
   dailyUploadQuota?: number;
   lambdaConcurrency?: number;
+  thumbnailConcurrency?: number;
   rekognitionTps?: number;
   allowedOrigins?: readonly string[];
 }
@@ -81,6 +83,7 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
   const dailyUploadQuota = functionSetting(env, envNames.dailyUploadQuota, fields.dailyUploadQuota);
   const allowedOrigins = functionSetting(env, envNames.allowedOrigins, fields.allowedOrigins);
   const lambdaConcurrency = parseInteger('LAMBDA_CONCURRENCY', env.LAMBDA_CONCURRENCY, 1, 1000);
+  const thumbnailConcurrency = parseInteger('THUMBNAIL_CONCURRENCY', env.THUMBNAIL_CONCURRENCY, 1, 1000);
   const rekognitionTps = parseRate('REKOGNITION_TPS', env.REKOGNITION_TPS);
   return {
     port: parsePort('PORT', flags.get('--port') ?? env.PORT, 3000),
@@ -91,6 +94,7 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
     ...(dataDir ? { dataDir } : {}),
     ...(dailyUploadQuota !== undefined ? { dailyUploadQuota } : {}),
     ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
+    ...(thumbnailConcurrency !== undefined ? { thumbnailConcurrency } : {}),
     ...(rekognitionTps !== undefined ? { rekognitionTps } : {}),
     ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
   };
@@ -110,7 +114,7 @@ function describe(twin: Twin): string {
     `  DynamoDB         ${twin.dynamoDbEndpoint}   tables ${twin.mediaTableName}, ${twin.articlesTableName}, ${twin.uploadQuotaTableName}`,
     `  Secrets Manager  ${twin.secretsManagerEndpoint}   secret ${twin.pageTokenSecretArn} (page-token key)`,
     `  Region           ${twin.region}   credentials S3RVER / S3RVER`,
-    `  Lambda           ${twin.lambda.describe()} concurrent invocations (LAMBDA_CONCURRENCY); over it: TooManyRequestsException`,
+    `  Lambda           ${twin.lambda.describe()} concurrent invocations (LAMBDA_CONCURRENCY, THUMBNAIL_CONCURRENCY); over it: TooManyRequestsException`,
     `  Rekognition      ${twin.detectorQuota ? `quota ${twin.detectorQuota.transactionsPerSecond} calls/s per API (REKOGNITION_TPS)` : 'no quota (REKOGNITION_TPS to emulate one)'}`,
     `  Data             ${twin.persistent ? twin.dataDir : 'in memory (use --data-dir DIR to keep it)'}`,
     `  Started in       ${twin.startupMs} ms`,

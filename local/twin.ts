@@ -45,7 +45,11 @@ import { ExecutionJournal } from './recovery/journal';
 import { signingSecret } from './recovery/signing-keys';
 import { recoverInterruptedWork, type RecoveryReport } from './recovery/recover';
 import { loadDefinition } from './pipeline/definition';
-import { defaultAccountConcurrency, LambdaConcurrency } from './pipeline/lambda-concurrency';
+import {
+  defaultAccountConcurrency,
+  defaultCpuBoundConcurrency,
+  LambdaConcurrency,
+} from './pipeline/lambda-concurrency';
 import { Pipeline, type FaultPlan, type LambdaHandler } from './pipeline/pipeline';
 import { RunLog, type RunRecord } from './pipeline/runs';
 import {
@@ -105,6 +109,12 @@ export interface TwinOptions {
    * (LAMBDA_CONCURRENCY). @default two per core of this machine
    */
   lambdaConcurrency?: number;
+  /**
+   * Environments of the CPU-bound thumbnail function, counted apart from the shared pool
+   * (THUMBNAIL_CONCURRENCY): on Lambda each environment has its own CPU, here they share this
+   * machine's cores. @default two per core of this machine
+   */
+  thumbnailConcurrency?: number;
   /**
    * Rekognition's quota in calls per second per API (REKOGNITION_TPS): the local detector refuses
    * calls beyond it as Rekognition does, and the detector functions get the reserved concurrency
@@ -439,6 +449,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const detector = detectorQuota ?? localDetector;
     const lambda = new LambdaConcurrency({
       accountLimit: options.lambdaConcurrency ?? defaultAccountConcurrency(),
+      cpuBound: options.thumbnailConcurrency ?? defaultCpuBoundConcurrency(),
       // As the stack reserves them (-c rekognitionTps): only where a Rekognition quota is stated.
       reserved: reservedConcurrency(options.rekognitionTps),
     });

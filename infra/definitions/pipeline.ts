@@ -34,7 +34,7 @@ export const TASK_TIMEOUT_MARGIN_SECONDS = 5;
  * which the patient throttle budgets do not fit (see README "Bursts").
  */
 export const EXECUTION_TIMEOUT_SECONDS: Record<PipelineWorkflowType, number> = {
-  STANDARD: 3 * 60 * 60,
+  STANDARD: 4 * 60 * 60,
   EXPRESS: 5 * 60,
 };
 

@@ -12,18 +12,37 @@ import { availableParallelism } from 'node:os';
  * sized to this machine's cores while reservations follow Rekognition's quota, so the reserved
  * functions are counted apart from the shared pool (with AWS's default of 1,000 the difference
  * does not matter).
+ *
+ * Where this machine differs from Lambda: every environment of a Lambda function has its own CPU,
+ * while here all handlers share this machine's cores. A CPU-bound function (the thumbnail step:
+ * sharp decoding and encoding) is therefore given environments of its own, sized to the cores
+ * (`cpuBound`), counted apart from the shared pool like a reservation: thumbnails run as fast as
+ * the cores allow, and the light steps (record, detectors) always find an environment, as they
+ * would on Lambda, instead of waiting behind a burst of thumbnails.
  */
+
+/** Functions whose invocations keep a core busy for their whole run; on Lambda each has a vCPU or more. */
+export const CPU_BOUND_FUNCTIONS: readonly string[] = ['thumbnail'];
 
 export interface LambdaConcurrencySettings {
   /** Concurrent invocations shared by every function without a reservation. */
   accountLimit: number;
   /** Reserved concurrency by function name (functions/<name>). */
   reserved?: Readonly<Record<string, number>>;
+  /**
+   * Environments of each CPU-bound function ({@link CPU_BOUND_FUNCTIONS}), sized to this machine's
+   * cores rather than set by the stack, and counted apart from the shared pool.
+   * @default no CPU-bound limit: those functions share the pool
+   */
+  cpuBound?: number;
 }
 
 export interface FunctionConcurrencyStats {
   limit: number;
+  /** The function has environments of its own: a reservation (as on AWS) or the twin's CPU-bound limit. */
   reserved: boolean;
+  /** Whose limit: the stack's reserved concurrency, the twin's CPU-bound limit, or the shared account pool. */
+  pool: 'reserved' | 'cpu-bound' | 'shared';
   running: number;
   peak: number;
   invocations: number;
@@ -32,6 +51,15 @@ export interface FunctionConcurrencyStats {
 
 /** The twin's default: two environments per core (an invocation waits on S3 and DynamoDB part of the time). */
 export function defaultAccountConcurrency(cores = availableParallelism()): number {
+  return Math.max(2, 2 * cores);
+}
+
+/**
+ * The twin's default for each CPU-bound function: two environments per core. One thumbnail keeps
+ * about one core busy but waits on S3 part of the time, so two per core keep the cores busy while
+ * each invocation still runs at close to its own speed (far within its Lambda timeout).
+ */
+export function defaultCpuBoundConcurrency(cores = availableParallelism()): number {
   return Math.max(2, 2 * cores);
 }
 
@@ -51,7 +79,8 @@ export class LambdaThrottledError extends Error {
 
 export class LambdaConcurrency {
   private readonly accountLimit: number;
-  private readonly reserved: ReadonlyMap<string, number>;
+  /** Functions with environments of their own: the stack's reservations and the twin's CPU-bound limit. */
+  private readonly reserved: ReadonlyMap<string, { limit: number; pool: 'reserved' | 'cpu-bound' }>;
   private sharedRunning = 0;
   private sharedPeak = 0;
   private readonly stats = new Map<string, FunctionConcurrencyStats>();
@@ -64,17 +93,26 @@ export class LambdaConcurrency {
       if (!Number.isSafeInteger(limit) || limit < 1)
         throw new Error(`Reserved concurrency of ${name} must be a positive integer, got ${limit}`);
     }
+    const { cpuBound } = settings;
+    if (cpuBound !== undefined && (!Number.isSafeInteger(cpuBound) || cpuBound < 1))
+      throw new Error(`The CPU-bound concurrency limit must be a positive integer, got ${cpuBound}`);
     this.accountLimit = settings.accountLimit;
-    this.reserved = new Map(Object.entries(settings.reserved ?? {}));
+    const own = new Map<string, { limit: number; pool: 'reserved' | 'cpu-bound' }>();
+    if (cpuBound !== undefined)
+      for (const name of CPU_BOUND_FUNCTIONS) own.set(name, { limit: cpuBound, pool: 'cpu-bound' });
+    // A reservation the stack sets wins: it is the function's limit on AWS too.
+    for (const [name, limit] of Object.entries(settings.reserved ?? {})) own.set(name, { limit, pool: 'reserved' });
+    this.reserved = own;
   }
 
   private statsOf(functionName: string): FunctionConcurrencyStats {
     let stats = this.stats.get(functionName);
     if (stats === undefined) {
-      const reserved = this.reserved.get(functionName);
+      const own = this.reserved.get(functionName);
       stats = {
-        limit: reserved ?? this.accountLimit,
-        reserved: reserved !== undefined,
+        limit: own?.limit ?? this.accountLimit,
+        reserved: own !== undefined,
+        pool: own?.pool ?? 'shared',
         running: 0,
         peak: 0,
         invocations: 0,
@@ -131,7 +169,9 @@ export class LambdaConcurrency {
 
   /** One line for the twin's start banner. */
   describe(): string {
-    const reserved = [...this.reserved].map(([name, limit]) => `${name} ${limit} reserved`);
-    return [`${this.accountLimit} shared`, ...reserved].join(', ');
+    const own = [...this.reserved].map(
+      ([name, { limit, pool }]) => `${name} ${limit} ${pool === 'reserved' ? 'reserved' : 'of its own (CPU-bound)'}`,
+    );
+    return [`${this.accountLimit} shared`, ...own].join(', ');
   }
 }

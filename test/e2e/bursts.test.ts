@@ -4,8 +4,8 @@ import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-cli
 
 /*
  * A burst through the twin with Lambda's execution model and Rekognition's quota switched to
- * their tightest: one shared execution environment, one reserved per detector function, one
- * Rekognition call per second per API. Invocations beyond the limits are refused at once and
+ * their tightest: one shared execution environment, one for the CPU-bound thumbnail function, one
+ * reserved per detector function, one Rekognition call per second per API. Invocations beyond the limits are refused at once and
  * retried by the ASL; the burst gets slower, never fails a good photo, and the bad uploads in it
  * fail with their own codes.
  */
@@ -22,6 +22,7 @@ const FAST_RETRIES = [10, 300, 300];
 beforeAll(async () => {
   twin = await startTwin({
     lambdaConcurrency: 1,
+    thumbnailConcurrency: 1,
     rekognitionTps: 1,
     retryIntervalOverrides: Object.fromEntries(
       ['MarkProcessing', 'CreateThumbnails', 'DetectLabels', 'Moderate', 'RecordResult', 'RecordFailure'].map(
@@ -72,7 +73,8 @@ describe('a burst beyond the emulated limits', () => {
     const { functions, sharedPeak } = twin.lambda.snapshot();
 
     expect(sharedPeak).toBe(1);
-    expect(functions.labels).toMatchObject({ limit: 1, reserved: true, peak: 1 });
+    expect(functions.thumbnail).toMatchObject({ limit: 1, pool: 'cpu-bound', peak: 1 });
+    expect(functions.labels).toMatchObject({ limit: 1, pool: 'reserved', peak: 1 });
     expect(Object.values(functions).reduce((sum, f) => sum + f.throttles, 0)).toBeGreaterThan(0);
   });
 

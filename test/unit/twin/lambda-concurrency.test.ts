@@ -1,4 +1,9 @@
-import { LambdaConcurrency, LambdaThrottledError } from '../../../local/pipeline/lambda-concurrency';
+import {
+  defaultAccountConcurrency,
+  defaultCpuBoundConcurrency,
+  LambdaConcurrency,
+  LambdaThrottledError,
+} from '../../../local/pipeline/lambda-concurrency';
 import { LambdaFunctionError, withFunctionTimeout } from '../../../local/pipeline/lambda-invoke';
 
 /*
@@ -72,9 +77,51 @@ describe('Lambda concurrency in the twin', () => {
     });
   });
 
+  it('gives the CPU-bound thumbnail function environments of its own, so the light steps never wait behind it', () => {
+    // Arrange
+    const lambda = new LambdaConcurrency({ accountLimit: 1, cpuBound: 2 });
+    lambda.acquire('thumbnail');
+    lambda.acquire('thumbnail');
+
+    // Act
+    const third = (): unknown => lambda.acquire('thumbnail');
+    const record = lambda.acquire('record');
+
+    // Assert
+    expect(third).toThrow(
+      expect.objectContaining({ reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }) as Error,
+    );
+    expect(typeof record).toBe('function');
+    expect(() => lambda.acquire('labels')).toThrow(LambdaThrottledError);
+    expect(lambda.snapshot()).toMatchObject({
+      sharedRunning: 1,
+      functions: { thumbnail: { limit: 2, pool: 'cpu-bound', running: 2, throttles: 1 }, record: { pool: 'shared' } },
+    });
+  });
+
+  it("lets a reservation the stack sets win over the twin's CPU-bound limit", () => {
+    const lambda = new LambdaConcurrency({ accountLimit: 4, cpuBound: 4, reserved: { thumbnail: 1 } });
+
+    lambda.acquire('thumbnail');
+
+    expect(() => lambda.acquire('thumbnail')).toThrow(LambdaThrottledError);
+    expect(lambda.snapshot().functions.thumbnail).toMatchObject({ limit: 1, pool: 'reserved' });
+    expect(lambda.describe()).toBe('4 shared, thumbnail 1 reserved');
+  });
+
+  it('sizes its defaults to the cores: two environments per core for the shared pool and for thumbnails', () => {
+    expect(defaultAccountConcurrency(2)).toBe(4);
+    expect(defaultCpuBoundConcurrency(2)).toBe(4);
+    expect(defaultCpuBoundConcurrency(1)).toBe(2);
+    expect(new LambdaConcurrency({ accountLimit: 4, cpuBound: 4 }).describe()).toBe(
+      '4 shared, thumbnail 4 of its own (CPU-bound)',
+    );
+  });
+
   it('refuses a limit that is not a positive whole number', () => {
     expect(() => new LambdaConcurrency({ accountLimit: 0 })).toThrow(/positive integer/);
     expect(() => new LambdaConcurrency({ accountLimit: 2, reserved: { labels: 1.5 } })).toThrow(/labels/);
+    expect(() => new LambdaConcurrency({ accountLimit: 2, cpuBound: 0 })).toThrow(/CPU-bound/);
   });
 });
 
