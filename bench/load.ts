@@ -137,15 +137,36 @@ interface UploadResult {
   code?: string;
   latencyMs: number | null;
   retriesBy: Record<string, number>;
+  /** Milliseconds in each phase of the upload's latency (see PHASES). */
+  phasesMs?: Partial<Record<Phase, number>>;
   error?: string;
+}
+
+function phasesOf(run: RunView, uploadStartedAt: number): Partial<Record<Phase, number>> {
+  const phases: Partial<Record<Phase, number>> = { 'before the run': Date.parse(run.startedAt) - uploadStartedAt };
+  for (const step of run.steps ?? []) {
+    if ((PHASES as readonly string[]).includes(step.name) && step.durationMs !== null)
+      phases[step.name as Phase] = (phases[step.name as Phase] ?? 0) + step.durationMs;
+  }
+  return phases;
 }
 
 interface RunView {
   mediaId: string | null;
   outcome: string;
+  startedAt: string;
   endedAt: string | null;
   retriesBy?: Record<string, number>;
+  steps?: { name: string; durationMs: number | null }[];
 }
+
+/**
+ * Where an upload's latency goes, in the order it happens: before its execution starts (token,
+ * upload URL, the upload itself, the event), then each top-level state of the ASL, with its
+ * retries and their waits. AnalyseImage holds both detectors, and so any wait for Rekognition's quota.
+ */
+const PHASES = ['before the run', 'MarkProcessing', 'CreateThumbnails', 'AnalyseImage', 'RecordResult'] as const;
+type Phase = (typeof PHASES)[number];
 
 interface Health {
   lambda?: {
@@ -353,6 +374,7 @@ async function main(): Promise<void> {
         ...(view.body.error ? { code: view.body.error.code } : {}),
         latencyMs,
         retriesBy: run?.retriesBy ?? {},
+        ...(run ? { phasesMs: phasesOf(run, t0) } : {}),
       };
     } catch (error: unknown) {
       return {
@@ -446,6 +468,16 @@ async function main(): Promise<void> {
     [
       'latency upload -> final p50 · p95 · max',
       `${seconds(median(latencies))} · ${seconds(percentile(latencies, 95))} · ${seconds(max(latencies))}`,
+    ],
+    [
+      'where the latency goes, p50 · p95 per phase',
+      PHASES.map((phase) => {
+        const times = processed
+          .map((r) => r.phasesMs?.[phase])
+          .filter((ms): ms is number => ms !== undefined)
+          .sort((a, b) => a - b);
+        return `${phase} ${seconds(median(times))} · ${seconds(percentile(times, 95))}`;
+      }).join(' | '),
     ],
     ['Lambda throttles (refused invocations)', lambdaThrottles.join(' · ') || '-'],
     ...(quota ? [['Rekognition throttles', quotaCalls.join(' · ')]] : []),
