@@ -13,6 +13,10 @@ export interface PendingMedia {
   status: 'PENDING';
   createdAt: string;
   updatedAt: string;
+  /** When the upload form handed out with this ticket expires (ISO 8601). */
+  uploadExpiresAt: string;
+  /** DynamoDB TTL (epoch seconds): an unclaimed ticket is removed EXPIRED_TICKET_KEPT_SECONDS after its form expired. */
+  removeAt: number;
 }
 
 /** Reads media records; all the articles function may do with the media table. */

@@ -1,4 +1,4 @@
-import { DERIVED_PREFIX, uploadKeyFor } from '../shared/media';
+import { DERIVED_PREFIX, EXPIRED_TICKET_KEPT_SECONDS, ticketEndsAt, uploadKeyFor } from '../shared/media';
 import type { Label, MediaRecord, MediaStatus, ModerationVerdict } from '../shared/media';
 import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../api/errors';
 import type { Clock, IdGenerator, MediaStore } from '../api/ports';
@@ -104,6 +104,9 @@ export class MediaService {
       status: 'PENDING',
       createdAt: timestamp,
       updatedAt: timestamp,
+      // The ticket lives as long as the form (uploadUrlTtlSeconds, as signed), see ../shared/media.ts.
+      uploadExpiresAt: presigned.expiresAt.toISOString(),
+      removeAt: Math.ceil(presigned.expiresAt.getTime() / 1000) + EXPIRED_TICKET_KEPT_SECONDS,
     });
 
     return {
@@ -129,6 +132,18 @@ export class MediaService {
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
     };
+    // A ticket whose upload never came ends EXPIRED (DynamoDB TTL removes it later).
+    if (
+      record.status === 'PENDING' &&
+      record.uploadExpiresAt !== undefined &&
+      this.deps.clock.now() >= ticketEndsAt(record.uploadExpiresAt)
+    ) {
+      view.status = 'EXPIRED';
+      view.error = {
+        code: 'UPLOAD_EXPIRED',
+        message: `No upload arrived before the upload form expired (${record.uploadExpiresAt}); request a new one with POST /media/uploads.`,
+      };
+    }
     switch (record.status) {
       case 'READY':
         if (record.original) {

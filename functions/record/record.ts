@@ -1,5 +1,5 @@
 import { DOMAIN_ERRORS } from '../shared/errors';
-import { normaliseSequencer } from '../shared/media';
+import { normaliseSequencer, TICKET_UPLOAD_GRACE_SECONDS } from '../shared/media';
 import type {
   ClaimResult,
   LabelsResult,
@@ -53,6 +53,14 @@ export const CLAIM_CONDITION_FOR_EXECUTION = `(${CLAIM_CONDITION}) OR (#status =
  * PROCESSING, which a re-drive never touches, and a duplicate or late delivery of the original
  * event runs under another name, so neither can race it.
  */
+/**
+ * A ticket takes only an upload S3 stored before the ticket ended (its form's expiry plus
+ * TICKET_UPLOAD_GRACE_SECONDS, see ../shared/media.ts): a later one is refused like an unissued
+ * one. `:endedBefore` is the upload's time less the grace, compared with the ticket's form expiry
+ * (both ISO 8601 in UTC, so they compare as strings). A ticket written before tickets expired has
+ * no `uploadExpiresAt` and never ends.
+ */
+export const UNEXPIRED_TICKET = '(attribute_not_exists(#uploadExpiresAt) OR #uploadExpiresAt >= :endedBefore)';
 export const REDRIVE_CLAIM = '(#status = :failed AND #sourceSequencer = :seq AND #redriveBy = :executionName)';
 
 /**
@@ -97,16 +105,30 @@ export function claimUpdate(
   executionId?: string,
 ): ConditionalUpdate {
   const claimedBy = executionId ?? null;
+  // Only the PENDING branch checks the ticket's end: a retry or a re-drive of a claim it took is not a new upload.
+  const endedBefore =
+    upload.time !== undefined
+      ? new Date(Date.parse(upload.time) - TICKET_UPLOAD_GRACE_SECONDS * 1000).toISOString()
+      : undefined;
+  const claimCondition =
+    endedBefore !== undefined
+      ? `${CLAIM_CONDITION} AND ${UNEXPIRED_TICKET}`
+      : `${CLAIM_CONDITION} AND attribute_not_exists(#uploadExpiresAt)`;
   return {
     Key: { mediaId },
     UpdateExpression:
       'SET #status = :processing, #ownerId = :ownerId, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
       '#original = :original, #claimedBy = :claimedBy, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now ' +
-      'REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy',
+      // A claimed ticket is a media: the TTL that removes unclaimed tickets goes.
+      'REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy, #removeAt',
     // Without an execution id (a direct invocation) no retry or re-drive can be recognised: the plain condition.
     ConditionExpression:
-      executionId !== undefined ? `${CLAIM_CONDITION_FOR_EXECUTION} OR ${REDRIVE_CLAIM}` : CLAIM_CONDITION,
+      executionId !== undefined
+        ? `(${claimCondition}) OR (#status = :processing AND #sourceSequencer = :seq AND #claimedBy = :claimedBy) OR ${REDRIVE_CLAIM}`
+        : claimCondition,
     ExpressionAttributeNames: names(
+      'uploadExpiresAt',
+      'removeAt',
       'claimedBy',
       'status',
       'ownerId',
@@ -126,6 +148,7 @@ export function claimUpdate(
       ...(executionId !== undefined
         ? { ':failed': 'FAILED' satisfies MediaStatus, ':executionName': executionNameOf(executionId) }
         : {}),
+      ...(endedBefore !== undefined ? { ':endedBefore': endedBefore } : {}),
       ':pending': 'PENDING' satisfies MediaStatus,
       ':processing': PROCESSING,
       ':ownerId': ownerId,
@@ -259,7 +282,8 @@ export function failureUpdate(
     Key: { mediaId },
     UpdateExpression:
       'SET #status = :failed, #error = :error, #updatedAt = :now, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
-      '#original = if_not_exists(#original, :original)',
+      // A settled ticket is a media (it may be re-driven): the TTL that removes unclaimed tickets goes.
+      '#original = if_not_exists(#original, :original) REMOVE #removeAt',
     ConditionExpression: `(${holdsClaim}) OR (${CLAIM_CONDITION})`,
     ExpressionAttributeNames: names(
       'status',
@@ -269,6 +293,7 @@ export function failureUpdate(
       'sourceEtag',
       'original',
       'ownerId',
+      'removeAt',
       ...(executionId !== undefined ? ['claimedBy'] : []),
     ),
     ExpressionAttributeValues: {

@@ -4,9 +4,32 @@
  * docs/design.md "Media record" is the contract for MediaRecord.
  */
 
-export const MEDIA_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'REJECTED', 'FAILED'] as const;
+/**
+ * EXPIRED is what a PENDING ticket shows once its upload form expired (plus TICKET_UPLOAD_GRACE_SECONDS)
+ * without an upload; DynamoDB TTL then removes it (TICKET_REMOVE_AT_ATTRIBUTE).
+ */
+export const MEDIA_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'REJECTED', 'FAILED', 'EXPIRED'] as const;
 export type MediaStatus = (typeof MEDIA_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly MediaStatus[] = ['READY', 'REJECTED', 'FAILED'];
+export const TERMINAL_STATUSES: readonly MediaStatus[] = ['READY', 'REJECTED', 'FAILED', 'EXPIRED'];
+
+/*
+ * Upload tickets expire. POST /media/uploads writes the PENDING record with the expiry of the form it
+ * hands out (`uploadExpiresAt`: the media function's uploadUrlTtlSeconds, the one place it is set)
+ * and a TTL (`removeAt`), which the claim removes. S3 refuses the form after its expiry; an upload
+ * sent just before may still be arriving, so a ticket ends only TICKET_UPLOAD_GRACE_SECONDS later:
+ * GET /media/{id} then shows it EXPIRED, MarkProcessing refuses an upload S3 stored after that (as
+ * an unissued one), and TTL removes the record EXPIRED_TICKET_KEPT_SECONDS after its form expired.
+ */
+export const TICKET_UPLOAD_GRACE_SECONDS = 15 * 60;
+/** How long an expired ticket stays readable (as EXPIRED) before DynamoDB TTL removes it. */
+export const EXPIRED_TICKET_KEPT_SECONDS = 7 * 24 * 60 * 60;
+/** The media table's TTL attribute (epoch seconds); only an unclaimed ticket carries it. */
+export const TICKET_REMOVE_AT_ATTRIBUTE = 'removeAt';
+
+/** When a ticket whose form expires at `uploadExpiresAt` ends: no upload stored after this is taken. */
+export function ticketEndsAt(uploadExpiresAt: string): Date {
+  return new Date(Date.parse(uploadExpiresAt) + TICKET_UPLOAD_GRACE_SECONDS * 1000);
+}
 
 /** Where uploads land; the EventBridge rule matches only this prefix. */
 export const UPLOAD_PREFIX = 'uploads/';
@@ -71,6 +94,8 @@ export interface MediaRecord {
   redriveBy?: string;
   /** How often the media was re-driven. */
   redriveCount?: number;
+  /** PENDING tickets: when their upload form expires (ISO 8601). */
+  uploadExpiresAt?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -82,6 +107,8 @@ export interface UploadRef {
   size: number;
   etag: string;
   sequencer: string;
+  /** When S3 stored the object (the event's `time`, ISO 8601). */
+  time?: string;
 }
 
 /** An object the detectors read: the analysis JPEG written by the thumbnail step. */

@@ -18,6 +18,8 @@ export const uploadRefSchema = z.object({
   etag: nonEmptyString(),
   // S3 sequencers are hexadecimal; anything else cannot be ordered.
   sequencer: z.string().check(z.regex(/^[0-9A-Fa-f]{1,64}$/, 'must be a hexadecimal S3 sequencer')),
+  // When S3 stored the object (the event's time): a ticket takes no upload stored after it ended.
+  time: z.optional(z.iso.datetime()),
 });
 
 export const imageRefSchema = z.object({

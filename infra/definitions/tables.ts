@@ -4,6 +4,8 @@
  * Attribute and index names here are also what the handlers query, so they are a contract.
  */
 
+import { TICKET_REMOVE_AT_ATTRIBUTE } from '../../functions/shared/media';
+
 export type AttributeType = 'S' | 'N' | 'B';
 
 export interface KeyAttribute {
@@ -32,6 +34,8 @@ export const mediaTable: TableDefinition = {
   id: 'MediaTable',
   partitionKey: { name: 'mediaId', type: 'S' },
   globalSecondaryIndexes: [],
+  // Unclaimed upload tickets only (see functions/shared/media.ts): the claim removes it.
+  timeToLiveAttribute: TICKET_REMOVE_AT_ATTRIBUTE,
 };
 
 /**

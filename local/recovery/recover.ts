@@ -128,7 +128,13 @@ export async function recoverInterruptedWork(deps: RecoveryDeps): Promise<Recove
           object: { key, size: head.ContentLength ?? 0, eTag: (head.ETag ?? '').replace(/"/g, '') },
         },
       },
-      { region: deps.region, account: deps.account, sequencer: deps.nextSequencer() },
+      // The event's time is when S3 stored the object: a ticket takes an upload stored before it ended.
+      {
+        region: deps.region,
+        account: deps.account,
+        sequencer: deps.nextSequencer(),
+        now: head.LastModified ?? new Date(),
+      },
     );
     if (event === undefined) continue;
     deps.log(

@@ -151,3 +151,40 @@ describe('an upload that was processed', () => {
     expect(newest).toMatchObject({ outcome: 'DUPLICATE', refusal: 'reused' });
   });
 });
+
+describe('an upload stored after its ticket ended', () => {
+  it('is refused like an unissued one, and leaves the ticket as it was', async () => {
+    // Arrange: the event of an object S3 stored 16 minutes after the form expired (past the 15-minute grace)
+    const token = await tokenFor(twin, 'alice');
+    const ticket = await presign(twin, token, 'image/jpeg', 1000);
+    const key = ticket.fields.key ?? '';
+    const storedAt = new Date(Date.parse(ticket.expiresAt) + 16 * 60 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const event: ObjectCreatedEvent = {
+      version: '0',
+      id: 'late-upload',
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: '000000000000',
+      time: storedAt,
+      region: twin.region,
+      resources: [`arn:aws:s3:::${twin.bucketName}`],
+      detail: {
+        version: '0',
+        bucket: { name: twin.bucketName },
+        object: { key, size: 1000, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: 'FF617F08299329D189' },
+        'request-id': 'LATE',
+        requester: '000000000000',
+        'source-ip-address': '127.0.0.1',
+        reason: 'PostObject',
+      },
+    };
+
+    // Act
+    const run = await twin.deliver(event);
+    const media = await requestJson<{ status: string }>(twin, 'GET', `/media/${ticket.mediaId}`);
+
+    // Assert
+    expect(run).toMatchObject({ outcome: 'DUPLICATE', refusal: 'unissued' });
+    expect(media.body.status).toBe('PENDING');
+  });
+});

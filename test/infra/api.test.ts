@@ -1,3 +1,4 @@
+import { TICKET_REMOVE_AT_ATTRIBUTE } from '../../functions/shared/media';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../../infra/definitions/gateway-responses';
 import { Match } from 'aws-cdk-lib/assertions';
 import { routes, type RouteDefinition } from '../../functions/api/routes';
@@ -446,14 +447,20 @@ describe('upload-quota table', () => {
     expect(table?.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it('is the only table with TTL: media records and articles are never expired', () => {
+  it('shares TTL only with the media table, whose TTL attribute only unclaimed upload tickets carry; articles never expire', () => {
     const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
 
     const withTtl = Object.entries(tables)
       .filter(([, table]) => table.TimeToLiveSpecification !== undefined)
       .map(([id]) => id);
 
-    expect(withTtl).toEqual([logicalId(synth.stack.api.uploadQuotaTable)]);
+    expect(withTtl.sort()).toEqual(
+      [logicalId(synth.stack.api.uploadQuotaTable), logicalId(synth.stack.mediaTable.table)].sort(),
+    );
+    expect(tables[logicalId(synth.stack.mediaTable.table)]?.TimeToLiveSpecification).toEqual({
+      AttributeName: TICKET_REMOVE_AT_ATTRIBUTE,
+      Enabled: true,
+    });
   });
 
   it('is deleted with the dev stack', () => {

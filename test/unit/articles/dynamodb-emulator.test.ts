@@ -184,7 +184,15 @@ describe('DynamoDB adapters on an emulator', () => {
   });
 
   it('writes a PENDING media record once and never overwrites it', async () => {
-    const pending = { mediaId: 'media-1', ownerId: ALICE, status: 'PENDING' as const, createdAt: 't', updatedAt: 't' };
+    const pending = {
+      mediaId: 'media-1',
+      ownerId: ALICE,
+      status: 'PENDING' as const,
+      createdAt: 't',
+      updatedAt: 't',
+      uploadExpiresAt: 't',
+      removeAt: 1,
+    };
     await media.createPending(pending);
 
     await expect(media.createPending({ ...pending, ownerId: BOB })).rejects.toMatchObject({

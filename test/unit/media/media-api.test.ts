@@ -159,7 +159,9 @@ describe('POST /media/uploads', () => {
   it('writes a PENDING record that can never overwrite an existing one', async () => {
     const handler = handlerOverAws();
 
-    await handler(requestUpload({ contentType: 'image/jpeg', contentLength: 10 }));
+    const ticket = JSON.parse(
+      (await handler(requestUpload({ contentType: 'image/jpeg', contentLength: 10 }))).body,
+    ) as UploadTicket;
 
     const input = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
     expect(input?.TableName).toBe(MEDIA_TABLE);
@@ -169,6 +171,8 @@ describe('POST /media/uploads', () => {
       status: 'PENDING',
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      uploadExpiresAt: ticket.expiresAt,
+      removeAt: Date.parse(ticket.expiresAt) / 1000 + 7 * 24 * 3600,
     });
     expect(input?.ConditionExpression).toBe('attribute_not_exists(#mediaId)');
     expect(input?.ExpressionAttributeNames).toEqual({ '#mediaId': 'mediaId' });

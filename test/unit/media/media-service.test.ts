@@ -5,14 +5,14 @@ import { FakeDownloadSigner, InMemoryUploadQuota, RecordingUploadSigner } from '
 
 /** The media core without the HTTP seam: upload tickets and media views. */
 
-function mediaCore(uploads = new RecordingUploadSigner()) {
+function mediaCore(uploads = new RecordingUploadSigner(), clock = new FixedClock()) {
   const media = new InMemoryMediaStore();
   const service = new MediaService({
     media,
     uploadSigner: uploads,
     downloadSigner: new FakeDownloadSigner(),
     uploadQuota: new InMemoryUploadQuota(),
-    clock: new FixedClock(),
+    clock,
     ids: new SequentialIds(),
     settings: { maxUploadBytes: 1000, uploadUrlTtlSeconds: 60, downloadUrlTtlSeconds: 30 },
   });
@@ -53,7 +53,27 @@ describe('MediaService', () => {
       status: 'PENDING',
       createdAt: '2026-05-01T10:00:00.000Z',
       updatedAt: '2026-05-01T10:00:00.000Z',
+      // The form's expiry (uploadUrlTtlSeconds 60), and TTL a week later
+      uploadExpiresAt: '2026-05-01T10:01:00.000Z',
+      removeAt: Date.parse('2026-05-08T10:01:00.000Z') / 1000,
     });
+  });
+
+  it('shows a ticket whose upload never came as EXPIRED once its form expired and the grace ran out', async () => {
+    // Arrange
+    const clock = new FixedClock();
+    const { service } = mediaCore(new RecordingUploadSigner(clock), clock);
+    const { mediaId } = await service.createUpload(ALICE, { contentType: 'image/jpeg', contentLength: 1 });
+
+    // Act: just before the end (form expiry + 15 min grace), then at it
+    clock.advance((60 + 15 * 60) * 1000 - 1);
+    const before = await service.view(mediaId);
+    clock.advance(1);
+    const after = await service.view(mediaId);
+
+    // Assert
+    expect(before.status).toBe('PENDING');
+    expect(after).toMatchObject({ status: 'EXPIRED', error: { code: 'UPLOAD_EXPIRED' } });
   });
 
   it('refuses an unsupported type before signing anything', async () => {

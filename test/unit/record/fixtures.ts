@@ -9,6 +9,7 @@ export const UPLOAD: UploadRef = {
   size: 184320,
   etag: 'b1946ac92492d2347c6235b4d2611184',
   sequencer: '00617F08299329D189',
+  time: '2026-11-28T17:20:11Z',
 };
 /** The sequencer as stored: zero-padded to 32 characters, so that it compares as a string. */
 export const SEQ = '0000000000000000617F08299329D189';

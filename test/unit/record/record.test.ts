@@ -30,8 +30,29 @@ describe('claimUpdate', () => {
     const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
 
     // Assert
-    expect(update.ConditionExpression).toBe('#status = :pending AND #ownerId = :ownerId');
+    expect(update.ConditionExpression).toBe(
+      '#status = :pending AND #ownerId = :ownerId AND ' +
+        '(attribute_not_exists(#uploadExpiresAt) OR #uploadExpiresAt >= :endedBefore)',
+    );
     expect(update.ExpressionAttributeValues).toMatchObject({ ':pending': 'PENDING', ':ownerId': 'alice', ':seq': SEQ });
+  });
+
+  it('takes a ticket only for an upload S3 stored before the ticket ended (form expiry + 15 min)', () => {
+    // Act
+    const update = claimUpdate(MEDIA_ID, 'alice', { ...UPLOAD, time: '2026-11-28T17:20:11Z' }, NOW);
+
+    // Assert: the ticket's form must expire no earlier than 15 minutes before the upload
+    expect(update.ExpressionAttributeValues[':endedBefore']).toBe('2026-11-28T17:05:11.000Z');
+  });
+
+  it('without the upload time, takes only a ticket that never expires', () => {
+    // Act
+    const update = claimUpdate(MEDIA_ID, 'alice', { ...UPLOAD, time: undefined }, NOW);
+
+    // Assert
+    expect(update.ConditionExpression).toBe(
+      '#status = :pending AND #ownerId = :ownerId AND attribute_not_exists(#uploadExpiresAt)',
+    );
   });
 
   it('sets PROCESSING, owner, sequencer, etag and original key, and keeps the first createdAt', () => {
@@ -50,6 +71,7 @@ describe('claimUpdate', () => {
       ':original': { key: UPLOAD.key, bytes: 184320 },
       ':claimedBy': null,
       ':now': NOW,
+      ':endedBefore': '2026-11-28T17:05:11.000Z',
     });
   });
 
@@ -62,7 +84,8 @@ describe('claimUpdate', () => {
 
     // Assert
     expect(update.ConditionExpression).toBe(
-      '(#status = :pending AND #ownerId = :ownerId) OR ' +
+      '(#status = :pending AND #ownerId = :ownerId AND ' +
+        '(attribute_not_exists(#uploadExpiresAt) OR #uploadExpiresAt >= :endedBefore)) OR ' +
         '(#status = :processing AND #sourceSequencer = :seq AND #claimedBy = :claimedBy) OR ' +
         '(#status = :failed AND #sourceSequencer = :seq AND #redriveBy = :executionName)',
     );
@@ -77,7 +100,7 @@ describe('claimUpdate', () => {
 
     // Assert
     expect(update.UpdateExpression).toMatch(
-      /REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy$/,
+      /REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy, #removeAt$/,
     );
   });
 
