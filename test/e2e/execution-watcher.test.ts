@@ -39,7 +39,7 @@ async function storedRecord(mediaId: string): Promise<Record<string, unknown> | 
 }
 
 /** Polls until the media's run holds the claim; returns the execution's name. */
-async function claimedExecution(mediaId: string, timeoutMs = 20_000): Promise<string> {
+async function claimedExecution(mediaId: string, timeoutMs = 60_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const record = await storedRecord(mediaId);
@@ -58,7 +58,7 @@ it('settles the media of a stopped execution as FAILED PIPELINE_ABORTED', async 
 
   // Act
   const stopped = twin.stopExecution(execution);
-  const media = await waitForTerminal(twin, mediaId, 20_000);
+  const media = await waitForTerminal(twin, mediaId, 60_000);
 
   // Assert
   expect(stopped).toBe(true);
@@ -70,7 +70,7 @@ it('settles the media of a stopped execution as FAILED PIPELINE_ABORTED', async 
     'detail-type': 'Step Functions Execution Status Change',
     detail: { status: 'ABORTED', executionArn: expect.stringContaining(`:execution:`) },
   });
-}, 60_000);
+}, 120_000);
 
 it('settles the media of an execution whose RecordFailure failed as FAILED PIPELINE_ERROR', async () => {
   // Arrange: the thumbnail step fails (caught), then recording the failure fails (nothing catches it)
@@ -79,7 +79,7 @@ it('settles the media of an execution whose RecordFailure failed as FAILED PIPEL
 
   // Act
   const mediaId = await upload(twin, token, await photoJpeg(320, 240));
-  const media = await waitForTerminal(twin, mediaId, 20_000);
+  const media = await waitForTerminal(twin, mediaId, 60_000);
 
   // Assert
   expect(media).toMatchObject({ status: 'FAILED', error: { code: 'PIPELINE_ERROR' } });
@@ -90,12 +90,12 @@ it('settles the media of an execution whose RecordFailure failed as FAILED PIPEL
   expect(watcher?.decisions).toContainEqual(
     expect.objectContaining({ action: 'dynamodb:UpdateItem', decision: 'allowed', via: ['ExecutionEndedRule'] }),
   );
-}, 60_000);
+}, 120_000);
 
 it('sends no event to the watcher for an execution that succeeded', async () => {
   // Act
   const mediaId = await upload(twin, token, await photoJpeg(320, 240));
-  const media = await waitForTerminal(twin, mediaId, 20_000);
+  const media = await waitForTerminal(twin, mediaId, 60_000);
 
   // Assert
   expect(media.status).toBe('READY');
