@@ -8,7 +8,8 @@ import { startTwin, type Twin } from './twin';
  */
 
 const USAGE = `Usage: npm start [-- --data-dir DIR] [--port N] [--s3-port N] [--dynamodb-port N]
-  Environment: PORT (3000), S3_PORT (4568), DYNAMODB_PORT (8000), SECRETS_MANAGER_PORT (default: a free port),
+  Environment: PORT (3000), S3_PORT (4568), DYNAMODB_PORT (8000), WEB_PORT (front end, 5173),
+               SECRETS_MANAGER_PORT (default: a free port),
                LOCAL_DATA_DIR, ALLOWED_ORIGINS,
                LOG_LEVEL (handlers' POWERTOOLS_LOG_LEVEL, default WARN),
                DAILY_UPLOAD_QUOTA (upload URLs per user and UTC day, default 100),
@@ -21,6 +22,7 @@ interface CliOptions {
   s3Port: number;
   dynamoDbPort: number;
   secretsManagerPort: number;
+  webPort: number;
   dataDir?: string;
   dailyUploadQuota?: number;
   lambdaConcurrency?: number;
@@ -91,6 +93,7 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
     dynamoDbPort: parsePort('DYNAMODB_PORT', flags.get('--dynamodb-port') ?? env.DYNAMODB_PORT, 8000),
     // A free port unless set: the README's rotation command takes the endpoint the start prints.
     secretsManagerPort: parsePort('SECRETS_MANAGER_PORT', env.SECRETS_MANAGER_PORT, 0),
+    webPort: parsePort('WEB_PORT', env.WEB_PORT, 5173),
     ...(dataDir ? { dataDir } : {}),
     ...(dailyUploadQuota !== undefined ? { dailyUploadQuota } : {}),
     ...(lambdaConcurrency !== undefined ? { lambdaConcurrency } : {}),
@@ -100,12 +103,18 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
   };
 }
 
+/** The front end as the dev stage's allowed origin names it: localhost rather than 127.0.0.1, same server. */
+function frontEndUrl(twin: Twin): string {
+  return twin.webUrl?.replace('//127.0.0.1:', '//localhost:') ?? 'not served';
+}
+
 function describe(twin: Twin): string {
   return [
     '',
     'Travel Guide local twin is running (no AWS account needed).',
     '',
-    `  REST API         ${twin.apiUrl}   (functions articles, media)`,
+    `  Front end        ${frontEndUrl(twin)}   (calls the API from another origin)`,
+    `  REST API         ${twin.apiUrl}   (functions articles, media)   OpenAPI ${twin.apiUrl}/openapi.json`,
     `  Token            POST ${twin.tokenUrl}  {"userId":"alice"}`,
     `  Health           ${twin.healthUrl}`,
     `  Dashboard        ${twin.dashboardUrl}`,
@@ -170,7 +179,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   const hint = /EADDRINUSE/.test(message)
-    ? '\nA port is taken: set PORT, S3_PORT, DYNAMODB_PORT or SECRETS_MANAGER_PORT (or stop the other process).'
+    ? '\nA port is taken: set PORT, S3_PORT, DYNAMODB_PORT, WEB_PORT or SECRETS_MANAGER_PORT (or stop the other process).'
     : '';
   process.stderr.write(`The local twin could not start: ${message}${hint}\n`);
   process.exit(1);

@@ -1,12 +1,15 @@
 import './sdk-notice';
 import './polyfills';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { buildOpenApiDocument } from '../functions/api/openapi';
+import type { MediaRecord } from '../functions/shared/media';
 import { API_FUNCTIONS, type ApiFunctionName } from '../functions/api/routes';
 import { articlesSettings } from '../functions/articles/settings';
 import { labelsSettings } from '../functions/labels/settings';
@@ -19,6 +22,7 @@ import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definition
 import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';
 import { reservedConcurrency } from '../infra/definitions/pipeline';
+import { startWebServer } from './web/server';
 import { LocalImageDetector } from './detectors/local-image-detector';
 import { RekognitionQuota } from './detectors/rekognition-quota';
 import { loadAppTemplates, twinRoles } from './iam/app-roles';
@@ -136,6 +140,11 @@ export interface TwinOptions {
   executionTimeoutSeconds?: number;
   /** Where the twin says what it repaired or recovered at start. @default one line each on stdout */
   log?: (line: string) => void;
+  /**
+   * Serve the front end (web/) on its own origin at this port (0 = a free one), calling this
+   * twin's API; `npm start` serves it on WEB_PORT, 5173 by default. @default not served
+   */
+  webPort?: number;
 }
 
 export interface Twin {
@@ -147,6 +156,8 @@ export interface Twin {
   /** The secret holding the page-token HMAC key; `put-secret-value` on it rotates the key. */
   pageTokenSecretArn: string;
   dashboardUrl: string;
+  /** The front end, when `webPort` was given. */
+  webUrl: string | undefined;
   healthUrl: string;
   tokenUrl: string;
   runsUrl: string;
@@ -552,6 +563,23 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         return builtPipeline.executionArn(name);
       },
       allowedOrigins,
+      openApiDocument: (serverUrl) =>
+        buildOpenApiDocument({ servers: [{ url: serverUrl, description: 'This local twin' }] }),
+      reportExchanges: true,
+      async thumbnail(mediaId) {
+        // The twin reads as an operator would, outside any function's role.
+        const { Item } = await DynamoDBDocumentClient.from(dynamoClient).send(
+          new GetCommand({ TableName: MEDIA_TABLE_NAME, Key: { [mediaTable.partitionKey.name]: mediaId } }),
+        );
+        const record = Item as MediaRecord | undefined;
+        const smallest = [...(record?.status === 'READY' ? (record.renditions ?? []) : [])].sort(
+          (a, b) => a.width - b.width,
+        )[0];
+        if (smallest === undefined) return undefined;
+        const object = await s3Client.send(new GetObjectCommand({ Bucket: MEDIA_BUCKET_NAME, Key: smallest.key }));
+        const body = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+        return { contentType: `image/${smallest.format}`, body };
+      },
       accountId: LOCAL_ACCOUNT_ID,
       region,
       async health() {
@@ -621,10 +649,24 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
             log,
           });
 
+    const web =
+      options.webPort === undefined
+        ? undefined
+        : await startWebServer({
+            port: options.webPort,
+            apiUrl: api.url,
+            allowedOrigins,
+            dashboardUrl: `${api.url}/_local/dashboard`,
+          }).catch(async (error: unknown) => {
+            await api.close();
+            throw error;
+          });
+
     let stopped: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopped ??= (async () => {
         stopping.closed = true;
+        await web?.close().catch(() => undefined);
         await api.close().catch(() => undefined);
         await builtPipeline.drain(options.drainMs ?? 3000);
         // The app's own roles only: a test that changed a role must not count in the suite's report.
@@ -641,6 +683,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       secretsManagerEndpoint: secrets.endpoint,
       pageTokenSecretArn,
       dashboardUrl: `${api.url}/_local/dashboard`,
+      webUrl: web?.url,
       healthUrl: `${api.url}/_local/health`,
       tokenUrl: `${api.url}/_local/token`,
       runsUrl: `${api.url}/_local/runs`,

@@ -15,7 +15,7 @@ import { DynamoArticleStore } from './dynamodb-stores';
 import { PageTokenCodec, type PageTokenKeys } from './page-token';
 import { SecretsManagerPageTokenKeys } from './page-token-keys';
 import type { ArticleStore } from './ports';
-import { createArticleSchema, updateArticleSchema } from './schemas';
+import { createArticleSchema, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, updateArticleSchema } from './schemas';
 import { articlesSettings } from './settings';
 
 /**
@@ -48,8 +48,6 @@ export interface ArticlesHandlerDeps {
 
 export type ArticlesHandler = ApiHandler;
 
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
 const LIST_QUERY_PARAMETERS = new Set(['limit', 'nextToken']);
 
 export function createHandler(deps: ArticlesHandlerDeps): ArticlesHandler {
@@ -100,11 +98,11 @@ function listParameters(event: APIGatewayProxyEvent): { limit: number; nextToken
   }
   const { limit: rawLimit, nextToken } = query;
 
-  let limit = DEFAULT_LIMIT;
+  let limit = LIST_LIMIT_DEFAULT;
   if (rawLimit !== undefined) {
     limit = /^[0-9]{1,3}$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
-    if (!(limit >= 1 && limit <= MAX_LIMIT)) {
-      throw new ValidationError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+    if (!(limit >= 1 && limit <= LIST_LIMIT_MAX)) {
+      throw new ValidationError('limit', `must be an integer from 1 to ${LIST_LIMIT_MAX}`);
     }
   }
   if (nextToken === undefined) return { limit };

@@ -8,9 +8,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { routes, type ApiFunctionName, type RouteDefinition } from '../../functions/api/routes';
-import { createArticleSchema, updateArticleSchema } from '../../functions/articles/schemas';
+import { BODY_SCHEMAS, type BodyModelName } from '../../functions/api/body-models';
 import { articlesSettings } from '../../functions/articles/settings';
-import { createUploadSchema } from '../../functions/media/schemas';
 import { mediaSettings } from '../../functions/media/settings';
 import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import type { AppConfig } from '../config';
@@ -28,18 +27,6 @@ import { PipelineFunction } from './pipeline-function';
 export const API_STAGE_NAME = 'v1';
 /** The route whose every call can start two Rekognition calls: WAF limits it per client IP. */
 const UPLOAD_ROUTE_RESOURCE = '/media/uploads';
-
-type BodyModelName = NonNullable<RouteDefinition['bodyModel']>;
-
-/**
- * The zod schemas the function parses bodies with, by model name: one source for both checks.
- * Typed as zod's core schema type, which both the classic and the mini API build on.
- */
-const BODY_SCHEMAS: Record<BodyModelName, z.core.$ZodType> = {
-  CreateArticle: createArticleSchema,
-  UpdateArticle: updateArticleSchema,
-  CreateUpload: createUploadSchema,
-};
 
 /**
  * A request body schema as API Gateway's JSON Schema draft 4 model. `io: 'input'` describes what

@@ -43,6 +43,62 @@ export interface ApiServerOptions {
    * without calling the function. @default 10 MiB, API Gateway's quota for a REST API
    */
   maxBodyBytes?: number;
+  /** The API's OpenAPI document for GET /openapi.json, naming `serverUrl` (this server) as its server. */
+  openApiDocument?(serverUrl: string): unknown;
+  /** The smallest rendition of READY media, for the dashboard's thumbnails (GET /_local/thumbnails/{mediaId}). */
+  thumbnail?(mediaId: string): Promise<{ contentType: string; body: Buffer } | undefined>;
+  /** Hand this server's API answers to observeApiExchanges (the twin's, which serve the real handlers). @default false */
+  reportExchanges?: boolean;
+}
+
+/** One answer of the REST API (not of `/_local/*`), as the client received it. */
+export interface ApiExchange {
+  /** The method routed by (after X-HTTP-Method-Override). */
+  method: string;
+  path: string;
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+const exchangeObservers = new Set<(exchange: ApiExchange) => void>();
+
+/**
+ * Calls `observer` with every answer an API server of this process started with `reportExchanges`
+ * gives on an API path (the end-to-end tests check each against docs/openapi.json). Returns the function that stops it.
+ */
+export function observeApiExchanges(observer: (exchange: ApiExchange) => void): () => void {
+  exchangeObservers.add(observer);
+  return () => exchangeObservers.delete(observer);
+}
+
+/** Copies what is written to `res`, and hands it to the observers once the answer is sent. */
+function recordExchange(req: IncomingMessage, res: ServerResponse, path: string): void {
+  const chunks: Buffer[] = [];
+  let contentType: string | undefined;
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    const headers = args.find((arg): arg is Record<string, unknown> => typeof arg === 'object' && arg !== null);
+    const found = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type');
+    if (found !== undefined) contentType = String(found[1]);
+    return writeHead(...args);
+  }) as typeof res.writeHead;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const [chunk] = args;
+    if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) chunks.push(Buffer.from(chunk));
+    return end(...args);
+  }) as typeof res.end;
+  res.on('finish', () => {
+    const exchange: ApiExchange = {
+      method: effectiveMethod(req),
+      path,
+      status: res.statusCode,
+      contentType: contentType ?? (res.getHeader('content-type') as string | undefined),
+      body: Buffer.concat(chunks),
+    };
+    for (const observer of exchangeObservers) observer(exchange);
+  });
 }
 
 export interface ApiServer {
@@ -156,6 +212,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   ): Promise<void> {
     const method = req.method ?? 'GET';
     const route = `${method} ${path}`;
+    const thumbnailOf = /^\/_local\/thumbnails\/([A-Za-z0-9_-]{1,128})$/.exec(path)?.[1];
+    if (method === 'GET' && thumbnailOf !== undefined && options.thumbnail !== undefined) {
+      const image = await options.thumbnail(thumbnailOf);
+      if (image === undefined) send(res, 404, errorBody('NOT_FOUND', 'No READY media with a rendition'));
+      else {
+        res.writeHead(200, { 'content-type': image.contentType, 'cache-control': 'private, max-age=300' });
+        res.end(image.body);
+      }
+      return;
+    }
     switch (route) {
       case 'GET /_local/health': {
         const report = await options.health();
@@ -351,9 +417,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     const query = queryAt === -1 ? '' : url.slice(queryAt + 1);
     // Every answer comes after the whole request has been read: a client still sending a body
     // (to an unknown route, or past the limit) reads the answer instead of a reset connection.
-    const handling = readBody(req, maxBodyBytes).then((body) =>
-      path.startsWith('/_local/') ? handleLocal(req, res, path, body) : handleApi(req, res, path, query, body),
-    );
+    const openApi = path === '/openapi.json' && req.method === 'GET' ? options.openApiDocument : undefined;
+    if (
+      openApi === undefined &&
+      options.reportExchanges === true &&
+      !path.startsWith('/_local/') &&
+      exchangeObservers.size > 0
+    )
+      recordExchange(req, res, path);
+    const handling = readBody(req, maxBodyBytes).then((body) => {
+      if (openApi !== undefined) {
+        // The twin's own route (not on AWS): the contract, readable from an allowed origin's page too.
+        const origin = firstHeader(req, 'origin');
+        send(res, 200, openApi(listening.url), {
+          vary: 'Origin',
+          ...(origin !== undefined && allowedOrigins.has(origin) ? { 'access-control-allow-origin': origin } : {}),
+        });
+        return;
+      }
+      return path.startsWith('/_local/') ? handleLocal(req, res, path, body) : handleApi(req, res, path, query, body);
+    });
     handling.catch((error: unknown) => {
       if (error instanceof BodyTooLargeError) {
         const cors = path.startsWith('/_local/') ? {} : gatewayCors;
@@ -370,5 +453,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     else socket.destroy();
   });
 
-  return listenOnLoopback(server, options.port);
+  const listening = await listenOnLoopback(server, options.port);
+  return listening;
 }

@@ -36,7 +36,7 @@ function startTwinProcess(): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['start'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', S3_PORT: '0', DYNAMODB_PORT: '0' },
+      env: { ...process.env, PORT: '0', S3_PORT: '0', DYNAMODB_PORT: '0', WEB_PORT: '0' },
       // Its own process group, so the twin under npm can be stopped with the group.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
