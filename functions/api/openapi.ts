@@ -38,7 +38,8 @@ const ERROR_RESPONSES = {
   404: { name: 'NotFound', description: 'NOT_FOUND: no such article or media.' },
   413: {
     name: 'PayloadTooLarge',
-    description: 'PAYLOAD_TOO_LARGE: a body over 64 KiB, or an upload larger than the stage allows.',
+    description:
+      'PAYLOAD_TOO_LARGE: a body over 64 KiB, or an upload larger than the stage allows. (Above API Gateway\'s 10 MB limit a deployed API answers 413 with API Gateway\'s own body, `{"message": ...}`, which cannot be customised.)',
   },
   415: {
     name: 'UnsupportedMediaType',
