@@ -41,8 +41,9 @@ const CHART_RUNS = 30;
 /**
  * Inline SVG of the recent finished runs: per run, the latency from the upload (the bucket's
  * event; the twin delivers it at once, where EventBridge adds its own delay on AWS) to the final
- * record, and beside it the time spent in each step, stacked. The gap between the two bars is
- * the workflow's own time: transitions, retry waits, throttling.
+ * record, and beside it each step on the run's own clock (from its start to its end; parallel
+ * branches side by side). The gaps between steps are the workflow's own time: transitions,
+ * retry waits, throttling.
  */
 function latencyChart(allRuns: readonly RunRecord[]): string {
   const runs = allRuns
@@ -52,8 +53,20 @@ function latencyChart(allRuns: readonly RunRecord[]): string {
   if (runs.length === 0) return '<p class="sub">The chart appears after the first finished run.</p>';
   const stepNames = [...new Set(runs.flatMap((run) => run.steps.map((step) => step.name)))];
   const colour = (name: string): string => STEP_PALETTE[stepNames.indexOf(name) % STEP_PALETTE.length] ?? '#111';
-  const stepTotal = (run: RunRecord): number => run.steps.reduce((sum, step) => sum + (step.durationMs ?? 0), 0);
-  const top = Math.max(1, ...runs.map((run) => Math.max(run.durationMs ?? 0, stepTotal(run))));
+  const startOf = (run: RunRecord): number => Date.parse(run.startedAt);
+  /** A step on the run's own clock; a state that contains others (a Parallel) is left to its branches. */
+  const timeline = (run: RunRecord): { name: string; from: number; to: number }[] => {
+    const spans = run.steps
+      .filter((step) => (step.durationMs ?? 0) > 0)
+      .map((step) => {
+        const from = Date.parse(step.startedAt) - startOf(run);
+        return { name: step.name, from, to: from + (step.durationMs ?? 0) };
+      });
+    return spans.filter(
+      (outer) => !spans.some((inner) => inner !== outer && inner.from >= outer.from && inner.to <= outer.to),
+    );
+  };
+  const top = Math.max(1, ...runs.map((run) => Math.max(run.durationMs ?? 0, ...timeline(run).map((span) => span.to))));
   const [width, height, left, bottom, headroom] = [760, 180, 56, 20, 10];
   const plot = height - bottom - headroom;
   const slot = (width - left) / Math.max(runs.length, 10);
@@ -64,15 +77,20 @@ function latencyChart(allRuns: readonly RunRecord[]): string {
       const x = left + i * slot + slot * 0.08;
       const latency = run.durationMs ?? 0;
       const who = escapeHtml(`${run.mediaId ?? run.key} (${outcomeLabel(run)})`);
-      let base = 0;
-      const steps = run.steps
-        .filter((step) => (step.durationMs ?? 0) > 0)
-        .map((step) => {
-          const value = step.durationMs ?? 0;
-          const rect = `<rect class="step" x="${(x + bar).toFixed(1)}" y="${y(base + value).toFixed(1)}" width="${bar.toFixed(1)}" height="${((value / top) * plot).toFixed(1)}" fill="${colour(step.name)}"><title>${who}: ${escapeHtml(step.name)} ${ms(value)}</title></rect>`;
-          base += value;
-          return rect;
-        })
+      // Steps that overlap (parallel branches) share the column side by side, one lane each.
+      const lanes: number[] = [];
+      const placed = timeline(run).map((span) => {
+        let lane = lanes.findIndex((end) => end <= span.from);
+        if (lane < 0) lane = lanes.push(span.to) - 1;
+        else lanes[lane] = span.to;
+        return { ...span, lane };
+      });
+      const laneWidth = bar / Math.max(1, lanes.length);
+      const steps = placed
+        .map(
+          (span) =>
+            `<rect class="step" x="${(x + bar + span.lane * laneWidth).toFixed(1)}" y="${y(span.to).toFixed(1)}" width="${laneWidth.toFixed(1)}" height="${(((span.to - span.from) / top) * plot).toFixed(1)}" fill="${colour(span.name)}"><title>${who}: ${escapeHtml(span.name)} ${ms(span.to - span.from)}, from ${ms(span.from)}</title></rect>`,
+        )
         .join('');
       return `<rect class="latency" x="${x.toFixed(1)}" y="${y(latency).toFixed(1)}" width="${bar.toFixed(1)}" height="${((latency / top) * plot).toFixed(1)}" fill="${COLOURS[run.outcome]}" opacity="0.55"><title>${who}: upload to ${run.outcome} in ${ms(latency)}</title></rect>${steps}`;
     })
