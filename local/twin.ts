@@ -23,6 +23,12 @@ import { LocalTokenIssuer } from './api/auth';
 import { startApiServer, type ApiServer } from './api/server';
 import { reservedConcurrency } from '../infra/definitions/pipeline';
 import { startWebServer } from './web/server';
+import {
+  EXECUTION_ENDED_PATTERN,
+  STATE_MACHINE_DEFINITION,
+  UPLOADED_INPUT,
+  UPLOADED_PATTERN,
+} from '../infra/definitions/pipeline-sources';
 import { LocalImageDetector } from './detectors/local-image-detector';
 import { RekognitionQuota } from './detectors/rekognition-quota';
 import { loadAppTemplates, twinRoles } from './iam/app-roles';
@@ -428,7 +434,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     };
     setHandlerEnvironment(handlerEnvironment);
 
-    const aslPath = join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json');
+    const aslPath = STATE_MACHINE_DEFINITION;
     const functionNames = [
       ...new Set([
         ...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName),
@@ -501,7 +507,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     // the real watcher handler, invoked asynchronously under the watcher's role.
     const watcherHandler = handlerFor('watcher');
     const executionEnded = new ExecutionEndedRule({
-      patternPath: join(REPO_ROOT, 'events', 'execution-ended.pattern.json'),
+      patternPath: EXECUTION_ENDED_PATTERN,
       stateMachineArn: Pipeline.stateMachineArnFor(region, LOCAL_ACCOUNT_ID),
       region,
       account: LOCAL_ACCOUNT_ID,
@@ -521,8 +527,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
 
     pipeline = new Pipeline({
       aslPath,
-      patternPath: join(REPO_ROOT, 'events', 'media-uploaded.pattern.json'),
-      inputPath: join(REPO_ROOT, 'events', 'media-uploaded.input.json'),
+      patternPath: UPLOADED_PATTERN,
+      inputPath: UPLOADED_INPUT,
       bucketName: MEDIA_BUCKET_NAME,
       region,
       account: LOCAL_ACCOUNT_ID,

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -24,17 +23,16 @@ import { watcherSettings } from '../../functions/watcher/settings';
 import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import { thumbnailSettings } from '../../functions/thumbnail/settings';
 import { loadInputTransformer, type InputTransformer } from '../definitions/input-transformer';
-import { PROJECT_ROOT, PipelineFunction } from './pipeline-function';
+import {
+  EXECUTION_ENDED_PATTERN,
+  functionArnSubstitutions,
+  rulePattern,
+  STATE_MACHINE_DEFINITION,
+  UPLOADED_INPUT,
+  UPLOADED_PATTERN,
+} from '../definitions/pipeline-sources';
+import { PipelineFunction } from './pipeline-function';
 import { SharpLayer } from './sharp-layer';
-
-/** The ASL definition, shared with the local twin. */
-export const STATE_MACHINE_DEFINITION = path.join(PROJECT_ROOT, 'statemachines', 'media-pipeline.asl.json');
-/** The EventBridge rule pattern, shared with the local twin. */
-export const UPLOADED_PATTERN = path.join(PROJECT_ROOT, 'events', 'media-uploaded.pattern.json');
-/** The rule on this state machine's executions that ended without settling their media, shared with the local twin. */
-export const EXECUTION_ENDED_PATTERN = path.join(PROJECT_ROOT, 'events', 'execution-ended.pattern.json');
-/** The rule target's input transformer (what an execution receives), shared with the local twin. */
-export const UPLOADED_INPUT = path.join(PROJECT_ROOT, 'events', 'media-uploaded.input.json');
 
 /** A rule target input given as an InputTransformer file (`events/*.input.json`). */
 class TransformedInput extends events.RuleTargetInput {
@@ -70,30 +68,17 @@ export function uploadedEventPattern(bucketName: string, file = UPLOADED_PATTERN
   return eventPatternFrom(file, { MediaBucketName: bucketName });
 }
 
-/** Loads a rule pattern file, putting each `${Name}` value where the file says it. */
+/**
+ * A rule pattern file with each `${Name}` value put where the file says it (../definitions/pipeline-sources.ts,
+ * as the twin reads it), its keys renamed for the L2 rule (`detail-type` → `detailType`).
+ */
 export function eventPatternFrom(file: string, values: Record<string, string>): events.EventPattern {
-  const substitute = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      const name = /^\$\{([A-Za-z]+)\}$/.exec(value)?.[1];
-      if (name === undefined) return value;
-      const replacement = values[name];
-      if (replacement === undefined) throw new Error(`${file}: no value for \${${name}}`);
-      return replacement;
-    }
-    if (Array.isArray(value)) return value.map(substitute);
-    if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, substitute(inner)]));
-    }
-    return value;
-  };
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const pattern = Object.fromEntries(
-    Object.entries(raw).map(([key, value]) => [
+  return Object.fromEntries(
+    Object.entries(rulePattern(file, values)).map(([key, value]) => [
       key.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()),
-      substitute(value),
+      value,
     ]),
-  );
-  return pattern as events.EventPattern;
+  ) as events.EventPattern;
 }
 
 /**
@@ -273,12 +258,7 @@ export class MediaPipeline extends Construct {
       definitionBody: sfn.DefinitionBody.fromString(
         renderPipelineDefinition(readFileSync(STATE_MACHINE_DEFINITION, 'utf8'), config.workflowType),
       ),
-      definitionSubstitutions: {
-        ThumbnailFunctionArn: this.thumbnail.function.functionArn,
-        LabelsFunctionArn: this.labels.function.functionArn,
-        ModerationFunctionArn: this.moderation.function.functionArn,
-        RecordFunctionArn: this.record.function.functionArn,
-      },
+      definitionSubstitutions: functionArnSubstitutions((name) => this[name].function.functionArn),
       stateMachineType: express ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
       role: this.stateMachineRole,
       tracingEnabled: true,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { rulePattern } from '../../infra/definitions/pipeline-sources';
 import { compileEventPattern, type EventMatcher } from './event-pattern';
 
 /**
@@ -122,8 +122,8 @@ export class ExecutionEndedRule {
   readonly deadLetters: DeadLetter[] = [];
 
   constructor(private readonly options: ExecutionEndedRuleOptions) {
-    const pattern = readFileSync(options.patternPath, 'utf8').replaceAll('${StateMachineArn}', options.stateMachineArn);
-    this.matches = compileEventPattern(JSON.parse(pattern));
+    // Filled as the stack fills it (infra/definitions/pipeline-sources.ts).
+    this.matches = compileEventPattern(rulePattern(options.patternPath, { StateMachineArn: options.stateMachineArn }));
   }
 
   /** Step Functions' part (the event) and EventBridge's (the rule); undefined when the rule does not match. */

@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { renderPipelineDefinition, type PipelineWorkflowType } from '../../infra/definitions/pipeline';
+import {
+  isStepFunctionName,
+  renderPipelineDefinition,
+  STEP_FUNCTION_TIMEOUT_SECONDS,
+  type PipelineWorkflowType,
+  type StepFunctionName,
+} from '../../infra/definitions/pipeline';
+import { functionArnPlaceholder, functionArnSubstitutions } from '../../infra/definitions/pipeline-sources';
 
 /**
  * Reads the ASL file CDK deploys and works out, from its own `${XxxFunctionArn}` placeholders,
  * which function serves each Task state: `${ThumbnailFunctionArn}` -> functions/thumbnail.
- * No second, hand-kept list of states exists anywhere in the twin.
+ * No second, hand-kept list of states exists anywhere in the twin, and the placeholders are
+ * filled from the same substitutions the stack gives CloudFormation
+ * (infra/definitions/pipeline-sources.ts), with local ARNs.
  */
 
 export interface TaskBinding {
@@ -20,16 +29,15 @@ export interface LoadedDefinition {
   tasks: TaskBinding[];
 }
 
-const PLACEHOLDER = /^\$\{([A-Za-z0-9]+)FunctionArn\}$/;
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `${ThumbnailFunctionArn}` -> `thumbnail`. */
-export function functionNameFor(placeholder: string): string | undefined {
-  const match = PLACEHOLDER.exec(placeholder);
-  return match?.[1]?.toLowerCase();
+/** `${ThumbnailFunctionArn}` -> `thumbnail`: the step function whose placeholder this is. */
+export function functionNameFor(placeholder: string): StepFunctionName | undefined {
+  return (Object.keys(STEP_FUNCTION_TIMEOUT_SECONDS) as string[])
+    .filter(isStepFunctionName)
+    .find((name) => placeholder === `\${${functionArnPlaceholder(name)}}`);
 }
 
 /** Walks States, Parallel Branches and Map Iterator/ItemProcessor: every Task, wherever it nests. */
@@ -69,11 +77,11 @@ export function loadDefinition(
   const repeated = names.find((name, i) => names.indexOf(name) !== i);
   // aws-local-stepfunctions overrides Tasks by state name, so a name used twice would be ambiguous.
   if (repeated) throw new Error(`Task state name ${repeated} is used twice in ${aslPath}`);
-  const substituted = source.replace(
-    /\$\{([A-Za-z0-9]+)FunctionArn\}/g,
-    (_all, name: string) =>
-      `arn:aws:lambda:${options.region}:${options.account}:function:travel-guide-local-${name.toLowerCase()}`,
+  let substituted = source;
+  const arns = functionArnSubstitutions(
+    (name) => `arn:aws:lambda:${options.region}:${options.account}:function:travel-guide-local-${name}`,
   );
+  for (const [key, arn] of Object.entries(arns)) substituted = substituted.replaceAll(`\${${key}}`, arn);
   const leftover = /\$\{[^}]+\}/.exec(substituted);
   if (leftover) throw new Error(`${aslPath} has a placeholder the twin does not know: ${leftover[0]}`);
   return { definition: JSON.parse(substituted) as Record<string, unknown>, tasks };

@@ -1,9 +1,9 @@
 import '../polyfills';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseUploadKey } from '../../functions/shared/media';
 import { isStepFunctionName, STEP_FUNCTION_TIMEOUT_SECONDS } from '../../infra/definitions/pipeline';
+import { rulePattern } from '../../infra/definitions/pipeline-sources';
 import {
   applyInputTransformer,
   loadInputTransformer,
@@ -92,8 +92,8 @@ export class Pipeline {
     if (options.executionTimeoutSeconds !== undefined) definition.TimeoutSeconds = options.executionTimeoutSeconds;
     // Built once: validation is the expensive part (~100 ms); each run is cheap.
     this.machine = new StateMachine(definition as unknown as StateMachineDefinition);
-    const pattern = readFileSync(options.patternPath, 'utf8').replaceAll('${MediaBucketName}', options.bucketName);
-    this.matches = compileEventPattern(JSON.parse(pattern));
+    // Filled as the stack fills it (infra/definitions/pipeline-sources.ts).
+    this.matches = compileEventPattern(rulePattern(options.patternPath, { MediaBucketName: options.bucketName }));
     this.transformer = loadInputTransformer(options.inputPath);
     this.remainingFaults = Object.fromEntries(
       Object.entries(options.faults ?? {}).map(([state, list]) => [state, [...list]]),

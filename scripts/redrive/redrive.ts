@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { UPLOADED_INPUT } from '../../infra/definitions/pipeline-sources';
 import { applyInputTransformer, loadInputTransformer } from '../../infra/definitions/input-transformer';
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { REDRIVABLE_CODES, redriveUpdate } from '../../functions/record/record';
@@ -29,7 +29,6 @@ export interface RedriveDeps {
 export type RedriveEvent = ObjectCreatedEvent;
 
 /** The upload rule's input transformer (the file CDK puts on the rule's target). */
-const UPLOADED_INPUT = join(__dirname, '..', '..', 'events', 'media-uploaded.input.json');
 
 export type RedriveOutcome =
   | { mediaId: string; outcome: 'started'; executionName: string }

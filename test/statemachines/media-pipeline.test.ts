@@ -22,6 +22,7 @@ import { RekognitionLabelDetector, RekognitionModerationDetector } from '../../f
 import type { MediaRecord } from '../../functions/shared/media';
 import { createHandler as createThumbnailHandler } from '../../functions/thumbnail/handler';
 import { applyInputTransformer, loadInputTransformer } from '../../infra/definitions/input-transformer';
+import { STATE_MACHINE_DEFINITION, UPLOADED_INPUT } from '../../infra/definitions/pipeline-sources';
 import { redriveMedia } from '../../scripts/redrive/redrive';
 import { mediaTable } from '../../infra/definitions/tables';
 import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb';
@@ -139,7 +140,7 @@ async function execute(
 }
 
 /** The rule target's input transformer: an execution receives the transformed event, never the raw one. */
-const uploadedInput = loadInputTransformer(path.join(ROOT, 'events/media-uploaded.input.json'));
+const uploadedInput = loadInputTransformer(UPLOADED_INPUT);
 
 function eventFor(overrides: { key?: string; sequencer?: string } = {}): unknown {
   const event = structuredClone(sampleEvent);
@@ -186,7 +187,7 @@ function retriesOf(history: EventLog[], stateName: string): number {
 }
 
 beforeAll(async () => {
-  const loaded = loadDefinition(path.join(ROOT, 'statemachines/media-pipeline.asl.json'), {
+  const loaded = loadDefinition(STATE_MACHINE_DEFINITION, {
     region: 'eu-west-1',
     account: '111122223333',
   });
