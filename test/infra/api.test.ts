@@ -5,7 +5,7 @@ import { routes, type RouteDefinition } from '../../functions/api/routes';
 import { bodyModelSchema } from '../../infra/constructs/articles-api';
 import { stageConfig } from '../../infra/config';
 import { STACK_OUTPUTS } from '../../infra/definitions/stack-outputs';
-import { logicalId, pairs, permissionPairs, resourcesOfType, synthStack, type Synthesized } from './support';
+import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
 
 let synth: Synthesized;
 beforeAll(() => {
@@ -287,37 +287,6 @@ describe('Cognito', () => {
 });
 
 describe('articles function', () => {
-  it('may use the articles table, its newest-first index, read the media table and the page-token secret, nothing more', () => {
-    const { stack } = synth;
-    const { articles, articlesTable } = stack.api;
-
-    const actual = permissionPairs(synth.template, logicalId(articles.role));
-
-    expect(actual).toEqual(
-      [
-        ...new Set([
-          ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [stack.resolve(articles.logGroup.logGroupArn)]),
-          ...pairs(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']),
-          ...pairs(
-            ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-            [stack.resolve(articlesTable.tableArn)],
-          ),
-          ...pairs(['dynamodb:Query'], [stack.resolve(`${articlesTable.tableArn}/index/byNewest`)]),
-          // A cover image must be the author's own usable media: one read, no write.
-          ...pairs(['dynamodb:GetItem'], [stack.resolve(stack.mediaTable.table.tableArn)]),
-          // The page-token key, read at run time: its value only, on that one secret.
-          ...pairs(['secretsmanager:GetSecretValue'], [stack.resolve(stack.api.pageTokenSecret.secretArn)]),
-        ]),
-      ].sort(),
-    );
-  });
-
-  it('holds no S3 permission', () => {
-    const actual = permissionPairs(synth.template, logicalId(synth.stack.api.articles.role));
-
-    expect(actual.filter((pair) => pair.startsWith('s3:'))).toEqual([]);
-  });
-
   it('is told the page-token secret by its ARN, and no key: nothing in its environment is resolved from a secret', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
 
@@ -349,27 +318,6 @@ describe('articles function', () => {
 });
 
 describe('media function', () => {
-  it('may get and put media records, count uploads in the quota table and sign for uploads/ and derived/, nothing more', () => {
-    const { stack } = synth;
-    const { media } = stack.api;
-    const bucket = stack.media.bucket;
-
-    const actual = permissionPairs(synth.template, logicalId(media.role));
-
-    expect(actual).toEqual(
-      [
-        ...new Set([
-          ...pairs(['logs:CreateLogStream', 'logs:PutLogEvents'], [stack.resolve(media.logGroup.logGroupArn)]),
-          ...pairs(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']),
-          ...pairs(['dynamodb:GetItem', 'dynamodb:PutItem'], [stack.resolve(stack.mediaTable.table.tableArn)]),
-          ...pairs(['dynamodb:UpdateItem'], [stack.resolve(stack.api.uploadQuotaTable.tableArn)]),
-          ...pairs(['s3:PutObject'], [stack.resolve(bucket.arnForObjects('uploads/*'))]),
-          ...pairs(['s3:GetObject'], [stack.resolve(bucket.arnForObjects('derived/*'))]),
-        ]),
-      ].sort(),
-    );
-  });
-
   it('has a role and a log group of its own', () => {
     const { articles, media } = synth.stack.api;
 
