@@ -16,6 +16,8 @@ export const STACK_OUTPUTS = {
   stateMachineArn: 'StateMachineArn',
   /** The media table: `npm run redrive -- --stage <stage>` marks FAILED media for a re-run there. */
   mediaTableName: 'MediaTableName',
+  /** The upload rule's dead-letter queue: `npm run redrive -- --stage <stage> --from-dlq` puts its events back. */
+  uploadDeadLetterQueueUrl: 'UploadDeadLetterQueueUrl',
   /** SNS topic every alarm notifies. */
   alarmTopicArn: 'AlarmTopicArn',
 } as const;

@@ -99,6 +99,7 @@ export class TravelGuideStack extends Stack {
       mediaBucketName: this.media.bucket.bucketName,
       stateMachineArn: this.pipeline.stateMachine.stateMachineArn,
       mediaTableName: this.mediaTable.table.tableName,
+      uploadDeadLetterQueueUrl: this.pipeline.deadLetterQueue.queueUrl,
       alarmTopicArn: this.observability.alarmTopic.topicArn,
     };
     for (const [name, value] of Object.entries(outputs)) {

@@ -1,6 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { STACK_OUTPUTS, stageStackName } from '../../infra/definitions/stack-outputs';
 import {
@@ -11,6 +12,7 @@ import {
   MEDIA_TABLE_NAME,
 } from '../../local/settings';
 import type { RedriveDeps } from './redrive';
+import type { DeadLetterDeps } from './dead-letters';
 
 /* Where a re-drive runs: the local twin (its emulators and its StartExecution), or a deployed stage. */
 
@@ -41,6 +43,34 @@ export async function twinDeps(url: string): Promise<RedriveDeps & { close(): vo
       if (started.status !== 200) throw new Error(`StartExecution ${name}: ${started.status} ${await started.text()}`);
     },
     close: () => client.destroy(),
+  };
+}
+
+/** The upload rule's dead-letter queue of a deployed stage, and its StartExecution, with the caller's AWS credentials. */
+export async function stageDeadLetterDeps(stage: string): Promise<DeadLetterDeps & { close(): void }> {
+  const cloudFormation = new CloudFormationClient({});
+  const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stageStackName(stage) }));
+  cloudFormation.destroy();
+  const output = (key: string): string => {
+    const value = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+    if (value === undefined)
+      throw new Error(`Stack ${stageStackName(stage)} has no output ${key}; deploy the current version first`);
+    return value;
+  };
+  const stateMachineArn = output(STACK_OUTPUTS.stateMachineArn);
+  const [, , , region = ''] = stateMachineArn.split(':');
+  const sqs = new SQSClient({ region });
+  const sfn = new SFNClient({ region });
+  return {
+    sqs,
+    queueUrl: output(STACK_OUTPUTS.uploadDeadLetterQueueUrl),
+    async startExecution(name, input) {
+      await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    },
+    close: () => {
+      sqs.destroy();
+      sfn.destroy();
+    },
   };
 }
 

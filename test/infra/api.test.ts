@@ -455,6 +455,7 @@ describe('stack outputs', () => {
       [STACK_OUTPUTS.mediaBucketName]: stack.media.bucket.bucketName,
       [STACK_OUTPUTS.stateMachineArn]: stack.pipeline.stateMachine.stateMachineArn,
       [STACK_OUTPUTS.mediaTableName]: stack.mediaTable.table.tableName,
+      [STACK_OUTPUTS.uploadDeadLetterQueueUrl]: stack.pipeline.deadLetterQueue.queueUrl,
       [STACK_OUTPUTS.alarmTopicArn]: stack.observability.alarmTopic.topicArn,
     };
 

@@ -1,0 +1,107 @@
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SFNClient, StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deadLetterExecutionName, redriveDeadLetters } from '../../../scripts/redrive/dead-letters';
+
+/*
+ * Re-driving the upload rule's dead-letter queue, with the real SDK clients and commands (SQS and
+ * Step Functions answered by aws-sdk-client-mock; there is no SQS in the twin): each upload event
+ * starts the execution the rule would have started, with the rule's input transformer applied,
+ * and its message is deleted; a second run starts nothing twice; anything else stays in the queue.
+ */
+
+const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/111122223333/UploadEventsDeadLetterQueue';
+const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:TravelGuide-dev-MediaPipeline';
+const sample = readFileSync(join(__dirname, '..', '..', '..', 'events', 'samples', 'object-created.json'), 'utf8');
+const event = JSON.parse(sample) as { id: string };
+
+const sqsMock = mockClient(SQSClient);
+const sfnMock = mockClient(SFNClient);
+
+function deps(): Parameters<typeof redriveDeadLetters>[0] {
+  const sqs = new SQSClient({ region: 'eu-west-1' });
+  const sfn = new SFNClient({ region: 'eu-west-1' });
+  return {
+    sqs,
+    queueUrl: QUEUE,
+    async startExecution(name, input) {
+      await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name, input: JSON.stringify(input) }));
+    },
+  };
+}
+
+beforeEach(() => {
+  sqsMock.reset();
+  sfnMock.reset();
+});
+
+it('starts the execution the rule would have started for each upload event, then deletes its message', async () => {
+  // Arrange: one batch with the event as EventBridge put it in the queue, then an empty queue
+  sqsMock
+    .on(ReceiveMessageCommand)
+    .resolvesOnce({ Messages: [{ MessageId: 'm-1', ReceiptHandle: 'r-1', Body: sample }] })
+    .resolves({ Messages: [] });
+  sfnMock.on(StartExecutionCommand).resolves({ executionArn: `${MACHINE}:x`, startDate: new Date() });
+
+  // Act
+  const report = await redriveDeadLetters(deps());
+
+  // Assert
+  const start = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+  expect(start?.name).toBe(deadLetterExecutionName(event));
+  // The rule's input transformer: only bucket, key, size, ETag, sequencer and time; no IP address or requester
+  expect(JSON.parse(start?.input ?? '')).toEqual({
+    time: '2026-11-28T17:20:11Z',
+    detail: {
+      bucket: { name: 'travel-guide-media-dev' },
+      object: {
+        key: 'uploads/alice/01JDX3ZK2Q4V5W6X7Y8Z9A0B1C',
+        size: 184320,
+        etag: 'b1946ac92492d2347c6235b4d2611184',
+        sequencer: '00617F08299329D189',
+      },
+    },
+  });
+  expect(sqsMock.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input)).toEqual([
+    { QueueUrl: QUEUE, ReceiptHandle: 'r-1' },
+  ]);
+  expect(report).toEqual({ started: [deadLetterExecutionName(event)], kept: [] });
+});
+
+it('deletes the message of an event whose execution an earlier run already started', async () => {
+  sqsMock
+    .on(ReceiveMessageCommand)
+    .resolvesOnce({ Messages: [{ MessageId: 'm-1', ReceiptHandle: 'r-1', Body: sample }] })
+    .resolves({ Messages: [] });
+  sfnMock
+    .on(StartExecutionCommand)
+    .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+
+  const report = await redriveDeadLetters(deps());
+
+  expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(1);
+  expect(report.started).toEqual([deadLetterExecutionName(event)]);
+});
+
+it('keeps a message that is not an upload event, or whose start failed, and stops when only those come back', async () => {
+  const derived = sample.replace('uploads/alice/', 'derived/');
+  const messages = [
+    { MessageId: 'm-1', ReceiptHandle: 'r-1', Body: 'not json' },
+    { MessageId: 'm-2', ReceiptHandle: 'r-2', Body: derived },
+    { MessageId: 'm-3', ReceiptHandle: 'r-3', Body: sample },
+  ];
+  sqsMock.on(ReceiveMessageCommand).resolves({ Messages: messages });
+  sfnMock.on(StartExecutionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+  const report = await redriveDeadLetters(deps());
+
+  expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+  expect(report.kept).toEqual([
+    { messageId: 'm-1', reason: 'the body is not JSON' },
+    { messageId: 'm-2', reason: expect.stringContaining('not an upload') },
+    { messageId: 'm-3', reason: 'ThrottlingException: Rate exceeded' },
+  ]);
+  expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(2);
+});
