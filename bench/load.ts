@@ -299,6 +299,7 @@ async function main(): Promise<void> {
   // Completions come from the twin's run log (one request for all uploads), then the status from the public API.
   const waiting = new Map<string, (run: RunView) => void>();
   let polling = true;
+  let polls = 0;
   const poller = (async () => {
     while (polling) {
       try {
@@ -309,6 +310,22 @@ async function main(): Promise<void> {
           if (resolve) {
             waiting.delete(run.mediaId);
             resolve(run);
+          }
+        }
+        // The run log keeps only the latest runs: a run that waited long may have left it before it
+        // ended. Its media record says when it was finished (updatedAt, the terminal write).
+        polls++;
+        if (polls % 20 === 0) {
+          for (const [mediaId, resolve] of [...waiting]) {
+            const view = await json<{ status: string; updatedAt?: string }>(`${api}/media/${mediaId}`);
+            if (!TERMINAL.has(view.body.status) || view.body.updatedAt === undefined) continue;
+            waiting.delete(mediaId);
+            resolve({
+              mediaId,
+              outcome: view.body.status,
+              startedAt: view.body.updatedAt,
+              endedAt: view.body.updatedAt,
+            });
           }
         }
       } catch {
@@ -374,7 +391,7 @@ async function main(): Promise<void> {
         ...(view.body.error ? { code: view.body.error.code } : {}),
         latencyMs,
         retriesBy: run?.retriesBy ?? {},
-        ...(run ? { phasesMs: phasesOf(run, t0) } : {}),
+        ...(run?.steps ? { phasesMs: phasesOf(run, t0) } : {}),
       };
     } catch (error: unknown) {
       return {
@@ -459,6 +476,14 @@ async function main(): Promise<void> {
     ],
     ['photos READY', `${photos.filter((r) => r.status === 'READY').length} of ${photos.length}`],
     ...(badOutcomes.length > 0 ? [['bad files', badOutcomes.join(' · ')]] : []),
+    ...(byStatus('CLIENT_ERROR') > 0
+      ? [
+          [
+            'client errors (the upload never reached the pipeline)',
+            [...new Set(results.filter((r) => r.status === 'CLIENT_ERROR').map((r) => r.error ?? '?'))].join(' · '),
+          ],
+        ]
+      : []),
     ['throughput (final statuses / wall time)', `${throughput.toFixed(1)} images/min (${seconds(wallMs)})`],
     [
       `machine limit (raw sharp, ${limitBefore.workers} workers, before · after)`,
