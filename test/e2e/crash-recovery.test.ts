@@ -52,6 +52,8 @@ async function startProcess(): Promise<RunningTwin> {
       PORT: String(ports.api),
       S3_PORT: String(ports.s3),
       DYNAMODB_PORT: String(ports.dynamodb),
+      // The front end is not used here; its default port (5173) may be held by another twin.
+      WEB_PORT: '0',
       LOG_LEVEL: 'ERROR',
       // Each start loads the app's roles and the simulator (seconds on a busy machine); the roles
       // are held by the other e2e tests, and what a kill leaves behind does not depend on them.
