@@ -258,6 +258,10 @@ export function functionEnvironment(settings: TwinFunctionSettings): Record<stri
       uploadQuotaTableName: UPLOAD_QUOTA_TABLE_NAME,
       mediaBucketName: MEDIA_BUCKET_NAME,
       allowedOrigins: settings.allowedOrigins,
+      pageTokenSecretId: settings.pageTokenSecretId,
+      ...(settings.pageTokenSecretMaxAge !== undefined
+        ? { pageTokenSecretMaxAge: settings.pageTokenSecretMaxAge }
+        : {}),
       ...(settings.dailyUploadQuota !== undefined ? { dailyUploadQuota: settings.dailyUploadQuota } : {}),
     }),
   };

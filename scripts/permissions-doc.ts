@@ -95,8 +95,20 @@ export const WHY: Readonly<Record<string, string>> = {
   'articles xray:PutTraceSegments': XRAY,
   'articles xray:PutTelemetryRecords': XRAY,
 
-  'media dynamodb:GetItem': 'Reads a media record for GET /media/{id}.',
-  'media dynamodb:PutItem': 'Writes the PENDING media record for POST /media/uploads, never overwriting one.',
+  'media dynamodb:GetItem':
+    'Reads a media record for GET /media/{id}, and before DELETE /media/{id} to check the owner.',
+  'media dynamodb:PutItem':
+    'Writes the PENDING media record for POST /media/uploads, never overwriting one; marks a record DELETING for DELETE /media/{id} (a conditional put of the record as read, so a pipeline write in between is never lost).',
+  'media dynamodb:DeleteItem':
+    'Deletes a media record for DELETE /media/{id}, only once it is DELETING and its objects are erased; no other role may delete media records.',
+  'media dynamodb:Query':
+    "Lists the caller's own media newest first (GET /media?owner=me) through the byOwner index; never a Scan.",
+  'media s3:ListBucketVersions':
+    "Finds every version and delete marker of one media's objects for DELETE /media/{id} (real erasure in a versioned bucket); only for prefixes under uploads/ and derived/ (s3:prefix condition), the keys taken from the record.",
+  'media s3:DeleteObjectVersion':
+    "Erases each version of the media's original and derived objects for DELETE /media/{id}, so nothing stays recoverable; no other role may delete object versions.",
+  'media secretsmanager:GetSecretValue':
+    'Reads the page-token HMAC key at run time (GET /media?owner=me signs and checks `nextToken`, under a context of its own, so a token of the articles listing never verifies here): AWSCURRENT, and AWSPREVIOUS for a token signed before a rotation; cached for PAGE_TOKEN_SECRET_MAX_AGE. This one secret only; no DescribeSecret, no write.',
   'media dynamodb:UpdateItem':
     "Counts an upload against its owner's daily quota (POST /media/uploads): one conditional ADD on the owner's counter for the UTC day, refused at the limit. UpdateItem is the role's only right on this table (no GetItem, PutItem, DeleteItem, Query or Scan); the code only ever increments a counter.",
   'media s3:PutObject': "Signs presigned POST uploads under uploads/: the signature carries the signer's s3:PutObject.",

@@ -38,6 +38,7 @@ const INIT_ENV: Record<string, string> = {
     uploadQuotaTableName: 'bench-upload-quota',
     mediaBucketName: 'bench-media-bucket',
     allowedOrigins: ['http://localhost:5173'],
+    pageTokenSecretId: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-page-token-AbCdEf',
   }),
 };
 

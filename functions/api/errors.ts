@@ -44,6 +44,12 @@ export class NotFoundError extends ApiError {
   readonly code = 'NOT_FOUND';
 }
 
+/** The resource is in a state that does not allow the request yet (e.g. media still being processed). */
+export class ConflictError extends ApiError {
+  readonly status = 409;
+  readonly code = 'CONFLICT';
+}
+
 export class MethodNotAllowedError extends ApiError {
   readonly status = 405;
   readonly code = 'METHOD_NOT_ALLOWED';

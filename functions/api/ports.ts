@@ -24,9 +24,32 @@ export interface MediaReader {
   get(mediaId: string): Promise<MediaRecord | undefined>;
 }
 
+/**
+ * A position in a listing, defined by the store (DynamoDB: the LastEvaluatedKey). The cores never
+ * read it; they only sign it into a `nextToken` and verify it on the way back.
+ */
+export type PageCursor = Readonly<Record<string, string>>;
+
+/** One page of an owner's media, newest first. */
+export interface MediaPage {
+  items: MediaRecord[];
+  /** Present when more items may follow. */
+  cursor?: PageCursor;
+}
+
 export interface MediaStore extends MediaReader {
   /** Writes the PENDING record; fails rather than overwrite an existing one. */
   createPending(record: PendingMedia): Promise<void>;
+  /**
+   * Marks the record DELETING, but only if it is still exactly the record that was read (same
+   * owner, status and updatedAt), so a pipeline write in between is never lost silently.
+   * @returns false when the record changed or disappeared since it was read.
+   */
+  markDeleting(seen: MediaRecord, at: string): Promise<boolean>;
+  /** Deletes the record if it is DELETING; a record already gone is not an error. */
+  removeDeleting(mediaId: string): Promise<void>;
+  /** One owner's media, newest first (the byOwner index; never a Scan). */
+  listByOwner(ownerId: string, limit: number, after?: PageCursor): Promise<MediaPage>;
 }
 
 export interface Clock {

@@ -32,6 +32,8 @@ export const routes = [
   { method: 'DELETE', resource: '/articles/{id}', auth: true, fn: 'articles' },
   { method: 'POST', resource: '/media/uploads', auth: true, bodyModel: 'CreateUpload', fn: 'media' },
   { method: 'GET', resource: '/media/{id}', auth: false, fn: 'media' },
+  { method: 'DELETE', resource: '/media/{id}', auth: true, fn: 'media' },
+  { method: 'GET', resource: '/media', auth: true, fn: 'media' },
 ] as const satisfies readonly RouteDefinition[];
 
 export type Route = (typeof routes)[number];

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { documentClient } from '../shared/dynamodb-client';
 import { logger as sharedLogger } from '../shared/powertools';
 import { secretsManagerClient } from '../shared/secrets-manager-client';
-import { ValidationError } from '../api/errors';
 import { jsonResponse, noContent, parseWith, readJsonObject } from '../api/http';
+import { listParameters } from '../api/list-query';
 import { DynamoMediaStore } from '../api/media-records';
 import type { Clock, IdGenerator, MediaReader } from '../api/ports';
 import { createRestHandler, pathId, required } from '../api/rest-handler';
@@ -15,7 +14,7 @@ import { DynamoArticleStore } from './dynamodb-stores';
 import { PageTokenCodec, type PageTokenKeys } from './page-token';
 import { SecretsManagerPageTokenKeys } from './page-token-keys';
 import type { ArticleStore } from './ports';
-import { createArticleSchema, LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, updateArticleSchema } from './schemas';
+import { createArticleSchema, updateArticleSchema } from './schemas';
 import { articlesSettings } from './settings';
 
 /**
@@ -47,8 +46,6 @@ export interface ArticlesHandlerDeps {
 }
 
 export type ArticlesHandler = ApiHandler;
-
-const LIST_QUERY_PARAMETERS = new Set(['limit', 'nextToken']);
 
 export function createHandler(deps: ArticlesHandlerDeps): ArticlesHandler {
   const { settings } = deps;
@@ -85,33 +82,6 @@ export function createHandler(deps: ArticlesHandlerDeps): ArticlesHandler {
       },
     },
   });
-}
-
-function listParameters(event: APIGatewayProxyEvent): { limit: number; nextToken?: string } {
-  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
-    if (values !== undefined && values.length > 1)
-      throw new ValidationError(safeName(name), 'must be given at most once');
-  }
-  const query = event.queryStringParameters ?? {};
-  for (const name of Object.keys(query)) {
-    if (!LIST_QUERY_PARAMETERS.has(name)) throw new ValidationError(safeName(name), 'is not a known query parameter');
-  }
-  const { limit: rawLimit, nextToken } = query;
-
-  let limit = LIST_LIMIT_DEFAULT;
-  if (rawLimit !== undefined) {
-    limit = /^[0-9]{1,3}$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
-    if (!(limit >= 1 && limit <= LIST_LIMIT_MAX)) {
-      throw new ValidationError('limit', `must be an integer from 1 to ${LIST_LIMIT_MAX}`);
-    }
-  }
-  if (nextToken === undefined) return { limit };
-  if (nextToken === '') throw new ValidationError('nextToken', 'is not a valid page token');
-  return { limit, nextToken };
-}
-
-function safeName(name: string): string {
-  return /^[A-Za-z_][\w-]{0,63}$/.test(name) ? name : JSON.stringify(name.slice(0, 64));
 }
 
 /**

@@ -1,19 +1,26 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from '../api/errors';
-import type { PageCursor } from './ports';
+import type { PageCursor } from '../api/ports';
 
 /**
  * `nextToken` codec: `base64url(JSON cursor) + "." + base64url(HMAC-SHA256(key, context + payload))`.
  * The client cannot read anything useful from it or forge one, so a tampered or made-up token
  * is a 400 here and never reaches DynamoDB as an ExclusiveStartKey. The context string binds a
- * token to this listing and format version, so a MAC made for something else never verifies.
+ * token to one listing and format version, so a MAC made for something else (the other listing
+ * signed with the same key included) never verifies.
+ *
+ * One codec for every listing of the API: the articles function lists articles newest first, the
+ * media function lists an owner's media (GET /media?owner=me), each under its own context.
  *
  * The key rotates without a deploy (README "Security"): new tokens are signed with the current
  * key; a token verifies with the current or the previous one, so a rotation does not break the
  * listings in flight. A token that fails both is checked once more after reading the keys again,
  * because another execution environment may have seen the rotation first and signed with the new key.
  */
-const MAC_CONTEXT = 'articles.newest.v1:';
+/** The context of the articles listing, the default. */
+export const ARTICLES_LISTING = 'articles.newest.v1';
+/** The context of one owner's media listing. */
+export const OWNER_MEDIA_LISTING = 'media.byOwner.v1';
 const MAX_TOKEN_LENGTH = 2048;
 const MAX_CURSOR_ATTRIBUTES = 8;
 const MAX_CURSOR_VALUE_LENGTH = 1024;
@@ -45,11 +52,18 @@ export function checkedKey(key: unknown, source: string): string {
 }
 
 export class PageTokenCodec {
-  constructor(private readonly keys: PageTokenKeys) {}
+  readonly #context: string;
+
+  constructor(
+    private readonly keys: PageTokenKeys,
+    listing: string = ARTICLES_LISTING,
+  ) {
+    this.#context = `${listing}:`;
+  }
 
   async encode(cursor: PageCursor): Promise<string> {
     const payload = Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-    return `${payload}.${mac(await this.keys.current(), payload).toString('base64url')}`;
+    return `${payload}.${this.#mac(await this.keys.current(), payload).toString('base64url')}`;
   }
 
   /** @throws ValidationError naming `nextToken` for anything this codec did not produce. */
@@ -69,14 +83,14 @@ export class PageTokenCodec {
   }
 
   async #signedWithKnownKey(payload: string, signature: Buffer): Promise<boolean> {
-    if (sameMac(signature, mac(await this.keys.current(), payload))) return true;
+    if (sameMac(signature, this.#mac(await this.keys.current(), payload))) return true;
     const previous = await this.keys.previous();
-    return previous !== undefined && sameMac(signature, mac(previous, payload));
+    return previous !== undefined && sameMac(signature, this.#mac(previous, payload));
   }
-}
 
-function mac(key: string, payload: string): Buffer {
-  return createHmac('sha256', Buffer.from(key, 'utf8')).update(MAC_CONTEXT).update(payload).digest();
+  #mac(key: string, payload: string): Buffer {
+    return createHmac('sha256', Buffer.from(key, 'utf8')).update(this.#context).update(payload).digest();
+  }
 }
 
 function sameMac(given: Buffer, expected: Buffer): boolean {

@@ -1,3 +1,5 @@
+import type { PageCursor } from '../api/ports';
+
 /**
  * The articles core's view of the world. The core (articles-service.ts) only talks to these
  * interfaces and to the shared ones in ../api/ports.ts (media records, clock, ids); the AWS
@@ -28,11 +30,8 @@ export interface Article extends ArticleContent {
   updatedAt: string;
 }
 
-/**
- * A position in the newest-first listing, defined by the store (DynamoDB: the LastEvaluatedKey).
- * The core never reads it; it only signs it into a `nextToken` and verifies it on the way back.
- */
-export type PageCursor = Readonly<Record<string, string>>;
+/** A position in the newest-first listing (shared with the media listing: ../api/ports.ts). */
+export type { PageCursor };
 
 export interface ArticlePage {
   items: Article[];

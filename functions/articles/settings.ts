@@ -1,5 +1,11 @@
 import { defineSettings, integerSetting, originsSetting, textSetting } from '../shared/settings';
 
+/**
+ * Seconds a page-token key read from its secret is reused: how long a rotation takes to reach
+ * every execution environment. One definition for both functions that sign page tokens.
+ */
+export const pageTokenSecretMaxAgeSetting = () => integerSetting({ min: 1, max: 3600, default: 300 });
+
 /** The articles function's environment (see ../shared/settings.ts). */
 export const articlesSettings = defineSettings({
   articlesTableName: textSetting(),
@@ -11,7 +17,7 @@ export const articlesSettings = defineSettings({
    */
   pageTokenSecretId: textSetting(),
   /** Seconds a key read from the secret is reused: how long a rotation takes to reach every environment. */
-  pageTokenSecretMaxAge: integerSetting({ min: 1, max: 3600, default: 300 }),
+  pageTokenSecretMaxAge: pageTokenSecretMaxAgeSetting(),
   /** Origins that get an Access-Control-Allow-Origin header. */
   allowedOrigins: originsSetting(),
 });

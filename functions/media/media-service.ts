@@ -1,8 +1,15 @@
 import { DERIVED_PREFIX, EXPIRED_TICKET_KEPT_SECONDS, ticketEndsAt, uploadKeyFor } from '../shared/media';
 import type { Label, MediaRecord, MediaStatus, ModerationVerdict } from '../shared/media';
-import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../api/errors';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from '../api/errors';
 import type { Clock, IdGenerator, MediaStore } from '../api/ports';
-import type { DownloadSigner, UploadSigner } from './ports';
+import type { PageTokenCodec } from '../articles/page-token';
+import type { DownloadSigner, MediaObjectEraser, UploadSigner } from './ports';
 import type { CreateUploadInput } from './schemas';
 import { quotaExceeded } from './upload-quota';
 import type { UploadQuota } from './upload-quota';
@@ -24,6 +31,10 @@ export interface MediaServiceDeps {
   downloadSigner: DownloadSigner;
   /** Counts each owner's uploads per UTC day; a refusal is a 429. */
   uploadQuota: UploadQuota;
+  /** Erases a media's objects (DELETE /media/{id}). */
+  objects: MediaObjectEraser;
+  /** Signs and verifies the `nextToken` of GET /media?owner=me. */
+  pageTokens: PageTokenCodec;
   clock: Clock;
   ids: IdGenerator;
   settings: MediaServiceSettings;
@@ -61,6 +72,15 @@ export interface MediaView {
   createdAt: string;
   updatedAt: string;
 }
+
+/** Response of GET /media?owner=me. */
+export interface MediaListing {
+  items: MediaView[];
+  nextToken?: string;
+}
+
+/** How often DELETE re-reads a record that changed between its read and its DELETING mark. */
+const DELETE_ATTEMPTS = 3;
 
 export class MediaService {
   constructor(private readonly deps: MediaServiceDeps) {}
@@ -124,8 +144,57 @@ export class MediaService {
    */
   async view(mediaId: string): Promise<MediaView> {
     const record = await this.deps.media.get(mediaId);
-    if (!record) throw new NotFoundError('Media not found');
+    // Media being erased is gone for everyone already; only its owner's listing still shows it.
+    if (!record || record.status === 'DELETING') throw new NotFoundError('Media not found');
+    return this.viewOf(record);
+  }
 
+  /**
+   * GET /media?owner=me: the caller's media newest first, each as GET /media/{id} shows it. A
+   * record whose erasure was interrupted shows as DELETING, so its owner can finish it with DELETE.
+   */
+  async listOwn(ownerId: string, limit: number, nextToken?: string): Promise<MediaListing> {
+    // Verified before any store call: an unverifiable token never becomes an ExclusiveStartKey.
+    const after = nextToken === undefined ? undefined : await this.deps.pageTokens.decode(nextToken);
+    const page = await this.deps.media.listByOwner(ownerId, limit, after);
+    const items = await Promise.all(page.items.map((record) => this.viewOf(record)));
+    return page.cursor === undefined ? { items } : { items, nextToken: await this.deps.pageTokens.encode(page.cursor) };
+  }
+
+  /**
+   * DELETE /media/{id}: erases the record and every object of the media, for its owner only.
+   *
+   * Crash-safe order: the record is first marked DELETING (from then on nothing of it is served),
+   * then every object version is deleted, then the record. A crash anywhere leaves a DELETING
+   * record naming what is left, never a served record pointing at nothing nor objects without a
+   * record; DELETE again (the owner's listing shows DELETING) finishes the work. Media still
+   * PROCESSING is refused with 409: the running step could write renditions after the erasure.
+   * A second DELETE after success answers 404, like any absent media.
+   */
+  async delete(callerId: string, mediaId: string): Promise<void> {
+    for (let attempt = 1; attempt <= DELETE_ATTEMPTS; attempt += 1) {
+      const record = await this.deps.media.get(mediaId);
+      if (!record) throw new NotFoundError('Media not found');
+      if (record.ownerId !== callerId) throw new ForbiddenError('Only the owner may delete this media');
+      if (record.status === 'PROCESSING') {
+        throw new ConflictError(
+          'Media is being processed; delete it once it is READY, REJECTED or FAILED (a few seconds)',
+        );
+      }
+      // The pipeline moved the record on between the read and the mark: read it again.
+      if (
+        record.status !== 'DELETING' &&
+        !(await this.deps.media.markDeleting(record, this.deps.clock.now().toISOString()))
+      )
+        continue;
+      await this.deps.objects.erase({ ownerId: record.ownerId, mediaId });
+      await this.deps.media.removeDeleting(mediaId);
+      return;
+    }
+    throw new ConflictError('Media changed while it was being deleted; try again');
+  }
+
+  private async viewOf(record: MediaRecord): Promise<MediaView> {
     const view: MediaView = {
       mediaId: record.mediaId,
       status: record.status,

@@ -29,3 +29,19 @@ export interface UploadSigner {
 export interface DownloadSigner {
   signDownload(key: string, expiresInSeconds: number): Promise<string>;
 }
+
+/** The objects of one media, as the erasure finds them. */
+export interface MediaObjectsRef {
+  ownerId: string;
+  mediaId: string;
+}
+
+/**
+ * Erases every object of one media from the bucket: the original under uploads/ and everything
+ * under derived/{mediaId}/ (renditions of every run, the analysis image), every version of each,
+ * delete markers included. Running it again after a crash finishes what is left.
+ */
+export interface MediaObjectEraser {
+  /** @returns how many object versions were deleted (0 when nothing was left). */
+  erase(ref: MediaObjectsRef): Promise<number>;
+}

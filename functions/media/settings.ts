@@ -1,3 +1,4 @@
+import { pageTokenSecretMaxAgeSetting } from '../articles/settings';
 import { defineSettings, integerSetting, originsSetting, textSetting } from '../shared/settings';
 
 /** The media function's environment (see ../shared/settings.ts). */
@@ -21,4 +22,12 @@ export const mediaSettings = defineSettings({
    * spend; zero would refuse every upload.
    */
   dailyUploadQuota: integerSetting({ min: 1, max: 1_000_000, default: 100 }),
+  /**
+   * The Secrets Manager secret (ARN) holding the HMAC key of the `nextToken` of GET /media?owner=me:
+   * the articles function's secret, whose key signs this listing under another context. The key
+   * itself is read at run time (../articles/page-token-keys.ts).
+   */
+  pageTokenSecretId: textSetting(),
+  /** Seconds a key read from the secret is reused (as the articles function's setting of the same name). */
+  pageTokenSecretMaxAge: pageTokenSecretMaxAgeSetting(),
 });

@@ -7,8 +7,10 @@
 /**
  * EXPIRED is what a PENDING ticket shows once its upload form expired (plus TICKET_UPLOAD_GRACE_SECONDS)
  * without an upload; DynamoDB TTL then removes it (TICKET_REMOVE_AT_ATTRIBUTE).
+ * DELETING: the owner asked for erasure (DELETE /media/{id}); the record is no longer served and
+ * stays only until every object of the media is gone, so an interrupted erasure can be finished.
  */
-export const MEDIA_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'REJECTED', 'FAILED', 'EXPIRED'] as const;
+export const MEDIA_STATUSES = ['PENDING', 'PROCESSING', 'READY', 'REJECTED', 'FAILED', 'EXPIRED', 'DELETING'] as const;
 export type MediaStatus = (typeof MEDIA_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly MediaStatus[] = ['READY', 'REJECTED', 'FAILED', 'EXPIRED'];
 
@@ -35,6 +37,13 @@ export function ticketEndsAt(uploadExpiresAt: string): Date {
 export const UPLOAD_PREFIX = 'uploads/';
 /** Where the pipeline writes; never under UPLOAD_PREFIX, so the pipeline cannot trigger itself. */
 export const DERIVED_PREFIX = 'derived/';
+/**
+ * Where the original of REJECTED media is moved (the takedown step): no API role may read it, and
+ * a lifecycle rule expires it after the configured quarantine days (kept for review or appeal).
+ */
+export const QUARANTINE_PREFIX = 'quarantine/';
+/** Where the original of FAILED media is moved; a lifecycle rule expires it after the configured days. */
+export const FAILED_PREFIX = 'failed/';
 
 export interface OriginalImage {
   key: string;
@@ -183,6 +192,21 @@ export function parseUploadKey(key: string): { ownerId: string; mediaId: string 
 
 export function uploadKeyFor(ownerId: string, mediaId: string): string {
   return `${UPLOAD_PREFIX}${ownerId}/${mediaId}`;
+}
+
+/** Every derived object of a media (all runs' renditions and analysis images) is under this prefix. */
+export function derivedPrefixFor(mediaId: string): string {
+  return `${DERIVED_PREFIX}${mediaId}/`;
+}
+
+/** Where the takedown step moves the original of REJECTED media. */
+export function quarantineKeyFor(ownerId: string, mediaId: string): string {
+  return `${QUARANTINE_PREFIX}${ownerId}/${mediaId}`;
+}
+
+/** Where the takedown step moves the original of FAILED media. */
+export function failedKeyFor(ownerId: string, mediaId: string): string {
+  return `${FAILED_PREFIX}${ownerId}/${mediaId}`;
 }
 
 export function derivedKeyFor(mediaId: string, fileName: string): string {

@@ -17,6 +17,7 @@ import { API_CORS_PREFLIGHT } from '../definitions/cors';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../definitions/gateway-responses';
 import {
   articlesTable as articlesTableDefinition,
+  mediaTable as mediaTableDefinition,
   uploadQuotaTable as uploadQuotaTableDefinition,
 } from '../definitions/tables';
 import { DefinedTable } from './defined-table';
@@ -196,7 +197,7 @@ export class ArticlesApi extends Construct {
     // holds the secret's ARN only, so reading the function's configuration reveals no key, and
     // `aws secretsmanager put-secret-value` rotates it without a deploy (README "Security").
     this.pageTokenSecret = new secretsmanager.Secret(this, 'PageTokenSecret', {
-      description: 'HMAC key for the articles API page tokens',
+      description: "HMAC key for the API list page tokens (articles, and one owner's media)",
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -242,12 +243,15 @@ export class ArticlesApi extends Construct {
     // Upload URLs and media views: POST /media/uploads counts the upload against the owner's daily
     // quota (one conditional UpdateItem, its only right on the quota table), puts the
     // PENDING record and signs a POST under uploads/; GET /media/{id} gets the record and signs
-    // GETs under derived/.
+    // GETs under derived/; GET /media?owner=me queries the byOwner index; DELETE /media/{id} marks
+    // the record DELETING (PutItem), erases every version of the media's objects (the only role
+    // that may delete object versions) and deletes the record (the only role with DeleteItem there).
     this.media = new PipelineFunction(this, 'Media', {
       ...common,
       name: 'media',
       serviceName: `${config.serviceName}-${config.stage}-media-api`,
-      // The presigners read credentials, region and endpoint from an S3 client (no request is sent).
+      // The presigners read credentials, region and endpoint from an S3 client (no request is sent);
+      // DELETE /media/{id} sends requests with it, to erase a media's objects.
       usesS3Client: true,
       settings: mediaSettings.toEnv({
         mediaTableName: mediaTable.tableName,
@@ -256,13 +260,20 @@ export class ArticlesApi extends Construct {
         maxUploadBytes: config.maxUploadBytes,
         allowedOrigins: config.allowedOrigins,
         dailyUploadQuota: config.dailyUploadQuota,
+        pageTokenSecretId: this.pageTokenSecret.secretArn,
       }),
     })
-      .allowTable(mediaTable, ['dynamodb:GetItem', 'dynamodb:PutItem'])
+      .allowTable(mediaTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'])
       .allowTable(this.uploadQuotaTable, ['dynamodb:UpdateItem'])
       // Signing a presigned POST needs the signer to hold s3:PutObject on the key it signs for.
-      .allowObjects(bucket, UPLOAD_PREFIX, ['s3:PutObject'])
-      .allowObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
+      .allowObjects(bucket, UPLOAD_PREFIX, ['s3:PutObject', 's3:DeleteObjectVersion'])
+      .allowObjects(bucket, DERIVED_PREFIX, ['s3:GetObject', 's3:DeleteObjectVersion'])
+      .allowListing(bucket, 's3:ListBucketVersions', [UPLOAD_PREFIX, DERIVED_PREFIX])
+      // GET /media?owner=me signs its nextToken with the articles listing's key (another context).
+      .allowSecretRead(this.pageTokenSecret);
+    for (const index of mediaTableDefinition.globalSecondaryIndexes) {
+      this.media.allowIndexQuery(mediaTable, index.indexName);
+    }
     this.functions = { articles: this.articles, media: this.media };
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {

@@ -33,7 +33,10 @@ export type TableAction =
   'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:Query';
 
 /** S3 object actions a function may be given, always on one key prefix. */
-export type ObjectAction = 's3:GetObject' | 's3:PutObject';
+export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject' | 's3:DeleteObjectVersion';
+
+/** S3 bucket listings a function may be given, always limited to key prefixes by an `s3:prefix` condition. */
+export type ListingAction = 's3:ListBucket' | 's3:ListBucketVersions';
 
 /**
  * SDK modules the bundles leave out because a function on Lambda never loads them: the default
@@ -248,14 +251,16 @@ export class PipelineFunction extends Construct {
    * Adds one statement: these explicit actions on these resources. Wildcard actions are refused,
    * and Resource "*" is accepted only for actions that have no resource type.
    */
-  public allow(actions: string[], resources: string[]): this {
+  public allow(actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>): this {
     for (const action of actions) {
       if (action.includes('*')) throw new Error(`Wildcard action ${action} is not allowed on ${this.node.path}`);
       if (resources.includes('*') && !ACTIONS_WITHOUT_RESOURCE_TYPE.has(action)) {
         throw new Error(`${action} has a resource type: grant it on specific resources, not "*" (${this.node.path})`);
       }
     }
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions, resources, ...(conditions !== undefined ? { conditions } : {}) }),
+    );
     if (resources.includes('*')) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -264,6 +269,20 @@ export class PipelineFunction extends Construct {
       });
     }
     return this;
+  }
+
+  /**
+   * Allows a listing of the bucket, but only of keys under these prefixes: the `s3:prefix`
+   * condition refuses a listing without a prefix or with any other one.
+   */
+  public allowListing(bucket: s3.IBucket, action: ListingAction, prefixes: string[]): this {
+    for (const prefix of prefixes) {
+      if (!prefix.endsWith('/') || prefix.includes('*'))
+        throw new Error(`Key prefix ${prefix} must end with "/" and hold no wildcard`);
+    }
+    return this.allow([action], [bucket.bucketArn], {
+      StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) },
+    });
   }
 
   /** Allows item actions on a table (not its indexes). The table's name reaches the handler through its settings. */

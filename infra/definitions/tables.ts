@@ -29,11 +29,21 @@ export interface TableDefinition {
   timeToLiveAttribute?: string;
 }
 
-/** One item per uploaded media object (docs/design.md "Media record"). */
+/**
+ * One item per uploaded media object (docs/design.md "Media record"). `byOwner` lists one owner's media
+ * newest first (GET /media?owner=me): partition `ownerId`, sort `createdAt` (ISO-8601, so it
+ * sorts by time); every record has both from the moment its upload URL is issued.
+ */
 export const mediaTable: TableDefinition = {
   id: 'MediaTable',
   partitionKey: { name: 'mediaId', type: 'S' },
-  globalSecondaryIndexes: [],
+  globalSecondaryIndexes: [
+    {
+      indexName: 'byOwner',
+      partitionKey: { name: 'ownerId', type: 'S' },
+      sortKey: { name: 'createdAt', type: 'S' },
+    },
+  ],
   // Unclaimed upload tickets only (see functions/shared/media.ts): the claim removes it.
   timeToLiveAttribute: TICKET_REMOVE_AT_ATTRIBUTE,
 };

@@ -8,6 +8,7 @@ import type { S3RequestInfo, S3rverRecord } from '../events/object-created';
 import { listenOnLoopback } from '../listen';
 import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, LOOPBACK } from '../settings';
 import { S3AuthError, S3Authenticator } from './s3-auth';
+import { answerListVersions, listVersionsRequest, type S3rverListingStore } from './s3-versions';
 
 export interface S3Emulator {
   endpoint: string;
@@ -296,7 +297,7 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   // the listen error unhandled, which crashes the process).
   await s3rver.configureBuckets();
   const koaCallback = s3rver.callback();
-  const store = (s3rver as unknown as { store: S3rverStore }).store;
+  const store = (s3rver as unknown as { store: S3rverStore & S3rverListingStore }).store;
   const toS3rver = (req: IncomingMessage, res: ServerResponse): void =>
     requests.run({ method: req.method ?? 'GET', url: req.url ?? '/' }, () => koaCallback(req, res));
   const secrets = new Map([[EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY]]);
@@ -353,6 +354,12 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
         refuse(req, res, refusal);
         return;
       }
+    }
+    // s3rver answers ListObjectVersions 405; the twin answers it as S3 does for an unversioned bucket.
+    const versions = listVersionsRequest(req);
+    if (versions !== undefined) {
+      await answerListVersions(store, versions, res);
+      return;
     }
     const read = conditionalRead(req);
     if (read !== undefined && !(await ifMatchHolds(store, read))) {

@@ -44,6 +44,8 @@ const ACCESS_LOG = 'bucket:MediaAccessLogsBucket/media/2026-11-28-00-00-00-ABCDE
 const MEDIA_TABLE = 'table:MediaTable';
 const ARTICLES_TABLE = 'table:ArticlesArticlesTable';
 const BY_NEWEST = `${ARTICLES_TABLE}/index/byNewest`;
+const BY_OWNER = `${MEDIA_TABLE}/index/byOwner`;
+const QUARANTINED = `${BUCKET}/quarantine/owner-1/media-1`;
 const UPLOAD_QUOTA_TABLE = 'table:ArticlesUploadQuotaTable';
 const PAGE_TOKEN_SECRET = 'secret:ArticlesPageTokenSecret';
 /** A secret of someone else in the same account. */
@@ -96,7 +98,15 @@ const stream = (logGroup: string): string => `${logGroup}:log-stream:2026/11/28/
 // ---------------------------------------------------------------------------------------------
 // The permission matrix: [action, resource] each role must be allowed / must be denied
 // ---------------------------------------------------------------------------------------------
-type Request = readonly [action: string, resource: string];
+/** An action on a resource, with request context keys (e.g. `s3:prefix` of a listing) where the policy conditions on them. */
+type Request = readonly [action: string, resource: string, context?: Readonly<Record<string, string>>];
+
+/** A bucket listing of the keys under a prefix. */
+const listing = (action: 's3:ListBucket' | 's3:ListBucketVersions', prefix: string): Request => [
+  action,
+  BUCKET,
+  { 's3:prefix': prefix },
+];
 
 /** What every function needs: its own log stream, X-Ray segments. */
 const functionBasics = (fn: FunctionRole): Request[] => [
@@ -121,8 +131,9 @@ const functionForbidden = (fn: FunctionRole): Request[] => [
   ['states:StartExecution', STATE_MACHINE],
   ['lambda:InvokeFunction', FUNCTION.record],
   ['lambda:UpdateFunctionCode', FUNCTION[fn]],
-  // The page-token key is the articles function's alone; nobody may change it or its rotation.
-  ...(fn === 'articles' ? [] : ([['secretsmanager:GetSecretValue', PAGE_TOKEN_SECRET]] as Request[])),
+  // The page-token key is read by the two listing functions only (GET /articles, GET
+  // /media?owner=me); nobody may change it or its rotation.
+  ...(fn === 'articles' || fn === 'media' ? [] : ([['secretsmanager:GetSecretValue', PAGE_TOKEN_SECRET]] as Request[])),
   ['secretsmanager:PutSecretValue', PAGE_TOKEN_SECRET],
   ['secretsmanager:UpdateSecretVersionStage', PAGE_TOKEN_SECRET],
   ['secretsmanager:DescribeSecret', PAGE_TOKEN_SECRET],
@@ -163,6 +174,9 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:PutObject', OTHER_PREFIX],
       ['s3:DeleteObject', UPLOAD],
       ['s3:DeleteObject', DERIVED],
+      ['s3:DeleteObjectVersion', UPLOAD],
+      ['s3:DeleteObjectVersion', DERIVED],
+      listing('s3:ListBucketVersions', 'uploads/'),
       ['s3:PutObjectAcl', DERIVED],
       ...quotaTableForbidden,
       ...functionForbidden('thumbnail'),
@@ -229,6 +243,8 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:Scan', MEDIA_TABLE],
       ['dynamodb:Query', MEDIA_TABLE],
       ['dynamodb:BatchWriteItem', MEDIA_TABLE],
+      ['dynamodb:Query', BY_OWNER],
+      ['s3:DeleteObjectVersion', UPLOAD],
       ['dynamodb:PutItem', ARTICLES_TABLE],
       ['dynamodb:UpdateItem', ARTICLES_TABLE],
       ['s3:GetObject', UPLOAD],
@@ -270,7 +286,12 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:Scan', ARTICLES_TABLE],
       ['dynamodb:Scan', BY_NEWEST],
       ['dynamodb:Query', ARTICLES_TABLE],
+      ['dynamodb:Query', BY_OWNER],
       ['dynamodb:BatchWriteItem', ARTICLES_TABLE],
+      ['s3:DeleteObjectVersion', UPLOAD],
+      ['s3:DeleteObjectVersion', DERIVED],
+      listing('s3:ListBucketVersions', 'uploads/'),
+      ['s3:GetObject', QUARANTINED],
       ['lambda:InvokeFunction', FUNCTION.media],
       ['rekognition:DetectLabels', '*'],
       ...quotaTableForbidden,
@@ -279,24 +300,50 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
   },
   media: {
     // POST /media/uploads: UpdateItem (the day's upload counter) + PutItem (PENDING) + signs a POST
-    // under uploads/; GET /media/{id}: GetItem + signs GETs under derived/.
+    // under uploads/; GET /media/{id}: GetItem + signs GETs under derived/; GET /media?owner=me:
+    // Query on byOwner; DELETE /media/{id}: PutItem (DELETING), ListBucketVersions +
+    // DeleteObjectVersion under the media's keys, DeleteItem.
     allow: [
       ['dynamodb:GetItem', MEDIA_TABLE],
       ['dynamodb:PutItem', MEDIA_TABLE],
+      ['dynamodb:DeleteItem', MEDIA_TABLE],
+      ['dynamodb:Query', BY_OWNER],
       ['dynamodb:UpdateItem', UPLOAD_QUOTA_TABLE],
       ['s3:PutObject', UPLOAD],
       ['s3:GetObject', DERIVED],
       ['s3:GetObject', ANALYSIS],
+      listing('s3:ListBucketVersions', 'uploads/owner-1/media-1'),
+      listing('s3:ListBucketVersions', 'derived/media-1/'),
+      ['s3:DeleteObjectVersion', UPLOAD],
+      ['s3:DeleteObjectVersion', DERIVED],
+      ['s3:DeleteObjectVersion', ANALYSIS],
+      // The page-token key of GET /media?owner=me, read at run time (any version stage).
+      ['secretsmanager:GetSecretValue', PAGE_TOKEN_SECRET],
       ...functionBasics('media'),
     ],
     deny: [
+      // Erasure reaches only uploads/ and derived/: no listing of the whole bucket or another
+      // prefix, nothing in quarantine (no API role may read or touch a quarantined original).
+      ['s3:ListBucketVersions', BUCKET],
+      listing('s3:ListBucketVersions', ''),
+      listing('s3:ListBucketVersions', 'quarantine/'),
+      listing('s3:ListBucket', 'uploads/'),
+      ['s3:DeleteObjectVersion', QUARANTINED],
+      ['s3:DeleteObjectVersion', OTHER_PREFIX],
+      ['s3:DeleteObjectVersion', ACCESS_LOG],
+      ['s3:GetObject', QUARANTINED],
+      ['s3:GetObjectVersion', UPLOAD],
+      ['s3:GetObjectVersion', DERIVED],
+      ['s3:PutBucketVersioning', BUCKET],
+      ['s3:PutLifecycleConfiguration', BUCKET],
+      ['dynamodb:Query', BY_NEWEST],
+      ['dynamodb:Scan', BY_OWNER],
       ['dynamodb:GetItem', ARTICLES_TABLE],
       ['dynamodb:PutItem', ARTICLES_TABLE],
       ['dynamodb:UpdateItem', ARTICLES_TABLE],
       ['dynamodb:DeleteItem', ARTICLES_TABLE],
       ['dynamodb:Query', BY_NEWEST],
       ['dynamodb:UpdateItem', MEDIA_TABLE],
-      ['dynamodb:DeleteItem', MEDIA_TABLE],
       ['dynamodb:Query', MEDIA_TABLE],
       ['dynamodb:Scan', MEDIA_TABLE],
       ['dynamodb:BatchWriteItem', MEDIA_TABLE],
@@ -448,11 +495,17 @@ const APPROVED: Record<ProjectRole, string[]> = {
     ...functionBasicsApproved(LOG_GROUP.articles),
   ],
   media: [
+    `dynamodb:DeleteItem ${MEDIA_TABLE}`,
     `dynamodb:GetItem ${MEDIA_TABLE}`,
     `dynamodb:PutItem ${MEDIA_TABLE}`,
+    `dynamodb:Query ${BY_OWNER}`,
     `dynamodb:UpdateItem ${UPLOAD_QUOTA_TABLE}`,
+    `s3:DeleteObjectVersion ${BUCKET}/derived/*`,
+    `s3:DeleteObjectVersion ${BUCKET}/uploads/*`,
     `s3:GetObject ${BUCKET}/derived/*`,
+    `s3:ListBucketVersions ${BUCKET} if {"StringLike":{"s3:prefix":["uploads/*","derived/*"]}}`,
     `s3:PutObject ${BUCKET}/uploads/*`,
+    `secretsmanager:GetSecretValue ${PAGE_TOKEN_SECRET}`,
     ...functionBasicsApproved(LOG_GROUP.media),
   ],
   stateMachine: [
@@ -585,19 +638,31 @@ beforeAll(() => {
   app = appUnderTest(synthApp(withOptionalStacks()));
 });
 
+const withContext = (resource: string, context?: Readonly<Record<string, string>>): string =>
+  context === undefined
+    ? resource
+    : `${resource} (${Object.entries(context)
+        .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+        .join(', ')})`;
+
 const matrixCases = PROJECT_ROLES.flatMap((role) => [
-  ...MATRIX[role].allow.map(([action, resource]) => [role, 'may', action, resource] as const),
-  ...MATRIX[role].deny.map(([action, resource]) => [role, 'may not', action, resource] as const),
+  ...MATRIX[role].allow.map(
+    ([action, resource, context]) => [role, 'may', action, withContext(resource, context), resource, context] as const,
+  ),
+  ...MATRIX[role].deny.map(
+    ([action, resource, context]) =>
+      [role, 'may not', action, withContext(resource, context), resource, context] as const,
+  ),
 ]);
 
 describe('permission matrix (offline IAM simulation)', () => {
-  it.each(matrixCases)('%s %s call %s on %s', async (role, verdict, action, resource) => {
+  it.each(matrixCases)('%s %s call %s on %s', async (role, verdict, action, _title, resource, context) => {
     // Arrange
     const principal = projectRole(app, role);
     const arn = app.names.arn(resource);
 
     // Act
-    const decision = await simulate(principal, action, arn);
+    const decision = await simulate(principal, action, arn, context);
 
     // Assert
     expect(decision).toBe(verdict === 'may' ? 'Allowed' : 'ImplicitlyDenied');
@@ -1012,13 +1077,16 @@ describe('Developers group (optional developer access stack)', () => {
     expect(developers.managedPolicyArns).toEqual([]);
   });
 
-  it.each(SELF_SERVICE)('lets a member without MFA through the guard for %s on %s', async (action, resource) => {
-    // Act
-    const decision = await simulateCaller(memberWithoutMfa(), action, resource);
+  it.each(SELF_SERVICE.map(([action, resource]) => [action, resource] as const))(
+    'lets a member without MFA through the guard for %s on %s',
+    async (action, resource) => {
+      // Act
+      const decision = await simulateCaller(memberWithoutMfa(), action, resource);
 
-    // Assert
-    expect(decision).toBe('Allowed');
-  });
+      // Assert
+      expect(decision).toBe('Allowed');
+    },
+  );
 
   it("denies a member without MFA everything this app's roles may do, however wide her other policies", async () => {
     // Arrange: every request the matrix says some role must be allowed, and the member's own escalations.

@@ -43,7 +43,14 @@ describe('REST API methods', () => {
 
   it('protects exactly the routes the REST API contract marks auth', () => {
     // Written out from the README's API table on purpose: routes.ts must not be both the code and its own test.
-    const contract = ['POST /articles', 'PUT /articles/{id}', 'DELETE /articles/{id}', 'POST /media/uploads'];
+    const contract = [
+      'POST /articles',
+      'PUT /articles/{id}',
+      'DELETE /articles/{id}',
+      'POST /media/uploads',
+      'DELETE /media/{id}',
+      'GET /media',
+    ];
 
     const protectedRoutes = allRoutes.filter((route) => methodOf(route).AuthorizationType === 'COGNITO_USER_POOLS');
 
@@ -121,6 +128,8 @@ describe('REST API methods', () => {
       'DELETE /articles/{id}': 'articles',
       'POST /media/uploads': 'media',
       'GET /media/{id}': 'media',
+      'DELETE /media/{id}': 'media',
+      'GET /media': 'media',
     };
 
     const actual = Object.fromEntries(allRoutes.map((route) => [`${route.method} ${route.resource}`, route.fn]));
@@ -325,7 +334,7 @@ describe('media function', () => {
     expect(logicalId(media.logGroup)).not.toBe(logicalId(articles.logGroup));
   });
 
-  it('is told the media table, quota table, bucket, limits and allowed origins, and nothing about articles', () => {
+  it('is told the media table, quota table, bucket, limits, allowed origins and the page-token key, and nothing about articles', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
     const { stack } = synth;
 
@@ -343,7 +352,10 @@ describe('media function', () => {
       ALLOWED_ORIGINS: synth.config.allowedOrigins.join(','),
     });
     expect(env.ARTICLES_TABLE_NAME).toBeUndefined();
-    expect(env.PAGE_TOKEN_SECRET_ID).toBeUndefined();
+    // GET /media?owner=me signs its nextToken with the same key as the articles listing, under its own
+    // context: the secret's ARN only, never the key.
+    expect(JSON.stringify(env.PAGE_TOKEN_SECRET_ID)).toContain(logicalId(stack.api.pageTokenSecret));
+    expect(env.PAGE_TOKEN_SECRET).toBeUndefined();
   });
 });
 

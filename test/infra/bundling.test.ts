@@ -29,6 +29,7 @@ const SETTINGS_ENV = {
     uploadQuotaTableName: 'upload-quota',
     mediaBucketName: 'media-bucket',
     allowedOrigins: ['http://localhost:5173'],
+    pageTokenSecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:page-token-AbCdEf',
   }),
 };
 

@@ -179,7 +179,11 @@ describe('media table', () => {
 
     expect(table).toMatchObject({
       KeySchema: [{ AttributeName: 'mediaId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'mediaId', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'mediaId', AttributeType: 'S' },
+        { AttributeName: 'ownerId', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'S' },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },

@@ -48,8 +48,21 @@ export async function simulateCaller(caller: Caller, action: string, resourceArn
   return response.overallResult;
 }
 
-export async function simulate(role: RoleView, action: string, resourceArn: string): Promise<Decision> {
-  return simulateCaller({ principal: role.arn, policies: role.policies }, action, resourceArn);
+export async function simulate(
+  role: RoleView,
+  action: string,
+  resourceArn: string,
+  contextVariables?: Readonly<Record<string, string>>,
+): Promise<Decision> {
+  return simulateCaller(
+    {
+      principal: role.arn,
+      policies: role.policies,
+      ...(contextVariables !== undefined ? { contextVariables: { ...contextVariables } } : {}),
+    },
+    action,
+    resourceArn,
+  );
 }
 
 /**

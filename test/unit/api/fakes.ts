@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { MediaRecord } from '../../../functions/shared/media';
-import type { Clock, IdGenerator, MediaStore, PendingMedia } from '../../../functions/api/ports';
+import type { Clock, IdGenerator, MediaPage, MediaStore, PageCursor, PendingMedia } from '../../../functions/api/ports';
 
 /**
  * Event builders, response readers and test doubles of the ports both API functions take
@@ -105,6 +105,33 @@ export class InMemoryMediaStore implements MediaStore {
 
   async get(mediaId: string): Promise<MediaRecord | undefined> {
     return this.records.get(mediaId);
+  }
+
+  /** With the adapter's compare-and-swap: only the record exactly as it was read is marked. */
+  async markDeleting(seen: MediaRecord, at: string): Promise<boolean> {
+    const current = this.records.get(seen.mediaId);
+    if (current?.ownerId !== seen.ownerId || current.status !== seen.status || current.updatedAt !== seen.updatedAt)
+      return false;
+    this.records.set(seen.mediaId, { ...current, status: 'DELETING', updatedAt: at });
+    return true;
+  }
+
+  async removeDeleting(mediaId: string): Promise<void> {
+    if (this.records.get(mediaId)?.status === 'DELETING') this.records.delete(mediaId);
+  }
+
+  /** Newest first by createdAt, then mediaId, as the byOwner index orders them; the cursor is the last item's keys. */
+  async listByOwner(ownerId: string, limit: number, after?: PageCursor): Promise<MediaPage> {
+    const order = (record: MediaRecord): string => `${record.createdAt}#${record.mediaId}`;
+    const owned = [...this.records.values()]
+      .filter((record) => record.ownerId === ownerId)
+      .sort((a, b) => order(b).localeCompare(order(a)));
+    const start = after === undefined ? 0 : owned.findIndex((record) => record.mediaId === after.mediaId) + 1;
+    const items = owned.slice(start, start + limit);
+    const last = items[items.length - 1];
+    return start + limit < owned.length && last !== undefined
+      ? { items, cursor: { mediaId: last.mediaId, ownerId, createdAt: last.createdAt } }
+      : { items };
   }
 
   put(record: Partial<MediaRecord> & Pick<MediaRecord, 'mediaId' | 'ownerId' | 'status'>): void {

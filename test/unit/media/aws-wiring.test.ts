@@ -3,6 +3,8 @@ import { DynamoUploadQuota } from '../../../functions/media/dynamodb-upload-quot
 import { awsDependencies, handler } from '../../../functions/media/handler';
 import { mediaSettings } from '../../../functions/media/settings';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
+import { S3MediaObjectEraser } from '../../../functions/media/s3-media-objects';
+import { SecretsManagerPageTokenKeys } from '../../../functions/articles/page-token-keys';
 import { apiEvent, errorOf } from '../api/fakes';
 import { modulesLoadedBy } from '../api/loaded-modules';
 
@@ -13,6 +15,7 @@ const ENV = {
   UPLOAD_QUOTA_TABLE_NAME: 'upload-quota',
   MEDIA_BUCKET_NAME: 'bucket',
   ALLOWED_ORIGINS: 'https://app.example',
+  PAGE_TOKEN_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:page-token-AbCdEf',
 };
 
 describe('media function environment', () => {
@@ -32,6 +35,8 @@ describe('media function environment', () => {
       downloadUrlTtlSeconds: 300,
       allowedOrigins: ['https://app.example'],
       dailyUploadQuota: 100,
+      pageTokenSecretId: ENV.PAGE_TOKEN_SECRET_ID,
+      pageTokenSecretMaxAge: 300,
     });
   });
 
@@ -89,10 +94,9 @@ describe('media function environment', () => {
     expect(mediaSettings.fromEnv({ ...ENV, DAILY_UPLOAD_QUOTA: '25' }).dailyUploadQuota).toBe(25);
   });
 
-  it('builds the DynamoDB adapters and the S3 signers from the environment, without the articles table or page-token secret', () => {
+  it('builds the DynamoDB adapters, the S3 signers and eraser and the page-token keys from the environment, without the articles table', () => {
     Object.assign(process.env, ENV);
     delete process.env.ARTICLES_TABLE_NAME;
-    delete process.env.PAGE_TOKEN_SECRET_ID;
 
     const deps = awsDependencies();
 
@@ -100,17 +104,22 @@ describe('media function environment', () => {
     expect(deps.uploadQuota).toBeInstanceOf(DynamoUploadQuota);
     expect(deps.uploadSigner).toBeInstanceOf(S3UploadSigner);
     expect(deps.downloadSigner).toBeInstanceOf(S3DownloadSigner);
+    expect(deps.objects).toBeInstanceOf(S3MediaObjectEraser);
+    expect(deps.pageTokenKeys).toBeInstanceOf(SecretsManagerPageTokenKeys);
   });
 
-  it.each(['MEDIA_TABLE_NAME', 'UPLOAD_QUOTA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'ALLOWED_ORIGINS'])(
-    'fails fast without %s',
-    (name) => {
-      Object.assign(process.env, ENV);
-      delete process.env[name];
+  it.each([
+    'MEDIA_TABLE_NAME',
+    'UPLOAD_QUOTA_TABLE_NAME',
+    'MEDIA_BUCKET_NAME',
+    'ALLOWED_ORIGINS',
+    'PAGE_TOKEN_SECRET_ID',
+  ])('fails fast without %s', (name) => {
+    Object.assign(process.env, ENV);
+    delete process.env[name];
 
-      expect(() => awsDependencies()).toThrow(name);
-    },
-  );
+    expect(() => awsDependencies()).toThrow(name);
+  });
 });
 
 describe('the Lambda entry point', () => {

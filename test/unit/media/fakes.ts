@@ -1,9 +1,17 @@
 import type { Clock } from '../../../functions/api/ports';
 import type { MediaHandlerDeps, MediaSettings } from '../../../functions/media/handler';
-import type { DownloadSigner, PresignedUpload, UploadRequest, UploadSigner } from '../../../functions/media/ports';
+import type {
+  DownloadSigner,
+  MediaObjectEraser,
+  MediaObjectsRef,
+  PresignedUpload,
+  UploadRequest,
+  UploadSigner,
+} from '../../../functions/media/ports';
 import { ownerDayKey, quotaDay } from '../../../functions/media/upload-quota';
 import type { QuotaDecision, UploadQuota } from '../../../functions/media/upload-quota';
 import { ALLOWED_ORIGIN, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
+import { FakePageTokenKeys } from '../articles/fakes';
 
 /** Test doubles of the media function's own ports, and its handler over in-memory stores. */
 
@@ -14,6 +22,38 @@ export const mediaSettings: MediaSettings = {
   allowedOrigins: [ALLOWED_ORIGIN],
   dailyUploadQuota: 100,
 };
+
+/**
+ * The bucket's objects per media, as the S3 eraser sees them: erase() removes every key of the
+ * media and counts them. `failNext` makes the next erase throw after removing only `partial` keys,
+ * as a crash half-way through would.
+ */
+export class InMemoryObjectEraser implements MediaObjectEraser {
+  readonly objects = new Map<string, string[]>();
+  readonly calls: MediaObjectsRef[] = [];
+  private failure: { partial: number } | undefined;
+
+  store(mediaId: string, keys: string[]): void {
+    this.objects.set(mediaId, [...keys]);
+  }
+
+  failNext(partial: number): void {
+    this.failure = { partial };
+  }
+
+  async erase(ref: MediaObjectsRef): Promise<number> {
+    this.calls.push(ref);
+    const keys = this.objects.get(ref.mediaId) ?? [];
+    if (this.failure !== undefined) {
+      const { partial } = this.failure;
+      this.failure = undefined;
+      this.objects.set(ref.mediaId, keys.slice(partial));
+      throw new Error('S3 unavailable');
+    }
+    this.objects.delete(ref.mediaId);
+    return keys.length;
+  }
+}
 
 /**
  * The upload quota in memory, with the DynamoDB adapter's semantics (one counter per owner and
@@ -65,6 +105,7 @@ export interface MediaWorld {
   /** For the media function's createHandler. */
   deps: MediaHandlerDeps;
   media: InMemoryMediaStore;
+  objects: InMemoryObjectEraser;
   uploads: RecordingUploadSigner;
   clock: FixedClock;
 }
@@ -73,15 +114,18 @@ export function mediaWorld(overrides: Partial<MediaHandlerDeps> = {}): MediaWorl
   const media = new InMemoryMediaStore();
   const clock = new FixedClock();
   const uploads = new RecordingUploadSigner(clock);
+  const objects = new InMemoryObjectEraser();
   const deps: MediaHandlerDeps = {
+    objects,
     media,
     uploadSigner: uploads,
     downloadSigner: new FakeDownloadSigner(),
     uploadQuota: new InMemoryUploadQuota(mediaSettings.dailyUploadQuota),
+    pageTokenKeys: new FakePageTokenKeys(),
     settings: mediaSettings,
     clock,
     ids: new SequentialIds(),
     ...overrides,
   };
-  return { deps, media, uploads, clock };
+  return { deps, media, objects, uploads, clock };
 }

@@ -9,7 +9,8 @@ import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-si
 import type { S3SignerOptions } from '../../../functions/media/s3-signers';
 import type { MediaRecord } from '../../../functions/shared/media';
 import { ALICE, FixedClock, apiEvent, errorOf, jsonEvent } from '../api/fakes';
-import { mediaWorld, mediaSettings } from './fakes';
+import { InMemoryObjectEraser, mediaWorld, mediaSettings } from './fakes';
+import { FakePageTokenKeys } from '../articles/fakes';
 
 /**
  * The media function's routes over the real S3 signers (they sign offline with fake credentials) and the
@@ -40,6 +41,8 @@ function handlerOverAws() {
     uploadSigner: new S3UploadSigner(signing),
     downloadSigner: new S3DownloadSigner(signing),
     uploadQuota: new DynamoUploadQuota(documents, QUOTA_TABLE, mediaSettings.dailyUploadQuota),
+    objects: new InMemoryObjectEraser(),
+    pageTokenKeys: new FakePageTokenKeys(),
     settings: mediaSettings,
     clock: new FixedClock(),
     ids: { newId: () => 'media-0001' },

@@ -1,7 +1,9 @@
 import { PayloadTooLargeError, UnsupportedMediaTypeError } from '../../../functions/api/errors';
 import { MediaService } from '../../../functions/media/media-service';
 import { ALICE, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
-import { FakeDownloadSigner, InMemoryUploadQuota, RecordingUploadSigner } from './fakes';
+import { PageTokenCodec } from '../../../functions/articles/page-token';
+import { FakePageTokenKeys } from '../articles/fakes';
+import { FakeDownloadSigner, InMemoryObjectEraser, InMemoryUploadQuota, RecordingUploadSigner } from './fakes';
 
 /** The media core without the HTTP seam: upload tickets and media views. */
 
@@ -12,6 +14,8 @@ function mediaCore(uploads = new RecordingUploadSigner(), clock = new FixedClock
     uploadSigner: uploads,
     downloadSigner: new FakeDownloadSigner(),
     uploadQuota: new InMemoryUploadQuota(),
+    objects: new InMemoryObjectEraser(),
+    pageTokens: new PageTokenCodec(new FakePageTokenKeys()),
     clock,
     ids: new SequentialIds(),
     settings: { maxUploadBytes: 1000, uploadUrlTtlSeconds: 60, downloadUrlTtlSeconds: 30 },

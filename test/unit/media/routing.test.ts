@@ -33,7 +33,8 @@ describe('media handler routing', () => {
 
   it.each([
     ['GET', '/media/uploads', 'POST'],
-    ['PUT', '/media/{id}', 'GET'],
+    ['PUT', '/media/{id}', 'GET, DELETE'],
+    ['POST', '/media', 'GET'],
   ])('returns 405 for %s on %s with the allowed methods', async (method, resource, allow) => {
     const handler = createHandler(mediaWorld().deps);
 

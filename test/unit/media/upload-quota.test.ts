@@ -11,7 +11,15 @@ import { DynamoUploadQuota } from '../../../functions/media/dynamodb-upload-quot
 import { createHandler } from '../../../functions/media/handler';
 import { quotaDay, quotaExceeded } from '../../../functions/media/upload-quota';
 import { ALICE, ALLOWED_ORIGIN, BOB, FixedClock, errorOf, jsonEvent, parse } from '../api/fakes';
-import { FakeDownloadSigner, InMemoryUploadQuota, RecordingUploadSigner, mediaSettings, mediaWorld } from './fakes';
+import { FakePageTokenKeys } from '../articles/fakes';
+import {
+  FakeDownloadSigner,
+  InMemoryObjectEraser,
+  InMemoryUploadQuota,
+  RecordingUploadSigner,
+  mediaSettings,
+  mediaWorld,
+} from './fakes';
 
 /**
  * The daily upload quota: the UTC day an upload counts against, the 429 a refusal becomes, the
@@ -285,6 +293,8 @@ describe('POST /media/uploads under the daily quota', () => {
         uploadQuota: new DynamoUploadQuota(documents, QUOTA_TABLE, 3),
         uploadSigner: new RecordingUploadSigner(),
         downloadSigner: new FakeDownloadSigner(),
+        objects: new InMemoryObjectEraser(),
+        pageTokenKeys: new FakePageTokenKeys(),
         settings: mediaSettings,
         clock: new FixedClock(),
       });

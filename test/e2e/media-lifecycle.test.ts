@@ -1,0 +1,148 @@
+import { ListObjectVersionsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { startTwin, type Twin } from '../../local/twin';
+import {
+  photoJpeg,
+  presign,
+  requestJson,
+  tokenFor,
+  twinS3Client,
+  upload,
+  waitForTerminal,
+  type MediaView,
+} from './support/twin-client';
+
+/**
+ * The media lifecycle on the twin, with real HTTP, the real handlers and both emulators: an
+ * owner erases a photo (DELETE /media/{id}), checked through the S3 API, and finds their uploads
+ * (GET /media?owner=me).
+ */
+
+let twin: Twin;
+let s3: S3Client;
+let alice: string;
+let bob: string;
+
+beforeAll(async () => {
+  twin = await startTwin();
+  s3 = twinS3Client(twin);
+  [alice, bob] = await Promise.all([tokenFor(twin, 'alice'), tokenFor(twin, 'bob')]);
+}, 60_000);
+
+afterAll(async () => {
+  s3?.destroy();
+  await twin?.stop();
+});
+
+/** Every key of the media left in the bucket, by a plain listing and by a version listing. */
+async function keysOf(ownerId: string, mediaId: string): Promise<{ objects: string[]; versions: string[] }> {
+  const objects: string[] = [];
+  const versions: string[] = [];
+  for (const prefix of [`uploads/${ownerId}/${mediaId}`, `derived/${mediaId}/`]) {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: twin.bucketName, Prefix: prefix }));
+    objects.push(...(listed.Contents ?? []).map((object) => object.Key ?? ''));
+    const versioned = await s3.send(new ListObjectVersionsCommand({ Bucket: twin.bucketName, Prefix: prefix }));
+    versions.push(...(versioned.Versions ?? []).map((version) => `${version.Key ?? ''}@${version.VersionId ?? ''}`));
+  }
+  return { objects, versions };
+}
+
+describe('DELETE /media/{id}', () => {
+  let mediaId: string;
+  let before: { objects: string[]; versions: string[] };
+
+  beforeAll(async () => {
+    mediaId = await upload(twin, alice, await photoJpeg(400, 300));
+    await waitForTerminal(twin, mediaId);
+    before = await keysOf('alice', mediaId);
+  }, 60_000);
+
+  it('starts from a READY photo with its original and derived objects in the bucket', async () => {
+    const view = await requestJson<MediaView>(twin, 'GET', `/media/${mediaId}`);
+
+    expect(view.body.status).toBe('READY');
+    expect(before.objects).toContain(`uploads/alice/${mediaId}`);
+    expect(before.objects.filter((key) => key.startsWith(`derived/${mediaId}/`)).length).toBeGreaterThanOrEqual(2);
+    // The twin's bucket is unversioned: each object is listed once, as version "null".
+    expect(before.versions).toEqual(before.objects.map((key) => `${key}@null`));
+  });
+
+  it('refuses another user with 403, and leaves everything in place', async () => {
+    const response = await requestJson(twin, 'DELETE', `/media/${mediaId}`, { token: bob });
+
+    expect(response.status).toBe(403);
+    expect((await requestJson<MediaView>(twin, 'GET', `/media/${mediaId}`)).body.status).toBe('READY');
+    expect(await keysOf('alice', mediaId)).toEqual(before);
+  });
+
+  it('erases the record and every object for the owner: 204, then GET 404 and nothing left in S3', async () => {
+    const response = await requestJson(twin, 'DELETE', `/media/${mediaId}`, { token: alice });
+
+    expect(response.status).toBe(204);
+    expect((await requestJson(twin, 'GET', `/media/${mediaId}`)).status).toBe(404);
+    expect(await keysOf('alice', mediaId)).toEqual({ objects: [], versions: [] });
+  });
+
+  it('answers a second DELETE with 404, like any absent media', async () => {
+    const response = await requestJson<{ error: { code: string } }>(twin, 'DELETE', `/media/${mediaId}`, {
+      token: alice,
+    });
+
+    expect(response.status).toBe(404);
+    expect(response.body.error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('GET /media?owner=me', () => {
+  const UPLOADS = 25;
+  let carol: string;
+  let carolIds: string[];
+  let daveId: string;
+
+  beforeAll(async () => {
+    let dave: string;
+    [carol, dave] = await Promise.all([tokenFor(twin, 'carol'), tokenFor(twin, 'dave')]);
+    // Upload tickets, one after the other so each has its own createdAt: listing needs records, not processing.
+    carolIds = [];
+    for (let i = 0; i < UPLOADS; i += 1) {
+      carolIds.push((await presign(twin, carol, 'image/jpeg', 1000)).mediaId);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    daveId = (await presign(twin, dave, 'image/png', 1000)).mediaId;
+  }, 60_000);
+
+  it("pages through all 25 of the caller's uploads, newest first, with their status, and none of another user's", async () => {
+    // Arrange
+    const seen: { mediaId: string; status: string }[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+
+    // Act
+    do {
+      const query = `owner=me&limit=10${nextToken !== undefined ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`;
+      const response = await requestJson<{ items: { mediaId: string; status: string }[]; nextToken?: string }>(
+        twin,
+        'GET',
+        `/media?${query}`,
+        {
+          token: carol,
+        },
+      );
+      expect(response.status).toBe(200);
+      seen.push(...response.body.items.map(({ mediaId, status }) => ({ mediaId, status })));
+      nextToken = response.body.nextToken;
+      pages += 1;
+    } while (nextToken !== undefined && pages < 10);
+
+    // Assert
+    expect(pages).toBe(3);
+    expect(seen.map((item) => item.mediaId)).toEqual([...carolIds].reverse());
+    expect(seen.every((item) => item.status === 'PENDING')).toBe(true);
+    expect(seen.map((item) => item.mediaId)).not.toContain(daveId);
+  });
+
+  it('needs a token', async () => {
+    const response = await requestJson(twin, 'GET', '/media?owner=me');
+
+    expect(response.status).toBe(401);
+  });
+});
