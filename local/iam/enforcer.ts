@@ -22,6 +22,8 @@ import type { Caller } from './caller';
 export interface IamRequest {
   action: string;
   resource: string;
+  /** Request context keys a policy may condition on, e.g. `s3:prefix` of a listing. */
+  context?: Readonly<Record<string, string>>;
 }
 
 export interface Refusal {
@@ -153,7 +155,7 @@ export class IamEnforcer {
    */
   private async decide(fn: string, role: RoleView, request: IamRequest): Promise<Decision> {
     const statements = this.reusable.get(fn);
-    if (statements === undefined) return simulate(role, request.action, request.resource);
+    if (statements === undefined) return simulate(role, request.action, request.resource, request.context);
     const matching = statements
       .map((statement, index) =>
         statementActions(statement).some((action) => wildcard(action, 'i').test(request.action)) &&
@@ -165,7 +167,7 @@ export class IamEnforcer {
     const key = `${fn}\n${request.action}\n${matching.join(',')}`;
     const known = this.decisions.get(key);
     if (known !== undefined) return known;
-    const decision = await simulate(role, request.action, request.resource);
+    const decision = await simulate(role, request.action, request.resource, request.context);
     this.decisions.set(key, decision);
     return decision;
   }

@@ -75,10 +75,32 @@ function s3Requests(name: string, input: Record<string, unknown>, iam: IamEnforc
     case 'UploadPartCopy':
       return [...copySource(input.CopySource), { action: 's3:PutObject', resource: iam.objectArn(bucket, key) }];
     case 'DeleteObjects': {
-      const objects = ((input.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects ?? []).map((o) =>
-        text(o.Key),
-      );
-      return objects.map((k) => ({ action: 's3:DeleteObject', resource: iam.objectArn(bucket, k) }));
+      // Each key is authorized as its own delete: by version id, s3:DeleteObjectVersion.
+      const objects = (input.Delete as { Objects?: { Key?: string; VersionId?: string }[] } | undefined)?.Objects ?? [];
+      return objects.map((o) => ({
+        action: o.VersionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion',
+        resource: iam.objectArn(bucket, text(o.Key)),
+      }));
+    }
+    case 'DeleteObject':
+      return [
+        {
+          action: input.VersionId === undefined ? 's3:DeleteObject' : 's3:DeleteObjectVersion',
+          resource: iam.objectArn(bucket, key),
+        },
+      ];
+    case 'ListObjects':
+    case 'ListObjectsV2':
+    case 'ListObjectVersions': {
+      // A listing's prefix is the s3:prefix condition key; without a prefix the key is absent.
+      const prefix = input.Prefix;
+      return [
+        {
+          action: S3_ACTIONS[name] ?? `s3:${name}`,
+          resource: iam.bucketArn(bucket),
+          ...(typeof prefix === 'string' ? { context: { 's3:prefix': prefix } } : {}),
+        },
+      ];
     }
     default: {
       const action = S3_ACTIONS[name] ?? `s3:${name}`;
