@@ -62,7 +62,7 @@ describe('requests the gateway refuses before any handler runs', () => {
     ['GET', '/'],
     ['GET', '/nope'],
     ['GET', '/articles/a/b'],
-    ['GET', '/media'],
+    ['GET', '/media/a/b'],
     ['GET', '/_local/nope'],
   ])('answers 404 with the error shape for unknown route %s %s', async (method, path) => {
     const response = await requestJson(twin, method, path);
