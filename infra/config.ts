@@ -5,6 +5,14 @@ import { mediaSettings } from '../functions/media/settings';
 import { moderationSettings } from '../functions/moderation/settings';
 import { checkSetting, type Setting } from '../functions/shared/settings';
 
+import { RETENTION_SETTINGS } from './definitions/retention';
+
+const RETENTION_DEFAULTS = {
+  quarantineDays: RETENTION_SETTINGS.quarantineDays.default,
+  failedUploadDays: RETENTION_SETTINGS.failedUploadDays.default,
+  noncurrentVersionDays: RETENTION_SETTINGS.noncurrentVersionDays.default,
+};
+
 /** Deployment stages. Each stage is its own stack, so dev and prod can live in one account. */
 export type Stage = 'dev' | 'prod';
 
@@ -64,8 +72,14 @@ export interface AppConfig {
   readonly auditLogRetention: RetentionDays;
   /** What happens to stateful resources (bucket, tables, user pool) when the stack goes away. */
   readonly removalPolicy: RemovalPolicy;
-  /** Keep prior versions of objects in the media bucket. */
+  /** Keep prior versions of objects in the media bucket (recoverable by default; an owner's DELETE still erases every version). */
   readonly bucketVersioning: boolean;
+  /** Days the original of REJECTED media stays under quarantine/ (review or appeal), 1 to 3650. */
+  readonly quarantineDays: number;
+  /** Days the original of FAILED media stays under failed/, 1 to 3650. */
+  readonly failedUploadDays: number;
+  /** Days a noncurrent object version (a deleted or overwritten object) stays recoverable, 1 to 3650. */
+  readonly noncurrentVersionDays: number;
   /** Labels below this confidence (percent) are dropped. */
   readonly labelsMinConfidence: number;
   /** At most this many labels are kept per image. */
@@ -145,7 +159,8 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     // Nothing in dev is audited: its logs go as soon as they stop being useful for debugging.
     auditLogRetention: RetentionDays.TWO_WEEKS,
     removalPolicy: RemovalPolicy.DESTROY,
-    bucketVersioning: false,
+    bucketVersioning: true,
+    ...RETENTION_DEFAULTS,
     ...FUNCTION_DEFAULTS,
     selfSignUp: true,
     userPoolPlan: 'ESSENTIALS',
@@ -166,6 +181,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
     auditLogRetention: RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
     bucketVersioning: true,
+    ...RETENTION_DEFAULTS,
     ...FUNCTION_DEFAULTS,
     selfSignUp: true,
     userPoolPlan: 'PLUS',
@@ -326,6 +342,15 @@ export function loadConfig(read: ContextReader): AppConfig {
       base.dailyUploadQuota,
     ),
     selfSignUp: booleanFrom('selfSignUp', read('selfSignUp'), base.selfSignUp),
+    bucketVersioning: booleanFrom('bucketVersioning', read('bucketVersioning'), base.bucketVersioning),
+    quarantineDays: settingFrom(read, 'quarantineDays', RETENTION_SETTINGS.quarantineDays, base.quarantineDays),
+    failedUploadDays: settingFrom(read, 'failedUploadDays', RETENTION_SETTINGS.failedUploadDays, base.failedUploadDays),
+    noncurrentVersionDays: settingFrom(
+      read,
+      'noncurrentVersionDays',
+      RETENTION_SETTINGS.noncurrentVersionDays,
+      base.noncurrentVersionDays,
+    ),
     apiGatewayCloudWatchRole: booleanFrom(
       'apiGatewayCloudWatchRole',
       read('apiGatewayCloudWatchRole'),

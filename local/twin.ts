@@ -16,10 +16,13 @@ import { labelsSettings } from '../functions/labels/settings';
 import { mediaSettings } from '../functions/media/settings';
 import { moderationSettings } from '../functions/moderation/settings';
 import { recordSettings } from '../functions/record/settings';
+import { takedownSettings } from '../functions/takedown/settings';
 import { thumbnailSettings } from '../functions/thumbnail/settings';
 import { watcherSettings } from '../functions/watcher/settings';
 import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
+import { RETENTION_SETTINGS, type MediaRetention } from '../infra/definitions/retention';
 import { LocalTokenIssuer } from './api/auth';
+import { applyLifecycle } from './lifecycle';
 import { startApiServer, type ApiServer } from './api/server';
 import { reservedConcurrency } from '../infra/definitions/pipeline';
 import { startWebServer } from './web/server';
@@ -244,6 +247,7 @@ export function functionEnvironment(settings: TwinFunctionSettings): Record<stri
     ...moderationSettings.toEnv({}),
     ...recordSettings.toEnv(tables),
     ...watcherSettings.toEnv(tables),
+    ...takedownSettings.toEnv({}),
     ...articlesSettings.toEnv({
       ...tables,
       articlesTableName: ARTICLES_TABLE_NAME,
@@ -282,6 +286,13 @@ async function loadHandlerModule(functionName: string): Promise<HandlerModule> {
   const modulePath = join(REPO_ROOT, 'functions', functionName, 'handler');
   return (await import(modulePath)) as HandlerModule;
 }
+
+/** The deployed defaults: the twin's S3 expires what a dev stage's bucket would. */
+const retention: MediaRetention = {
+  quarantineDays: RETENTION_SETTINGS.quarantineDays.default,
+  failedUploadDays: RETENTION_SETTINGS.failedUploadDays.default,
+  noncurrentVersionDays: RETENTION_SETTINGS.noncurrentVersionDays.default,
+};
 
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   if (started)
@@ -592,6 +603,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       },
       accountId: LOCAL_ACCOUNT_ID,
       region,
+      lifecycle: (daysFromNow) =>
+        applyLifecycle(s3Client, MEDIA_BUCKET_NAME, retention, new Date(Date.now() + daysFromNow * 86_400_000)),
       async health() {
         const checks = await Promise.allSettled([
           s3Client.send(new HeadBucketCommand({ Bucket: MEDIA_BUCKET_NAME })),

@@ -82,6 +82,18 @@ export const WHY: Readonly<Record<string, string>> = {
   'record xray:PutTraceSegments': XRAY,
   'record xray:PutTelemetryRecords': XRAY,
 
+  'takedown s3:ListBucket':
+    "Lists the keys of one media after a REJECTED or FAILED run: the original's exact key (so a missing original is told from a refused one) and everything under derived/{mediaId}/; only for prefixes under uploads/ and derived/ (s3:prefix condition).",
+  'takedown s3:GetObject': 'Reads the original as the source of the copy that moves it out of uploads/.',
+  'takedown s3:PutObject':
+    'Writes the moved original: REJECTED media to quarantine/ (kept for review or appeal, no API role may read it), FAILED media to failed/; lifecycle rules expire both.',
+  'takedown s3:DeleteObject':
+    'Deletes the original from uploads/ once copied, and every derived object of REJECTED or FAILED media, so nothing of it stays servable.',
+  'takedown logs:CreateLogStream': LOGS,
+  'takedown logs:PutLogEvents': LOGS,
+  'takedown xray:PutTraceSegments': XRAY,
+  'takedown xray:PutTelemetryRecords': XRAY,
+
   'articles dynamodb:GetItem':
     'Reads one article (GET /articles/{id}, and before PUT), and after a refused author-only write to tell 404 from 403.',
   'articles dynamodb:PutItem': 'Creates articles (POST /articles), never overwriting an id.',
@@ -118,7 +130,7 @@ export const WHY: Readonly<Record<string, string>> = {
   'media xray:PutTraceSegments': XRAY,
   'media xray:PutTelemetryRecords': XRAY,
 
-  'stateMachine lambda:InvokeFunction': 'Runs the four step functions of the ASL, and only those.',
+  'stateMachine lambda:InvokeFunction': 'Runs the five step functions of the ASL, and only those.',
   'stateMachine logs:CreateLogDelivery': LOG_DELIVERY,
   'stateMachine logs:GetLogDelivery': LOG_DELIVERY,
   'stateMachine logs:UpdateLogDelivery': LOG_DELIVERY,
@@ -195,6 +207,7 @@ const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
   moderation: 'Moderation function',
   record: 'Record function',
   watcher: 'Execution watcher function',
+  takedown: 'Takedown function',
   articles: 'Articles function',
   media: 'Media function',
   stateMachine: 'Media pipeline state machine',

@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { expiringPrefixes, type MediaRetention } from '../definitions/retention';
 
 /** Properties of a {@link MediaBucket}. */
 export interface MediaBucketProps {
@@ -10,10 +11,13 @@ export interface MediaBucketProps {
   /** What happens to the buckets when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
   /**
-   * Keep prior object versions.
-   * @default false
+   * Keep prior object versions, so a mistaken delete or overwrite can be undone within
+   * `retention.noncurrentVersionDays`.
+   * @default true
    */
   readonly versioned?: boolean;
+  /** Days until quarantined and failed originals and noncurrent versions expire (infra/definitions/retention.ts). */
+  readonly retention: MediaRetention;
   /**
    * Days after which server access logs are deleted.
    * @default 90
@@ -39,6 +43,7 @@ export class MediaBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: MediaBucketProps) {
     super(scope, id);
+    const versioned = props.versioned ?? true;
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -60,12 +65,28 @@ export class MediaBucket extends Construct {
       enforceSSL: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: props.versioned ?? false,
+      versioned,
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'media/',
       lifecycleRules: [
-        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        ...(props.versioned ? [{ noncurrentVersionExpiration: Duration.days(30) }] : []),
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // Quarantined (REJECTED) and failed originals: kept for review, then gone.
+        ...expiringPrefixes(props.retention).map(({ prefix, days }) => ({
+          id: `Expire-${prefix.replace(/\/$/, '')}`,
+          prefix,
+          expiration: Duration.days(days),
+        })),
+        // The undo window of a versioned bucket: a deleted or overwritten object stays recoverable
+        // this long; delete markers left with no version behind them are cleaned up too.
+        ...(versioned
+          ? [
+              {
+                id: 'ExpireNoncurrentVersions',
+                noncurrentVersionExpiration: Duration.days(props.retention.noncurrentVersionDays),
+                expiredObjectDeleteMarker: true,
+              },
+            ]
+          : []),
       ],
       cors: [
         {

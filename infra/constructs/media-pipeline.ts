@@ -20,7 +20,8 @@ import { labelsSettings } from '../../functions/labels/settings';
 import { moderationSettings } from '../../functions/moderation/settings';
 import { recordSettings } from '../../functions/record/settings';
 import { watcherSettings } from '../../functions/watcher/settings';
-import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
+import { DERIVED_PREFIX, FAILED_PREFIX, QUARANTINE_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
+import { takedownSettings } from '../../functions/takedown/settings';
 import { thumbnailSettings } from '../../functions/thumbnail/settings';
 import { loadInputTransformer, type InputTransformer } from '../definitions/input-transformer';
 import {
@@ -109,6 +110,11 @@ export class MediaPipeline extends Construct {
   public readonly labels: PipelineFunction;
   /** Rekognition DetectModerationLabels on the analysis JPEG. */
   public readonly moderation: PipelineFunction;
+  /**
+   * After a REJECTED or FAILED outcome: deletes the media's derived objects and moves its original
+   * out of uploads/ (to quarantine/ or failed/, each expired by a lifecycle rule).
+   */
+  public readonly takedown: PipelineFunction;
   /** Writes the media record: PROCESSING, then READY, REJECTED or FAILED. */
   public readonly record: PipelineFunction;
   /** The state machine built from `statemachines/media-pipeline.asl.json`. */
@@ -207,6 +213,23 @@ export class MediaPipeline extends Construct {
       settings: recordSettings.toEnv({ mediaTableName: mediaTable.tableName }),
     }).allowTable(mediaTable, ['dynamodb:UpdateItem']);
 
+    // Takedown: the only step that moves originals out of uploads/ and deletes derived objects
+    // (current versions only: noncurrent ones are for no role to read, and expire). It lists only
+    // under uploads/ and derived/, to tell a missing object from a refused one and to find every
+    // derived object of a media; it may write only under quarantine/ and failed/.
+    this.takedown = new PipelineFunction(this, 'Takedown', {
+      ...common,
+      name: 'takedown',
+      timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.takedown),
+      usesS3Client: true,
+      settings: takedownSettings.toEnv({}),
+    })
+      .allowListing(bucket, 's3:ListBucket', [UPLOAD_PREFIX, DERIVED_PREFIX])
+      .allowObjects(bucket, UPLOAD_PREFIX, ['s3:GetObject', 's3:DeleteObject'])
+      .allowObjects(bucket, DERIVED_PREFIX, ['s3:DeleteObject'])
+      .allowObjects(bucket, QUARANTINE_PREFIX, ['s3:PutObject'])
+      .allowObjects(bucket, FAILED_PREFIX, ['s3:PutObject']);
+
     // Step Functions delivers its own logs; a /aws/vendedlogs/ name keeps CloudWatch Logs'
     // account-wide resource policy from growing with every state machine. The name is derived
     // from the stack name, so a second stage still deploys beside the first.
@@ -238,9 +261,9 @@ export class MediaPipeline extends Construct {
         // (its ARN, or a version or alias of it) of this account.
         conditions: confusedDeputyConditions(stack.account, [stateMachineArn, `${stateMachineArn}:*`]),
       }),
-      description: 'Media pipeline state machine: invokes exactly its four step functions',
+      description: 'Media pipeline state machine: invokes exactly its five step functions',
     });
-    const steps = [this.thumbnail, this.labels, this.moderation, this.record];
+    const steps = [this.thumbnail, this.labels, this.moderation, this.record, this.takedown];
     // Unqualified ARNs only: the ASL references the functions without version or alias, so no
     // `:*` qualifier wildcard is needed.
     this.stateMachineRole.addToPrincipalPolicy(

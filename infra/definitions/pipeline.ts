@@ -17,6 +17,8 @@ export const STEP_FUNCTION_TIMEOUT_SECONDS = {
   labels: 15,
   moderation: 15,
   record: 10,
+  // A copy and a few deletes and listings; a media has at most a few dozen derived objects.
+  takedown: 30,
 } as const satisfies Record<string, number>;
 
 export type StepFunctionName = keyof typeof STEP_FUNCTION_TIMEOUT_SECONDS;

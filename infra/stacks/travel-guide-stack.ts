@@ -50,6 +50,11 @@ export class TravelGuideStack extends Stack {
       allowedOrigins: config.allowedOrigins,
       removalPolicy: config.removalPolicy,
       versioned: config.bucketVersioning,
+      retention: {
+        quarantineDays: config.quarantineDays,
+        failedUploadDays: config.failedUploadDays,
+        noncurrentVersionDays: config.noncurrentVersionDays,
+      },
     });
     this.mediaTable = new DefinedTable(this, mediaTable.id, {
       definition: mediaTable,
@@ -79,6 +84,7 @@ export class TravelGuideStack extends Stack {
         { name: 'moderation', fn: pipeline.moderation },
         { name: 'record', fn: pipeline.record },
         { name: 'watcher', fn: pipeline.watcher },
+        { name: 'takedown', fn: pipeline.takedown },
       ],
       watcherDeadLetterQueue: pipeline.watcherDeadLetterQueue,
       deadLetterQueue: pipeline.deadLetterQueue,

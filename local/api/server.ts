@@ -35,6 +35,8 @@ export interface ApiServerOptions {
   /** Every IAM decision the twin made, per function (GET /_local/iam, and a table on the dashboard). */
   iamReport?(): IamReport;
   health(): Promise<HealthReport>;
+  /** Applies the bucket's expiry rules as if `daysFromNow` days had passed (POST /_local/lifecycle). */
+  lifecycle?(daysFromNow: number): Promise<string[]>;
   allowedOrigins: readonly string[];
   accountId: string;
   region: string;
@@ -112,6 +114,8 @@ export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** The body limits of the twin's own endpoints. */
 const TOKEN_MAX_BODY_BYTES = 4096;
 const EXECUTIONS_MAX_BODY_BYTES = 64 * 1024;
+/** POST /_local/lifecycle takes only {"daysFromNow": N}. */
+const LIFECYCLE_MAX_BODY_BYTES = 4096;
 
 /** A body over `limit` bytes: the 413 names the limit of the endpoint that refused it. */
 class BodyTooLargeError extends Error {
@@ -302,6 +306,23 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         }
         return;
       }
+      case 'POST /_local/lifecycle': {
+        let days: unknown;
+        try {
+          const text = within(body, LIFECYCLE_MAX_BODY_BYTES).toString('utf8');
+          days = text === '' ? 0 : ((JSON.parse(text) as { daysFromNow?: unknown } | null)?.daysFromNow ?? 0);
+        } catch (error: unknown) {
+          if (error instanceof BodyTooLargeError) throw error;
+          send(res, 400, errorBody('VALIDATION_ERROR', 'body: must be valid JSON'));
+          return;
+        }
+        if (typeof days !== 'number' || !Number.isInteger(days) || days < 0 || days > 36_500) {
+          send(res, 400, errorBody('VALIDATION_ERROR', 'daysFromNow: must be an integer from 0 to 36500'));
+          return;
+        }
+        send(res, 200, { daysFromNow: days, expired: options.lifecycle ? await options.lifecycle(days) : [] });
+        return;
+      }
       default: {
         const known = [
           '/_local/health',
@@ -310,6 +331,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           '/_local/iam',
           '/_local/token',
           '/_local/executions',
+          '/_local/lifecycle',
         ].includes(path);
         if (known) send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method not allowed on ${path}`));
         else send(res, 404, errorBody('NOT_FOUND', 'Route not found'));

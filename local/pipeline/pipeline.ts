@@ -339,12 +339,14 @@ export class Pipeline {
 /**
  * What happened to the media, read from the path the execution took through the ASL's own
  * states: IgnoreDuplicate (claim refused), RecordFailure (media FAILED), RecordResult (READY or
- * REJECTED by the Moderate branch's verdict). The e2e tests fail if the ASL renames them.
+ * REJECTED by the Moderate branch's verdict; TakeDownRejected only follows REJECTED). The e2e tests fail if the ASL renames them.
  */
 function outcomeOf(visited: Set<string>, output: unknown, run: RunRecord): RunOutcome {
   if (run.executionStatus === 'ABORTED' || run.executionStatus === 'TIMED_OUT') return 'ERROR';
   if (visited.has('IgnoreDuplicate')) return 'DUPLICATE';
   if (visited.has('RecordFailure')) return 'FAILED';
+  // The record says REJECTED even when the takedown after it failed (the execution then fails and alarms).
+  if (visited.has('TakeDownRejected')) return 'REJECTED';
   if (run.executionStatus === 'SUCCEEDED' && visited.has('RecordResult')) {
     const verdict = (output as { analysis?: { verdict?: string }[] } | null)?.analysis?.[1]?.verdict;
     return verdict === 'REJECTED' ? 'REJECTED' : 'READY';

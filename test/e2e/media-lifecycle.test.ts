@@ -4,6 +4,7 @@ import {
   photoJpeg,
   presign,
   requestJson,
+  sentinelJpeg,
   tokenFor,
   twinS3Client,
   upload,
@@ -90,6 +91,88 @@ describe('DELETE /media/{id}', () => {
     expect(response.status).toBe(404);
     expect(response.body.error.code).toBe('NOT_FOUND');
   });
+});
+
+/** Every key under a prefix, through the S3 API. */
+async function keysUnder(prefix: string): Promise<string[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: twin.bucketName, Prefix: prefix }));
+  return (listed.Contents ?? []).map((object) => object.Key ?? '');
+}
+
+/** The run of a media has ended once its last step is done (the takedown comes after the record). */
+async function waitForRunEnd(mediaId: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (twin.runs.recent().some((run) => run.mediaId === mediaId && run.executionStatus !== 'RUNNING')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`run of ${mediaId} did not end`);
+}
+
+describe('takedown of rejected content', () => {
+  let mediaId: string;
+  let view: MediaView;
+
+  beforeAll(async () => {
+    mediaId = await upload(twin, alice, await sentinelJpeg(400, 300));
+    view = await waitForTerminal(twin, mediaId);
+    await waitForRunEnd(mediaId);
+  }, 60_000);
+
+  it('shows REJECTED with no URL', async () => {
+    const response = await requestJson<MediaView>(twin, 'GET', `/media/${mediaId}`);
+
+    expect(view.status).toBe('REJECTED');
+    expect(response.body.status).toBe('REJECTED');
+    expect(JSON.stringify(response.body)).not.toMatch(/https?:\/\//);
+  });
+
+  it('leaves nothing of it under uploads/ or derived/, and its original under quarantine/', async () => {
+    expect(await keysUnder(`uploads/alice/${mediaId}`)).toEqual([]);
+    expect(await keysUnder(`derived/${mediaId}/`)).toEqual([]);
+    expect(await keysUnder(`quarantine/alice/${mediaId}`)).toEqual([`quarantine/alice/${mediaId}`]);
+  });
+
+  it('keeps the quarantined original until its days have passed, then expires it (the lifecycle command)', async () => {
+    const early = await requestJson<{ expired: string[] }>(twin, 'POST', '/_local/lifecycle', {
+      body: { daysFromNow: 29 },
+    });
+    const kept = await keysUnder(`quarantine/alice/${mediaId}`);
+    const late = await requestJson<{ expired: string[] }>(twin, 'POST', '/_local/lifecycle', {
+      body: { daysFromNow: 31 },
+    });
+
+    expect(early.body.expired).not.toContain(`quarantine/alice/${mediaId}`);
+    expect(kept).toEqual([`quarantine/alice/${mediaId}`]);
+    expect(late.body.expired).toContain(`quarantine/alice/${mediaId}`);
+    expect(await keysUnder(`quarantine/alice/${mediaId}`)).toEqual([]);
+  });
+
+  it('ends its run at the takedown', () => {
+    const run = twin.runs.recent().find((candidate) => candidate.mediaId === mediaId);
+
+    expect(run?.executionStatus).toBe('SUCCEEDED');
+    expect(run?.steps.map((step) => step.name)).toContain('TakeDownRejected');
+  });
+});
+
+describe('a failed upload', () => {
+  it('is moved out of uploads/ to failed/, with nothing under derived/', async () => {
+    // Arrange: bytes that are no image.
+    const ticket = await presign(twin, alice, 'image/png', 64);
+    const { postToPresignedUrl } = await import('./support/twin-client');
+    await postToPresignedUrl(ticket, Buffer.alloc(64, 7), 'image/png');
+
+    // Act
+    const view = await waitForTerminal(twin, ticket.mediaId);
+    await waitForRunEnd(ticket.mediaId);
+
+    // Assert
+    expect(view.status).toBe('FAILED');
+    expect(await keysUnder(`uploads/alice/${ticket.mediaId}`)).toEqual([]);
+    expect(await keysUnder(`derived/${ticket.mediaId}/`)).toEqual([]);
+    expect(await keysUnder(`failed/alice/${ticket.mediaId}`)).toEqual([`failed/alice/${ticket.mediaId}`]);
+  }, 60_000);
 });
 
 describe('GET /media?owner=me', () => {

@@ -148,6 +148,11 @@ describe('bad uploads', () => {
     const mediaId = await upload(twin, token, await bytes(), contentType);
 
     const view = await waitForTerminal(twin, mediaId);
+    // The run goes on after the record: DiscardFailedUpload moves the upload to failed/.
+    const deadline = Date.now() + 10_000;
+    while (runsFor(mediaId).some((run) => run.executionStatus === 'RUNNING') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
 
     expect(view.status).toBe('FAILED');
     expect(view.error).toEqual({ code, message: expect.any(String) });

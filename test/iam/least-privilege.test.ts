@@ -46,6 +46,7 @@ const ARTICLES_TABLE = 'table:ArticlesArticlesTable';
 const BY_NEWEST = `${ARTICLES_TABLE}/index/byNewest`;
 const BY_OWNER = `${MEDIA_TABLE}/index/byOwner`;
 const QUARANTINED = `${BUCKET}/quarantine/owner-1/media-1`;
+const FAILED_ORIGINAL = `${BUCKET}/failed/owner-1/media-1`;
 const UPLOAD_QUOTA_TABLE = 'table:ArticlesUploadQuotaTable';
 const PAGE_TOKEN_SECRET = 'secret:ArticlesPageTokenSecret';
 /** A secret of someone else in the same account. */
@@ -55,7 +56,16 @@ const UPLOAD_RULE = 'rule:PipelineMediaUploadedRule';
 const DEAD_LETTER_QUEUE = 'queue:PipelineUploadEventsDeadLetterQueue';
 const WATCHER_DEAD_LETTER_QUEUE = 'queue:PipelineWatcherDeadLetterQueue';
 
-const FUNCTION_ROLES = ['thumbnail', 'labels', 'moderation', 'record', 'watcher', 'articles', 'media'] as const;
+const FUNCTION_ROLES = [
+  'thumbnail',
+  'labels',
+  'moderation',
+  'record',
+  'watcher',
+  'takedown',
+  'articles',
+  'media',
+] as const;
 type FunctionRole = (typeof FUNCTION_ROLES)[number];
 
 const FUNCTION: Record<FunctionRole, string> = {
@@ -64,6 +74,7 @@ const FUNCTION: Record<FunctionRole, string> = {
   moderation: 'function:PipelineModerationFunction',
   record: 'function:PipelineRecordFunction',
   watcher: 'function:PipelineWatcherFunction',
+  takedown: 'function:PipelineTakedownFunction',
   articles: 'function:ArticlesFunction',
   media: 'function:ArticlesMediaFunction',
 };
@@ -74,6 +85,7 @@ const LOG_GROUP = {
   moderation: 'logGroup:PipelineModerationLogGroup',
   record: 'logGroup:PipelineRecordLogGroup',
   watcher: 'logGroup:PipelineWatcherLogGroup',
+  takedown: 'logGroup:PipelineTakedownLogGroup',
   articles: 'logGroup:ArticlesLogGroup',
   media: 'logGroup:ArticlesMediaLogGroup',
   stateMachine: 'logGroup:PipelineStateMachineLogGroup',
@@ -232,6 +244,50 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:GetObject', UPLOAD],
       ...quotaTableForbidden,
       ...functionForbidden('watcher'),
+      // No S3 right at all (the takedown's moves and the owner's erasure belong to other roles).
+      ['s3:DeleteObject', UPLOAD],
+      ['s3:DeleteObjectVersion', UPLOAD],
+      listing('s3:ListBucketVersions', 'uploads/'),
+    ],
+  },
+  takedown: {
+    // After REJECTED or FAILED: lists the media's keys, deletes its derived objects, copies the
+    // original to quarantine/ or failed/ and deletes it from uploads/.
+    allow: [
+      listing('s3:ListBucket', 'uploads/owner-1/media-1'),
+      listing('s3:ListBucket', 'derived/media-1/'),
+      ['s3:GetObject', UPLOAD],
+      ['s3:DeleteObject', UPLOAD],
+      ['s3:DeleteObject', DERIVED],
+      ['s3:DeleteObject', ANALYSIS],
+      ['s3:PutObject', QUARANTINED],
+      ['s3:PutObject', FAILED_ORIGINAL],
+      ...functionBasics('takedown'),
+    ],
+    deny: [
+      // Never reads what it moved, never erases versions (that is the owner's DELETE), never
+      // lists elsewhere, writes nothing servable, touches no record.
+      ['s3:GetObject', QUARANTINED],
+      ['s3:GetObject', DERIVED],
+      ['s3:DeleteObject', QUARANTINED],
+      ['s3:DeleteObject', FAILED_ORIGINAL],
+      ['s3:DeleteObjectVersion', UPLOAD],
+      ['s3:DeleteObjectVersion', DERIVED],
+      ['s3:PutObject', UPLOAD],
+      ['s3:PutObject', DERIVED],
+      ['s3:PutObject', OTHER_PREFIX],
+      ['s3:ListBucket', BUCKET],
+      listing('s3:ListBucket', ''),
+      listing('s3:ListBucket', 'quarantine/'),
+      listing('s3:ListBucketVersions', 'uploads/'),
+      ['s3:PutBucketVersioning', BUCKET],
+      ['s3:PutLifecycleConfiguration', BUCKET],
+      ['dynamodb:GetItem', MEDIA_TABLE],
+      ['dynamodb:UpdateItem', MEDIA_TABLE],
+      ['dynamodb:DeleteItem', MEDIA_TABLE],
+      ['rekognition:DetectLabels', '*'],
+      ...quotaTableForbidden,
+      ...functionForbidden('takedown'),
     ],
   },
   record: {
@@ -372,6 +428,7 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['lambda:InvokeFunction', FUNCTION.labels],
       ['lambda:InvokeFunction', FUNCTION.moderation],
       ['lambda:InvokeFunction', FUNCTION.record],
+      ['lambda:InvokeFunction', FUNCTION.takedown],
       ['logs:CreateLogDelivery', '*'],
       ['xray:PutTraceSegments', '*'],
     ],
@@ -484,6 +541,15 @@ const APPROVED: Record<ProjectRole, string[]> = {
     `sqs:SendMessage ${WATCHER_DEAD_LETTER_QUEUE}`,
     ...functionBasicsApproved(LOG_GROUP.watcher),
   ],
+  takedown: [
+    `s3:DeleteObject ${BUCKET}/derived/*`,
+    `s3:DeleteObject ${BUCKET}/uploads/*`,
+    `s3:GetObject ${BUCKET}/uploads/*`,
+    `s3:ListBucket ${BUCKET} if {"StringLike":{"s3:prefix":["uploads/*","derived/*"]}}`,
+    `s3:PutObject ${BUCKET}/failed/*`,
+    `s3:PutObject ${BUCKET}/quarantine/*`,
+    ...functionBasicsApproved(LOG_GROUP.takedown),
+  ],
   articles: [
     `dynamodb:DeleteItem ${ARTICLES_TABLE}`,
     `dynamodb:GetItem ${ARTICLES_TABLE}`,
@@ -513,6 +579,7 @@ const APPROVED: Record<ProjectRole, string[]> = {
     `lambda:InvokeFunction ${FUNCTION.labels}`,
     `lambda:InvokeFunction ${FUNCTION.moderation}`,
     `lambda:InvokeFunction ${FUNCTION.record}`,
+    `lambda:InvokeFunction ${FUNCTION.takedown}`,
     // Log delivery to the state machine's log group (level ALL); no resource-level permissions.
     'logs:CreateLogDelivery *',
     'logs:DeleteLogDelivery *',
@@ -560,6 +627,7 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
   moderation: { service: 'lambda.amazonaws.com' },
   record: { service: 'lambda.amazonaws.com' },
   watcher: { service: 'lambda.amazonaws.com' },
+  takedown: { service: 'lambda.amazonaws.com' },
   articles: { service: 'lambda.amazonaws.com' },
   media: { service: 'lambda.amazonaws.com' },
   // The machine's ARN, or a version or alias of it.

@@ -14,7 +14,7 @@ beforeAll(() => {
 });
 
 describe('state machine', () => {
-  it('substitutes the four function ARNs into the ASL placeholders', () => {
+  it('substitutes the five function ARNs into the ASL placeholders', () => {
     const { pipeline } = synth.stack;
     const machines = resourcesOfType(synth.template, 'AWS::StepFunctions::StateMachine');
 
@@ -25,6 +25,7 @@ describe('state machine', () => {
       LabelsFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.labels.function), 'Arn'] },
       ModerationFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.moderation.function), 'Arn'] },
       RecordFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.record.function), 'Arn'] },
+      TakedownFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.takedown.function), 'Arn'] },
     });
   });
 
@@ -148,7 +149,37 @@ describe('media bucket', () => {
 
     const rules = (buckets[logicalId(synth.stack.media.bucket)]?.LifecycleConfiguration as { Rules: unknown[] }).Rules;
 
-    expect(rules).toContainEqual({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' });
+    expect(rules).toContainEqual({
+      Id: 'AbortIncompleteUploads',
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      Status: 'Enabled',
+    });
+  });
+
+  it('is versioned, with noncurrent versions expiring after the configured days, and expires quarantined and failed originals', () => {
+    const buckets = resourcesOfType(synth.template, 'AWS::S3::Bucket');
+
+    const bucket = buckets[logicalId(synth.stack.media.bucket)];
+    const rules = (bucket?.LifecycleConfiguration as { Rules: unknown[] }).Rules;
+
+    expect(bucket?.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        {
+          Id: 'ExpireNoncurrentVersions',
+          NoncurrentVersionExpiration: { NoncurrentDays: synth.config.noncurrentVersionDays },
+          ExpiredObjectDeleteMarker: true,
+          Status: 'Enabled',
+        },
+        {
+          Id: 'Expire-quarantine',
+          Prefix: 'quarantine/',
+          ExpirationInDays: synth.config.quarantineDays,
+          Status: 'Enabled',
+        },
+        { Id: 'Expire-failed', Prefix: 'failed/', ExpirationInDays: synth.config.failedUploadDays, Status: 'Enabled' },
+      ]),
+    );
   });
 
   it('sends events to EventBridge from the bucket itself, without a notifications custom resource', () => {
@@ -195,7 +226,7 @@ describe('media table', () => {
 describe('step functions', () => {
   const steps = (): PipelineFunction[] => {
     const { pipeline } = synth.stack;
-    return [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record];
+    return [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, pipeline.takedown];
   };
 
   it('run on Node.js 24 on arm64 with active tracing and JSON logs into their own log group', () => {

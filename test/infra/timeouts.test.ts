@@ -60,7 +60,16 @@ describe('timeouts in the synthesized definition', () => {
 
     // Assert
     expect(tasks.map(([name]) => name).sort()).toEqual(
-      ['CreateThumbnails', 'DetectLabels', 'MarkProcessing', 'Moderate', 'RecordFailure', 'RecordResult'].sort(),
+      [
+        'CreateThumbnails',
+        'DetectLabels',
+        'DiscardFailedUpload',
+        'MarkProcessing',
+        'Moderate',
+        'RecordFailure',
+        'RecordResult',
+        'TakeDownRejected',
+      ].sort(),
     );
     for (const { name, taskTimeout, functionTimeout } of checked) {
       expect({ name, functionTimeout: typeof functionTimeout }).toEqual({ name, functionTimeout: 'number' });
@@ -80,6 +89,7 @@ describe('timeouts in the synthesized definition', () => {
       labels: functions[logicalId(pipeline.labels.function)]?.Timeout,
       moderation: functions[logicalId(pipeline.moderation.function)]?.Timeout,
       record: functions[logicalId(pipeline.record.function)]?.Timeout,
+      takedown: functions[logicalId(pipeline.takedown.function)]?.Timeout,
     };
 
     expect(timeouts).toEqual(STEP_FUNCTION_TIMEOUT_SECONDS);

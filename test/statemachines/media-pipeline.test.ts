@@ -8,7 +8,17 @@ import {
   AccessDeniedException,
   InvalidS3ObjectException,
 } from '@aws-sdk/client-rekognition';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -18,6 +28,7 @@ import path from 'node:path';
 import { createHandler as createLabelsHandler } from '../../functions/labels/handler';
 import { createHandler as createModerationHandler } from '../../functions/moderation/handler';
 import { createHandler as createRecordHandler } from '../../functions/record/handler';
+import { createHandler as createTakedownHandler } from '../../functions/takedown/handler';
 import { RekognitionLabelDetector, RekognitionModerationDetector } from '../../functions/shared/rekognition-detectors';
 import type { MediaRecord } from '../../functions/shared/media';
 import { createHandler as createThumbnailHandler } from '../../functions/thumbnail/handler';
@@ -75,6 +86,7 @@ function buildHandlers(): Record<string, StepHandler> {
       settings: { moderationMinConfidence: 80 },
     }),
     record: createRecordHandler({ documents, mediaTableName: TABLE }),
+    takedown: createTakedownHandler({ s3: new S3Client({ region: 'eu-west-1' }) }),
   };
 }
 
@@ -229,6 +241,29 @@ beforeEach(async () => {
     objects.set(input.Key, Buffer.from(input.Body));
     return {};
   });
+  // What the takedown step calls, on the same in-memory bucket.
+  s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
+    Contents: [...objects.keys()]
+      .filter((key) => key.startsWith(input.Prefix ?? ''))
+      .sort()
+      .map((Key) => ({ Key })),
+  }));
+  s3Mock.on(CopyObjectCommand).callsFake((input: { Key: string; CopySource: string }) => {
+    const source = decodeURIComponent(input.CopySource.slice(input.CopySource.indexOf('/') + 1));
+    const bytes = objects.get(source);
+    if (bytes === undefined)
+      throw new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
+    objects.set(input.Key, bytes);
+    return {};
+  });
+  s3Mock.on(DeleteObjectCommand).callsFake((input: { Key: string }) => {
+    objects.delete(input.Key);
+    return {};
+  });
+  s3Mock.on(DeleteObjectsCommand).callsFake((input: { Delete: { Objects: { Key: string }[] } }) => {
+    for (const { Key } of input.Delete.Objects) objects.delete(Key);
+    return {};
+  });
   rekognitionMock.on(DetectLabelsCommand).resolves({
     Labels: [
       { Name: 'Beach', Confidence: 97.5, Parents: [{ Name: 'Nature' }] },
@@ -292,6 +327,8 @@ describe('media pipeline state machine', () => {
         'MarkProcessing',
         'Moderate',
         'RecordResult',
+        'WasRejected',
+        'Recorded',
       ].sort(),
     );
   });
@@ -316,6 +353,56 @@ describe('media pipeline state machine', () => {
     });
   });
 
+  it('takes rejected media down: no derived object left, the original moved from uploads/ to quarantine/', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    rekognitionMock.on(DetectModerationLabelsCommand).resolves({
+      ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
+    });
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statesEntered(run.history)).toEqual(
+      expect.arrayContaining(['RecordResult', 'WasRejected', 'TakeDownRejected']),
+    );
+    expect([...objects.keys()]).toEqual([`quarantine/alice/${MEDIA_ID}`]);
+  });
+
+  it('retries a takedown that failed half-way and still ends with nothing servable', async () => {
+    // Arrange: the first attempt's answer is lost after the step ran.
+    serveUpload(await jpegWithOrientationAndGps());
+    rekognitionMock.on(DetectModerationLabelsCommand).resolves({
+      ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
+    });
+
+    // Act
+    const run = await execute(eventFor(), {}, { TakeDownRejected: ['Lambda.ServiceException'] });
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(retriesOf(run.history, 'TakeDownRejected')).toBe(1);
+    expect([...objects.keys()]).toEqual([`quarantine/alice/${MEDIA_ID}`]);
+  });
+
+  it('fails the execution (which alarms) when the takedown keeps failing, with the record still REJECTED', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    rekognitionMock.on(DetectModerationLabelsCommand).resolves({
+      ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
+    });
+
+    // Act
+    const run = await execute(eventFor(), { TakeDownRejected: ['Error', 'Error', 'Error', 'Error'] });
+
+    // Assert
+    expect(run.status).toBe('FAILED');
+    expect(statesEntered(run.history)).toContain('TakedownFailed');
+    expect((await mediaRecord())?.status).toBe('REJECTED');
+  });
+
   it('marks media FAILED with CORRUPT_IMAGE when the JPEG is truncated, and ends the run successfully', async () => {
     // Arrange
     serveUpload(await truncatedJpeg());
@@ -332,6 +419,9 @@ describe('media pipeline state machine', () => {
     expect(record?.error?.code).toBe('CORRUPT_IMAGE');
     expect(record?.error?.message).toMatch(/\S/);
     expect(rekognitionMock.calls()).toHaveLength(0);
+    // The failed upload left uploads/ for failed/, where a lifecycle rule expires it.
+    expect(statesEntered(run.history)).toContain('DiscardFailedUpload');
+    expect([...objects.keys()]).toEqual([`failed/alice/${MEDIA_ID}`]);
   });
 
   it('marks media FAILED with UNSUPPORTED_MEDIA when the upload is not an image', async () => {

@@ -14,6 +14,7 @@ export const CORE_ROLES = [
   'moderation',
   'record',
   'watcher',
+  'takedown',
   'articles',
   'media',
   'stateMachine',
@@ -44,6 +45,7 @@ const FUNCTION_NAME_PATTERNS: Readonly<
   moderation: /Moderation/i,
   record: /Record/i,
   watcher: /Watcher/i,
+  takedown: /^PipelineTakedown/,
   articles: /^ArticlesFunction/,
   media: /^ArticlesMediaFunction/,
 };
@@ -144,6 +146,7 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
     thumbnail: () => functionRole(FUNCTION_NAME_PATTERNS.thumbnail, 'thumbnail'),
     labels: () => functionRole(FUNCTION_NAME_PATTERNS.labels, 'labels'),
     moderation: () => functionRole(FUNCTION_NAME_PATTERNS.moderation, 'moderation'),
+    takedown: () => functionRole(FUNCTION_NAME_PATTERNS.takedown, 'takedown'),
     record: () => functionRole(FUNCTION_NAME_PATTERNS.record, 'record'),
     watcher: () => functionRole(FUNCTION_NAME_PATTERNS.watcher, 'watcher'),
     articles: () => functionRole(FUNCTION_NAME_PATTERNS.articles, 'articles'),
