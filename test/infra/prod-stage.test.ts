@@ -100,15 +100,20 @@ describe('alarms', () => {
     });
   });
 
-  it('watch the errors of each of the four steps and of the execution watcher', () => {
+  it('watch the errors of each of the five steps and of the execution watcher', () => {
     const { pipeline } = synth.stack;
     const watched = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Alarm'))
       .filter((alarm) => alarm.MetricName === 'Errors' && alarm.Namespace === 'AWS/Lambda')
       .map((alarm) => JSON.stringify(alarm.Dimensions));
 
-    const expected = [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, pipeline.watcher].map(
-      (step) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(step.function) } }]),
-    );
+    const expected = [
+      pipeline.thumbnail,
+      pipeline.labels,
+      pipeline.moderation,
+      pipeline.record,
+      pipeline.takedown,
+      pipeline.watcher,
+    ].map((step) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(step.function) } }]));
 
     expect(watched.sort()).toEqual(expected.sort());
   });

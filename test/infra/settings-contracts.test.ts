@@ -6,6 +6,7 @@ import { mediaSettings } from '../../functions/media/settings';
 import { moderationSettings } from '../../functions/moderation/settings';
 import { recordSettings } from '../../functions/record/settings';
 import { watcherSettings } from '../../functions/watcher/settings';
+import { takedownSettings } from '../../functions/takedown/settings';
 import type { SettingsContract, Setting } from '../../functions/shared/settings';
 import { thumbnailSettings } from '../../functions/thumbnail/settings';
 import { type AppConfig, loadConfig, stageConfig } from '../../infra/config';
@@ -29,6 +30,7 @@ const CONTRACTS: Record<string, AnyContract> = {
   moderation: moderationSettings,
   record: recordSettings,
   watcher: watcherSettings,
+  takedown: takedownSettings,
   articles: articlesSettings,
   media: mediaSettings,
 };
@@ -53,6 +55,7 @@ function functionsByName(): Record<string, PipelineFunction> {
     moderation: pipeline.moderation,
     record: pipeline.record,
     watcher: pipeline.watcher,
+    takedown: pipeline.takedown,
     articles: api.articles,
     media: api.media,
   };
