@@ -24,6 +24,7 @@ function reservedByFunction(synth: Synthesized): Record<StepFunctionName, unknow
     labels: of(pipeline.labels),
     moderation: of(pipeline.moderation),
     record: of(pipeline.record),
+    takedown: of(pipeline.takedown),
   };
 }
 
@@ -33,7 +34,13 @@ describe('reserved concurrency of the step functions', () => {
 
     const reserved = reservedByFunction(synth);
 
-    expect(reserved).toEqual({ thumbnail: undefined, labels: undefined, moderation: undefined, record: undefined });
+    expect(reserved).toEqual({
+      thumbnail: undefined,
+      labels: undefined,
+      moderation: undefined,
+      record: undefined,
+      takedown: undefined,
+    });
     const functions = Object.values(resourcesOfType(synth.template, 'AWS::Lambda::Function'));
     expect(functions.filter((fn) => fn.ReservedConcurrentExecutions !== undefined)).toEqual([]);
   });
@@ -45,7 +52,12 @@ describe('reserved concurrency of the step functions', () => {
 
       const reserved = reservedByFunction(synth);
 
-      expect(reserved).toEqual({ thumbnail: undefined, record: undefined, ...reservedConcurrency(rekognitionTps) });
+      expect(reserved).toEqual({
+        thumbnail: undefined,
+        record: undefined,
+        takedown: undefined,
+        ...reservedConcurrency(rekognitionTps),
+      });
       for (const name of DETECTOR_FUNCTIONS) expect(reserved[name]).toBe(detectorReservedConcurrency(rekognitionTps));
       expect(reserved.labels).toBe(Math.max(1, Math.floor(rekognitionTps)));
     },
