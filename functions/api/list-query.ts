@@ -9,7 +9,8 @@ import { ValidationError } from './errors';
  */
 
 /** The page size of every listing, written once (the OpenAPI contract reads the same constants). */
-export { LIST_LIMIT_DEFAULT as DEFAULT_LIST_LIMIT, LIST_LIMIT_MAX as MAX_LIST_LIMIT };
+export const DEFAULT_LIST_LIMIT = LIST_LIMIT_DEFAULT;
+export const MAX_LIST_LIMIT = LIST_LIMIT_MAX;
 
 export interface ListQuery {
   limit: number;

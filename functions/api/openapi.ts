@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { articleListingSchema, articleSchema } from '../articles/responses';
 import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../articles/schemas';
-import { mediaViewSchema, uploadTicketSchema } from '../media/responses';
+import { mediaListingSchema, mediaViewSchema, uploadTicketSchema } from '../media/responses';
 import { BODY_SCHEMAS, type BodyModelName } from './body-models';
 import { ID_PATTERN } from './ids';
 import { errorResponseSchema } from './responses';
@@ -17,13 +17,14 @@ type RouteKey = RouteKeyOf<ApiFunctionName>;
  * docs/openapi.json; the twin serves it at GET /openapi.json; a test fails when the file is stale.
  */
 
-type ResponseSchemaName = 'Article' | 'ArticleListing' | 'UploadTicket' | 'MediaView';
+type ResponseSchemaName = 'Article' | 'ArticleListing' | 'UploadTicket' | 'MediaView' | 'MediaListing';
 
 const RESPONSE_SCHEMAS: Readonly<Record<ResponseSchemaName | 'Error', z.core.$ZodType>> = {
   Article: articleSchema,
   ArticleListing: articleListingSchema,
   UploadTicket: uploadTicketSchema,
   MediaView: mediaViewSchema,
+  MediaListing: mediaListingSchema,
   Error: errorResponseSchema,
 };
 
@@ -34,8 +35,15 @@ const ERROR_RESPONSES = {
     name: 'Unauthorized',
     description: 'UNAUTHORIZED: no token, or a token the authorizer refused (expired, forged, another pool).',
   },
-  403: { name: 'Forbidden', description: 'FORBIDDEN: only the author may change or delete an article.' },
+  403: {
+    name: 'Forbidden',
+    description: 'FORBIDDEN: only the author may change or delete an article, only the owner delete a media.',
+  },
   404: { name: 'NotFound', description: 'NOT_FOUND: no such article or media.' },
+  409: {
+    name: 'Conflict',
+    description: 'CONFLICT: the media is still PROCESSING (a few seconds); delete it once it is final.',
+  },
   413: {
     name: 'PayloadTooLarge',
     description:
@@ -149,6 +157,37 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationContract>> = {
     tag: 'media',
     success: { status: 200, description: 'The media.', schema: 'MediaView' },
     errors: [404],
+  },
+  'GET /media': {
+    operationId: 'listOwnMedia',
+    summary: "List the caller's own media, newest first",
+    description:
+      'Each item as GET /media/{id} shows it, with its status (DELETING: an erasure that was interrupted; DELETE again finishes it).',
+    tag: 'media',
+    success: { status: 200, description: "One page of the caller's media.", schema: 'MediaListing' },
+    errors: [],
+    query: [
+      { name: 'owner', description: 'Must be `me`: only your own media can be listed.', schema: { const: 'me' } },
+      {
+        name: 'limit',
+        description: `Media per page (default ${LIST_LIMIT_DEFAULT}).`,
+        schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
+      },
+      {
+        name: 'nextToken',
+        description: 'The `nextToken` of the previous page: opaque and signed.',
+        schema: { type: 'string', minLength: 1 },
+      },
+    ],
+  },
+  'DELETE /media/{id}': {
+    operationId: 'deleteMedia',
+    summary: 'Erase a photo (owner only)',
+    description:
+      'Erases the record and every object of the media (original, renditions, analysis image, every version of each). A second DELETE answers 404.',
+    tag: 'media',
+    success: { status: 204, description: 'Erased.' },
+    errors: [403, 404, 409],
   },
 };
 

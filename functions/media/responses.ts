@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { MEDIA_STATUSES } from '../shared/media';
 import { idSchema, timestampSchema, type Assert, type Same } from '../api/responses';
-import type { MediaView, UploadTicket } from './media-service';
+import type { MediaListing, MediaView, UploadTicket } from './media-service';
 
 /** Response bodies of the media routes (see ../api/responses.ts). */
 
@@ -54,5 +54,13 @@ export const mediaViewSchema = z.strictObject({
   updatedAt: timestampSchema,
 });
 
+/** GET /media?owner=me: one page of the caller's media, newest first. */
+export const mediaListingSchema = z.strictObject({
+  items: z.array(mediaViewSchema),
+  /** Present when more media may follow; pass it back as `nextToken` to read them. */
+  nextToken: z.optional(z.string().check(z.minLength(1))),
+});
+
 export type UploadTicketSchemaMatchesTicket = Assert<Same<z.output<typeof uploadTicketSchema>, UploadTicket>>;
 export type MediaViewSchemaMatchesView = Assert<Same<z.output<typeof mediaViewSchema>, MediaView>>;
+export type MediaListingSchemaMatchesListing = Assert<Same<z.output<typeof mediaListingSchema>, MediaListing>>;
