@@ -5,13 +5,13 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { documentClient } from '../shared/dynamodb-client';
 import { InvalidUploadKeyError, StoreThrottledError } from '../shared/errors';
-import { parseUploadKey } from '../shared/media';
+import { failedKeyFor, parseUploadKey } from '../shared/media';
 import type { ClaimResult, MediaStatus, RecordCommand, UploadRef } from '../shared/media';
 import { logger, tracer } from '../shared/powertools';
 import { metrics } from '../shared/metrics';
 import { labelsResultSchema, moderateResultSchema, thumbnailResultSchema, uploadRefSchema } from '../shared/schemas';
 import { parseStepInput, runStep } from '../shared/step';
-import { claimRefusal, claimUpdate, completeUpdate, errorFromCatch, failureUpdate } from './record';
+import { claimRefusal, claimUpdate, completeUpdate, errorFromCatch, failureUpdate, isUploaderFault } from './record';
 import type { ClaimRefusal, ConditionalUpdate } from './record';
 import { recordSettings } from './settings';
 
@@ -120,7 +120,17 @@ export function createHandler(deps: RecordDeps): (event: unknown, context?: Cont
           const error = errorFromCatch(command.error);
           // The full Error and Cause go to the logs (not the record), where operators can read them.
           logger.info('Recording failure', { error, caught: command.error });
-          const request = failureUpdate(mediaId, ownerId, command.upload, error, timestamp, command.executionId);
+          // A bad upload is moved to failed/ right after this write: the record names where it goes.
+          const movedTo = isUploaderFault(command.error) ? failedKeyFor(ownerId, mediaId) : undefined;
+          const request = failureUpdate(
+            mediaId,
+            ownerId,
+            command.upload,
+            error,
+            timestamp,
+            command.executionId,
+            movedTo,
+          );
           return terminal(await update(request), mediaId, 'FAILED');
         }
       }

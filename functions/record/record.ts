@@ -1,5 +1,5 @@
 import { DOMAIN_ERRORS } from '../shared/errors';
-import { normaliseSequencer, TICKET_UPLOAD_GRACE_SECONDS } from '../shared/media';
+import { normaliseSequencer, quarantineKeyFor, TICKET_UPLOAD_GRACE_SECONDS } from '../shared/media';
 import type {
   ClaimResult,
   LabelsResult,
@@ -166,7 +166,9 @@ export function claimUpdate(
  * RecordResult: READY or REJECTED, as moderation decided.
  *
  * A REJECTED record stores no `renditions`: rejected media is never served, and a record that
- * names no rendition cannot leak one through any read path. The keys of everything written under
+ * names no rendition cannot leak one through any read path. Its `original.key` names the
+ * quarantine key, where TakeDownRejected moves the original right after this write (the ASL runs
+ * it for every REJECTED outcome), never uploads/. The keys of everything written under
  * derived/ are kept in `derivedKeys` on both outcomes, so the objects can be found and deleted.
  */
 export function completeUpdate(
@@ -181,7 +183,10 @@ export function completeUpdate(
   const values: Record<string, unknown> = {
     ':status': status,
     ':ownerId': ownerId,
-    ':original': result.thumbnail.original,
+    ':original':
+      status === 'REJECTED'
+        ? { ...result.thumbnail.original, key: quarantineKeyFor(ownerId, mediaId) }
+        : result.thumbnail.original,
     ':labels': result.labels.labels,
     ':moderation': { verdict: result.moderation.verdict, labels: result.moderation.labels },
     ':derivedKeys': derivedKeys,
@@ -267,6 +272,9 @@ export function redriveUpdate(mediaId: string, executionName: string, now: strin
  *     this object version's sequencer, ETag and key, so that `npm run redrive` can run it again
  *     from the stored upload when the failure was transient. A ticket already claimed, or not
  *     this owner's, is left alone.
+ * `movedTo`: for a bad upload (the uploader's fault), the key DiscardFailedUpload moves the
+ * original to right after this write (failed/...); the record's `original.key` names it, never
+ * uploads/. Without it the original stays where it is (a pipeline fault keeps it for a re-drive).
  */
 export function failureUpdate(
   mediaId: string,
@@ -275,6 +283,7 @@ export function failureUpdate(
   error: MediaError,
   now: string,
   executionId?: string,
+  movedTo?: string,
 ): ConditionalUpdate {
   const holdsClaim =
     executionId !== undefined ? `${TERMINAL_CONDITION} AND #claimedBy = :claimedBy` : TERMINAL_CONDITION;
@@ -283,7 +292,8 @@ export function failureUpdate(
     UpdateExpression:
       'SET #status = :failed, #error = :error, #updatedAt = :now, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
       // A settled ticket is a media (it may be re-driven): the TTL that removes unclaimed tickets goes.
-      '#original = if_not_exists(#original, :original) REMOVE #removeAt',
+      (movedTo !== undefined ? '#original = :original' : '#original = if_not_exists(#original, :original)') +
+      ' REMOVE #removeAt',
     ConditionExpression: `(${holdsClaim}) OR (${CLAIM_CONDITION})`,
     ExpressionAttributeNames: names(
       'status',
@@ -302,7 +312,7 @@ export function failureUpdate(
       ':now': now,
       ':seq': normaliseSequencer(upload.sequencer),
       ':etag': upload.etag,
-      ':original': { key: upload.key, bytes: upload.size },
+      ':original': { key: movedTo ?? upload.key, bytes: upload.size },
       ':processing': PROCESSING,
       ':pending': 'PENDING' satisfies MediaStatus,
       ':ownerId': ownerId,
@@ -331,8 +341,15 @@ export function claimRefusal(
   stored: { status?: string; sourceSequencer?: string } | undefined,
   upload: UploadRef,
 ): ClaimRefusal {
-  // No record, or a PENDING one of another owner: the API issued no ticket for this object.
-  if (stored?.status === undefined || stored.status === 'PENDING' || stored.sourceSequencer === undefined)
+  // No record, or a PENDING one of another owner: the API issued no ticket for this object. A
+  // record its owner is deleting (DELETING) has withdrawn its ticket: whatever arrives for it now,
+  // even a replay of the upload form, is an object no ticket covers.
+  if (
+    stored?.status === undefined ||
+    stored.status === 'PENDING' ||
+    stored.status === 'DELETING' ||
+    stored.sourceSequencer === undefined
+  )
     return 'unissued';
   const ours = normaliseSequencer(upload.sequencer);
   if (stored.sourceSequencer === ours) return 'duplicate';
@@ -391,6 +408,13 @@ const CODE_BY_NAME = new Map<string, string>(
 const UPLOADER_FAULTS = new Set<string>(
   DOMAIN_ERRORS.filter((ErrorClass) => ErrorClass.uploaderFault).map((ErrorClass) => new ErrorClass('').name),
 );
+/**
+ * Whether a caught error is the uploader's fault, read as the ASL's WasUploadRejected reads it
+ * (`$.failure.Error`): such a run then moves the upload to failed/ (DiscardFailedUpload).
+ */
+export function isUploaderFault(caught: { Error?: string }): boolean {
+  return UPLOADER_FAULTS.has(caught.Error ?? '');
+}
 // Lambda refused the invocation until the retries ran out (account or reserved concurrency).
 CODE_BY_NAME.set('Lambda.TooManyRequestsException', 'LAMBDA_THROTTLED');
 

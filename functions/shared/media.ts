@@ -172,7 +172,8 @@ export interface ClaimResult {
   /**
    * duplicate: this object version was already claimed; superseded: a newer version was; reused: a
    * second upload with a ticket that was already used; unissued: no upload ticket (PENDING record
-   * of this owner) exists for the key.
+   * of this owner) exists for the key, e.g. its media was deleted (or is being deleted) before
+   * the upload arrived. The run then removes the object (RemoveUnissuedUpload).
    */
   reason?: 'duplicate' | 'superseded' | 'reused' | 'unissued';
 }

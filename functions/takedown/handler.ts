@@ -16,12 +16,15 @@ import { parseStepInput, runStep } from '../shared/step';
  *   - The original is moved out of uploads/: REJECTED to quarantine/{ownerId}/{mediaId} (kept for
  *     review or appeal; no API role may read it), FAILED to failed/{ownerId}/{mediaId}; a lifecycle
  *     rule expires each prefix after its configured days.
+ * RemoveUnissuedUpload: an object no upload ticket covers (its media was deleted before the upload
+ * arrived, or it was written without a ticket) is deleted from uploads/, and nothing else is
+ * touched: no record names it, and derived/{mediaId}/ may belong to a live media of another owner.
  * Idempotent, so the ASL may retry it after any failure: a copy made twice is the same object, and
  * what was already deleted is simply not found again. In a versioned bucket the deletes leave
  * noncurrent versions, which no role may read and the noncurrent-version rule expires.
  */
 
-export type TakedownAction = 'quarantine' | 'discard';
+export type TakedownAction = 'quarantine' | 'discard' | 'remove';
 
 export interface TakedownResult {
   mediaId: string;
@@ -29,6 +32,8 @@ export interface TakedownResult {
   movedTo?: string;
   /** Derived objects deleted. */
   derivedDeleted: number;
+  /** remove: whether there was an object to delete. */
+  removed?: boolean;
 }
 
 export interface TakedownDeps {
@@ -36,7 +41,7 @@ export interface TakedownDeps {
 }
 
 const inputSchema = z.object({
-  action: z.enum(['quarantine', 'discard']),
+  action: z.enum(['quarantine', 'discard', 'remove']),
   upload: uploadRefSchema,
 });
 
@@ -54,6 +59,11 @@ export function createHandler(deps: TakedownDeps): (event: unknown, context?: Co
       logger.appendKeys({ mediaId });
       tracer.putAnnotation('mediaId', mediaId);
 
+      if (action === 'remove') {
+        const removed = await removeObject(s3, upload.bucket, upload.key);
+        logger.info('Unissued upload removed', { removed });
+        return { mediaId, derivedDeleted: 0, removed };
+      }
       const target = action === 'quarantine' ? quarantineKeyFor(ownerId, mediaId) : failedKeyFor(ownerId, mediaId);
       // Derived objects first: they are what could be served; the original never is.
       const derivedDeleted = await deleteUnder(s3, upload.bucket, derivedPrefixFor(mediaId));
@@ -113,6 +123,17 @@ async function moveObject(s3: S3Client, bucket: string, key: string, target: str
       MetadataDirective: 'COPY',
     }),
   );
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  return true;
+}
+
+/**
+ * Deletes the object if it is there. Asked first, as moveObject does: in a versioned bucket a
+ * DeleteObject on a missing key would leave a delete marker behind.
+ */
+async function removeObject(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  const exists = (await keysUnder(s3, bucket, key)).includes(key);
+  if (!exists) return false;
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   return true;
 }

@@ -19,7 +19,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -841,8 +841,8 @@ describe('media pipeline state machine', () => {
     expect((await mediaRecord())?.sourceSequencer).toBe('00617F0829FFFFFFFF'.padStart(32, '0'));
   });
 
-  it('does no work for an object no upload ticket was issued for', async () => {
-    // Arrange
+  it('does no work for an object no upload ticket was issued for, and removes it from uploads/', async () => {
+    // Arrange: the owner deleted the media before its upload arrived (DELETE /media/{id} on PENDING).
     serveUpload(await jpegWithOrientationAndGps());
     await documents.send(new DeleteCommand({ TableName: TABLE, Key: { mediaId: MEDIA_ID } }));
 
@@ -851,9 +851,48 @@ describe('media pipeline state machine', () => {
 
     // Assert
     expect(run.status).toBe('SUCCEEDED');
-    expect(statesEntered(run.history)).toContain('IgnoreDuplicate');
+    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RemoveUnissuedUpload', 'IgnoreDuplicate']));
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
     expect(rekognitionMock.calls()).toHaveLength(0);
+    expect(await mediaRecord()).toBeUndefined();
+    expect([...objects.keys()]).toEqual([]);
+  });
+
+  it('removes an upload that arrives while its media is being deleted, and leaves the record to the delete', async () => {
+    // Arrange: DELETE /media/{id} has marked the PENDING record DELETING and not yet removed it.
+    serveUpload(await jpegWithOrientationAndGps());
+    await documents.send(
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { mediaId: MEDIA_ID },
+        UpdateExpression: 'SET #status = :deleting',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':deleting': 'DELETING' },
+      }),
+    );
+
+    // Act
+    const run = await execute(eventFor());
+
+    // Assert
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statesEntered(run.history)).toContain('RemoveUnissuedUpload');
+    expect(rekognitionMock.calls()).toHaveLength(0);
+    expect(await mediaRecord()).toMatchObject({ status: 'DELETING' });
+    expect([...objects.keys()]).toEqual([]);
+  });
+
+  it('fails the execution (which alarms) when an unissued upload cannot be removed', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    await documents.send(new DeleteCommand({ TableName: TABLE, Key: { mediaId: MEDIA_ID } }));
+
+    // Act
+    const run = await execute(eventFor(), { RemoveUnissuedUpload: ['Error', 'Error', 'Error', 'Error'] });
+
+    // Assert
+    expect(run.status).toBe('FAILED');
+    expect(statesEntered(run.history)).toContain('RemoveFailed');
     expect(await mediaRecord()).toBeUndefined();
   });
 
@@ -864,10 +903,11 @@ describe('media pipeline state machine', () => {
     // Act
     const run = await execute(eventFor({ key: `uploads/mallory/${MEDIA_ID}` }));
 
-    // Assert
-    expect(statesEntered(run.history)).toContain('IgnoreDuplicate');
+    // Assert: the object under mallory's key is removed; alice's ticket and derived/ are untouched.
+    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RemoveUnissuedUpload', 'IgnoreDuplicate']));
     expect(rekognitionMock.calls()).toHaveLength(0);
     expect(await mediaRecord()).toMatchObject({ status: 'PENDING', ownerId: 'alice' });
+    expect([...objects.keys()]).toEqual([sampleEvent.detail.object.key]);
   });
 
   it('does not process a second upload made with a ticket that was already used', async () => {

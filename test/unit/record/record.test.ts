@@ -5,6 +5,7 @@ import {
   errorFromCatch,
   executionNameOf,
   failureUpdate,
+  isUploaderFault,
   REDRIVABLE_CODES,
   redriveUpdate,
   TERMINAL_CONDITION,
@@ -114,6 +115,19 @@ describe('claimUpdate', () => {
   });
 });
 
+describe('isUploaderFault', () => {
+  it.each([
+    ['CorruptImageError', true],
+    ['UnsupportedMediaError', true],
+    ['UploadMissingError', true],
+    ['DetectorThrottledError', false],
+    ['Lambda.TooManyRequestsException', false],
+    [undefined, false],
+  ])('reads %s from the Catch result as the ASL does: %s', (name, expected) => {
+    expect(isUploaderFault(name === undefined ? {} : { Error: name })).toBe(expected);
+  });
+});
+
 describe('claimRefusal', () => {
   it('calls the same version a duplicate', () => {
     expect(claimRefusal({ status: 'READY', sourceSequencer: SEQ }, UPLOAD)).toBe('duplicate');
@@ -140,6 +154,12 @@ describe('claimRefusal', () => {
   it.each([
     ['no record at all', undefined],
     ["another owner's PENDING record", { status: 'PENDING' }],
+    ['a PENDING record its owner is deleting', { status: 'DELETING' }],
+    ['a processed record its owner is deleting, same version', { status: 'DELETING', sourceSequencer: SEQ }],
+    [
+      'a processed record its owner is deleting, a replayed upload form',
+      { status: 'DELETING', sourceSequencer: '0000000000000000617F08299329D188' },
+    ],
   ])('calls an upload with %s unissued', (_case, stored) => {
     expect(claimRefusal(stored, UPLOAD)).toBe('unissued');
   });
@@ -200,6 +220,31 @@ describe('completeUpdate', () => {
     expect(update.ExpressionAttributeValues[':moderation']).toEqual(REJECTED);
   });
 
+  it('points the original of REJECTED media at its quarantine key, never at uploads/', () => {
+    // Act
+    const rejected = completeUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED },
+      NOW,
+    );
+    const ready = completeUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
+      NOW,
+    );
+
+    // Assert
+    expect(rejected.ExpressionAttributeValues[':original']).toEqual({
+      ...THUMBNAIL.original,
+      key: `quarantine/alice/${MEDIA_ID}`,
+    });
+    expect(ready.ExpressionAttributeValues[':original']).toEqual(THUMBNAIL.original);
+  });
+
   it('keeps the keys of every derived object so they can be deleted later', () => {
     // Act
     const update = completeUpdate(
@@ -236,6 +281,26 @@ describe('completeUpdate', () => {
 
 describe('failureUpdate', () => {
   const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:media-pipeline:run-1';
+
+  it("points the original of a bad upload at the failed/ key it is moved to, and keeps a pipeline fault's where it is", () => {
+    // Act
+    const bad = failureUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { code: 'CORRUPT_IMAGE', message: 'bad' },
+      NOW,
+      EXECUTION,
+      `failed/alice/${MEDIA_ID}`,
+    );
+    const fault = failureUpdate(MEDIA_ID, 'alice', UPLOAD, { code: 'PIPELINE_ERROR', message: 'x' }, NOW, EXECUTION);
+
+    // Assert
+    expect(bad.UpdateExpression).toContain('#original = :original');
+    expect(bad.ExpressionAttributeValues[':original']).toEqual({ key: `failed/alice/${MEDIA_ID}`, bytes: UPLOAD.size });
+    expect(fault.UpdateExpression).toContain('#original = if_not_exists(#original, :original)');
+    expect(fault.ExpressionAttributeValues[':original']).toEqual({ key: UPLOAD.key, bytes: UPLOAD.size });
+  });
 
   it("writes FAILED for the execution that holds the claim of this version, or on the owner's unclaimed ticket", () => {
     // Act
