@@ -116,9 +116,9 @@ export const WHY: Readonly<Record<string, string>> = {
   'media dynamodb:Query':
     "Lists the caller's own media newest first (GET /media?owner=me) through the byOwner index; never a Scan.",
   'media s3:ListBucketVersions':
-    "Finds every version and delete marker of one media's objects for DELETE /media/{id} (real erasure in a versioned bucket); only for prefixes under uploads/ and derived/ (s3:prefix condition), the keys taken from the record.",
+    "Finds every version and delete marker of one media's objects for DELETE /media/{id} (real erasure in a versioned bucket); only for prefixes under uploads/, derived/ and failed/ (s3:prefix condition), the keys taken from the record.",
   'media s3:DeleteObjectVersion':
-    "Erases each version of the media's original and derived objects for DELETE /media/{id}, so nothing stays recoverable; no other role may delete object versions.",
+    "Erases each version of the media's original (in uploads/, or in failed/ for a bad upload) and derived objects for DELETE /media/{id}, so nothing stays recoverable; no other role may delete object versions.",
   'media secretsmanager:GetSecretValue':
     'Reads the page-token HMAC key at run time (GET /media?owner=me signs and checks `nextToken`, under a context of its own, so a token of the articles listing never verifies here): AWSCURRENT, and AWSPREVIOUS for a token signed before a rotation; cached for PAGE_TOKEN_SECRET_MAX_AGE. This one secret only; no DescribeSecret, no write.',
   'media dynamodb:UpdateItem':

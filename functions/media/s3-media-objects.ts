@@ -1,6 +1,6 @@
 import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import type { ListObjectVersionsCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { derivedPrefixFor, uploadKeyFor } from '../shared/media';
+import { derivedPrefixFor, failedKeyFor, uploadKeyFor } from '../shared/media';
 import type { MediaObjectEraser, MediaObjectsRef } from './ports';
 
 /** DeleteObjects takes at most 1,000 keys per request. */
@@ -18,8 +18,9 @@ interface ObjectVersion {
  * versioned S3 lists each object once with version id "null", and deleting that version deletes
  * the object, so the same code erases there too.
  *
- * The role may list versions only under uploads/ and derived/ (an s3:prefix condition) and delete
- * versions only there; the keys come from the record, never from the caller.
+ * The role may list versions only under uploads/, derived/ and failed/ (an s3:prefix condition)
+ * and delete versions only there; the keys come from the record, never from the caller. A REJECTED
+ * media's original in quarantine/ is not the owner's to erase: it expires (README "Data").
  */
 export class S3MediaObjectEraser implements MediaObjectEraser {
   constructor(
@@ -28,13 +29,14 @@ export class S3MediaObjectEraser implements MediaObjectEraser {
   ) {}
 
   async erase(ref: MediaObjectsRef): Promise<number> {
-    const original = uploadKeyFor(ref.ownerId, ref.mediaId);
-    const versions = [
-      // The original's key is a prefix of no other media's key only with the exact-key filter:
-      // uploads/alice/m1 is also the start of uploads/alice/m10.
-      ...(await this.versionsUnder(original)).filter((version) => version.Key === original),
-      ...(await this.versionsUnder(derivedPrefixFor(ref.mediaId))),
-    ];
+    const versions: ObjectVersion[] = [];
+    // The original, where it was uploaded and where a bad upload is moved (failed/). Its key is a
+    // prefix of no other media's key only with the exact-key filter: uploads/alice/m1 is also the
+    // start of uploads/alice/m10.
+    for (const original of [uploadKeyFor(ref.ownerId, ref.mediaId), failedKeyFor(ref.ownerId, ref.mediaId)]) {
+      versions.push(...(await this.versionsUnder(original)).filter((version) => version.Key === original));
+    }
+    versions.push(...(await this.versionsUnder(derivedPrefixFor(ref.mediaId))));
     for (let start = 0; start < versions.length; start += DELETE_BATCH) {
       await this.deleteVersions(versions.slice(start, start + DELETE_BATCH));
     }

@@ -11,7 +11,7 @@ import { routes, type ApiFunctionName, type RouteDefinition } from '../../functi
 import { BODY_SCHEMAS, type BodyModelName } from '../../functions/api/body-models';
 import { articlesSettings } from '../../functions/articles/settings';
 import { mediaSettings } from '../../functions/media/settings';
-import { DERIVED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
+import { DERIVED_PREFIX, FAILED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
 import type { AppConfig } from '../config';
 import { API_CORS_PREFLIGHT } from '../definitions/cors';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../definitions/gateway-responses';
@@ -268,7 +268,8 @@ export class ArticlesApi extends Construct {
       // Signing a presigned POST needs the signer to hold s3:PutObject on the key it signs for.
       .allowObjects(bucket, UPLOAD_PREFIX, ['s3:PutObject', 's3:DeleteObjectVersion'])
       .allowObjects(bucket, DERIVED_PREFIX, ['s3:GetObject', 's3:DeleteObjectVersion'])
-      .allowListing(bucket, 's3:ListBucketVersions', [UPLOAD_PREFIX, DERIVED_PREFIX])
+      .allowObjects(bucket, FAILED_PREFIX, ['s3:DeleteObjectVersion'])
+      .allowListing(bucket, 's3:ListBucketVersions', [UPLOAD_PREFIX, DERIVED_PREFIX, FAILED_PREFIX])
       // GET /media?owner=me signs its nextToken with the articles listing's key (another context).
       .allowSecretRead(this.pageTokenSecret);
     for (const index of mediaTableDefinition.globalSecondaryIndexes) {

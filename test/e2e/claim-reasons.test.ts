@@ -1,4 +1,4 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
 import { startTwin, type Twin } from '../../local/twin';
 import { send } from './support/http';
@@ -74,6 +74,14 @@ describe('an object written to uploads/ without an upload ticket', () => {
     expect(runs).toEqual([
       expect.objectContaining({ outcome: 'DUPLICATE', refusal: 'unissued', executionStatus: 'SUCCEEDED' }),
     ]);
+  });
+
+  it('is removed from uploads/ by its run (no record names it)', async () => {
+    // Act
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: twin.bucketName, Prefix: key }));
+
+    // Assert
+    expect(listed.Contents ?? []).toEqual([]);
   });
 
   it('is counted under unissued in the refusal totals', async () => {

@@ -172,6 +172,33 @@ describe('a failed upload', () => {
     expect(await keysUnder(`uploads/alice/${ticket.mediaId}`)).toEqual([]);
     expect(await keysUnder(`derived/${ticket.mediaId}/`)).toEqual([]);
     expect(await keysUnder(`failed/alice/${ticket.mediaId}`)).toEqual([`failed/alice/${ticket.mediaId}`]);
+
+    // The owner's DELETE erases it there too.
+    const deleted = await requestJson(twin, 'DELETE', `/media/${ticket.mediaId}`, { token: alice });
+    expect(deleted.status).toBe(204);
+    expect(await keysUnder(`failed/alice/${ticket.mediaId}`)).toEqual([]);
+  }, 60_000);
+});
+
+describe('an upload that arrives after its media was deleted', () => {
+  it('is removed from uploads/ by its run, and the media stays gone', async () => {
+    // Arrange: the owner deletes the media while its upload form is still valid.
+    const ticket = await presign(twin, alice, 'image/jpeg', 20_000);
+    const deleted = await requestJson(twin, 'DELETE', `/media/${ticket.mediaId}`, { token: alice });
+    const { postToPresignedUrl } = await import('./support/twin-client');
+
+    // Act: the upload arrives anyway (S3 accepts the form until it expires).
+    const stored = await postToPresignedUrl(ticket, await photoJpeg(120, 90), 'image/jpeg');
+    await waitForRunEnd(ticket.mediaId);
+
+    // Assert
+    expect(deleted.status).toBe(204);
+    expect(stored >= 200 && stored < 300).toBe(true);
+    const run = twin.runs.recent().find((candidate) => candidate.mediaId === ticket.mediaId);
+    expect(run?.steps.map((step) => step.name)).toContain('RemoveUnissuedUpload');
+    expect(await keysUnder(`uploads/alice/${ticket.mediaId}`)).toEqual([]);
+    expect(await keysUnder(`derived/${ticket.mediaId}/`)).toEqual([]);
+    expect((await requestJson(twin, 'GET', `/media/${ticket.mediaId}`)).status).toBe(404);
   }, 60_000);
 });
 

@@ -373,13 +373,17 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:DeleteObjectVersion', UPLOAD],
       ['s3:DeleteObjectVersion', DERIVED],
       ['s3:DeleteObjectVersion', ANALYSIS],
+      // A bad upload's original, moved to failed/: the owner's erasure reaches it too.
+      listing('s3:ListBucketVersions', 'failed/owner-1/media-1'),
+      ['s3:DeleteObjectVersion', FAILED_ORIGINAL],
       // The page-token key of GET /media?owner=me, read at run time (any version stage).
       ['secretsmanager:GetSecretValue', PAGE_TOKEN_SECRET],
       ...functionBasics('media'),
     ],
     deny: [
-      // Erasure reaches only uploads/ and derived/: no listing of the whole bucket or another
-      // prefix, nothing in quarantine (no API role may read or touch a quarantined original).
+      // Erasure reaches only uploads/, derived/ and failed/: no listing of the whole bucket or
+      // another prefix, nothing in quarantine (no API role may read or touch a quarantined original),
+      // no reading of a failed original.
       ['s3:ListBucketVersions', BUCKET],
       listing('s3:ListBucketVersions', ''),
       listing('s3:ListBucketVersions', 'quarantine/'),
@@ -388,6 +392,8 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:DeleteObjectVersion', OTHER_PREFIX],
       ['s3:DeleteObjectVersion', ACCESS_LOG],
       ['s3:GetObject', QUARANTINED],
+      ['s3:GetObject', FAILED_ORIGINAL],
+      ['s3:PutObject', FAILED_ORIGINAL],
       ['s3:GetObjectVersion', UPLOAD],
       ['s3:GetObjectVersion', DERIVED],
       ['s3:PutBucketVersioning', BUCKET],
@@ -567,9 +573,10 @@ const APPROVED: Record<ProjectRole, string[]> = {
     `dynamodb:Query ${BY_OWNER}`,
     `dynamodb:UpdateItem ${UPLOAD_QUOTA_TABLE}`,
     `s3:DeleteObjectVersion ${BUCKET}/derived/*`,
+    `s3:DeleteObjectVersion ${BUCKET}/failed/*`,
     `s3:DeleteObjectVersion ${BUCKET}/uploads/*`,
     `s3:GetObject ${BUCKET}/derived/*`,
-    `s3:ListBucketVersions ${BUCKET} if {"StringLike":{"s3:prefix":["uploads/*","derived/*"]}}`,
+    `s3:ListBucketVersions ${BUCKET} if {"StringLike":{"s3:prefix":["uploads/*","derived/*","failed/*"]}}`,
     `s3:PutObject ${BUCKET}/uploads/*`,
     `secretsmanager:GetSecretValue ${PAGE_TOKEN_SECRET}`,
     ...functionBasicsApproved(LOG_GROUP.media),

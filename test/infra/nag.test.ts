@@ -85,6 +85,7 @@ const REVIEWED_DEV = [
   'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Articles/Media/Role',
   'AwsSolutions-IAM5[Resource::<MediaBucket4022EBBF.Arn>/uploads/*] at TravelGuide-dev/Articles/Media/Role',
   'AwsSolutions-IAM5[Resource::<MediaBucket4022EBBF.Arn>/derived/*] at TravelGuide-dev/Articles/Media/Role',
+  'AwsSolutions-IAM5[Resource::<MediaBucket4022EBBF.Arn>/failed/*] at TravelGuide-dev/Articles/Media/Role',
   'AwsSolutions-APIG4 at TravelGuide-dev/Articles/Api/Default/articles/GET',
   'AwsSolutions-COG4 at TravelGuide-dev/Articles/Api/Default/articles/GET',
   'AwsSolutions-APIG4 at TravelGuide-dev/Articles/Api/Default/articles/{id}/GET',

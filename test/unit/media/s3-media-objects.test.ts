@@ -17,6 +17,8 @@ const eraser = new S3MediaObjectEraser(new S3Client({ region: 'eu-west-1' }), BU
 beforeEach(() => {
   s3.reset();
   s3.on(DeleteObjectsCommand).resolves({});
+  // A prefix a test does not set up holds nothing.
+  s3.on(ListObjectVersionsCommand).resolves({});
 });
 
 function deletedVersions(): { Key?: string; VersionId?: string }[] {
@@ -53,6 +55,31 @@ describe('S3MediaObjectEraser', () => {
       { Key: 'derived/m1/SEQ/w320.webp', VersionId: 'dm1' },
     ]);
     expect(s3).toHaveReceivedCommandWith(DeleteObjectsCommand, { Bucket: BUCKET });
+  });
+
+  it("erases a bad upload's original where the pipeline moved it (failed/), every version", async () => {
+    // Arrange: DiscardFailedUpload copied the original to failed/ and deleted it from uploads/.
+    s3.on(ListObjectVersionsCommand, { Prefix: 'uploads/alice/m1' }).resolves({
+      Versions: [{ Key: 'uploads/alice/m1', VersionId: 'o1', IsLatest: false }],
+      DeleteMarkers: [{ Key: 'uploads/alice/m1', VersionId: 'dm1', IsLatest: true }],
+    });
+    s3.on(ListObjectVersionsCommand, { Prefix: 'failed/alice/m1' }).resolves({
+      Versions: [
+        { Key: 'failed/alice/m1', VersionId: 'f1', IsLatest: true },
+        { Key: 'failed/alice/m10', VersionId: 'x1', IsLatest: true },
+      ],
+    });
+
+    // Act
+    const count = await eraser.erase({ ownerId: 'alice', mediaId: 'm1' });
+
+    // Assert
+    expect(count).toBe(3);
+    expect(deletedVersions()).toEqual([
+      { Key: 'uploads/alice/m1', VersionId: 'o1' },
+      { Key: 'uploads/alice/m1', VersionId: 'dm1' },
+      { Key: 'failed/alice/m1', VersionId: 'f1' },
+    ]);
   });
 
   it('never deletes another media whose original key starts with this one', async () => {
