@@ -65,6 +65,35 @@ export async function deleteArticle(apiUrl: string, token: string, articleId: st
     throw new Error(`GET /articles/${articleId} after the delete answered ${describeResponse(after)}`);
 }
 
+/**
+ * DELETE /media/{id}, then GET answers 404. A media still PROCESSING (a journey stopped while it
+ * ran) answers 409: its run is waited for (up to `waitTimeoutMs`), then it is deleted. One deleted
+ * already (404) is gone too.
+ */
+export async function deleteMedia(
+  apiUrl: string,
+  token: string,
+  mediaId: string,
+  waitTimeoutMs: number,
+): Promise<string> {
+  let response = await requestJson(apiUrl, 'DELETE', `/media/${mediaId}`, { token });
+  let waited = '';
+  if (response.status === 409) {
+    const settled = await waitForTerminal(apiUrl, mediaId, {
+      timeoutMs: waitTimeoutMs,
+      intervalMs: waitTimeoutMs > 30_000 ? 1000 : 100,
+    });
+    waited = `waited for ${settled.status}, `;
+    response = await requestJson(apiUrl, 'DELETE', `/media/${mediaId}`, { token });
+  }
+  if (response.status === 404) return `${waited}404: already gone`;
+  if (response.status !== 204) throw new Error(`DELETE /media/${mediaId} answered ${describeResponse(response)}`);
+  const after = await requestJson(apiUrl, 'GET', `/media/${mediaId}`);
+  if (after.status !== 404)
+    throw new Error(`GET /media/${mediaId} after the delete answered ${describeResponse(after)}`);
+  return `${waited}204, then GET answers 404`;
+}
+
 /** Registers the removal of a media the run created: through the API where it can, else named as left behind. */
 function cleanUpMedia(context: JourneyContext, mediaId: string): void {
   if (!apiDeletesMedia()) {
@@ -73,10 +102,7 @@ function cleanUpMedia(context: JourneyContext, mediaId: string): void {
   }
   context.run.onCleanUp(
     `delete media ${mediaId}`,
-    async () => {
-      const response = await requestJson(context.apiUrl, 'DELETE', `/media/${mediaId}`, { token: context.token });
-      if (response.status !== 204) throw new Error(`DELETE /media/${mediaId} answered ${describeResponse(response)}`);
-    },
+    async (note) => note(await deleteMedia(context.apiUrl, context.token, mediaId, context.waitTimeoutMs)),
     CLEANUP_PHASE.media,
   );
 }

@@ -3,7 +3,7 @@ import 'aws-sdk-client-mock-jest';
 import { startTwin, type Twin } from '../../local/twin';
 import { runSmoke } from '../../smoke/cli';
 import { FAKE_OUTPUTS, mockStage, type MockedStage } from '../fixtures/smoke-aws';
-import { tokenFor } from './support/twin-client';
+import { requestJson, tokenFor } from './support/twin-client';
 
 /**
  * The smoke command's journeys against a running twin, in this process: the `--stage` path with
@@ -20,6 +20,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await twin?.stop();
 });
+
+/** The media a user still has, through GET /media?owner=me. */
+async function mediaLeft(userId: string): Promise<string[]> {
+  const response = await requestJson<{ items: { mediaId: string; status: string }[] }>(
+    twin,
+    'GET',
+    '/media?owner=me&limit=100',
+    { token: await tokenFor(twin, userId) },
+  );
+  expect(response.status).toBe(200);
+  return response.body.items.map((item) => `${item.mediaId} ${item.status}`);
+}
+
+const MEDIA_DELETED = /^delete media [0-9a-f-]{36} +ok .*204, then GET answers 404/gm;
 
 async function smoke(args: string[]): Promise<{ code: number; output: string }> {
   let output = '';
@@ -65,6 +79,12 @@ describe("--stage, with the AWS clients mocked and the twin as the stage's API",
     expect(steps.indexOf('delete the throw-away user')).toBeGreaterThan(steps.indexOf('delete the article'));
     expect(stage.cognito).toHaveReceivedCommandWith(AdminDeleteUserCommand, { UserPoolId: FAKE_OUTPUTS.userPoolId });
   });
+
+  it("deletes both media it created, and leaves none of the user's media behind", async () => {
+    expect(result.output.match(MEDIA_DELETED)).toHaveLength(2);
+    expect(result.output).not.toContain('Left behind');
+    expect(await mediaLeft('cognito-user-sub')).toEqual([]);
+  });
 });
 
 describe('--local, against a twin whose thumbnail function is gone', () => {
@@ -93,5 +113,14 @@ describe('--local, against a twin whose thumbnail function is gone', () => {
     expect(result.output).toMatch(/^FAILED: see it end FAILED \(CORRUPT_IMAGE\): /m);
     expect(result.output).toMatch(/^delete the article +ok /m);
     expect(result.output).toMatch(/^FAILED: \d+ of \d+ steps failed$/m);
+  });
+
+  it('still deletes the three media it created, FAILED ones too, and leaves none of them behind', async () => {
+    const userId = /user (smoke-[\w-]+)/.exec(result.output)?.[1];
+
+    expect(result.output.match(MEDIA_DELETED)).toHaveLength(3);
+    expect(result.output).not.toContain('Left behind');
+    expect(userId).toBeDefined();
+    expect(await mediaLeft(userId ?? '')).toEqual([]);
   });
 });
