@@ -46,17 +46,22 @@ export async function twinDeps(url: string): Promise<RedriveDeps & { close(): vo
   };
 }
 
-/** The upload rule's dead-letter queue of a deployed stage, and its StartExecution, with the caller's AWS credentials. */
-export async function stageDeadLetterDeps(stage: string): Promise<DeadLetterDeps & { close(): void }> {
+/** A reader of a deployed stage's stack outputs; a missing output names the stack and the key. */
+async function stackOutputs(stage: string): Promise<(key: string) => string> {
   const cloudFormation = new CloudFormationClient({});
   const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stageStackName(stage) }));
   cloudFormation.destroy();
-  const output = (key: string): string => {
+  return (key) => {
     const value = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
     if (value === undefined)
       throw new Error(`Stack ${stageStackName(stage)} has no output ${key}; deploy the current version first`);
     return value;
   };
+}
+
+/** The upload rule's dead-letter queue of a deployed stage, and its StartExecution, with the caller's AWS credentials. */
+export async function stageDeadLetterDeps(stage: string): Promise<DeadLetterDeps & { close(): void }> {
+  const output = await stackOutputs(stage);
   const stateMachineArn = output(STACK_OUTPUTS.stateMachineArn);
   const [, , , region = ''] = stateMachineArn.split(':');
   const sqs = new SQSClient({ region });
@@ -76,15 +81,7 @@ export async function stageDeadLetterDeps(stage: string): Promise<DeadLetterDeps
 
 /** A deployed stage, found by its stack outputs, with the caller's AWS credentials. */
 export async function stageDeps(stage: string): Promise<RedriveDeps & { close(): void }> {
-  const cloudFormation = new CloudFormationClient({});
-  const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stageStackName(stage) }));
-  cloudFormation.destroy();
-  const output = (key: string): string => {
-    const value = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
-    if (value === undefined)
-      throw new Error(`Stack ${stageStackName(stage)} has no output ${key}; deploy the current version first`);
-    return value;
-  };
+  const output = await stackOutputs(stage);
   const stateMachineArn = output(STACK_OUTPUTS.stateMachineArn);
   const [, , , region = '', account = ''] = stateMachineArn.split(':');
   const dynamo = new DynamoDBClient({ region });
