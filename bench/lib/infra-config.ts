@@ -32,6 +32,7 @@ export function functionSettings(): { functions: Record<string, FunctionSettings
       moderation: pipeline.moderation,
       record: pipeline.record,
       watcher: pipeline.watcher,
+      takedown: pipeline.takedown,
       articles: api.articles,
       media: api.media,
     };
