@@ -8,7 +8,7 @@ import { prepareInputs, type BenchInput } from './lib/inputs';
 import { BENCH_TMP, REPO_ROOT, RESULTS_FILE } from './lib/paths';
 import { max, median, min, pairedRatio, round, verdict } from './lib/stats';
 import { table } from './lib/table';
-import { SDK_MODULES_NOT_LOADED_ON_LAMBDA } from '../infra/constructs/pipeline-function';
+import { SDK_MODULES_NOT_LOADED_ON_LAMBDA } from '../infra/bundling';
 import { measureBundles, type BundleInfo } from './sections/bundles';
 import { measurePageTokenKey, pageTokenKeySection } from './sections/page-token-key';
 import type { PeakRssResult } from './sections/peak-rss';

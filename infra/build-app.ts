@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import type { AppConfig } from './config';
 import { tagSharedComponent, tagStageComponents } from './components';
@@ -8,7 +7,7 @@ import { AccountStack } from './stacks/account-stack';
 import { CiDeployStack } from './stacks/ci-deploy-stack';
 import { DeveloperAccessStack } from './stacks/developer-access-stack';
 import { TravelGuideStack } from './stacks/travel-guide-stack';
-import { PROJECT_ROOT } from './constructs/pipeline-function';
+import { CDK_JSON } from './repository';
 import { stageStackName } from './definitions/stack-outputs';
 
 /** Options that only change where the app finds its code, never what it deploys. */
@@ -97,7 +96,7 @@ export function buildApp(app: App, config: AppConfig, options: BuildAppOptions =
  * builds what `cdk synth` builds.
  */
 export function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
+  const cdkJson = JSON.parse(readFileSync(CDK_JSON, 'utf8')) as {
     context?: Record<string, unknown>;
   };
   return cdkJson.context ?? {};

@@ -9,7 +9,7 @@ import { stageConfig } from '../../infra/config';
 /** What the benchmarks need to know of one function, as the CDK app configures it. */
 export interface FunctionSettings {
   memoryMb: number;
-  /** Modules its bundle leaves out (PipelineFunction.externalModules). */
+  /** Modules its bundle leaves out (AppFunction.externalModules). */
   externalModules: readonly string[];
 }
 

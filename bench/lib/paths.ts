@@ -1,6 +1,7 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../infra/repository';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 /** Ignored by git and eslint: generated inputs, bundles and child results. */
 export const BENCH_TMP = join(REPO_ROOT, 'bench', 'tmp');
 export const INPUT_DIR = join(BENCH_TMP, 'inputs');

@@ -3,15 +3,18 @@ import { readdirSync, existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
+import { OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { functionBundling } from '../../infra/bundling';
+import { functionEntry } from '../../infra/repository';
 import { articlesSettings } from '../../functions/articles/settings';
 import { mediaSettings } from '../../functions/media/settings';
 import { functionSettings } from '../lib/infra-config';
 import { BUNDLE_DIR, REPO_ROOT } from '../lib/paths';
 
 /*
- * Per-function bundles built as infra/constructs/pipeline-function.ts has NodejsFunction build
- * them (esbuild, platform node, target node24, CJS, minified, main fields module,main, the AWS SDK
- * bundled, the construct's list of externals, external source map without sources), then
+ * Per-function bundles built with the options of infra/bundling.ts, as NodejsFunction builds
+ * them (esbuild, platform node, the runtime's target, CJS, minified, main fields module,main, the
+ * AWS SDK bundled, the construct's list of externals, external source map without sources), then
  * each bundle's module init time in a fresh Node process: the part of a cold start this code owns.
  */
 
@@ -125,7 +128,7 @@ function contributors(metafile: Metafile, outputFile: string): Contributor[] {
 
 export function functionNames(): string[] {
   return readdirSync(join(REPO_ROOT, 'functions'), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(REPO_ROOT, 'functions', entry.name, 'handler.ts')))
+    .filter((entry) => entry.isDirectory() && existsSync(functionEntry(entry.name)))
     .map((entry) => entry.name)
     .sort();
 }
@@ -137,17 +140,19 @@ export function buildFunctionBundle(
   external: string[],
   plugins: Plugin[] = [],
 ): Promise<{ metafile: Metafile }> {
+  // The deployed options (infra/bundling.ts), as NodejsFunction hands them to esbuild.
+  const deployed = functionBundling([]);
   return build({
-    entryPoints: [join(REPO_ROOT, 'functions', name, 'handler.ts')],
+    entryPoints: [functionEntry(name)],
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    sourcemap: 'external',
-    sourcesContent: false,
-    mainFields: ['module', 'main'],
+    ...(deployed.target !== undefined ? { target: deployed.target } : {}),
+    format: deployed.format === OutputFormat.ESM ? 'esm' : 'cjs',
+    minify: deployed.minify ?? false,
+    sourcemap: deployed.sourceMapMode === SourceMapMode.EXTERNAL ? 'external' : (deployed.sourceMap ?? false),
+    sourcesContent: deployed.sourcesContent ?? true,
+    ...(deployed.mainFields !== undefined ? { mainFields: deployed.mainFields } : {}),
     external,
     plugins,
     metafile: true,

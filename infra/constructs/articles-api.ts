@@ -22,7 +22,7 @@ import {
 } from '../definitions/tables';
 import { DefinedTable } from './defined-table';
 import { EdgeProtection } from './edge-protection';
-import { PipelineFunction } from './pipeline-function';
+import { AppFunction } from './app-function';
 
 /** The API's one stage: the first segment of every request path. */
 export const API_STAGE_NAME = 'v1';
@@ -105,11 +105,11 @@ export class ArticlesApi extends Construct {
   /** Upload counters per owner and UTC day (daily upload quota); only the media function may touch it. */
   public readonly uploadQuotaTable: dynamodb.Table;
   /** The function behind the article routes (`fn: 'articles'`). */
-  public readonly articles: PipelineFunction;
+  public readonly articles: AppFunction;
   /** The function behind the media routes (`fn: 'media'`). */
-  public readonly media: PipelineFunction;
+  public readonly media: AppFunction;
   /** Each API function by the name routes.ts gives it. */
-  public readonly functions: Readonly<Record<ApiFunctionName, PipelineFunction>>;
+  public readonly functions: Readonly<Record<ApiFunctionName, AppFunction>>;
   /** HMAC key of the list page tokens. */
   public readonly pageTokenSecret: secretsmanager.Secret;
   /** The REST API; its stage is `v1`. */
@@ -217,7 +217,7 @@ export class ArticlesApi extends Construct {
     };
     // Article CRUD: the articles table and its newest-first index, and a read of the media table
     // to check that a cover image is the author's own usable media. No S3 at all.
-    this.articles = new PipelineFunction(this, 'Articles', {
+    this.articles = new AppFunction(this, 'Articles', {
       ...common,
       name: 'articles',
       serviceName: `${config.serviceName}-${config.stage}-articles-api`,
@@ -246,7 +246,7 @@ export class ArticlesApi extends Construct {
     // GETs under derived/; GET /media?owner=me queries the byOwner index; DELETE /media/{id} marks
     // the record DELETING (PutItem), erases every version of the media's objects (the only role
     // that may delete object versions) and deletes the record (the only role with DeleteItem there).
-    this.media = new PipelineFunction(this, 'Media', {
+    this.media = new AppFunction(this, 'Media', {
       ...common,
       name: 'media',
       serviceName: `${config.serviceName}-${config.stage}-media-api`,

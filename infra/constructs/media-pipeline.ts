@@ -32,7 +32,7 @@ import {
   UPLOADED_INPUT,
   UPLOADED_PATTERN,
 } from '../definitions/pipeline-sources';
-import { PipelineFunction } from './pipeline-function';
+import { AppFunction } from './app-function';
 import { SharpLayer } from './sharp-layer';
 
 /** A rule target input given as an InputTransformer file (`events/*.input.json`). */
@@ -105,18 +105,18 @@ export function confusedDeputyConditions(
  */
 export class MediaPipeline extends Construct {
   /** Validates the upload and writes renditions plus the analysis JPEG under `derived/`. */
-  public readonly thumbnail: PipelineFunction;
+  public readonly thumbnail: AppFunction;
   /** Rekognition DetectLabels on the analysis JPEG. */
-  public readonly labels: PipelineFunction;
+  public readonly labels: AppFunction;
   /** Rekognition DetectModerationLabels on the analysis JPEG. */
-  public readonly moderation: PipelineFunction;
+  public readonly moderation: AppFunction;
   /**
    * After a REJECTED or FAILED outcome: deletes the media's derived objects and moves its original
    * out of uploads/ (to quarantine/ or failed/, each expired by a lifecycle rule).
    */
-  public readonly takedown: PipelineFunction;
+  public readonly takedown: AppFunction;
   /** Writes the media record: PROCESSING, then READY, REJECTED or FAILED. */
-  public readonly record: PipelineFunction;
+  public readonly record: AppFunction;
   /** The state machine built from `statemachines/media-pipeline.asl.json`. */
   public readonly stateMachine: sfn.StateMachine;
   /** The state machine's role: invokes the four step functions, delivers logs, writes traces. */
@@ -130,7 +130,7 @@ export class MediaPipeline extends Construct {
   /** Upload events the rule could not deliver, kept 14 days. */
   public readonly deadLetterQueue: sqs.Queue;
   /** Marks the media of an execution that ended FAILED, TIMED_OUT or ABORTED while holding its claim. */
-  public readonly watcher: PipelineFunction;
+  public readonly watcher: AppFunction;
   /** Status-change events the watcher could not handle after its retries, kept 14 days. */
   public readonly watcherDeadLetterQueue: sqs.Queue;
   /** The rule built from `events/execution-ended.pattern.json` that invokes the watcher. */
@@ -156,7 +156,7 @@ export class MediaPipeline extends Construct {
     };
 
     // Thumbnail: the only step that touches the original upload; it writes only under derived/.
-    this.thumbnail = new PipelineFunction(this, 'Thumbnail', {
+    this.thumbnail = new AppFunction(this, 'Thumbnail', {
       ...common,
       name: 'thumbnail',
       // CPU scales with memory; sharp decodes up to 100 MP, so it gets room and time.
@@ -186,7 +186,7 @@ export class MediaPipeline extends Construct {
 
     // Labels and moderation read the analysis JPEG; Rekognition's detect actions have no
     // resource type, so "*" is the narrowest resource IAM accepts for them.
-    this.labels = new PipelineFunction(this, 'Labels', {
+    this.labels = new AppFunction(this, 'Labels', {
       ...common,
       ...concurrencyOf('labels'),
       name: 'labels',
@@ -196,7 +196,7 @@ export class MediaPipeline extends Construct {
       .allow(['rekognition:DetectLabels'], ['*'])
       .allowObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
 
-    this.moderation = new PipelineFunction(this, 'Moderation', {
+    this.moderation = new AppFunction(this, 'Moderation', {
       ...common,
       ...concurrencyOf('moderation'),
       name: 'moderation',
@@ -206,7 +206,7 @@ export class MediaPipeline extends Construct {
       .allow(['rekognition:DetectModerationLabels'], ['*'])
       .allowObjects(bucket, DERIVED_PREFIX, ['s3:GetObject']);
 
-    this.record = new PipelineFunction(this, 'Record', {
+    this.record = new AppFunction(this, 'Record', {
       ...common,
       name: 'record',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.record),
@@ -217,7 +217,7 @@ export class MediaPipeline extends Construct {
     // (current versions only: noncurrent ones are for no role to read, and expire). It lists only
     // under uploads/ and derived/, to tell a missing object from a refused one and to find every
     // derived object of a media; it may write only under quarantine/ and failed/.
-    this.takedown = new PipelineFunction(this, 'Takedown', {
+    this.takedown = new AppFunction(this, 'Takedown', {
       ...common,
       name: 'takedown',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.takedown),
@@ -346,7 +346,7 @@ export class MediaPipeline extends Construct {
       reason:
         "This queue is itself the watcher's dead-letter queue: status-change events it could not handle land here to be inspected and replayed.",
     });
-    this.watcher = new PipelineFunction(this, 'Watcher', {
+    this.watcher = new AppFunction(this, 'Watcher', {
       ...common,
       name: 'watcher',
       timeout: Duration.seconds(10),

@@ -9,14 +9,14 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CLAIM_REFUSALS } from '../../functions/record/record';
-import type { PipelineFunction } from './pipeline-function';
+import type { AppFunction } from './app-function';
 
 /** A step function shown on the dashboard and alarmed on. */
 export interface ObservedStep {
   /** Label on the dashboard and in the alarm description, e.g. `thumbnail`. */
   readonly name: string;
   /** The function behind the step. */
-  readonly fn: PipelineFunction;
+  readonly fn: AppFunction;
 }
 
 /** Properties of a {@link PipelineObservability}. */

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { FUNCTION_RUNTIME, PROJECT_ROOT } from './pipeline-function';
+import { FUNCTION_RUNTIME } from '../bundling';
+import { SHARP_LAYER_DIR } from '../repository';
 
 /** Properties of a {@link SharpLayer}. */
 export interface SharpLayerProps {
@@ -26,7 +27,7 @@ export class SharpLayer extends Construct {
 
   constructor(scope: Construct, id: string, props: SharpLayerProps = {}) {
     super(scope, id);
-    const layerDir = props.layerDir ?? path.join(PROJECT_ROOT, 'layers', 'sharp');
+    const layerDir = props.layerDir ?? SHARP_LAYER_DIR;
     const native = path.join(layerDir, 'nodejs', 'node_modules', '@img', 'sharp-linux-arm64');
     if (!existsSync(path.join(layerDir, 'nodejs', 'node_modules', 'sharp')) || !existsSync(native)) {
       throw new Error(

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { REPO_ROOT } from '../repository';
 import { STEP_FUNCTION_TIMEOUT_SECONDS, type StepFunctionName } from './pipeline';
 
 /**
@@ -7,8 +8,6 @@ import { STEP_FUNCTION_TIMEOUT_SECONDS, type StepFunctionName } from './pipeline
  * (infra/constructs/media-pipeline.ts) and the local twin (local/twin.ts, local/pipeline/) both
  * read them from here, so the twin runs exactly what the stack deploys.
  */
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The ASL definition. */
 export const STATE_MACHINE_DEFINITION = path.join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json');

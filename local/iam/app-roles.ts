@@ -1,18 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
+import { REPO_ROOT } from '../../infra/repository';
 import { CfnResolver, type StackTemplate } from '../../test/iam/support/cfn-resolver';
 import { identifyRoles, type AppRoles } from '../../test/iam/support/project-roles';
 import { ResourceNames, type RoleView } from '../../test/iam/support/roles';
-
 /**
  * The roles of this app as CloudFormation would deploy them, for the twin's IAM enforcement: the
  * dev stage synthesized in-process (no bundling: an IAM role does not depend on handler code),
  * its templates cached by a hash of everything that can change a role, and each function's
  * effective identity policy read with the same resolver the permission tests use.
  */
-
-const REPO_ROOT = resolve(__dirname, '..', '..');
 
 /** Everything a synthesized role can depend on: the CDK app, the code it reads, the resolver, the versions. */
 const HASHED_PATHS = [

@@ -7,11 +7,8 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import {
-  EVENT_STREAM_SERDE,
-  SDK_MODULES_NOT_LOADED_ON_LAMBDA,
-  type PipelineFunction,
-} from '../../infra/constructs/pipeline-function';
+import { EVENT_STREAM_SERDE, SDK_MODULES_NOT_LOADED_ON_LAMBDA } from '../../infra/bundling';
+import type { AppFunction } from '../../infra/constructs/app-function';
 import { articlesSettings } from '../../functions/articles/settings';
 import { mediaSettings } from '../../functions/media/settings';
 import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
@@ -56,7 +53,7 @@ function assetDir(s3Key: string): string {
   return path.join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`);
 }
 
-function codeDir(fn: PipelineFunction): string {
+function codeDir(fn: AppFunction): string {
   const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
   const code = functions[logicalId(fn.function)]?.Code as { S3Key: string };
   return assetDir(code.S3Key);
@@ -65,9 +62,9 @@ function codeDir(fn: PipelineFunction): string {
 const FUNCTIONS = ['thumbnail', 'labels', 'moderation', 'record', 'articles', 'media'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 
-function functionNamed(name: FunctionName): PipelineFunction {
+function functionNamed(name: FunctionName): AppFunction {
   const { pipeline, api } = synth.stack;
-  const byName: Record<FunctionName, PipelineFunction> = {
+  const byName: Record<FunctionName, AppFunction> = {
     thumbnail: pipeline.thumbnail,
     labels: pipeline.labels,
     moderation: pipeline.moderation,

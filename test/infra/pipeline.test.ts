@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { stageConfig, type Stage } from '../../infra/config';
-import { PROJECT_ROOT } from '../../infra/constructs/pipeline-function';
+import { REPO_ROOT } from '../../infra/repository';
 import { renderPipelineDefinition } from '../../infra/definitions/pipeline';
 import { loadInputTransformer } from '../../infra/definitions/input-transformer';
-import type { PipelineFunction } from '../../infra/constructs/pipeline-function';
+import type { AppFunction } from '../../infra/constructs/app-function';
 import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
 
 let synth: Synthesized;
@@ -34,7 +34,7 @@ describe('state machine', () => {
 
     const shipped = machines[logicalId(synth.stack.pipeline.stateMachine)]?.DefinitionString;
 
-    const file = readFileSync(path.join(PROJECT_ROOT, 'statemachines', 'media-pipeline.asl.json'), 'utf8');
+    const file = readFileSync(path.join(REPO_ROOT, 'statemachines', 'media-pipeline.asl.json'), 'utf8');
     expect(shipped).toBe(renderPipelineDefinition(file, 'STANDARD'));
     expect(shipped).not.toMatch(/\$\{[A-Za-z]+TimeoutSeconds\}/);
   });
@@ -60,7 +60,7 @@ describe('state machine', () => {
 
 describe('upload rule', () => {
   it('matches exactly the pattern file, with this bucket for ${MediaBucketName}', () => {
-    const file = readFileSync(path.join(PROJECT_ROOT, 'events', 'media-uploaded.pattern.json'), 'utf8');
+    const file = readFileSync(path.join(REPO_ROOT, 'events', 'media-uploaded.pattern.json'), 'utf8');
     const expected: unknown = JSON.parse(
       file.replace('"${MediaBucketName}"', JSON.stringify({ Ref: logicalId(synth.stack.media.bucket) })),
     );
@@ -224,7 +224,7 @@ describe('media table', () => {
 });
 
 describe('step functions', () => {
-  const steps = (): PipelineFunction[] => {
+  const steps = (): AppFunction[] => {
     const { pipeline } = synth.stack;
     return [pipeline.thumbnail, pipeline.labels, pipeline.moderation, pipeline.record, pipeline.takedown];
   };
@@ -253,7 +253,7 @@ describe('step functions', () => {
   it('set the Powertools and per-function environment', () => {
     const { pipeline } = synth.stack;
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
-    const env = (fn: PipelineFunction): Record<string, unknown> =>
+    const env = (fn: AppFunction): Record<string, unknown> =>
       (functions[logicalId(fn.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
 
     for (const step of steps()) {
@@ -372,7 +372,7 @@ describe.each<Stage>(['dev', 'prod'])('stage names and the service roles they ar
 
 describe('upload rule input', () => {
   it('gives executions only the fields of events/media-uploaded.input.json, through an input transformer', () => {
-    const expected = loadInputTransformer(path.join(PROJECT_ROOT, 'events', 'media-uploaded.input.json'));
+    const expected = loadInputTransformer(path.join(REPO_ROOT, 'events', 'media-uploaded.input.json'));
     const rules = resourcesOfType(synth.template, 'AWS::Events::Rule');
 
     const targets = rules[logicalId(synth.stack.pipeline.rule)]?.Targets as Array<Record<string, unknown>>;

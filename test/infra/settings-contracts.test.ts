@@ -10,7 +10,8 @@ import { takedownSettings } from '../../functions/takedown/settings';
 import type { SettingsContract, Setting } from '../../functions/shared/settings';
 import { thumbnailSettings } from '../../functions/thumbnail/settings';
 import { type AppConfig, loadConfig, stageConfig } from '../../infra/config';
-import { PROJECT_ROOT, type PipelineFunction } from '../../infra/constructs/pipeline-function';
+import type { AppFunction } from '../../infra/constructs/app-function';
+import { REPO_ROOT } from '../../infra/repository';
 import { functionEnvironment } from '../../local/twin';
 import { logicalId, resourcesOfType, synthStack } from './support';
 
@@ -47,7 +48,7 @@ const RUNTIME_ONLY: Record<string, string[]> = { thumbnail: ['MALLOC_ARENA_MAX']
 
 const synth = synthStack();
 
-function functionsByName(): Record<string, PipelineFunction> {
+function functionsByName(): Record<string, AppFunction> {
   const { pipeline, api } = synth.stack;
   return {
     thumbnail: pipeline.thumbnail,
@@ -61,17 +62,16 @@ function functionsByName(): Record<string, PipelineFunction> {
   };
 }
 
-function synthesizedEnvironment(fn: PipelineFunction): Record<string, unknown> {
+function synthesizedEnvironment(fn: AppFunction): Record<string, unknown> {
   const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
   return (functions[logicalId(fn.function)]?.Environment as { Variables: Record<string, unknown> }).Variables;
 }
 
 describe('each function has one settings contract', () => {
   it('covers every function folder that has a handler', () => {
-    const folders = readdirSync(join(PROJECT_ROOT, 'functions'), { withFileTypes: true })
+    const folders = readdirSync(join(REPO_ROOT, 'functions'), { withFileTypes: true })
       .filter(
-        (entry) =>
-          entry.isDirectory() && readdirSync(join(PROJECT_ROOT, 'functions', entry.name)).includes('handler.ts'),
+        (entry) => entry.isDirectory() && readdirSync(join(REPO_ROOT, 'functions', entry.name)).includes('handler.ts'),
       )
       .map((entry) => entry.name)
       .sort();
@@ -83,7 +83,7 @@ describe('each function has one settings contract', () => {
   it.each(Object.keys(CONTRACTS))(
     'the %s construct writes exactly its contract, plus the runtime variables',
     (name) => {
-      const env = synthesizedEnvironment(functionsByName()[name] as PipelineFunction);
+      const env = synthesizedEnvironment(functionsByName()[name] as AppFunction);
       const contract = CONTRACTS[name] as AnyContract;
 
       expect(Object.keys(env).sort()).toEqual(
@@ -93,7 +93,7 @@ describe('each function has one settings contract', () => {
   );
 
   it.each(Object.keys(CONTRACTS))('the %s handler accepts what the construct writes', (name) => {
-    const env = synthesizedEnvironment(functionsByName()[name] as PipelineFunction);
+    const env = synthesizedEnvironment(functionsByName()[name] as AppFunction);
     // Ref / Fn::Join values are resolved by CloudFormation at deploy time; any non-empty string stands in.
     const literal = Object.fromEntries(
       Object.entries(env).map(([key, value]) => [key, typeof value === 'string' ? value : 'resolved-at-deploy']),
@@ -142,7 +142,7 @@ describe('one name and one default per value, from context to code', () => {
     (fn, key) => {
       const contract = CONTRACTS[fn] as AnyContract;
       const setting = contract.fields[key] as Setting<unknown>;
-      const env = synthesizedEnvironment(functionsByName()[fn] as PipelineFunction);
+      const env = synthesizedEnvironment(functionsByName()[fn] as AppFunction);
       const configured = dev[key as keyof AppConfig];
 
       if (setting.default !== undefined) {
@@ -170,9 +170,9 @@ describe('handlers read their environment only through their contract', () => {
   const contractNames = new Set(Object.values(CONTRACTS).flatMap((contract) => Object.values(contract.envNames)));
 
   it("reads no variable of its own by name: only AWS_* and POWERTOOLS_* (the SDK's and Powertools' own)", () => {
-    const reads = sources(join(PROJECT_ROOT, 'functions')).flatMap((file) =>
+    const reads = sources(join(REPO_ROOT, 'functions')).flatMap((file) =>
       [...readFileSync(file, 'utf8').matchAll(/process\.env(?:\.([A-Za-z_]\w*)|\[\s*['"]([^'"]+)['"]\s*\]|\[)/g)].map(
-        (match) => `${relative(PROJECT_ROOT, file)}: ${match[1] ?? match[2] ?? '[dynamic]'}`,
+        (match) => `${relative(REPO_ROOT, file)}: ${match[1] ?? match[2] ?? '[dynamic]'}`,
       ),
     );
 
@@ -180,11 +180,11 @@ describe('handlers read their environment only through their contract', () => {
   });
 
   it('spells no contract variable outside the contracts, in functions, infra or the twin', () => {
-    const files = ['functions', 'infra', 'local'].flatMap((dir) => sources(join(PROJECT_ROOT, dir)));
+    const files = ['functions', 'infra', 'local'].flatMap((dir) => sources(join(REPO_ROOT, dir)));
     const spelled = files.flatMap((file) =>
       [...readFileSync(file, 'utf8').matchAll(/['"]([A-Z][A-Z0-9_]+)['"]/g)]
         .filter((match) => contractNames.has(match[1] as string))
-        .map((match) => `${relative(PROJECT_ROOT, file)}: ${match[1]}`),
+        .map((match) => `${relative(REPO_ROOT, file)}: ${match[1]}`),
     );
 
     expect(spelled).toEqual([]);

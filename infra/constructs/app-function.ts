@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,12 +9,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-
-/** Repository root: entries, lock file and layers are resolved from here, not from the cwd. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-
-/** The newest Node.js runtime this aws-cdk-lib offers; the bundles target the same version. */
-export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+import { bundleExternals, FUNCTION_RUNTIME, functionBundling } from '../bundling';
+import { functionEntry, lockFile, REPO_ROOT } from '../repository';
 
 /**
  * The only actions a function may hold on Resource "*": they have no resource type in IAM, so
@@ -38,44 +33,8 @@ export type ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject' |
 /** S3 bucket listings a function may be given, always limited to key prefixes by an `s3:prefix` condition. */
 export type ListingAction = 's3:ListBucket' | 's3:ListBucketVersions';
 
-/**
- * SDK modules the bundles leave out because a function on Lambda never loads them: the default
- * credential chain reaches them only through import() after the environment credentials (which
- * Lambda always sets) were not found. Should one ever be needed, Node resolves it from the SDK v3
- * in the Lambda runtime. test/infra/bundling.test.ts loads every bundle with nothing beside it to
- * prove none is needed at init, and invokes some of them to prove none is needed by a call.
- * (@smithy/core's event-stream serde is left out by {@link bundleExternals}, only where no S3 client loads it.)
- */
-export const SDK_MODULES_NOT_LOADED_ON_LAMBDA: readonly string[] = [
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-web-identity',
-  '@aws-sdk/credential-provider-http',
-  '@aws-sdk/credential-provider-login',
-  '@aws-sdk/token-providers',
-  '@aws-sdk/nested-clients',
-  '@smithy/credential-provider-imds',
-];
-
-/**
- * @smithy/core's event-stream serde. The SDK's HTTP protocol reaches it through import() only for
- * an operation that streams events (none here), but the S3 client also loads it at init: bundles
- * of functions that create an S3 client keep it, the others leave it out (~20 kB).
- */
-export const EVENT_STREAM_SERDE = '@smithy/core/event-streams';
-
-/** What a function's bundle leaves out, as {@link PipelineFunction} configures esbuild. */
-export function bundleExternals(options: { usesS3Client: boolean; layerModules?: readonly string[] }): string[] {
-  return [
-    ...SDK_MODULES_NOT_LOADED_ON_LAMBDA,
-    ...(options.usesS3Client ? [] : [EVENT_STREAM_SERDE]),
-    ...(options.layerModules ?? []),
-  ];
-}
-
-/** Properties of a {@link PipelineFunction}. */
-export interface PipelineFunctionProps {
+/** Properties of a {@link AppFunction}. */
+export interface AppFunctionProps {
   /**
    * Folder name under `functions/`; the entry is `functions/<name>/handler.ts`, which exports `handler`.
    */
@@ -133,7 +92,7 @@ export interface PipelineFunctionProps {
   readonly externalModules?: string[];
   /**
    * The function's code creates an S3 client, which loads @smithy/core's event-stream serde at
-   * init, so the bundle must keep it. Other bundles leave it out ({@link EVENT_STREAM_SERDE});
+   * init, so the bundle must keep it. Other bundles leave it out (`EVENT_STREAM_SERDE`, infra/bundling.ts);
    * test/infra/bundling.test.ts loads every bundle alone, so a wrong `false` fails there.
    * @default false
    */
@@ -146,16 +105,17 @@ export interface PipelineFunctionProps {
 }
 
 /**
- * One pipeline or API Lambda function with the project's defaults set once: the newest Node
- * runtime, arm64, active X-Ray tracing, JSON logs into its own log group with a retention,
- * local esbuild bundling (no Docker), and a role of its own.
+ * One Lambda function of the app (a pipeline step or an API function) with the project's defaults
+ * set once: the newest Node runtime, arm64, active X-Ray tracing, JSON logs into its own log group
+ * with a retention, local esbuild bundling as `infra/bundling.ts` sets it (no Docker), and a role
+ * of its own.
  *
  * The role starts with only what every function needs (write to its own log group, write
  * X-Ray segments). Everything else is added through {@link allow}, {@link allowTable} or {@link allowObjects},
  * each one explicit action list on one resource list: no grant helpers, because they emit
  * wildcard actions such as `s3:GetObject*` or `dynamodb:BatchGet*`.
  */
-export class PipelineFunction extends Construct {
+export class AppFunction extends Construct {
   /** The Lambda function. */
   public readonly function: nodejs.NodejsFunction;
   /** The function's own execution role; it trusts `lambda.amazonaws.com` only. */
@@ -165,11 +125,11 @@ export class PipelineFunction extends Construct {
   /** Modules the bundle leaves out (see {@link bundleExternals}); the benchmarks bundle with the same list. */
   public readonly externalModules: readonly string[];
 
-  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
 
-    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
-    const entry = path.join(projectRoot, 'functions', props.name, 'handler.ts');
+    const projectRoot = props.projectRoot ?? REPO_ROOT;
+    const entry = functionEntry(props.name, projectRoot);
     if (!existsSync(entry)) {
       throw new Error(`Lambda entry ${entry} does not exist: every function needs functions/${props.name}/handler.ts`);
     }
@@ -198,7 +158,7 @@ export class PipelineFunction extends Construct {
       entry,
       handler: 'handler',
       projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      depsLockFilePath: lockFile(projectRoot),
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -207,25 +167,7 @@ export class PipelineFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: nodejs.SourceMapMode.EXTERNAL,
-        sourcesContent: false,
-        logLevel: nodejs.LogLevel.WARNING,
-        target: 'node24',
-        format: nodejs.OutputFormat.CJS,
-        // The SDK v3 clients are bundled at the versions pinned in package-lock.json instead of
-        // relying on the copy in the Lambda runtime: what the unit tests exercised is what runs,
-        // a runtime update cannot change client behaviour underneath us, and helper packages
-        // such as @aws-sdk/lib-dynamodb need no guess about what the runtime ships. The
-        // cost is bundle size (and parse time at cold start), which the benchmarks measure.
-        bundleAwsSDK: true,
-        externalModules: [...this.externalModules],
-        // Powertools and the SDK ship ESM builds; preferring them lets esbuild tree-shake.
-        mainFields: ['module', 'main'],
-      },
+      bundling: functionBundling(this.externalModules),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName,
@@ -265,7 +207,7 @@ export class PipelineFunction extends Construct {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Resource "*" only for actions without a resource type (X-Ray segment writes, Rekognition DetectLabels / DetectModerationLabels); PipelineFunction.allow refuses it for any other action.',
+          'Resource "*" only for actions without a resource type (X-Ray segment writes, Rekognition DetectLabels / DetectModerationLabels); AppFunction.allow refuses it for any other action.',
       });
     }
     return this;
