@@ -19,12 +19,13 @@ import { recordSettings } from '../functions/record/settings';
 import { takedownSettings } from '../functions/takedown/settings';
 import { thumbnailSettings } from '../functions/thumbnail/settings';
 import { watcherSettings } from '../functions/watcher/settings';
+import { sweeperSettings } from '../functions/sweeper/settings';
 import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 import { RETENTION_SETTINGS, type MediaRetention } from '../infra/definitions/retention';
 import { LocalTokenIssuer } from './api/auth';
 import { applyLifecycle } from './lifecycle';
 import { startApiServer, type ApiServer } from './api/server';
-import { reservedConcurrency } from '../infra/definitions/pipeline';
+import { reservedConcurrency, strandedClaimAgeSeconds } from '../infra/definitions/pipeline';
 import { startWebServer } from './web/server';
 import {
   EXECUTION_ENDED_PATTERN,
@@ -232,6 +233,8 @@ export interface TwinFunctionSettings {
   /** The ARN of the twin's page-token secret. */
   pageTokenSecretId: string;
   pageTokenSecretMaxAge?: number;
+  /** The sweeper's stranded age in seconds. @default as the stack sets it for a Standard workflow */
+  strandedClaimAgeSeconds?: number;
 }
 
 /**
@@ -247,6 +250,11 @@ export function functionEnvironment(settings: TwinFunctionSettings): Record<stri
     ...moderationSettings.toEnv({}),
     ...recordSettings.toEnv(tables),
     ...watcherSettings.toEnv(tables),
+    ...sweeperSettings.toEnv({
+      ...tables,
+      // The twin runs the Standard workflow's limits (infra/definitions/pipeline.ts), as the dev stage does.
+      strandedClaimAgeSeconds: settings.strandedClaimAgeSeconds ?? strandedClaimAgeSeconds('STANDARD'),
+    }),
     ...takedownSettings.toEnv({}),
     ...articlesSettings.toEnv({
       ...tables,

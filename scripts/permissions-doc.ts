@@ -155,7 +155,21 @@ export const WHY: Readonly<Record<string, string>> = {
   'watcher xray:PutTraceSegments': XRAY,
   'watcher xray:PutTelemetryRecords': XRAY,
 
+  'sweeper dynamodb:Query':
+    'Finds media whose claim is older than the state machine timeout plus a margin: one Query per shard of the sparse byClaimAge index (only PROCESSING media are in it), never a Scan, never another index.',
+  'sweeper dynamodb:UpdateItem':
+    'Settles each stranded media FAILED PIPELINE_STRANDED with one conditional UpdateItem that holds only while that very claim (execution and claim time) still holds it, so a late or concurrent settle and a newer claim are never overwritten.',
+  'sweeper logs:CreateLogStream': LOGS,
+  'sweeper logs:PutLogEvents': LOGS,
+  'sweeper xray:PutTraceSegments': XRAY,
+  'sweeper xray:PutTelemetryRecords': XRAY,
+
   'ruleTarget states:StartExecution': 'Starts one execution of the media pipeline per uploaded object.',
+
+  'sweeperSchedule lambda:InvokeFunction':
+    "Runs the sweeper on its schedule: the function's unqualified ARN only, no version or alias, no other function.",
+  'sweeperSchedule sqs:SendMessage':
+    "Puts an invocation EventBridge Scheduler could not deliver after its retries into the schedule's own dead-letter queue.",
 
   'apiGatewayLogging logs:CreateLogGroup':
     "Creates each API stage's execution log group (API-Gateway-Execution-Logs_{apiId}/{stage}) on first use.",
@@ -207,11 +221,13 @@ const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
   moderation: 'Moderation function',
   record: 'Record function',
   watcher: 'Execution watcher function',
+  sweeper: 'Sweeper function (stranded claims)',
   takedown: 'Takedown function',
   articles: 'Articles function',
   media: 'Media function',
   stateMachine: 'Media pipeline state machine',
   ruleTarget: 'EventBridge rule target (media uploaded)',
+  sweeperSchedule: "EventBridge Scheduler's role for the sweeper's schedule",
   apiGatewayLogging: "API Gateway's account-wide CloudWatch role (account stack)",
   ciDeploy: 'CI deploy role for GitHub Actions',
 };

@@ -1,5 +1,12 @@
 import { DOMAIN_ERRORS } from '../shared/errors';
-import { normaliseSequencer, quarantineKeyFor, TICKET_UPLOAD_GRACE_SECONDS } from '../shared/media';
+import {
+  CLAIMED_AT_ATTRIBUTE,
+  CLAIM_SHARD_ATTRIBUTE,
+  claimShardOf,
+  normaliseSequencer,
+  quarantineKeyFor,
+  TICKET_UPLOAD_GRACE_SECONDS,
+} from '../shared/media';
 import type {
   ClaimResult,
   LabelsResult,
@@ -72,6 +79,8 @@ export const REDRIVABLE_CODES = [
   'STORE_THROTTLED',
   'LAMBDA_THROTTLED',
   'PIPELINE_TIMEOUT',
+  // The sweeper's code: the run ended unseen; nothing says the upload was at fault.
+  'PIPELINE_STRANDED',
 ] as const;
 
 /**
@@ -96,6 +105,15 @@ function names(...attributes: string[]): Record<string, string> {
   return Object.fromEntries(attributes.map((attribute) => [`#${attribute}`, attribute]));
 }
 
+/*
+ * The held-claim index (../shared/media.ts CLAIM_INDEX_NAME): the claim sets both attributes, every
+ * write that settles the media removes both, so only PROCESSING media are in the index.
+ */
+const CLAIM_SHARD = `#${CLAIM_SHARD_ATTRIBUTE}`;
+const CLAIMED_AT = `#${CLAIMED_AT_ATTRIBUTE}`;
+/** `REMOVE` operands that take a settled media out of the held-claim index. */
+const LEAVE_CLAIM_INDEX = `${CLAIM_SHARD}, ${CLAIMED_AT}`;
+
 /** MarkProcessing: claims the record for this object version and clears the previous version's results. */
 export function claimUpdate(
   mediaId: string,
@@ -118,7 +136,9 @@ export function claimUpdate(
     Key: { mediaId },
     UpdateExpression:
       'SET #status = :processing, #ownerId = :ownerId, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
-      '#original = :original, #claimedBy = :claimedBy, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now ' +
+      '#original = :original, #claimedBy = :claimedBy, #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now, ' +
+      // Into the held-claim index, dated now: a retried or re-run claim starts a fresh age.
+      `${CLAIM_SHARD} = :claimShard, ${CLAIMED_AT} = :now ` +
       // A claimed ticket is a media: the TTL that removes unclaimed tickets goes.
       'REMOVE #renditions, #labels, #moderation, #error, #derivedKeys, #redriveBy, #removeAt',
     // Without an execution id (a direct invocation) no retry or re-drive can be recognised: the plain condition.
@@ -143,6 +163,8 @@ export function claimUpdate(
       'error',
       'derivedKeys',
       'redriveBy',
+      CLAIM_SHARD_ATTRIBUTE,
+      CLAIMED_AT_ATTRIBUTE,
     ),
     ExpressionAttributeValues: {
       ...(executionId !== undefined
@@ -157,6 +179,7 @@ export function claimUpdate(
       // Size and key are known now; type and dimensions come from the bytes, in the terminal write.
       ':original': { key: upload.key, bytes: upload.size },
       ':claimedBy': claimedBy,
+      ':claimShard': claimShardOf(mediaId),
       ':now': now,
     },
   };
@@ -203,7 +226,7 @@ export function completeUpdate(
     '#derivedKeys = :derivedKeys',
     '#updatedAt = :now',
   ];
-  const remove = ['#error'];
+  const remove = ['#error', LEAVE_CLAIM_INDEX];
   if (status === 'READY') {
     set.push('#renditions = :renditions');
     values[':renditions'] = result.thumbnail.renditions;
@@ -226,6 +249,8 @@ export function completeUpdate(
       'renditions',
       'error',
       'sourceSequencer',
+      CLAIM_SHARD_ATTRIBUTE,
+      CLAIMED_AT_ATTRIBUTE,
     ),
     ExpressionAttributeValues: values,
   };
@@ -293,7 +318,7 @@ export function failureUpdate(
       'SET #status = :failed, #error = :error, #updatedAt = :now, #sourceSequencer = :seq, #sourceEtag = :etag, ' +
       // A settled ticket is a media (it may be re-driven): the TTL that removes unclaimed tickets goes.
       (movedTo !== undefined ? '#original = :original' : '#original = if_not_exists(#original, :original)') +
-      ' REMOVE #removeAt',
+      ` REMOVE #removeAt, ${LEAVE_CLAIM_INDEX}`,
     ConditionExpression: `(${holdsClaim}) OR (${CLAIM_CONDITION})`,
     ExpressionAttributeNames: names(
       'status',
@@ -304,6 +329,8 @@ export function failureUpdate(
       'original',
       'ownerId',
       'removeAt',
+      CLAIM_SHARD_ATTRIBUTE,
+      CLAIMED_AT_ATTRIBUTE,
       ...(executionId !== undefined ? ['claimedBy'] : []),
     ),
     ExpressionAttributeValues: {
@@ -359,6 +386,13 @@ export function claimRefusal(
 export const PIPELINE_ERROR = 'PIPELINE_ERROR';
 export const PIPELINE_TIMEOUT = 'PIPELINE_TIMEOUT';
 export const PIPELINE_ABORTED = 'PIPELINE_ABORTED';
+/**
+ * The sweeper's code: the media was still PROCESSING longer than any execution may run (the state
+ * machine's timeout plus a margin), so its run ended without settling it and without a status-change
+ * event the watcher could take (an Express run, an event lost in the watcher's dead-letter queue, a
+ * claim made before the watcher existed). Re-drivable: the upload is still in uploads/.
+ */
+export const PIPELINE_STRANDED = 'PIPELINE_STRANDED';
 
 /*
  * Settling what a run left behind. The ASL records every failure it catches; this write covers
@@ -376,27 +410,59 @@ export function errorForExecutionStatus(status: UnsettledExecutionStatus): Media
   return { code, message: DEFAULT_MESSAGES[code] ?? '' };
 }
 
+/** The error the sweeper gives a media whose claim outlived every execution that could hold it. */
+export function strandedClaimError(): MediaError {
+  return { code: PIPELINE_STRANDED, message: DEFAULT_MESSAGES[PIPELINE_STRANDED] ?? '' };
+}
+
 /** Only the execution that still holds the claim may be settled by it: a late event never overwrites a newer run. */
 export const SETTLE_CLAIM_CONDITION = '#status = :processing AND #claimedBy = :claimedBy';
 
-/** FAILED with `error`, if `claimedBy` (an execution ARN) still holds the PROCESSING claim. */
+/**
+ * One claim, as the watcher or the sweeper knows it: the execution that took it (an execution ARN;
+ * null for a claim taken without one) and, for the sweeper, when it was taken. The same execution
+ * can take its claim again (a retried MarkProcessing, a run the twin restarted after a crash), which
+ * dates it anew: `claimedAt` tells that newer claim from the one the sweeper found.
+ */
+export interface HeldClaim {
+  claimedBy: string | null;
+  claimedAt?: string;
+}
+
+/**
+ * FAILED with `error`, if that same claim still holds the PROCESSING media (see
+ * SETTLE_CLAIM_CONDITION; with `claimedAt`, also only the claim taken at that time). Removes the
+ * media from the held-claim index.
+ */
 export function settleClaimUpdate(
   mediaId: string,
-  claimedBy: string,
+  claim: string | HeldClaim,
   error: MediaError,
   now: string,
 ): ConditionalUpdate {
+  const { claimedBy, claimedAt } = typeof claim === 'string' ? { claimedBy: claim, claimedAt: undefined } : claim;
+  // A claim taken without an execution id stores NULL, which only attribute_type matches.
+  const holder =
+    claimedBy === null ? '#status = :processing AND attribute_type(#claimedBy, :nullType)' : SETTLE_CLAIM_CONDITION;
   return {
     Key: { mediaId },
-    UpdateExpression: 'SET #status = :failed, #error = :error, #updatedAt = :now',
-    ConditionExpression: SETTLE_CLAIM_CONDITION,
-    ExpressionAttributeNames: names('status', 'error', 'updatedAt', 'claimedBy'),
+    UpdateExpression: `SET #status = :failed, #error = :error, #updatedAt = :now REMOVE ${LEAVE_CLAIM_INDEX}`,
+    ConditionExpression: claimedAt === undefined ? holder : `${holder} AND ${CLAIMED_AT} = :claimedAt`,
+    ExpressionAttributeNames: names(
+      'status',
+      'error',
+      'updatedAt',
+      'claimedBy',
+      CLAIM_SHARD_ATTRIBUTE,
+      CLAIMED_AT_ATTRIBUTE,
+    ),
     ExpressionAttributeValues: {
       ':failed': 'FAILED' satisfies MediaStatus,
       ':error': error,
       ':now': now,
       ':processing': PROCESSING,
-      ':claimedBy': claimedBy,
+      ...(claimedBy === null ? { ':nullType': 'NULL' } : { ':claimedBy': claimedBy }),
+      ...(claimedAt !== undefined ? { ':claimedAt': claimedAt } : {}),
     },
   };
 }
@@ -424,6 +490,8 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   LAMBDA_THROTTLED: 'The pipeline was too busy to process this image; it can be processed again without a new upload.',
   [PIPELINE_TIMEOUT]: 'Processing took too long and was stopped.',
   [PIPELINE_ABORTED]: 'Processing was stopped before it finished; please upload the image again.',
+  [PIPELINE_STRANDED]:
+    'Processing stopped without a result and was given up; it can be processed again without a new upload.',
   [PIPELINE_ERROR]: 'The media could not be processed because of an internal error.',
 };
 

@@ -28,6 +28,28 @@ export const EXPIRED_TICKET_KEPT_SECONDS = 7 * 24 * 60 * 60;
 /** The media table's TTL attribute (epoch seconds); only an unclaimed ticket carries it. */
 export const TICKET_REMOVE_AT_ATTRIBUTE = 'removeAt';
 
+/*
+ * Held claims are indexed sparsely: the claim (MarkProcessing) sets `claimShard` and `claimedAt`,
+ * and every write that settles the media (RecordResult, RecordFailure, the watcher, the sweeper)
+ * removes both, so the `byClaimAge` index holds exactly the media that are PROCESSING, oldest claim
+ * first. The sweeper finds claims older than the state machine's timeout with one Query per shard,
+ * never a Scan. The shard spreads claims over a few index partitions, so a burst of claims never
+ * writes one partition faster than DynamoDB takes (about 1,000 writes a second each).
+ */
+export const CLAIM_INDEX_NAME = 'byClaimAge';
+/** Index partition key: the claim's shard, a number from 0 to CLAIM_SHARDS - 1 taken from the media id. */
+export const CLAIM_SHARD_ATTRIBUTE = 'claimShard';
+/** Index sort key: when the claim was taken (ISO 8601 UTC, so it sorts by time). */
+export const CLAIMED_AT_ATTRIBUTE = 'claimedAt';
+export const CLAIM_SHARDS = 4;
+
+/** The index shard of a media's claim: the same for every claim of that media. */
+export function claimShardOf(mediaId: string): number {
+  let hash = 0;
+  for (const char of mediaId) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) % 1_000_003;
+  return hash % CLAIM_SHARDS;
+}
+
 /** When a ticket whose form expires at `uploadExpiresAt` ends: no upload stored after this is taken. */
 export function ticketEndsAt(uploadExpiresAt: string): Date {
   return new Date(Date.parse(uploadExpiresAt) + TICKET_UPLOAD_GRACE_SECONDS * 1000);
@@ -105,6 +127,12 @@ export interface MediaRecord {
   redriveCount?: number;
   /** PENDING tickets: when their upload form expires (ISO 8601). */
   uploadExpiresAt?: string;
+  /** The execution holding the claim (its ARN), set by MarkProcessing. */
+  claimedBy?: string | null;
+  /** While PROCESSING only: when the claim was taken (the `byClaimAge` index's sort key). */
+  claimedAt?: string;
+  /** While PROCESSING only: the claim's index shard (CLAIM_SHARD_ATTRIBUTE). */
+  claimShard?: number;
   createdAt: string;
   updatedAt: string;
 }

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { routes, type ApiFunctionName, type RouteDefinition } from '../../functions/api/routes';
 import { BODY_SCHEMAS, type BodyModelName } from '../../functions/api/body-models';
+import { OWNER_INDEX } from '../../functions/api/media-records';
 import { articlesSettings } from '../../functions/articles/settings';
 import { mediaSettings } from '../../functions/media/settings';
 import { DERIVED_PREFIX, FAILED_PREFIX, UPLOAD_PREFIX } from '../../functions/shared/media';
@@ -17,7 +18,6 @@ import { API_CORS_PREFLIGHT } from '../definitions/cors';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../definitions/gateway-responses';
 import {
   articlesTable as articlesTableDefinition,
-  mediaTable as mediaTableDefinition,
   uploadQuotaTable as uploadQuotaTableDefinition,
 } from '../definitions/tables';
 import { DefinedTable } from './defined-table';
@@ -272,9 +272,8 @@ export class ArticlesApi extends Construct {
       .allowListing(bucket, 's3:ListBucketVersions', [UPLOAD_PREFIX, DERIVED_PREFIX, FAILED_PREFIX])
       // GET /media?owner=me signs its nextToken with the articles listing's key (another context).
       .allowSecretRead(this.pageTokenSecret);
-    for (const index of mediaTableDefinition.globalSecondaryIndexes) {
-      this.media.allowIndexQuery(mediaTable, index.indexName);
-    }
+    // The owner's listing only: the held-claim index is the sweeper's.
+    this.media.allowIndexQuery(mediaTable, OWNER_INDEX);
     this.functions = { articles: this.articles, media: this.media };
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {

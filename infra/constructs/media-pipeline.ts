@@ -33,6 +33,7 @@ import {
   UPLOADED_PATTERN,
 } from '../definitions/pipeline-sources';
 import { AppFunction } from './app-function';
+import { ClaimSweeper } from './claim-sweeper';
 import { SharpLayer } from './sharp-layer';
 
 /** A rule target input given as an InputTransformer file (`events/*.input.json`). */
@@ -135,6 +136,8 @@ export class MediaPipeline extends Construct {
   public readonly watcherDeadLetterQueue: sqs.Queue;
   /** The rule built from `events/execution-ended.pattern.json` that invokes the watcher. */
   public readonly executionEndedRule: events.Rule;
+  /** Settles media whose claim outlived the state machine's timeout: what the watcher never saw. */
+  public readonly sweeper: ClaimSweeper;
   /** Powertools service name of the step functions (the `service` dimension of their metrics). */
   public readonly serviceName: string;
   /** Name of the state machine, `<stack name>-MediaPipeline`: its role's trust names it. */
@@ -364,5 +367,16 @@ export class MediaPipeline extends Construct {
         maxEventAge: Duration.hours(6),
       }),
     );
+
+    // The sweeper: claims no event settles (Express runs, a watcher event lost in its dead-letter
+    // queue) end FAILED once they are older than any execution may run.
+    this.sweeper = new ClaimSweeper(this, 'Sweeper', {
+      mediaTable,
+      workflowType: config.workflowType,
+      serviceName: this.serviceName,
+      metricsNamespace: config.serviceName,
+      logRetention: config.logRetention,
+      ...(props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {}),
+    });
   }
 }

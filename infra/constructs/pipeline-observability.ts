@@ -33,6 +33,12 @@ export interface PipelineObservabilityProps {
    * @default - none
    */
   readonly watcherDeadLetterQueue?: sqs.IQueue;
+  /**
+   * Dead-letter queue of the sweeper's schedule: a message there is a sweep the Scheduler could
+   * not start. Giving it also alarms on the media the sweeper settles (`StrandedClaimsSettled`).
+   * @default - none
+   */
+  readonly sweeperDeadLetterQueue?: sqs.IQueue;
   /** The API stage whose 4xx, 5xx and latency are shown; its 5xx are alarmed on. */
   readonly apiStage: apigw.Stage;
   /**
@@ -170,6 +176,26 @@ export class PipelineObservability extends Construct {
         props.watcherDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
           period: FIVE_MINUTES,
           statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+      );
+    }
+    if (props.sweeperDeadLetterQueue !== undefined) {
+      alarm(
+        'SweeperDeadLetterQueueAlarm',
+        "EventBridge Scheduler could not invoke the sweeper after its retries; the invocation waits in the schedule's dead-letter queue",
+        props.sweeperDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: FIVE_MINUTES,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+      );
+      alarm(
+        'StrandedMediaAlarm',
+        'The sweeper settled media still PROCESSING after the pipeline timeout (FAILED PIPELINE_STRANDED): a run ended without the watcher settling it',
+        new cloudwatch.Metric({
+          namespace: props.metricsNamespace,
+          metricName: 'StrandedClaimsSettled',
+          dimensionsMap: { service: props.pipelineServiceName },
+          ...sum,
         }),
       );
     }

@@ -40,6 +40,25 @@ export const EXECUTION_TIMEOUT_SECONDS: Record<PipelineWorkflowType, number> = {
   EXPRESS: 5 * 60,
 };
 
+/**
+ * How much longer than the execution limit a claim must be held before the sweeper settles it: the
+ * watcher's status-change event, which names the precise cause (PIPELINE_TIMEOUT, PIPELINE_ABORTED),
+ * normally comes within seconds, and an invocation still running when its execution ended (at most
+ * a step's Lambda timeout) may still write its outcome.
+ */
+export const STRANDED_CLAIM_MARGIN_SECONDS = 15 * 60;
+
+/** How often EventBridge Scheduler runs the sweeper (and the twin its timer). */
+export const SWEEP_INTERVAL_MINUTES = 10;
+
+/**
+ * Age after which a held claim is stranded: no execution of this workflow type can still hold it.
+ * The sweeper's `strandedClaimAgeSeconds`, for the stack and the twin alike.
+ */
+export function strandedClaimAgeSeconds(workflowType: PipelineWorkflowType): number {
+  return EXECUTION_TIMEOUT_SECONDS[workflowType] + STRANDED_CLAIM_MARGIN_SECONDS;
+}
+
 /** TimeoutSeconds of a Task that invokes this function. */
 export function taskTimeoutSeconds(name: StepFunctionName): number {
   return STEP_FUNCTION_TIMEOUT_SECONDS[name] + TASK_TIMEOUT_MARGIN_SECONDS;

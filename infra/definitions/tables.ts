@@ -4,7 +4,12 @@
  * Attribute and index names here are also what the handlers query, so they are a contract.
  */
 
-import { TICKET_REMOVE_AT_ATTRIBUTE } from '../../functions/shared/media';
+import {
+  CLAIMED_AT_ATTRIBUTE,
+  CLAIM_INDEX_NAME,
+  CLAIM_SHARD_ATTRIBUTE,
+  TICKET_REMOVE_AT_ATTRIBUTE,
+} from '../../functions/shared/media';
 
 export type AttributeType = 'S' | 'N' | 'B';
 
@@ -13,10 +18,15 @@ export interface KeyAttribute {
   type: AttributeType;
 }
 
+/** What an index copies of each item besides the keys: everything, or the attributes named. */
+export type IndexProjection = { type: 'ALL' } | { type: 'INCLUDE'; nonKeyAttributes: readonly string[] };
+
 export interface GlobalIndexDefinition {
   indexName: string;
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
+  /** @default { type: 'ALL' } */
+  projection?: IndexProjection;
 }
 
 export interface TableDefinition {
@@ -42,6 +52,15 @@ export const mediaTable: TableDefinition = {
       indexName: 'byOwner',
       partitionKey: { name: 'ownerId', type: 'S' },
       sortKey: { name: 'createdAt', type: 'S' },
+    },
+    {
+      // Sparse: only media whose claim is held (PROCESSING) carry its keys, so the sweeper's Query
+      // reads the few runs in flight, never the table (functions/shared/media.ts CLAIM_INDEX_NAME).
+      // It needs the claim's holder for its conditional write, and nothing else.
+      indexName: CLAIM_INDEX_NAME,
+      partitionKey: { name: CLAIM_SHARD_ATTRIBUTE, type: 'N' },
+      sortKey: { name: CLAIMED_AT_ATTRIBUTE, type: 'S' },
+      projection: { type: 'INCLUDE', nonKeyAttributes: ['claimedBy'] },
     },
   ],
   // Unclaimed upload tickets only (see functions/shared/media.ts): the claim removes it.

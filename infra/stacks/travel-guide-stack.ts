@@ -84,9 +84,11 @@ export class TravelGuideStack extends Stack {
         { name: 'moderation', fn: pipeline.moderation },
         { name: 'record', fn: pipeline.record },
         { name: 'watcher', fn: pipeline.watcher },
+        { name: 'sweeper', fn: pipeline.sweeper.fn },
         { name: 'takedown', fn: pipeline.takedown },
       ],
       watcherDeadLetterQueue: pipeline.watcherDeadLetterQueue,
+      sweeperDeadLetterQueue: pipeline.sweeper.deadLetterQueue,
       deadLetterQueue: pipeline.deadLetterQueue,
       apiStage: this.api.api.deploymentStage,
       apiFunctions: [

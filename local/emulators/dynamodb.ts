@@ -157,7 +157,10 @@ export async function ensureTable(client: DynamoDBClient, tableName: string, tab
               GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
                 IndexName: index.indexName,
                 KeySchema: keySchema(index.partitionKey, index.sortKey),
-                Projection: { ProjectionType: 'ALL' as const },
+                Projection:
+                  index.projection?.type === 'INCLUDE'
+                    ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.projection.nonKeyAttributes] }
+                    : { ProjectionType: 'ALL' as const },
               })),
             }
           : {}),

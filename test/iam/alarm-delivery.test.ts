@@ -113,7 +113,13 @@ describe.each(['dev', 'prod'] as const)('alarm delivery (%s)', (stage) => {
   it('finds the alarms of the stage, each with an action', () => {
     expect(actions.length).toBeGreaterThanOrEqual(10);
     expect(actions.map((action) => action.alarm)).toEqual(
-      expect.arrayContaining(['ObservabilityExecutionsAbortedAlarm', 'ObservabilityDeadLetterQueueAgeAlarm']),
+      expect.arrayContaining([
+        'ObservabilityExecutionsAbortedAlarm',
+        'ObservabilityDeadLetterQueueAgeAlarm',
+        'ObservabilitySweeperDeadLetterQueueAlarm',
+        'ObservabilityStrandedMediaAlarm',
+        'ObservabilitySweeperErrorsAlarm',
+      ]),
     );
   });
 

@@ -55,6 +55,9 @@ const STATE_MACHINE = 'stateMachine:PipelineStateMachine';
 const UPLOAD_RULE = 'rule:PipelineMediaUploadedRule';
 const DEAD_LETTER_QUEUE = 'queue:PipelineUploadEventsDeadLetterQueue';
 const WATCHER_DEAD_LETTER_QUEUE = 'queue:PipelineWatcherDeadLetterQueue';
+const SWEEPER_DEAD_LETTER_QUEUE = 'queue:PipelineSweeperScheduleDeadLetterQueue';
+const BY_CLAIM_AGE = `${MEDIA_TABLE}/index/byClaimAge`;
+const SWEEPER_SCHEDULE_GROUP = 'scheduleGroup:PipelineSweeperScheduleGroup';
 
 const FUNCTION_ROLES = [
   'thumbnail',
@@ -62,6 +65,7 @@ const FUNCTION_ROLES = [
   'moderation',
   'record',
   'watcher',
+  'sweeper',
   'takedown',
   'articles',
   'media',
@@ -74,6 +78,7 @@ const FUNCTION: Record<FunctionRole, string> = {
   moderation: 'function:PipelineModerationFunction',
   record: 'function:PipelineRecordFunction',
   watcher: 'function:PipelineWatcherFunction',
+  sweeper: 'function:PipelineSweeperFunction',
   takedown: 'function:PipelineTakedownFunction',
   articles: 'function:ArticlesFunction',
   media: 'function:ArticlesMediaFunction',
@@ -85,6 +90,7 @@ const LOG_GROUP = {
   moderation: 'logGroup:PipelineModerationLogGroup',
   record: 'logGroup:PipelineRecordLogGroup',
   watcher: 'logGroup:PipelineWatcherLogGroup',
+  sweeper: 'logGroup:PipelineSweeperFunctionLogGroup',
   takedown: 'logGroup:PipelineTakedownLogGroup',
   articles: 'logGroup:ArticlesLogGroup',
   media: 'logGroup:ArticlesMediaLogGroup',
@@ -248,6 +254,28 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['s3:DeleteObject', UPLOAD],
       ['s3:DeleteObjectVersion', UPLOAD],
       listing('s3:ListBucketVersions', 'uploads/'),
+    ],
+  },
+  sweeper: {
+    // One Query per shard of the held-claim index, one conditional UpdateItem per stranded claim.
+    allow: [['dynamodb:Query', BY_CLAIM_AGE], ['dynamodb:UpdateItem', MEDIA_TABLE], ...functionBasics('sweeper')],
+    deny: [
+      // Never reads the whole table or another index, never writes whole items or deletes.
+      ['dynamodb:Scan', MEDIA_TABLE],
+      ['dynamodb:Scan', BY_CLAIM_AGE],
+      ['dynamodb:Query', MEDIA_TABLE],
+      ['dynamodb:Query', BY_OWNER],
+      ['dynamodb:GetItem', MEDIA_TABLE],
+      ['dynamodb:PutItem', MEDIA_TABLE],
+      ['dynamodb:DeleteItem', MEDIA_TABLE],
+      ['dynamodb:BatchWriteItem', MEDIA_TABLE],
+      ['dynamodb:UpdateItem', ARTICLES_TABLE],
+      ['sqs:SendMessage', SWEEPER_DEAD_LETTER_QUEUE],
+      ['sqs:SendMessage', WATCHER_DEAD_LETTER_QUEUE],
+      ['s3:GetObject', UPLOAD],
+      ['s3:DeleteObject', UPLOAD],
+      ...quotaTableForbidden,
+      ...functionForbidden('sweeper'),
     ],
   },
   takedown: {
@@ -463,6 +491,26 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ['dynamodb:UpdateItem', UPLOAD_QUOTA_TABLE],
     ],
   },
+  sweeperSchedule: {
+    // EventBridge Scheduler invokes the sweeper, and puts an invocation it could not deliver into the schedule's DLQ.
+    allow: [
+      ['lambda:InvokeFunction', FUNCTION.sweeper],
+      ['sqs:SendMessage', SWEEPER_DEAD_LETTER_QUEUE],
+    ],
+    deny: [
+      ['lambda:InvokeFunction', `${FUNCTION.sweeper}:live`],
+      ['lambda:InvokeFunction', FUNCTION.watcher],
+      ['lambda:InvokeFunction', FUNCTION.record],
+      ['lambda:UpdateFunctionCode', FUNCTION.sweeper],
+      ['sqs:SendMessage', WATCHER_DEAD_LETTER_QUEUE],
+      ['sqs:SendMessage', DEAD_LETTER_QUEUE],
+      ['sqs:ReceiveMessage', SWEEPER_DEAD_LETTER_QUEUE],
+      ['states:StartExecution', STATE_MACHINE],
+      ['dynamodb:UpdateItem', MEDIA_TABLE],
+      ['dynamodb:Query', BY_CLAIM_AGE],
+      ['s3:GetObject', UPLOAD],
+    ],
+  },
   apiGatewayLogging: {
     allow: [
       [
@@ -547,6 +595,11 @@ const APPROVED: Record<ProjectRole, string[]> = {
     `sqs:SendMessage ${WATCHER_DEAD_LETTER_QUEUE}`,
     ...functionBasicsApproved(LOG_GROUP.watcher),
   ],
+  sweeper: [
+    `dynamodb:Query ${BY_CLAIM_AGE}`,
+    `dynamodb:UpdateItem ${MEDIA_TABLE}`,
+    ...functionBasicsApproved(LOG_GROUP.sweeper),
+  ],
   takedown: [
     `s3:DeleteObject ${BUCKET}/derived/*`,
     `s3:DeleteObject ${BUCKET}/uploads/*`,
@@ -602,6 +655,7 @@ const APPROVED: Record<ProjectRole, string[]> = {
     'xray:PutTraceSegments *',
   ],
   ruleTarget: [`states:StartExecution ${STATE_MACHINE}`],
+  sweeperSchedule: [`lambda:InvokeFunction ${FUNCTION.sweeper}`, `sqs:SendMessage ${SWEEPER_DEAD_LETTER_QUEUE}`],
   apiGatewayLogging: [
     'CreateLogGroup',
     'CreateLogStream',
@@ -634,12 +688,15 @@ const TRUST: Record<ProjectRole, TrustExpectation> = {
   moderation: { service: 'lambda.amazonaws.com' },
   record: { service: 'lambda.amazonaws.com' },
   watcher: { service: 'lambda.amazonaws.com' },
+  sweeper: { service: 'lambda.amazonaws.com' },
   takedown: { service: 'lambda.amazonaws.com' },
   articles: { service: 'lambda.amazonaws.com' },
   media: { service: 'lambda.amazonaws.com' },
   // The machine's ARN, or a version or alias of it.
   stateMachine: { service: 'states.amazonaws.com', condition: actingFor(STATE_MACHINE, `${STATE_MACHINE}:*`) },
   ruleTarget: { service: 'events.amazonaws.com', condition: actingFor(UPLOAD_RULE) },
+  // AWS documents the schedule group, not the schedule, as the Scheduler's source.
+  sweeperSchedule: { service: 'scheduler.amazonaws.com', condition: actingFor(SWEEPER_SCHEDULE_GROUP) },
   // API Gateway's account setting serves every API of the account: no single resource to name.
   apiGatewayLogging: {
     service: 'apigateway.amazonaws.com',
@@ -679,6 +736,7 @@ function resolvedTrust(under: AppUnderTest, expected: TrustExpectation): TrustEx
 
 const OTHER_STATE_MACHINE = `arn:aws:states:${FAKE_REGION}:${FAKE_ACCOUNT}:stateMachine:SomeOtherMachine`;
 const OTHER_RULE = `arn:aws:events:${FAKE_REGION}:${FAKE_ACCOUNT}:rule/SomeOtherRule`;
+const DEFAULT_SCHEDULE_GROUP = `arn:aws:scheduler:${FAKE_REGION}:${FAKE_ACCOUNT}:schedule-group/default`;
 
 /**
  * The trust policies, simulated: the service acting for this state machine or rule may assume its
@@ -697,6 +755,11 @@ const TRUST_MATRIX: readonly (readonly [CoreRole, string, 'may' | 'may not', str
   ['ruleTarget', 'events.amazonaws.com', 'may not', UPLOAD_RULE, ANOTHER_ACCOUNT],
   ['ruleTarget', 'events.amazonaws.com', 'may not', '(none)', FAKE_ACCOUNT],
   ['ruleTarget', 'states.amazonaws.com', 'may not', STATE_MACHINE, FAKE_ACCOUNT],
+  ['sweeperSchedule', 'scheduler.amazonaws.com', 'may', SWEEPER_SCHEDULE_GROUP, FAKE_ACCOUNT],
+  ['sweeperSchedule', 'scheduler.amazonaws.com', 'may not', DEFAULT_SCHEDULE_GROUP, FAKE_ACCOUNT],
+  ['sweeperSchedule', 'scheduler.amazonaws.com', 'may not', SWEEPER_SCHEDULE_GROUP, ANOTHER_ACCOUNT],
+  ['sweeperSchedule', 'scheduler.amazonaws.com', 'may not', '(none)', FAKE_ACCOUNT],
+  ['sweeperSchedule', 'events.amazonaws.com', 'may not', UPLOAD_RULE, FAKE_ACCOUNT],
 ];
 
 /** Managed policy ARNs a role may carry. None: AWS managed policies cannot be reviewed offline. */

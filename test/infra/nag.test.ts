@@ -71,6 +71,8 @@ const REVIEWED_DEV = [
   'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Pipeline/Record/Role',
   'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Pipeline/Watcher/Role',
   'AwsSolutions-SQS3 at TravelGuide-dev/Pipeline/WatcherDeadLetterQueue',
+  'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Pipeline/Sweeper/Function/Role',
+  'AwsSolutions-SQS3 at TravelGuide-dev/Pipeline/Sweeper/ScheduleDeadLetterQueue',
   'AwsSolutions-IAM5[Resource::*] at TravelGuide-dev/Pipeline/Takedown/Role',
   'AwsSolutions-IAM5[Resource::<MediaBucket4022EBBF.Arn>/uploads/*] at TravelGuide-dev/Pipeline/Takedown/Role',
   'AwsSolutions-IAM5[Resource::<MediaBucket4022EBBF.Arn>/derived/*] at TravelGuide-dev/Pipeline/Takedown/Role',

@@ -214,6 +214,8 @@ describe('media table', () => {
         { AttributeName: 'mediaId', AttributeType: 'S' },
         { AttributeName: 'ownerId', AttributeType: 'S' },
         { AttributeName: 'createdAt', AttributeType: 'S' },
+        { AttributeName: 'claimShard', AttributeType: 'N' },
+        { AttributeName: 'claimedAt', AttributeType: 'S' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

@@ -100,7 +100,7 @@ describe('alarms', () => {
     });
   });
 
-  it('watch the errors of each of the five steps and of the execution watcher', () => {
+  it('watch the errors of each of the five steps, of the execution watcher and of the sweeper', () => {
     const { pipeline } = synth.stack;
     const watched = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Alarm'))
       .filter((alarm) => alarm.MetricName === 'Errors' && alarm.Namespace === 'AWS/Lambda')
@@ -113,6 +113,7 @@ describe('alarms', () => {
       pipeline.record,
       pipeline.takedown,
       pipeline.watcher,
+      pipeline.sweeper.fn,
     ].map((step) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(step.function) } }]));
 
     expect(watched.sort()).toEqual(expected.sort());

@@ -6,6 +6,7 @@ import { mediaSettings } from '../../functions/media/settings';
 import { moderationSettings } from '../../functions/moderation/settings';
 import { recordSettings } from '../../functions/record/settings';
 import { watcherSettings } from '../../functions/watcher/settings';
+import { sweeperSettings } from '../../functions/sweeper/settings';
 import { takedownSettings } from '../../functions/takedown/settings';
 import type { SettingsContract, Setting } from '../../functions/shared/settings';
 import { thumbnailSettings } from '../../functions/thumbnail/settings';
@@ -31,6 +32,7 @@ const CONTRACTS: Record<string, AnyContract> = {
   moderation: moderationSettings,
   record: recordSettings,
   watcher: watcherSettings,
+  sweeper: sweeperSettings,
   takedown: takedownSettings,
   articles: articlesSettings,
   media: mediaSettings,
@@ -56,6 +58,7 @@ function functionsByName(): Record<string, AppFunction> {
     moderation: pipeline.moderation,
     record: pipeline.record,
     watcher: pipeline.watcher,
+    sweeper: pipeline.sweeper.fn,
     takedown: pipeline.takedown,
     articles: api.articles,
     media: api.media,

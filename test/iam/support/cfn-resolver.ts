@@ -198,6 +198,8 @@ export class CfnResolver {
         return `arn:${p}:cognito-idp:${ra}:userpool/${name}`;
       case 'AWS::Events::Rule':
         return `arn:${p}:events:${ra}:rule/${name}`;
+      case 'AWS::Scheduler::ScheduleGroup':
+        return `arn:${p}:scheduler:${ra}:schedule-group/${name}`;
       case 'AWS::SecretsManager::Secret':
         // Secrets Manager appends six random characters to a secret's name in its ARN.
         return `arn:${p}:secretsmanager:${ra}:secret:${name}-AbCdEf`;
@@ -336,6 +338,7 @@ const NAME_PROPERTY: Readonly<Record<string, string>> = {
   'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
   'AWS::IAM::Group': 'GroupName',
   'AWS::Events::Rule': 'Name',
+  'AWS::Scheduler::ScheduleGroup': 'Name',
   'AWS::Cognito::UserPool': 'UserPoolName',
   'AWS::SecretsManager::Secret': 'Name',
 };

@@ -1,7 +1,7 @@
 /**
  * Finds the project's roles (docs/design.md "Roles") among all roles of the app, by what uses
  * them: a function's execution role, the state machine's role, the EventBridge target's role,
- * and, when the optional CI deploy stack is on, the role GitHub Actions' OIDC provider may assume.
+ * the role EventBridge Scheduler assumes for the sweeper's schedule, and, when the optional CI deploy stack is on, the role GitHub Actions' OIDC provider may assume.
  * Everything else is a CDK-internal role (custom-resource providers and the like).
  */
 import type { CfnResolver } from './cfn-resolver';
@@ -14,11 +14,13 @@ export const CORE_ROLES = [
   'moderation',
   'record',
   'watcher',
+  'sweeper',
   'takedown',
   'articles',
   'media',
   'stateMachine',
   'ruleTarget',
+  'sweeperSchedule',
   'apiGatewayLogging',
 ] as const;
 export type CoreRole = (typeof CORE_ROLES)[number];
@@ -38,13 +40,14 @@ const GITHUB_OIDC_PROVIDER_SUFFIX = ':oidc-provider/token.actions.githubusercont
  * told apart by the whole prefix: `ArticlesFunction…` and `ArticlesMediaFunction…`.
  */
 const FUNCTION_NAME_PATTERNS: Readonly<
-  Record<Exclude<CoreRole, 'stateMachine' | 'ruleTarget' | 'apiGatewayLogging'>, RegExp>
+  Record<Exclude<CoreRole, 'stateMachine' | 'ruleTarget' | 'sweeperSchedule' | 'apiGatewayLogging'>, RegExp>
 > = {
   thumbnail: /Thumbnail/i,
   labels: /Labels/i,
   moderation: /Moderation/i,
   record: /Record/i,
   watcher: /Watcher/i,
+  sweeper: /^PipelineSweeper/,
   takedown: /^PipelineTakedown/,
   articles: /^ArticlesFunction/,
   media: /^ArticlesMediaFunction/,
@@ -116,6 +119,16 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
       });
   };
 
+  // The schedule's target names the role EventBridge Scheduler assumes to invoke the sweeper.
+  const scheduleRole = (): RoleView => {
+    const schedule = only(
+      resources.filter((r) => r.type === 'AWS::Scheduler::Schedule'),
+      'EventBridge Scheduler schedule',
+    );
+    const target = propertiesOf(schedule.stackName, schedule.logicalId).Target as { RoleArn?: unknown } | undefined;
+    return roleByArn(resolver.resolveString(target?.RoleArn, schedule.stackName), schedule.name);
+  };
+
   // Whoever the trust names, not the construct path: a second role that GitHub workflows can
   // assume is a second door into the account, and must fail the lookup rather than go unseen.
   const githubDeployRole = (): RoleView =>
@@ -149,10 +162,12 @@ export function identifyRoles(resolver: CfnResolver): AppRoles {
     takedown: () => functionRole(FUNCTION_NAME_PATTERNS.takedown, 'takedown'),
     record: () => functionRole(FUNCTION_NAME_PATTERNS.record, 'record'),
     watcher: () => functionRole(FUNCTION_NAME_PATTERNS.watcher, 'watcher'),
+    sweeper: () => functionRole(FUNCTION_NAME_PATTERNS.sweeper, 'sweeper'),
     articles: () => functionRole(FUNCTION_NAME_PATTERNS.articles, 'articles'),
     media: () => functionRole(FUNCTION_NAME_PATTERNS.media, 'media'),
     stateMachine: stateMachineRole,
     ruleTarget: () => only(ruleTargetRoles(), 'EventBridge target role starting the state machine'),
+    sweeperSchedule: scheduleRole,
     apiGatewayLogging: apiGatewayLoggingRole,
     ciDeploy: githubDeployRole,
   };

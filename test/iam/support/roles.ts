@@ -252,4 +252,5 @@ const READABLE_KIND: Readonly<Record<string, string>> = {
   'AWS::IAM::OIDCProvider': 'oidcProvider',
   'AWS::SecretsManager::Secret': 'secret',
   'AWS::Events::Rule': 'rule',
+  'AWS::Scheduler::ScheduleGroup': 'scheduleGroup',
 };

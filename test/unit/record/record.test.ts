@@ -8,9 +8,11 @@ import {
   isUploaderFault,
   REDRIVABLE_CODES,
   redriveUpdate,
+  settleClaimUpdate,
+  strandedClaimError,
   TERMINAL_CONDITION,
 } from '../../../functions/record/record';
-import type { ThumbnailResult } from '../../../functions/shared/media';
+import { CLAIM_SHARDS, claimShardOf, type ThumbnailResult } from '../../../functions/shared/media';
 import { APPROVED, DERIVED, LABELS, MEDIA_ID, REJECTED, SEQ, UPLOAD } from './fixtures';
 
 const NOW = '2026-11-28T17:20:15.000Z';
@@ -71,9 +73,20 @@ describe('claimUpdate', () => {
       ':etag': UPLOAD.etag,
       ':original': { key: UPLOAD.key, bytes: 184320 },
       ':claimedBy': null,
+      ':claimShard': claimShardOf(MEDIA_ID),
       ':now': NOW,
       ':endedBefore': '2026-11-28T17:05:11.000Z',
     });
+  });
+
+  it("puts the claim into the held-claim index, dated now, in the media's own shard", () => {
+    // Act
+    const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
+
+    // Assert
+    expect(update.UpdateExpression).toContain('#claimShard = :claimShard, #claimedAt = :now');
+    expect(update.ExpressionAttributeNames).toMatchObject({ '#claimShard': 'claimShard', '#claimedAt': 'claimedAt' });
+    expect(update.ExpressionAttributeValues[':claimShard']).toBe(claimShardOf(MEDIA_ID));
   });
 
   it('lets the execution that holds the claim take it again, and nobody else with the same sequencer', () => {
@@ -488,7 +501,9 @@ describe('re-drive', () => {
     const update = redriveUpdate(MEDIA_ID, 'redrive-1', NOW);
 
     // Assert
-    expect(update.ConditionExpression).toBe('#status = :failed AND #error.#code IN (:code0, :code1, :code2, :code3)');
+    expect(update.ConditionExpression).toBe(
+      '#status = :failed AND #error.#code IN (:code0, :code1, :code2, :code3, :code4)',
+    );
     expect(
       Object.entries(update.ExpressionAttributeValues)
         .filter(([name]) => name.startsWith(':code'))
@@ -522,5 +537,119 @@ describe('re-drive', () => {
 
     expect(error.code).toBe('LAMBDA_THROTTLED');
     expect(REDRIVABLE_CODES).toContain(error.code);
+  });
+});
+
+describe('the held-claim index', () => {
+  const EXECUTION = 'arn:aws:states:eu-west-1:111122223333:execution:MediaPipeline:run-1';
+  const FAILED_ERROR = { Error: 'States.TaskFailed', Cause: 'boom' };
+
+  it.each([
+    [
+      'RecordResult (READY)',
+      () =>
+        completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED }, NOW),
+    ],
+    [
+      'RecordResult (REJECTED)',
+      () =>
+        completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED }, NOW),
+    ],
+    ['RecordFailure', () => failureUpdate(MEDIA_ID, 'alice', UPLOAD, errorFromCatch(FAILED_ERROR), NOW, EXECUTION)],
+    ['the watcher', () => settleClaimUpdate(MEDIA_ID, EXECUTION, strandedClaimError(), NOW)],
+    [
+      'the sweeper',
+      () => settleClaimUpdate(MEDIA_ID, { claimedBy: EXECUTION, claimedAt: NOW }, strandedClaimError(), NOW),
+    ],
+  ])('%s takes the settled media out of it', (_writer, build) => {
+    // Act
+    const update = build();
+
+    // Assert
+    expect(update.UpdateExpression).toMatch(/REMOVE .*#claimShard, #claimedAt/);
+    expect(update.ExpressionAttributeNames).toMatchObject({ '#claimShard': 'claimShard', '#claimedAt': 'claimedAt' });
+  });
+
+  it('keeps the conditions of the terminal writes as they were', () => {
+    // Act
+    const complete = completeUpdate(
+      MEDIA_ID,
+      'alice',
+      UPLOAD,
+      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
+      NOW,
+    );
+    const failure = failureUpdate(MEDIA_ID, 'alice', UPLOAD, errorFromCatch(FAILED_ERROR), NOW, EXECUTION);
+
+    // Assert
+    expect(complete.ConditionExpression).toBe(TERMINAL_CONDITION);
+    expect(failure.ConditionExpression).toBe(
+      `(${TERMINAL_CONDITION} AND #claimedBy = :claimedBy) OR (#status = :pending AND #ownerId = :ownerId)`,
+    );
+  });
+
+  it('settles for the watcher only while the execution holds the claim, and for the sweeper only that very claim', () => {
+    // Act
+    const watcher = settleClaimUpdate(MEDIA_ID, EXECUTION, strandedClaimError(), NOW);
+    const sweeper = settleClaimUpdate(
+      MEDIA_ID,
+      { claimedBy: EXECUTION, claimedAt: '2026-11-28T10:00:00.000Z' },
+      strandedClaimError(),
+      NOW,
+    );
+    const withoutExecution = settleClaimUpdate(
+      MEDIA_ID,
+      { claimedBy: null, claimedAt: '2026-11-28T10:00:00.000Z' },
+      strandedClaimError(),
+      NOW,
+    );
+
+    // Assert
+    expect(watcher.ConditionExpression).toBe('#status = :processing AND #claimedBy = :claimedBy');
+    expect(sweeper.ConditionExpression).toBe(
+      '#status = :processing AND #claimedBy = :claimedBy AND #claimedAt = :claimedAt',
+    );
+    expect(sweeper.ExpressionAttributeValues).toMatchObject({
+      ':claimedBy': EXECUTION,
+      ':claimedAt': '2026-11-28T10:00:00.000Z',
+    });
+    expect(withoutExecution.ConditionExpression).toBe(
+      '#status = :processing AND attribute_type(#claimedBy, :nullType) AND #claimedAt = :claimedAt',
+    );
+  });
+
+  it.each([
+    ['watcher', () => settleClaimUpdate(MEDIA_ID, EXECUTION, strandedClaimError(), NOW)],
+    ['sweeper', () => settleClaimUpdate(MEDIA_ID, { claimedBy: null, claimedAt: NOW }, strandedClaimError(), NOW)],
+  ])('the %s write declares every name and value it uses, and nothing more', (_who, build) => {
+    // Act
+    const update = build();
+
+    // Assert
+    const text = `${update.UpdateExpression} ${update.ConditionExpression}`;
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...new Set(text.match(/#\w+/g))].sort());
+    expect(Object.keys(update.ExpressionAttributeValues).sort()).toEqual([...new Set(text.match(/:\w+/g))].sort());
+  });
+
+  it('settles a stranded claim FAILED PIPELINE_STRANDED, which may be re-driven', () => {
+    // Act
+    const error = strandedClaimError();
+
+    // Assert
+    expect(error.code).toBe('PIPELINE_STRANDED');
+    expect(error.message).toMatch(/without a new upload/);
+    expect(REDRIVABLE_CODES).toContain(error.code);
+  });
+
+  it('spreads media over every shard, the same shard for every claim of one media', () => {
+    // Arrange
+    const ids = Array.from({ length: 200 }, (_, i) => `01JDX3ZK2Q4V5W6X7Y8Z9A${String(i).padStart(4, '0')}`);
+
+    // Act
+    const shards = ids.map(claimShardOf);
+
+    // Assert
+    expect(new Set(shards)).toEqual(new Set(Array.from({ length: CLAIM_SHARDS }, (_, i) => i)));
+    expect(ids.map(claimShardOf)).toEqual(shards);
   });
 });
