@@ -38,11 +38,11 @@ export function tagStageComponents(stack: TravelGuideStack): void {
   tag(stack.mediaTable, 'MediaService', INNER);
   tag(stack.pipeline, 'MediaPipeline', INNER);
   tag(stack.observability, 'MediaPipeline', INNER);
-  tag(stack.api.articles, 'ArticleService', INNER);
-  tag(stack.api.articlesTable, 'ArticleService', INNER);
-  tag(stack.api.pageTokenSecret, 'ArticleService', INNER);
-  tag(stack.api.media, 'MediaService', INNER);
-  tag(stack.api.uploadQuotaTable, 'MediaService', INNER);
+  tag(stack.api.articles.fn, 'ArticleService', INNER);
+  tag(stack.api.articles.table, 'ArticleService', INNER);
+  tag(stack.api.articles.pageTokenSecret, 'ArticleService', INNER);
+  tag(stack.api.media.fn, 'MediaService', INNER);
+  tag(stack.api.media.uploadQuotaTable, 'MediaService', INNER);
 }
 
 /** Tags every resource of an account-level stack (developer access, CI deploy) as `Shared`. */

@@ -33,8 +33,8 @@ export function functionSettings(): { functions: Record<string, FunctionSettings
       record: pipeline.record,
       watcher: pipeline.watcher,
       takedown: pipeline.takedown,
-      articles: api.articles,
-      media: api.media,
+      articles: api.articles.fn,
+      media: api.media.fn,
     };
     const functions = Object.fromEntries(
       Object.entries(built).map(([name, fn]) => [

@@ -8,7 +8,7 @@ export type BodyModelName = NonNullable<RouteDefinition['bodyModel']>;
 
 /**
  * The zod schema each function parses a route's body with, by model name: one source for the
- * function's check, API Gateway's request model (infra/constructs/articles-api.ts) and the
+ * function's check, API Gateway's request model (infra/constructs/api-gateway.ts) and the
  * OpenAPI document (openapi.ts). Typed as zod's core schema type, which both the classic and the
  * mini API build on.
  */

@@ -1,6 +1,6 @@
 /**
  * The REST API's CORS preflight, for the stack (the API's `defaultCorsPreflightOptions`,
- * infra/constructs/articles-api.ts) and the twin's gateway (local/api/server.ts) alike.
+ * infra/constructs/api-gateway.ts) and the twin's gateway (local/api/server.ts) alike.
  * test/infra/twin-cors.test.ts compares the twin's answer with the synthesized OPTIONS methods.
  */
 export const API_CORS_PREFLIGHT = {

@@ -1,6 +1,6 @@
 /**
  * What the API's gateway responses (the errors API Gateway answers itself: authorizer 401, unknown
- * route 404, 413, throttling, 5xx) carry, for the stack (infra/constructs/articles-api.ts) and the
+ * route 404, 413, throttling, 5xx) carry, for the stack (infra/constructs/api-gateway.ts) and the
  * twin's gateway (local/api/server.ts) alike.
  */
 

@@ -1,11 +1,11 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config';
-import { ArticlesApi } from '../constructs/articles-api';
 import { DefinedTable } from '../constructs/defined-table';
 import { MediaBucket } from '../constructs/media-bucket';
 import { MediaPipeline } from '../constructs/media-pipeline';
-import { PipelineObservability } from '../constructs/pipeline-observability';
+import { Observability } from '../constructs/observability';
+import { TravelGuideApi } from '../constructs/travel-guide-api';
 import { STACK_OUTPUTS, type StackOutputName, type StackOutputs } from '../definitions/stack-outputs';
 import { mediaTable } from '../definitions/tables';
 
@@ -37,10 +37,10 @@ export class TravelGuideStack extends Stack {
   public readonly mediaTable: DefinedTable;
   /** Rule, state machine and the four step functions. */
   public readonly pipeline: MediaPipeline;
-  /** Cognito, the articles and upload-quota tables, the articles and media functions, and the REST API. */
-  public readonly api: ArticlesApi;
-  /** Dashboard, alarms and the alarm topic. */
-  public readonly observability: PipelineObservability;
+  /** The API: its users (Cognito), the articles and media services, and the REST API. */
+  public readonly api: TravelGuideApi;
+  /** Dashboard, alarms and the alarm topic, of the pipeline and the API. */
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: TravelGuideStackProps) {
     super(scope, id, props);
@@ -68,7 +68,7 @@ export class TravelGuideStack extends Stack {
       ...(props.projectRoot !== undefined ? { projectRoot: props.projectRoot } : {}),
     });
 
-    this.api = new ArticlesApi(this, 'Articles', {
+    this.api = new TravelGuideApi(this, 'Articles', {
       config,
       bucket: this.media.bucket,
       mediaTable: this.mediaTable.table,
@@ -76,34 +76,38 @@ export class TravelGuideStack extends Stack {
     });
 
     const { pipeline } = this;
-    this.observability = new PipelineObservability(this, 'Observability', {
-      stateMachine: pipeline.stateMachine,
-      steps: [
-        { name: 'thumbnail', fn: pipeline.thumbnail },
-        { name: 'labels', fn: pipeline.labels },
-        { name: 'moderation', fn: pipeline.moderation },
-        { name: 'record', fn: pipeline.record },
-        { name: 'watcher', fn: pipeline.watcher },
-        { name: 'sweeper', fn: pipeline.sweeper.fn },
-        { name: 'takedown', fn: pipeline.takedown },
-      ],
-      watcherDeadLetterQueue: pipeline.watcherDeadLetterQueue,
-      sweeperDeadLetterQueue: pipeline.sweeper.deadLetterQueue,
-      deadLetterQueue: pipeline.deadLetterQueue,
-      apiStage: this.api.api.deploymentStage,
-      apiFunctions: [
-        { name: 'articles', fn: this.api.articles },
-        { name: 'media', fn: this.api.media },
-      ],
-      metricsNamespace: config.serviceName,
-      pipelineServiceName: pipeline.serviceName,
+    this.observability = new Observability(this, 'Observability', {
+      pipeline: {
+        stateMachine: pipeline.stateMachine,
+        steps: [
+          { name: 'thumbnail', fn: pipeline.thumbnail },
+          { name: 'labels', fn: pipeline.labels },
+          { name: 'moderation', fn: pipeline.moderation },
+          { name: 'record', fn: pipeline.record },
+          { name: 'watcher', fn: pipeline.watcher },
+          { name: 'sweeper', fn: pipeline.sweeper.fn },
+          { name: 'takedown', fn: pipeline.takedown },
+        ],
+        watcherDeadLetterQueue: pipeline.watcherDeadLetterQueue,
+        sweeperDeadLetterQueue: pipeline.sweeper.deadLetterQueue,
+        deadLetterQueue: pipeline.deadLetterQueue,
+        metricsNamespace: config.serviceName,
+        pipelineServiceName: pipeline.serviceName,
+      },
+      api: {
+        apiStage: this.api.gateway.restApi.deploymentStage,
+        apiFunctions: [
+          { name: 'articles', fn: this.api.articles.fn },
+          { name: 'media', fn: this.api.media.fn },
+        ],
+      },
       ...(config.alarmEmail !== undefined ? { alarmEmail: config.alarmEmail } : {}),
     });
 
     const outputs: StackOutputs = {
-      apiUrl: this.api.api.url,
-      userPoolId: this.api.userPool.userPoolId,
-      userPoolClientId: this.api.userPoolClient.userPoolClientId,
+      apiUrl: this.api.gateway.restApi.url,
+      userPoolId: this.api.users.userPool.userPoolId,
+      userPoolClientId: this.api.users.userPoolClient.userPoolClientId,
       mediaBucketName: this.media.bucket.bucketName,
       stateMachineArn: this.pipeline.stateMachine.stateMachineArn,
       mediaTableName: this.mediaTable.table.tableName,

@@ -365,7 +365,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     let claims: Record<string, string> | undefined;
     if (match.route.auth) {
       // The Cognito authorizer answers before the function runs, with API Gateway's message in the
-      // error shape the stack's UNAUTHORIZED gateway response gives it (infra/constructs/articles-api.ts).
+      // error shape the stack's UNAUTHORIZED gateway response gives it (infra/constructs/api-gateway.ts).
       // The value the function will see (the last Authorization header), so both agree.
       const verdict = options.tokens.verify(lastHeader(req.rawHeaders, 'authorization'));
       if (!verdict.ok) {

@@ -2,7 +2,7 @@ import { TICKET_REMOVE_AT_ATTRIBUTE } from '../../functions/shared/media';
 import { gatewayResponseCorsHeaders, UNKNOWN_ROUTE_MESSAGE } from '../../infra/definitions/gateway-responses';
 import { Match } from 'aws-cdk-lib/assertions';
 import { routes, type RouteDefinition } from '../../functions/api/routes';
-import { bodyModelSchema } from '../../infra/constructs/articles-api';
+import { bodyModelSchema } from '../../infra/constructs/api-gateway';
 import { stageConfig } from '../../infra/config';
 import { STACK_OUTPUTS } from '../../infra/definitions/stack-outputs';
 import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
@@ -16,7 +16,7 @@ const allRoutes = routes as readonly RouteDefinition[];
 
 /** The template's Method resource of a route. */
 function methodOf(route: RouteDefinition): Record<string, unknown> {
-  const method = synth.stack.api.methods.get(`${route.method} ${route.resource}`);
+  const method = synth.stack.api.gateway.methods.get(`${route.method} ${route.resource}`);
   if (!method) throw new Error(`No method for ${route.method} ${route.resource}`);
   const properties = resourcesOfType(synth.template, 'AWS::ApiGateway::Method')[logicalId(method)];
   if (!properties) throw new Error(`No template resource for ${route.method} ${route.resource}`);
@@ -61,7 +61,7 @@ describe('REST API methods', () => {
     const method = methodOf(route);
 
     expect(method.AuthorizationType).toBe('COGNITO_USER_POOLS');
-    expect(method.AuthorizerId).toEqual({ Ref: logicalId(synth.stack.api.authorizer) });
+    expect(method.AuthorizerId).toEqual({ Ref: logicalId(synth.stack.api.gateway.authorizer) });
   });
 
   it.each(allRoutes.filter((route) => !route.auth))('leaves $method $resource public', (route) => {
@@ -109,7 +109,7 @@ describe('REST API methods', () => {
   });
 
   it.each(allRoutes)('integrates $method $resource with the $fn function through a Lambda proxy', (route) => {
-    const other = route.fn === 'articles' ? synth.stack.api.media : synth.stack.api.articles;
+    const other = route.fn === 'articles' ? synth.stack.api.media.fn : synth.stack.api.articles.fn;
 
     const integration = methodOf(route).Integration as Record<string, unknown>;
 
@@ -140,7 +140,7 @@ describe('REST API methods', () => {
 
 describe('invoke permissions', () => {
   it('grants API Gateway one permission per route, each naming this API, stage, method and path', () => {
-    const { api } = synth.stack.api;
+    const api = synth.stack.api.gateway.restApi;
     // Only API Gateway's permissions: other services (the execution watcher's rule) have their own.
     const permissions = Object.values(resourcesOfType(synth.template, 'AWS::Lambda::Permission')).filter(
       (permission) => permission.Principal === 'apigateway.amazonaws.com',
@@ -207,7 +207,7 @@ describe('API stage', () => {
               ':',
               { Ref: 'AWS::AccountId' },
               ':log-group:',
-              { Ref: logicalId(synth.stack.api.accessLogGroup) },
+              { Ref: logicalId(synth.stack.api.gateway.accessLogGroup) },
             ],
           ],
         },
@@ -300,10 +300,10 @@ describe('articles function', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
 
     const env = (
-      functions[logicalId(synth.stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> }
+      functions[logicalId(synth.stack.api.articles.fn.function)]?.Environment as { Variables: Record<string, unknown> }
     ).Variables;
 
-    expect(env.PAGE_TOKEN_SECRET_ID).toEqual({ Ref: logicalId(synth.stack.api.pageTokenSecret) });
+    expect(env.PAGE_TOKEN_SECRET_ID).toEqual({ Ref: logicalId(synth.stack.api.articles.pageTokenSecret) });
     expect(env.PAGE_TOKEN_SECRET_MAX_AGE).toBe('300');
     expect(env.PAGE_TOKEN_SECRET).toBeUndefined();
     expect(JSON.stringify(synth.template.toJSON())).not.toContain('{{resolve:secretsmanager:');
@@ -314,11 +314,11 @@ describe('articles function', () => {
     const { stack } = synth;
 
     const env = (
-      functions[logicalId(stack.api.articles.function)]?.Environment as { Variables: Record<string, unknown> }
+      functions[logicalId(stack.api.articles.fn.function)]?.Environment as { Variables: Record<string, unknown> }
     ).Variables;
 
     expect(env).toMatchObject({
-      ARTICLES_TABLE_NAME: { Ref: logicalId(stack.api.articlesTable) },
+      ARTICLES_TABLE_NAME: { Ref: logicalId(stack.api.articles.table) },
       MEDIA_TABLE_NAME: { Ref: logicalId(stack.mediaTable.table) },
       ALLOWED_ORIGINS: synth.config.allowedOrigins.join(','),
     });
@@ -328,7 +328,7 @@ describe('articles function', () => {
 
 describe('media function', () => {
   it('has a role and a log group of its own', () => {
-    const { articles, media } = synth.stack.api;
+    const { articles, media } = synth.stack.api.functions;
 
     expect(logicalId(media.role)).not.toBe(logicalId(articles.role));
     expect(logicalId(media.logGroup)).not.toBe(logicalId(articles.logGroup));
@@ -338,12 +338,13 @@ describe('media function', () => {
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
     const { stack } = synth;
 
-    const env = (functions[logicalId(stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const env = (
+      functions[logicalId(stack.api.media.fn.function)]?.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
 
     expect(env).toMatchObject({
       MEDIA_TABLE_NAME: { Ref: logicalId(stack.mediaTable.table) },
-      UPLOAD_QUOTA_TABLE_NAME: { Ref: logicalId(stack.api.uploadQuotaTable) },
+      UPLOAD_QUOTA_TABLE_NAME: { Ref: logicalId(stack.api.media.uploadQuotaTable) },
       DAILY_UPLOAD_QUOTA: '100',
       MEDIA_BUCKET_NAME: { Ref: logicalId(stack.media.bucket) },
       MAX_UPLOAD_BYTES: String(synth.config.maxUploadBytes),
@@ -354,7 +355,7 @@ describe('media function', () => {
     expect(env.ARTICLES_TABLE_NAME).toBeUndefined();
     // GET /media?owner=me signs its nextToken with the same key as the articles listing, under its own
     // context: the secret's ARN only, never the key.
-    expect(JSON.stringify(env.PAGE_TOKEN_SECRET_ID)).toContain(logicalId(stack.api.pageTokenSecret));
+    expect(JSON.stringify(env.PAGE_TOKEN_SECRET_ID)).toContain(logicalId(stack.api.articles.pageTokenSecret));
     expect(env.PAGE_TOKEN_SECRET).toBeUndefined();
   });
 });
@@ -363,7 +364,7 @@ describe('articles table', () => {
   it('is keyed by id with the byNewest index, on demand, with point-in-time recovery', () => {
     const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
 
-    const table = tables[logicalId(synth.stack.api.articlesTable)];
+    const table = tables[logicalId(synth.stack.api.articles.table)];
 
     expect(table).toMatchObject({
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
@@ -387,7 +388,7 @@ describe('upload-quota table', () => {
   it('is keyed by ownerDay, on demand, with point-in-time recovery and encryption', () => {
     const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
 
-    const table = tables[logicalId(synth.stack.api.uploadQuotaTable)];
+    const table = tables[logicalId(synth.stack.api.media.uploadQuotaTable)];
 
     expect(table).toMatchObject({
       KeySchema: [{ AttributeName: 'ownerDay', KeyType: 'HASH' }],
@@ -402,7 +403,7 @@ describe('upload-quota table', () => {
   it('expires counters through TTL on expiresAt, so the table never grows', () => {
     const tables = resourcesOfType(synth.template, 'AWS::DynamoDB::Table');
 
-    const table = tables[logicalId(synth.stack.api.uploadQuotaTable)];
+    const table = tables[logicalId(synth.stack.api.media.uploadQuotaTable)];
 
     expect(table?.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
@@ -415,7 +416,7 @@ describe('upload-quota table', () => {
       .map(([id]) => id);
 
     expect(withTtl.sort()).toEqual(
-      [logicalId(synth.stack.api.uploadQuotaTable), logicalId(synth.stack.mediaTable.table)].sort(),
+      [logicalId(synth.stack.api.media.uploadQuotaTable), logicalId(synth.stack.mediaTable.table)].sort(),
     );
     expect(tables[logicalId(synth.stack.mediaTable.table)]?.TimeToLiveSpecification).toEqual({
       AttributeName: TICKET_REMOVE_AT_ATTRIBUTE,
@@ -426,11 +427,11 @@ describe('upload-quota table', () => {
   it('is deleted with the dev stack', () => {
     const resources = synth.template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>;
 
-    expect(resources[logicalId(synth.stack.api.uploadQuotaTable)]?.DeletionPolicy).toBe('Delete');
+    expect(resources[logicalId(synth.stack.api.media.uploadQuotaTable)]?.DeletionPolicy).toBe('Delete');
   });
 
   it('is named only in the media function, and granted to no other role', () => {
-    const tableId = logicalId(synth.stack.api.uploadQuotaTable);
+    const tableId = logicalId(synth.stack.api.media.uploadQuotaTable);
     const functions = resourcesOfType(synth.template, 'AWS::Lambda::Function');
     const policies = resourcesOfType(synth.template, 'AWS::IAM::Policy');
 
@@ -441,8 +442,8 @@ describe('upload-quota table', () => {
       .filter(([, policy]) => JSON.stringify(policy.PolicyDocument).includes(`"${tableId}"`))
       .map(([, policy]) => policy.Roles);
 
-    expect(functionsNamingIt).toEqual([logicalId(synth.stack.api.media.function)]);
-    expect(policiesNamingIt).toEqual([[{ Ref: logicalId(synth.stack.api.media.role) }]]);
+    expect(functionsNamingIt).toEqual([logicalId(synth.stack.api.media.fn.function)]);
+    expect(policiesNamingIt).toEqual([[{ Ref: logicalId(synth.stack.api.media.fn.role) }]]);
   });
 
   it('takes the daily quota from the config', () => {
@@ -450,7 +451,7 @@ describe('upload-quota table', () => {
     const functions = resourcesOfType(custom.template, 'AWS::Lambda::Function');
 
     const env = (
-      functions[logicalId(custom.stack.api.media.function)]?.Environment as { Variables: Record<string, unknown> }
+      functions[logicalId(custom.stack.api.media.fn.function)]?.Environment as { Variables: Record<string, unknown> }
     ).Variables;
 
     expect(env.DAILY_UPLOAD_QUOTA).toBe('7');
@@ -461,9 +462,9 @@ describe('stack outputs', () => {
   it('has one output per key the smoke command reads, each with the value it names', () => {
     const { stack, template } = synth;
     const expected: Record<string, unknown> = {
-      [STACK_OUTPUTS.apiUrl]: stack.api.api.url,
-      [STACK_OUTPUTS.userPoolId]: stack.api.userPool.userPoolId,
-      [STACK_OUTPUTS.userPoolClientId]: stack.api.userPoolClient.userPoolClientId,
+      [STACK_OUTPUTS.apiUrl]: stack.api.gateway.restApi.url,
+      [STACK_OUTPUTS.userPoolId]: stack.api.users.userPool.userPoolId,
+      [STACK_OUTPUTS.userPoolClientId]: stack.api.users.userPoolClient.userPoolClientId,
       [STACK_OUTPUTS.mediaBucketName]: stack.media.bucket.bucketName,
       [STACK_OUTPUTS.stateMachineArn]: stack.pipeline.stateMachine.stateMachineArn,
       [STACK_OUTPUTS.mediaTableName]: stack.mediaTable.table.tableName,

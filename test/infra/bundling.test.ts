@@ -69,8 +69,8 @@ function functionNamed(name: FunctionName): AppFunction {
     labels: pipeline.labels,
     moderation: pipeline.moderation,
     record: pipeline.record,
-    articles: api.articles,
-    media: api.media,
+    articles: api.articles.fn,
+    media: api.media.fn,
   };
   return byName[name];
 }
@@ -306,7 +306,7 @@ describe('bundles invoked alone', () => {
     };
 
     const { result, targets, traced } = await invokeAlone(
-      path.join(codeDir(synth.stack.api.media), 'index.js'),
+      path.join(codeDir(synth.stack.api.media.fn), 'index.js'),
       event,
       () => ({ Item: item }),
     );
@@ -333,7 +333,7 @@ describe('bundles invoked alone', () => {
     };
 
     const { result, targets } = await invokeAlone(
-      path.join(codeDir(synth.stack.api.media), 'index.js'),
+      path.join(codeDir(synth.stack.api.media.fn), 'index.js'),
       event,
       () => ({}),
     );
@@ -358,7 +358,7 @@ describe('bundles invoked alone', () => {
     };
 
     const { result, targets, traced } = await invokeAlone(
-      path.join(codeDir(synth.stack.api.articles), 'index.js'),
+      path.join(codeDir(synth.stack.api.articles.fn), 'index.js'),
       event,
       () => ({}),
     );

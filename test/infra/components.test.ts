@@ -73,13 +73,13 @@ describe('Component tag', () => {
     // Arrange
     const stage = built.travelGuide;
     const expected: [string, unknown, Component][] = [
-      ['articles function', stage.api.articles.function, 'ArticleService'],
-      ['articles role', stage.api.articles.role, 'ArticleService'],
-      ['articles table', stage.api.articlesTable, 'ArticleService'],
-      ['page-token secret', stage.api.pageTokenSecret, 'ArticleService'],
-      ['media function', stage.api.media.function, 'MediaService'],
-      ['media log group', stage.api.media.logGroup, 'MediaService'],
-      ['upload-quota table', stage.api.uploadQuotaTable, 'MediaService'],
+      ['articles function', stage.api.articles.fn.function, 'ArticleService'],
+      ['articles role', stage.api.articles.fn.role, 'ArticleService'],
+      ['articles table', stage.api.articles.table, 'ArticleService'],
+      ['page-token secret', stage.api.articles.pageTokenSecret, 'ArticleService'],
+      ['media function', stage.api.media.fn.function, 'MediaService'],
+      ['media log group', stage.api.media.fn.logGroup, 'MediaService'],
+      ['upload-quota table', stage.api.media.uploadQuotaTable, 'MediaService'],
       ['media bucket', stage.media.bucket, 'MediaService'],
       ['media table', stage.mediaTable.table, 'MediaService'],
       ['thumbnail function', stage.pipeline.thumbnail.function, 'MediaPipeline'],
@@ -87,8 +87,8 @@ describe('Component tag', () => {
       ['state machine', stage.pipeline.stateMachine, 'MediaPipeline'],
       ['dead-letter queue', stage.pipeline.deadLetterQueue, 'MediaPipeline'],
       ['alarm topic', stage.observability.alarmTopic, 'MediaPipeline'],
-      ['REST API', stage.api.api, 'Shared'],
-      ['user pool', stage.api.userPool, 'Shared'],
+      ['REST API', stage.api.gateway.restApi, 'Shared'],
+      ['user pool', stage.api.users.userPool, 'Shared'],
     ];
 
     // Act

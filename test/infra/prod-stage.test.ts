@@ -40,9 +40,9 @@ describe('prod stage', () => {
     for (const construct of [
       stack.media.bucket,
       stack.mediaTable.table,
-      stack.api.articlesTable,
-      stack.api.uploadQuotaTable,
-      stack.api.userPool,
+      stack.api.articles.table,
+      stack.api.media.uploadQuotaTable,
+      stack.api.users.userPool,
     ]) {
       expect(resources[logicalId(construct)]?.DeletionPolicy).toBe('Retain');
     }

@@ -1,5 +1,5 @@
 import { type Stage, stageConfig } from '../../infra/config';
-import { ACCESS_LOG_FIELDS } from '../../infra/constructs/articles-api';
+import { ACCESS_LOG_FIELDS } from '../../infra/constructs/api-gateway';
 import { UPLOAD_RATE_LIMIT_PER_5_MINUTES } from '../../infra/constructs/edge-protection';
 import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
 
@@ -63,7 +63,7 @@ describe.each<Stage>(['dev', 'prod'])('security controls (%s)', (stage) => {
     it('keeps the API access logs and the state machine execution log for the stage audit retention', () => {
       // Arrange
       const groups = resourcesOfType(synth.template, 'AWS::Logs::LogGroup');
-      const audit = [synth.stack.api.accessLogGroup, synth.stack.pipeline.stateMachineLogGroup].map((group) =>
+      const audit = [synth.stack.api.gateway.accessLogGroup, synth.stack.pipeline.stateMachineLogGroup].map((group) =>
         logicalId(group),
       );
 
@@ -84,8 +84,8 @@ describe.each<Stage>(['dev', 'prod'])('security controls (%s)', (stage) => {
         pipeline.labels,
         pipeline.moderation,
         pipeline.record,
-        api.articles,
-        api.media,
+        api.articles.fn,
+        api.media.fn,
       ];
 
       // Act
@@ -171,8 +171,8 @@ describe('WAF web ACL (withWaf)', () => {
       ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet'],
     );
     expect(associatedArns(synth)).toEqual([
-      synth.stack.resolve(api.api.deploymentStage.stageArn),
-      synth.stack.resolve(api.userPool.userPoolArn),
+      synth.stack.resolve(api.gateway.restApi.deploymentStage.stageArn),
+      synth.stack.resolve(api.users.userPool.userPoolArn),
     ]);
   });
 
@@ -241,7 +241,7 @@ describe('WAF web ACL (withWaf)', () => {
     const arns = associatedArns(synth);
 
     // Assert
-    expect(arns).toEqual([synth.stack.resolve(synth.stack.api.api.deploymentStage.stageArn)]);
+    expect(arns).toEqual([synth.stack.resolve(synth.stack.api.gateway.restApi.deploymentStage.stageArn)]);
   });
 });
 

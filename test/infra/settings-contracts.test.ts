@@ -60,8 +60,8 @@ function functionsByName(): Record<string, AppFunction> {
     watcher: pipeline.watcher,
     sweeper: pipeline.sweeper.fn,
     takedown: pipeline.takedown,
-    articles: api.articles,
-    media: api.media,
+    articles: api.articles.fn,
+    media: api.media.fn,
   };
 }
 
