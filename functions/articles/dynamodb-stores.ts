@@ -124,7 +124,7 @@ export class DynamoArticleStore implements ArticleStore {
       if (result.Attributes === undefined) throw new Error('UpdateItem returned no attributes');
       return { kind: 'done', value: toArticle(result.Attributes) };
     } catch (error: unknown) {
-      return this.ownershipFailure(id, error);
+      return this.ownershipFailure(error);
     }
   }
 
@@ -142,20 +142,18 @@ export class DynamoArticleStore implements ArticleStore {
       );
       return { kind: 'done', value: undefined };
     } catch (error: unknown) {
-      return this.ownershipFailure(id, error);
+      return this.ownershipFailure(error);
     }
   }
 
   /**
-   * Explains a failed author-only condition. With ALL_OLD, DynamoDB returns the item when it
-   * exists (so the author did not match). Emulators that ignore ReturnValuesOnConditionCheckFailure
-   * (dynalite) return nothing, so absence is confirmed with a consistent read before saying 404.
-   * Any other error is not ours to interpret.
+   * Explains a failed author-only condition. With ALL_OLD, DynamoDB returns the stored item when
+   * it exists (so the author did not match), and none when there is no such article. Any other
+   * error is not ours to interpret.
    */
-  private async ownershipFailure(id: string, error: unknown): Promise<OwnedWriteOutcome<never>> {
+  private ownershipFailure(error: unknown): OwnedWriteOutcome<never> {
     if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
-    if ((error as Error & { Item?: unknown }).Item !== undefined) return { kind: 'forbidden' };
-    return (await this.get(id)) === undefined ? { kind: 'not-found' } : { kind: 'forbidden' };
+    return (error as Error & { Item?: unknown }).Item !== undefined ? { kind: 'forbidden' } : { kind: 'not-found' };
   }
 }
 

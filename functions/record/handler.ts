@@ -177,10 +177,10 @@ function idsOf(upload: UploadRef): { mediaId: string; ownerId: string } {
 }
 
 /**
- * The stored sequencer from a ConditionalCheckFailedException's Item. The document client does not
- * unmarshall items on errors, so this accepts both `{S: "..."}` and a plain string.
+ * One string attribute of the stored item a refused write returns (ALL_OLD, on the
+ * ConditionalCheckFailedException). The document client does not unmarshall items on errors, so
+ * this accepts both `{S: "..."}` and a plain string.
  */
-/** One string attribute of the ALL_OLD item, whether it arrives plain or in DynamoDB JSON. */
 function storedString(item: unknown, name: string): string | undefined {
   if (typeof item !== 'object' || item === null) return undefined;
   const value: unknown = (item as Record<string, unknown>)[name];

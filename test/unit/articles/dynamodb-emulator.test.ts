@@ -1,56 +1,24 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import type { Article } from '../../../functions/articles/ports';
 import { createArticleSchema } from '../../../functions/articles/schemas';
 import { articlesTable, mediaTable } from '../../../infra/definitions/tables';
-import type { TableDefinition } from '../../../infra/definitions/tables';
+import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb';
 import { ALICE, BOB } from '../api/fakes';
 
 /**
- * The DynamoDB adapters against dynalite, with the tables built from infra/definitions/tables.ts:
+ * The DynamoDB adapters against the twin's DynamoDB (dynalite behind its front), with the tables
+ * built from infra/definitions/tables.ts as the twin builds them:
  * the mocked-client tests prove which commands are sent, these prove DynamoDB accepts them
  * (expression syntax, reserved words, conditions, the GSI) and behaves as the core expects.
  */
 
-let server: Server;
+let emulator: DynamoDbEmulator;
 let raw: DynamoDBClient;
 let articles: DynamoArticleStore;
 let media: DynamoMediaStore;
-
-async function createTable(definition: TableDefinition): Promise<void> {
-  const attributes = new Map<string, 'S' | 'N' | 'B'>();
-  const keyOf = (
-    partition: { name: string; type: 'S' | 'N' | 'B' },
-    sort?: { name: string; type: 'S' | 'N' | 'B' },
-  ) => {
-    attributes.set(partition.name, partition.type);
-    if (sort) attributes.set(sort.name, sort.type);
-    return [
-      { AttributeName: partition.name, KeyType: 'HASH' as const },
-      ...(sort ? [{ AttributeName: sort.name, KeyType: 'RANGE' as const }] : []),
-    ];
-  };
-  const KeySchema = keyOf(definition.partitionKey, definition.sortKey);
-  const indexes = definition.globalSecondaryIndexes.map((index) => ({
-    IndexName: index.indexName,
-    KeySchema: keyOf(index.partitionKey, index.sortKey),
-    Projection: { ProjectionType: 'ALL' as const },
-  }));
-  await raw.send(
-    new CreateTableCommand({
-      TableName: definition.id,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema,
-      AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
-      ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
-    }),
-  );
-}
 
 function article(index: number, authorId = ALICE): Article {
   const createdAt = new Date(Date.UTC(2026, 4, 1, 10, 0, index)).toISOString();
@@ -66,15 +34,13 @@ function article(index: number, authorId = ALICE): Article {
 }
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  emulator = await startDynamoDbEmulator({ port: 0 });
   raw = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: emulator.endpoint,
     region: 'eu-west-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await Promise.all([createTable(articlesTable), createTable(mediaTable)]);
+  await Promise.all([ensureTable(raw, articlesTable.id, articlesTable), ensureTable(raw, mediaTable.id, mediaTable)]);
   const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   articles = new DynamoArticleStore(documents, articlesTable.id);
   media = new DynamoMediaStore(documents, mediaTable.id);
@@ -82,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   raw.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await emulator.close();
 });
 
 describe('DynamoDB adapters on an emulator', () => {
