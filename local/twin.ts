@@ -26,7 +26,7 @@ import { LocalTokenIssuer } from './api/auth';
 import { applyLifecycle } from './lifecycle';
 import { startApiServer, type ApiServer } from './api/server';
 import { reservedConcurrency, strandedClaimAgeSeconds } from '../infra/definitions/pipeline';
-import { startWebServer } from './web/server';
+import { bundleApp, startWebServer } from './web/server';
 import {
   EXECUTION_ENDED_PATTERN,
   STATE_MACHINE_DEFINITION,
@@ -325,6 +325,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       : loadAppTemplates().then((loaded) => loaded.stacks)
     : undefined;
   templates?.catch(() => undefined);
+  // The front end's script, bundled by esbuild's own process while this one starts the emulators.
+  const webScript = options.webPort === undefined ? undefined : bundleApp();
+  webScript?.catch(() => undefined);
   // Functions that sign requests for others (presigned POST and GET) sign with a key of their own,
   // so the S3 emulator can check such a request against the role of the function that signed it.
   const signers = { iam: undefined as IamEnforcer | undefined, keys: new Map<string, string>() };
@@ -548,7 +551,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       },
     });
 
-    pipeline = new Pipeline({
+    pipeline = await Pipeline.create({
       aslPath,
       patternPath: UPLOADED_PATTERN,
       inputPath: UPLOADED_INPUT,
@@ -688,6 +691,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
             apiUrl: api.url,
             allowedOrigins,
             dashboardUrl: `${api.url}/_local/dashboard`,
+            ...(webScript ? { script: webScript } : {}),
           }).catch(async (error: unknown) => {
             await api.close();
             throw error;
@@ -706,6 +710,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       })();
       return stopped;
     };
+
+    // The ASL runner and the policy simulator load once the twin is up, rather than on the first
+    // upload or AWS call (local/pipeline/state-machine.ts).
+    setImmediate(() => {
+      builtPipeline.warm();
+      iam?.warm();
+    });
 
     return {
       apiUrl: api.url,

@@ -5,6 +5,8 @@ import { REPO_ROOT } from '../../infra/repository';
 import { CfnResolver, type StackTemplate } from '../../test/iam/support/cfn-resolver';
 import { identifyRoles, type AppRoles } from '../../test/iam/support/project-roles';
 import { ResourceNames, type RoleView } from '../../test/iam/support/roles';
+import { TWIN_CACHE_DIR } from '../cache';
+
 /**
  * The roles of this app as CloudFormation would deploy them, for the twin's IAM enforcement: the
  * dev stage synthesized in-process (no bundling: an IAM role does not depend on handler code),
@@ -24,7 +26,7 @@ const HASHED_PATHS = [
   'package-lock.json',
 ];
 
-export const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'travel-guide-twin');
+export const CACHE_DIR = TWIN_CACHE_DIR;
 
 function filesUnder(path: string): string[] {
   if (!existsSync(path)) return [];

@@ -7,7 +7,7 @@ import {
   type PolicyStatement,
   type RoleView,
 } from '../../test/iam/support/roles';
-import { simulate, type Decision } from '../../test/iam/support/simulate';
+import type { Decision, simulate as Simulate } from '../../test/iam/support/simulate';
 import type { TwinRoles } from './app-roles';
 import type { Caller } from './caller';
 
@@ -58,6 +58,16 @@ export interface IamReport {
   functions: FunctionUsage[];
 }
 
+let simulator: Promise<typeof Simulate> | undefined;
+/** The simulator, loaded on its first use (or by warm()): the twin answers before it needs one. */
+const loadSimulator = (): Promise<typeof Simulate> =>
+  (simulator ??= import('../../test/iam/support/simulate').then((module) => module.simulate));
+
+/** Simulates one request with the policy simulator (see loadSimulator). */
+async function simulate(...args: Parameters<typeof Simulate>): ReturnType<typeof Simulate> {
+  return (await loadSimulator())(...args);
+}
+
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** IAM's wildcard match: `*` any run of characters, `?` one character. */
@@ -102,6 +112,11 @@ export class IamEnforcer {
       );
       if (plain) this.reusable.set(fn, statements);
     }
+  }
+
+  /** Loads the policy simulator now rather than on the first AWS call (the twin calls it once it is up). */
+  warm(): void {
+    loadSimulator().catch(() => undefined);
   }
 
   /** The ARN of a twin bucket as the stack names it; a bucket the stack does not have keeps its own name. */

@@ -1,5 +1,5 @@
 import '../polyfills';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
 import { parseUploadKey } from '../../functions/shared/media';
 import { isStepFunctionName, STEP_FUNCTION_TIMEOUT_SECONDS } from '../../infra/definitions/pipeline';
@@ -15,6 +15,7 @@ import type { ObjectCreatedEvent } from '../events/object-created';
 import { runAsFunction } from '../iam/caller';
 import { lambdaContext } from '../lambda-context';
 import { loadDefinition, type TaskBinding } from './definition';
+import { prepareStateMachine } from './state-machine';
 import type { LambdaConcurrency } from './lambda-concurrency';
 import { invokeAsLambda, LambdaFunctionError, withFunctionTimeout, type LambdaHandler } from './lambda-invoke';
 import { applyHistoryEvent, type HistoryEvent } from './history';
@@ -79,25 +80,40 @@ function functionTimeoutMs(functionName: string): number {
 
 export class Pipeline {
   readonly tasks: TaskBinding[];
-  private readonly machine: StateMachine;
+  private readonly machine: () => Promise<StateMachine>;
   private readonly matches: EventMatcher;
   private readonly transformer: InputTransformer;
   private readonly inFlight = new Map<string, { abort: () => void; done: Promise<void> }>();
   private readonly remainingFaults: FaultPlan;
   private accepting = true;
 
-  constructor(private readonly options: PipelineOptions) {
+  /** Reads and checks the ASL (an invalid one throws here), the rule's pattern and input transformer. */
+  static async create(options: PipelineOptions): Promise<Pipeline> {
     const { definition, tasks } = loadDefinition(options.aslPath, options);
-    this.tasks = tasks;
     if (options.executionTimeoutSeconds !== undefined) definition.TimeoutSeconds = options.executionTimeoutSeconds;
-    // Built once: validation is the expensive part (~100 ms); each run is cheap.
-    this.machine = new StateMachine(definition as unknown as StateMachineDefinition);
+    // Built once for every run; validated only when this definition was never validated before.
+    const machine = await prepareStateMachine(definition as unknown as StateMachineDefinition);
+    return new Pipeline(options, tasks, machine);
+  }
+
+  private constructor(
+    private readonly options: PipelineOptions,
+    tasks: TaskBinding[],
+    machine: () => Promise<StateMachine>,
+  ) {
+    this.tasks = tasks;
+    this.machine = machine;
     // Filled as the stack fills it (infra/definitions/pipeline-sources.ts).
     this.matches = compileEventPattern(rulePattern(options.patternPath, { MediaBucketName: options.bucketName }));
     this.transformer = loadInputTransformer(options.inputPath);
     this.remainingFaults = Object.fromEntries(
       Object.entries(options.faults ?? {}).map(([state, list]) => [state, [...list]]),
     );
+  }
+
+  /** Loads the ASL runner now rather than on the first execution (the twin calls it once it is up). */
+  warm(): void {
+    this.machine().catch(() => undefined);
   }
 
   /** Test-only: queues one more injected error for a Task state (see FaultPlan). */
@@ -245,11 +261,16 @@ export class Pipeline {
     this.options.runLog.add(run);
     this.options.journal?.started(executionId, input);
 
-    let abort = (): void => undefined;
+    // A stop before the runner is loaded takes effect as soon as the execution exists.
+    let aborted = false;
+    let abort = (): void => {
+      aborted = true;
+    };
     let output: unknown = null;
     let thrown: { error: string; cause: string } | undefined;
     const done = (async () => {
-      const execution = this.machine.run(input as never, {
+      const machine = await this.machine();
+      const execution = machine.run(input as never, {
         overrides: {
           taskResourceLocalHandlers: this.localHandlers(),
           ...(this.options.retryIntervalOverrides
@@ -264,6 +285,7 @@ export class Pipeline {
         },
       });
       abort = execution.abort;
+      if (aborted) execution.abort();
       const visited = new Set<string>();
       const history = (async () => {
         for await (const entry of execution.eventLogs) applyHistoryEvent(entry as HistoryEvent, run, visited);

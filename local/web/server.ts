@@ -9,7 +9,8 @@ import { listenOnLoopback, type Listening } from '../listen';
  * http://localhost:5173, the dev stage's allowed origin), so that the browser talks to the API
  * and to S3 across origins, as a deployed front end does. The TypeScript is bundled with esbuild
  * (the bundler CDK uses for the functions) once, at start, into memory: no build step, no file
- * written, and no script from anywhere but this server.
+ * written, and no script from anywhere but this server. esbuild bundles in its own process, so the
+ * twin starts the bundling first and the emulators meanwhile.
  */
 
 const WEB_DIR = resolve(__dirname, '..', '..', 'web');
@@ -22,6 +23,8 @@ export interface WebServerOptions {
   /** The API's ALLOWED_ORIGINS: the page warns when it is not served from one of them. */
   allowedOrigins: readonly string[];
   dashboardUrl: string;
+  /** The page's script when its bundling was started earlier (see bundleApp). @default bundled now */
+  script?: Promise<string>;
 }
 
 /** The page's script: web/app.ts and what it imports, as one ES module. */
@@ -45,7 +48,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Listeni
   const [html, css, script] = await Promise.all([
     readFile(join(WEB_DIR, 'index.html'), 'utf8'),
     readFile(join(WEB_DIR, 'app.css'), 'utf8'),
-    bundleApp(),
+    options.script ?? bundleApp(),
   ]);
   const config = JSON.stringify({
     apiUrl: options.apiUrl,
