@@ -5,6 +5,7 @@ import { mediaSettings } from '../functions/media/settings';
 import { moderationSettings } from '../functions/moderation/settings';
 import { checkSetting, type Setting } from '../functions/shared/settings';
 
+import { STAGE_ALLOWED_ORIGINS } from './definitions/cors';
 import { RETENTION_SETTINGS } from './definitions/retention';
 
 const RETENTION_DEFAULTS = {
@@ -153,7 +154,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
   dev: {
     stage: 'dev',
     serviceName: 'travel-guide',
-    allowedOrigins: ['http://localhost:5173'],
+    allowedOrigins: STAGE_ALLOWED_ORIGINS.dev,
     workflowType: 'STANDARD',
     logRetention: RetentionDays.TWO_WEEKS,
     // Nothing in dev is audited: its logs go as soon as they stop being useful for debugging.
@@ -175,7 +176,7 @@ const STAGE_DEFAULTS: Record<Stage, AppConfig> = {
   prod: {
     stage: 'prod',
     serviceName: 'travel-guide',
-    allowedOrigins: ['https://travel-guide.example.com'],
+    allowedOrigins: STAGE_ALLOWED_ORIGINS.prod,
     workflowType: 'STANDARD',
     logRetention: RetentionDays.THREE_MONTHS,
     auditLogRetention: RetentionDays.ONE_YEAR,

@@ -1,4 +1,4 @@
-import { stageConfig } from '../infra/config';
+import { STAGE_ALLOWED_ORIGINS } from '../infra/definitions/cors';
 import { articlesTable, mediaTable, uploadQuotaTable } from '../infra/definitions/tables';
 
 /**
@@ -15,7 +15,7 @@ export const UPLOAD_QUOTA_TABLE_NAME = `travel-guide-local-${uploadQuotaTable.id
 /** The secret holding the page-token HMAC key in the twin's Secrets Manager. */
 export const PAGE_TOKEN_SECRET_NAME = 'travel-guide-local-page-token';
 /** Browser origins that get CORS headers: the dev stage's (infra/config.ts `allowedOrigins`). */
-export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = stageConfig('dev').allowedOrigins;
+export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = STAGE_ALLOWED_ORIGINS.dev;
 /** The twin's S3 knows only this access key (local/emulators/s3-auth.ts verifies its signatures); dynalite accepts any. */
 export const EMULATOR_ACCESS_KEY_ID = 'S3RVER';
 export const EMULATOR_SECRET_ACCESS_KEY = 'S3RVER';

@@ -1,8 +1,19 @@
+import type { Stage } from '../config';
+
 /**
  * The REST API's CORS preflight, for the stack (the API's `defaultCorsPreflightOptions`,
  * infra/constructs/api-gateway.ts) and the twin's gateway (local/api/server.ts) alike.
  * test/infra/twin-cors.test.ts compares the twin's answer with the synthesized OPTIONS methods.
  */
+/**
+ * The browser origins each stage allows by default (CORS on the API and on presigned POST uploads;
+ * `-c allowedOrigins=` overrides them). Here, without CDK, so that the twin starts without loading it.
+ */
+export const STAGE_ALLOWED_ORIGINS = {
+  dev: ['http://localhost:5173'],
+  prod: ['https://travel-guide.example.com'],
+} as const satisfies Record<Stage, readonly string[]>;
+
 export const API_CORS_PREFLIGHT = {
   allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
   allowHeaders: ['Authorization', 'Content-Type'],
