@@ -26,9 +26,18 @@ export type { LambdaHandler } from './lambda-invoke';
 /**
  * Test-only fault injection: for a Task state, errors thrown INSTEAD of calling the handler, one
  * per invocation, in order, until used up. Lets a test prove that the ASL's own Retry handles a
- * transient `Lambda.ServiceException` without touching the handlers.
+ * transient `Lambda.ServiceException` without touching the handlers. A fault `afterHandler` is
+ * thrown once the handler has run and done its work: the answer lost on its way back.
  */
-export type FaultPlan = Record<string, { name: string; message?: string }[]>;
+export type FaultPlan = Record<string, Fault[]>;
+
+/** One injected error (see {@link FaultPlan}). */
+export interface Fault {
+  name: string;
+  message?: string;
+  /** Thrown after the handler ran, instead of its answer. @default false: thrown instead of calling it */
+  afterHandler?: boolean;
+}
 
 export interface PipelineOptions {
   aslPath: string;
@@ -60,6 +69,11 @@ export interface PipelineOptions {
   onExecutionEnded?(ended: EndedExecution, run: RunRecord): Promise<void>;
   /** Test-only: the execution's TimeoutSeconds instead of the ASL's (e.g. 1, to see a run time out). */
   executionTimeoutSeconds?: number;
+  /**
+   * Test-only: every event of every execution's history as it happens (state entered, retried,
+   * failed...), as Step Functions' GetExecutionHistory lists them.
+   */
+  onHistoryEvent?(executionName: string, event: HistoryEvent): void;
   /** Keeps each running execution on disk until it ends (`--data-dir`), so a crash cannot lose it (local/recovery). */
   journal?: { started(name: string, input: unknown): void; ended(name: string): void };
 }
@@ -117,7 +131,7 @@ export class Pipeline {
   }
 
   /** Test-only: queues one more injected error for a Task state (see FaultPlan). */
-  injectFault(stateName: string, fault: { name: string; message?: string }): void {
+  injectFault(stateName: string, fault: Fault): void {
     if (!this.tasks.some((task) => task.stateName === stateName)) throw new Error(`No Task state named ${stateName}`);
     (this.remainingFaults[stateName] ??= []).push(fault);
   }
@@ -157,9 +171,12 @@ export class Pipeline {
     return Object.fromEntries(
       this.tasks.map((task) => {
         const handler = this.options.handlerFor(task.functionName);
+        const faults = (): Fault[] => this.remainingFaults[task.stateName] ?? [];
         const invoke = async (input: unknown): Promise<never> => {
-          const fault = this.remainingFaults[task.stateName]?.shift();
-          if (fault) throw new LambdaFunctionError(fault.name, fault.message ?? 'Injected test fault');
+          if (faults()[0]?.afterHandler !== true) {
+            const fault = faults().shift();
+            if (fault) throw new LambdaFunctionError(fault.name, fault.message ?? 'Injected test fault');
+          }
           // Refused at once over the limit (throws Lambda.TooManyRequestsException): never queued.
           const release = this.options.concurrency?.acquire(task.functionName);
           const timeoutMs = this.options.functionTimeoutMs ?? functionTimeoutMs(task.functionName);
@@ -176,7 +193,13 @@ export class Pipeline {
           // The environment stays busy until the handler has really returned, even past its timeout:
           // this process cannot stop a handler the way Lambda stops an environment.
           if (release) void invocation.then(release, release);
-          return (await withFunctionTimeout(invocation, timeoutMs, context.awsRequestId)) as never;
+          const output = (await withFunctionTimeout(invocation, timeoutMs, context.awsRequestId)) as never;
+          if (faults()[0]?.afterHandler === true) {
+            const lost = faults().shift();
+            if (lost)
+              throw new LambdaFunctionError(lost.name, lost.message ?? 'Injected test fault after the handler ran');
+          }
+          return output;
         };
         return [task.stateName, invoke];
       }),
@@ -288,7 +311,10 @@ export class Pipeline {
       if (aborted) execution.abort();
       const visited = new Set<string>();
       const history = (async () => {
-        for await (const entry of execution.eventLogs) applyHistoryEvent(entry as HistoryEvent, run, visited);
+        for await (const entry of execution.eventLogs) {
+          applyHistoryEvent(entry as HistoryEvent, run, visited);
+          this.options.onHistoryEvent?.(executionId, entry as HistoryEvent);
+        }
       })();
       try {
         output = await execution.result;

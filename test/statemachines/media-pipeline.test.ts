@@ -21,7 +21,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,25 +32,31 @@ import { RekognitionLabelDetector, RekognitionModerationDetector } from '../../f
 import type { MediaRecord } from '../../functions/shared/media';
 import { createHandler as createThumbnailHandler } from '../../functions/thumbnail/handler';
 import { applyInputTransformer, loadInputTransformer } from '../../infra/definitions/input-transformer';
-import { STATE_MACHINE_DEFINITION, UPLOADED_INPUT } from '../../infra/definitions/pipeline-sources';
+import { STATE_MACHINE_DEFINITION, UPLOADED_INPUT, UPLOADED_PATTERN } from '../../infra/definitions/pipeline-sources';
 import { redriveMedia } from '../../scripts/redrive/redrive';
 import { mediaTable } from '../../infra/definitions/tables';
 import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../local/emulators/dynamodb';
-import { lambdaContext } from '../../local/lambda-context';
 import { loadDefinition } from '../../local/pipeline/definition';
-import { invokeAsLambda, LambdaFunctionError } from '../../local/pipeline/lambda-invoke';
+import type { HistoryEvent } from '../../local/pipeline/history';
+import { Pipeline, type FaultPlan } from '../../local/pipeline/pipeline';
+import { RunLog, type RunRecord } from '../../local/pipeline/runs';
 import { jpegWithOrientationAndGps, textFile, truncatedJpeg } from '../fixtures/images';
 import { objectBody } from '../fixtures/s3';
 
 /*
- * The ASL file itself, executed by aws-local-stepfunctions, with every Task served by the real
- * handler through the local twin's Lambda adapter (JSON in and out, errors as Lambda reports them). S3 and Rekognition are mocked at the SDK client; DynamoDB is the dynalite emulator, so
- * the record function's conditional writes are evaluated for real. One test per workflow path.
+ * The ASL file itself, run by the local twin's own runner (local/pipeline/pipeline.ts: the
+ * definition as CDK renders it, aws-local-stepfunctions, every Task served by the real handler
+ * through the twin's Lambda adapter, errors as Lambda reports them), so the test and the twin
+ * cannot run the workflow two ways. S3 and Rekognition are mocked at the SDK client; DynamoDB is
+ * the twin's emulator, so the record function's conditional writes are evaluated for real. One
+ * test per workflow path.
  */
 
 const ROOT = path.resolve(__dirname, '../..');
 const TABLE = 'media-pipeline-test';
 const BUCKET = 'travel-guide-media-dev';
+const REGION = 'eu-west-1';
+const ACCOUNT = '111122223333';
 const sampleEvent = JSON.parse(readFileSync(path.join(ROOT, 'events/samples/object-created.json'), 'utf8')) as {
   detail: { bucket: { name: string }; object: { key: string; size: number; etag: string; sequencer: string } };
 };
@@ -62,7 +67,6 @@ const rekognitionMock = mockClient(RekognitionClient);
 
 let dynamo: DynamoDbEmulator;
 let documents: DynamoDBDocumentClient;
-let machine: StateMachine;
 let taskStates: { stateName: string; functionName: string }[];
 let definition: Record<string, unknown>;
 let objects: Map<string, Buffer>;
@@ -70,85 +74,61 @@ let objects: Map<string, Buffer>;
 let etags: Map<string, string>;
 let executions = 0;
 
-/** One entry of an execution's event log, as aws-local-stepfunctions yields it (the type is not exported). */
-type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
-
 type StepHandler = (event: unknown, context?: Context) => Promise<unknown>;
 
 function buildHandlers(): Record<string, StepHandler> {
   return {
-    thumbnail: createThumbnailHandler({ s3: new S3Client({ region: 'eu-west-1' }) }),
+    thumbnail: createThumbnailHandler({ s3: new S3Client({ region: REGION }) }),
     labels: createLabelsHandler({
-      detector: new RekognitionLabelDetector(new RekognitionClient({ region: 'eu-west-1' })),
+      detector: new RekognitionLabelDetector(new RekognitionClient({ region: REGION })),
     }),
     moderation: createModerationHandler({
-      detector: new RekognitionModerationDetector(new RekognitionClient({ region: 'eu-west-1' })),
+      detector: new RekognitionModerationDetector(new RekognitionClient({ region: REGION })),
       settings: { moderationMinConfidence: 80 },
     }),
     record: createRecordHandler({ documents, mediaTableName: TABLE }),
-    takedown: createTakedownHandler({ s3: new S3Client({ region: 'eu-west-1' }) }),
+    takedown: createTakedownHandler({ s3: new S3Client({ region: REGION }) }),
   };
 }
 
 /**
- * Runs one execution. `faults` throws the named errors, in order, instead of calling the state's
- * handler: the way to make Lambda itself fail (service errors never reach a handler's code).
+ * Runs one execution on the twin's runner (local/pipeline/pipeline.ts), as StartExecution does.
+ * `faults` throws the named errors, in order, instead of calling the state's handler: the way to
+ * make Lambda itself fail (service errors never reach a handler's code); `faultsAfter` throws
+ * them after the handler ran, instead of its answer.
  */
 async function execute(
-  event: unknown,
+  input: unknown,
   faults: Record<string, string[]> = {},
   faultsAfter: Record<string, string[]> = {},
-  name?: string,
-): Promise<{ status: 'SUCCEEDED' | 'FAILED'; output: unknown; error?: string; history: EventLog[] }> {
+  name = `test-${++executions}`,
+): Promise<{ status: RunRecord['executionStatus']; history: HistoryEvent[] }> {
   const handlers = buildHandlers();
-  const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  const retryIntervalOverrides: Record<string, number> = {};
-  for (const { stateName, functionName } of taskStates) {
-    const handler = handlers[functionName];
-    if (handler === undefined) throw new Error(`No handler for ${functionName}`);
-    retryIntervalOverrides[stateName] = 0;
-    localHandlers[stateName] = async (input) => {
-      const fault = faults[stateName]?.shift();
-      if (fault !== undefined) throw new LambdaFunctionError(fault, `Injected ${fault}`);
-      const output = await invokeAsLambda(
-        handler,
-        input,
-        lambdaContext({ functionName, region: 'eu-west-1', account: '111122223333', timeoutMs: 60_000 }),
-      );
-      // The function ran and did its work, but the answer was lost on the way back.
-      const lost = faultsAfter[stateName]?.shift();
-      if (lost !== undefined) throw new LambdaFunctionError(lost, `Injected ${lost} after the handler ran`);
-      return output;
-    };
+  const history: HistoryEvent[] = [];
+  const plan: FaultPlan = {};
+  for (const [state, names] of Object.entries(faults)) plan[state] = names.map((fault) => ({ name: fault }));
+  for (const [state, names] of Object.entries(faultsAfter)) {
+    (plan[state] ??= []).push(...names.map((fault) => ({ name: fault, afterHandler: true })));
   }
-  const executionName = name ?? `test-${++executions}`;
-  const execution = machine.run(event as never, {
-    overrides: { taskResourceLocalHandlers: localHandlers as never, retryIntervalOverrides },
-    // Step Functions fills the context object; the ASL passes $$.Execution.Id to every step.
-    context: {
-      Execution: {
-        Id: `arn:aws:states:eu-west-1:111122223333:execution:media-pipeline:${executionName}`,
-        Name: executionName,
-      },
+  const pipeline = new Pipeline({
+    aslPath: STATE_MACHINE_DEFINITION,
+    patternPath: UPLOADED_PATTERN,
+    inputPath: UPLOADED_INPUT,
+    bucketName: BUCKET,
+    region: REGION,
+    account: ACCOUNT,
+    handlerFor(functionName) {
+      const handler = handlers[functionName];
+      if (handler === undefined) throw new Error(`No handler for ${functionName}`);
+      return handler;
     },
+    runLog: new RunLog(),
+    retryIntervalOverrides: Object.fromEntries(taskStates.map(({ stateName }) => [stateName, 0])),
+    faults: plan,
+    onHistoryEvent: (_execution, event) => history.push(event),
   });
-  const history: EventLog[] = [];
-  const collecting = (async () => {
-    for await (const entry of execution.eventLogs) history.push(entry);
-  })();
-  try {
-    const output = await execution.result;
-    await collecting;
-    return { status: 'SUCCEEDED', output, history };
-  } catch (error: unknown) {
-    await collecting;
-    return {
-      status: 'FAILED',
-      output: undefined,
-      error: error instanceof Error ? error.message : String(error),
-      history,
-    };
-  }
+  const run = await pipeline.startExecution(name, input);
+  return { status: run.executionStatus, history };
 }
 
 /** The rule target's input transformer: an execution receives the transformed event, never the raw one. */
@@ -173,8 +153,8 @@ async function mediaRecord(mediaId = MEDIA_ID): Promise<MediaRecord | undefined>
   return Item as MediaRecord | undefined;
 }
 
-function statesEntered(history: EventLog[]): string[] {
-  return history.flatMap((entry) => (entry.type === 'StateEntered' ? [entry.state.name] : []));
+function statesEntered(history: HistoryEvent[]): string[] {
+  return history.flatMap((entry) => (entry.type === 'StateEntered' && entry.state ? [entry.state.name] : []));
 }
 
 /** MaxAttempts of the retrier that handles this error in this state, read from the ASL itself. */
@@ -194,18 +174,14 @@ function maxAttempts(stateName: string, error: string): number {
   return retrier.MaxAttempts ?? 3;
 }
 
-function retriesOf(history: EventLog[], stateName: string): number {
-  return history.filter((entry) => entry.type === 'StateRetried' && entry.state.name === stateName).length;
+function retriesOf(history: HistoryEvent[], stateName: string): number {
+  return history.filter((entry) => entry.type === 'StateRetried' && entry.state?.name === stateName).length;
 }
 
 beforeAll(async () => {
-  const loaded = loadDefinition(STATE_MACHINE_DEFINITION, {
-    region: 'eu-west-1',
-    account: '111122223333',
-  });
+  const loaded = loadDefinition(STATE_MACHINE_DEFINITION, { region: REGION, account: ACCOUNT });
   taskStates = loaded.tasks;
   definition = loaded.definition;
-  machine = new StateMachine(loaded.definition as unknown as StateMachineDefinition);
   dynamo = await startDynamoDbEmulator({ port: 0 });
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'eu-west-1' });
   await ensureTable(client, TABLE, mediaTable);
