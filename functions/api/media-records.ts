@@ -1,7 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MediaRecord, MediaStatus } from '../shared/media';
-import { ValidationError } from './errors';
+import { listNewestFirst } from './newest-first';
 import type { MediaPage, MediaStore, PageCursor, PendingMedia } from './ports';
 
 /** The media table's owner index (infra/definitions/tables.ts, mediaTable.byOwner). */
@@ -79,27 +79,17 @@ export class DynamoMediaStore implements MediaStore {
     }
   }
 
-  async listByOwner(ownerId: string, limit: number, after?: PageCursor): Promise<MediaPage> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: OWNER_INDEX,
-        KeyConditionExpression: '#ownerId = :ownerId',
-        ExpressionAttributeNames: { '#ownerId': 'ownerId' },
-        ExpressionAttributeValues: { ':ownerId': ownerId },
-        ScanIndexForward: false,
-        // One more than asked, as the articles listing does: a next page only when an item is there.
-        Limit: limit + 1,
-        ExclusiveStartKey: after === undefined ? undefined : toStartKey(after, ownerId),
-      }),
+  listByOwner(ownerId: string, limit: number, after?: PageCursor): Promise<MediaPage> {
+    return listNewestFirst(
+      this.client,
+      {
+        tableName: this.tableName,
+        indexName: OWNER_INDEX,
+        partition: { name: 'ownerId', value: ownerId },
+        keyAttributes: ['mediaId', 'ownerId', 'createdAt'],
+      },
+      { limit, after, toItem: (item) => toRecord(item, String(item.mediaId)) },
     );
-    const found = result.Items ?? [];
-    const page = found.slice(0, limit);
-    const items = page.map((item) => toRecord(item, String(item.mediaId)));
-    const last = page[page.length - 1];
-    if (found.length > limit && last !== undefined) return { items, cursor: toCursor(last) };
-    if (result.LastEvaluatedKey !== undefined) return { items, cursor: toCursor(result.LastEvaluatedKey) };
-    return { items };
   }
 }
 
@@ -113,30 +103,4 @@ function toRecord(item: Record<string, unknown>, mediaId: string): MediaRecord {
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
-
-const START_KEY_ATTRIBUTES = ['mediaId', 'ownerId', 'createdAt'];
-
-function toCursor(key: Record<string, unknown>): PageCursor {
-  const cursor: Record<string, string> = {};
-  for (const name of START_KEY_ATTRIBUTES) {
-    const value = key[name];
-    if (typeof value !== 'string') throw new Error(`LastEvaluatedKey lacks string attribute ${name}`);
-    cursor[name] = value;
-  }
-  return cursor;
-}
-
-/**
- * The cursor is authenticated by the page token; its shape is still checked, and it must belong to
- * the caller's own listing: a token taken from another owner's listing is refused, not sent on.
- */
-function toStartKey(cursor: PageCursor, ownerId: string): Record<string, string> {
-  const names = Object.keys(cursor);
-  const wellFormed =
-    names.length === START_KEY_ATTRIBUTES.length &&
-    START_KEY_ATTRIBUTES.every((name) => typeof cursor[name] === 'string') &&
-    cursor.ownerId === ownerId;
-  if (!wellFormed) throw new ValidationError('nextToken', 'is not a valid page token');
-  return { mediaId: cursor.mediaId ?? '', ownerId, createdAt: cursor.createdAt ?? '' };
 }

@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../api/errors';
+import { listNewestFirst } from '../api/newest-first';
 import type {
   Article,
   ArticleContent,
@@ -46,29 +46,17 @@ export class DynamoArticleStore implements ArticleStore {
     return result.Item === undefined ? undefined : toArticle(result.Item);
   }
 
-  async listNewest(limit: number, after?: PageCursor): Promise<ArticlePage> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: NEWEST_INDEX,
-        KeyConditionExpression: '#listPartition = :partition',
-        ExpressionAttributeNames: { '#listPartition': 'listPartition' },
-        ExpressionAttributeValues: { ':partition': LIST_PARTITION },
-        ScanIndexForward: false,
-        // One more than asked: a next page is promised only when an item is really there.
-        // (DynamoDB returns a LastEvaluatedKey whenever it stopped at Limit, even on the last item.)
-        Limit: limit + 1,
-        ExclusiveStartKey: after === undefined ? undefined : toStartKey(after),
-      }),
+  listNewest(limit: number, after?: PageCursor): Promise<ArticlePage> {
+    return listNewestFirst(
+      this.client,
+      {
+        tableName: this.tableName,
+        indexName: NEWEST_INDEX,
+        partition: { name: 'listPartition', value: LIST_PARTITION },
+        keyAttributes: ['id', 'listPartition', 'listSortKey'],
+      },
+      { limit, after, toItem: toArticle },
     );
-    const found = result.Items ?? [];
-    const page = found.slice(0, limit);
-    const items = page.map(toArticle);
-    const last = page[page.length - 1];
-    if (found.length > limit && last !== undefined) return { items, cursor: toCursor(last) };
-    // Fewer than asked but a LastEvaluatedKey: the query stopped at DynamoDB's 1 MB page size.
-    if (result.LastEvaluatedKey !== undefined) return { items, cursor: toCursor(result.LastEvaluatedKey) };
-    return { items };
   }
 
   async replaceContent(
@@ -155,29 +143,6 @@ export class DynamoArticleStore implements ArticleStore {
     if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
     return (error as Error & { Item?: unknown }).Item !== undefined ? { kind: 'forbidden' } : { kind: 'not-found' };
   }
-}
-
-const START_KEY_ATTRIBUTES = ['id', 'listPartition', 'listSortKey'];
-
-function toCursor(key: Record<string, unknown>): PageCursor {
-  const cursor: Record<string, string> = {};
-  for (const name of START_KEY_ATTRIBUTES) {
-    const value = key[name];
-    if (typeof value !== 'string') throw new Error(`LastEvaluatedKey lacks string attribute ${name}`);
-    cursor[name] = value;
-  }
-  return cursor;
-}
-
-/** The cursor is authenticated by the page token; its shape is still checked before DynamoDB sees it. */
-function toStartKey(cursor: PageCursor): Record<string, string> {
-  const names = Object.keys(cursor);
-  const wellFormed =
-    names.length === START_KEY_ATTRIBUTES.length &&
-    START_KEY_ATTRIBUTES.every((name) => typeof cursor[name] === 'string') &&
-    cursor.listPartition === LIST_PARTITION;
-  if (!wellFormed) throw new ValidationError('nextToken', 'is not a valid page token');
-  return { id: cursor.id ?? '', listPartition: LIST_PARTITION, listSortKey: cursor.listSortKey ?? '' };
 }
 
 /** Picks the article's fields from an item, leaving the index attributes behind. */

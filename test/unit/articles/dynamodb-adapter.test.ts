@@ -156,8 +156,8 @@ describe('articles over DynamoDB', () => {
     expect(firstQuery).toEqual({
       TableName: ARTICLES_TABLE,
       IndexName: 'byNewest',
-      KeyConditionExpression: '#listPartition = :partition',
-      ExpressionAttributeNames: { '#listPartition': 'listPartition' },
+      KeyConditionExpression: '#partition = :partition',
+      ExpressionAttributeNames: { '#partition': 'listPartition' },
       ExpressionAttributeValues: { ':partition': 'ARTICLE' },
       ScanIndexForward: false,
       Limit: 2,
