@@ -1,9 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../local/settings';
 import { startTwin, type Twin } from '../../local/twin';
 import { redriveMedia } from '../../scripts/redrive/redrive';
 import { twinDeps } from '../../scripts/redrive/targets';
+import { TwinMediaTable } from './support/media-table';
 import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-client';
 
 /*
@@ -15,7 +13,7 @@ import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-cli
 
 let twin: Twin;
 let token: string;
-let documents: DynamoDBDocumentClient;
+let mediaTable: TwinMediaTable;
 
 beforeAll(async () => {
   // A thumbnail invocation that fails with a Lambda service error waits 30 s before its retry,
@@ -26,33 +24,13 @@ beforeAll(async () => {
     drainMs: 500,
   });
   token = await tokenFor(twin, 'alice');
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: twin.region,
-      endpoint: twin.dynamoDbEndpoint,
-      credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY },
-    }),
-  );
+  mediaTable = new TwinMediaTable(twin);
 }, 60_000);
 
 afterAll(async () => {
-  documents?.destroy();
+  mediaTable?.close();
   await twin?.stop();
 });
-
-async function storedRecord(mediaId: string): Promise<Record<string, unknown> | undefined> {
-  return (await documents.send(new GetCommand({ TableName: twin.mediaTableName, Key: { mediaId } }))).Item;
-}
-
-async function claimedBy(mediaId: string, execution: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const record = await storedRecord(mediaId);
-    if (record?.status === 'PROCESSING' && String(record.claimedBy).endsWith(`:${execution}`)) return record;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`media ${mediaId} was never claimed by ${execution}`);
-}
 
 it('settles a timed-out run as FAILED PIPELINE_TIMEOUT, and a late event of it never overwrites a newer claim', async () => {
   // Arrange: the first run holds its claim until the execution times out
@@ -75,14 +53,14 @@ it('settles a timed-out run as FAILED PIPELINE_TIMEOUT, and a late event of it n
   const redrive = await redriveMedia(deps, mediaId);
   deps.close();
   if (redrive.outcome !== 'started') throw new Error(`re-drive refused: ${JSON.stringify(redrive)}`);
-  await claimedBy(mediaId, redrive.executionName);
+  await mediaTable.claimedBy(mediaId, { execution: redrive.executionName, timeoutMs: 20_000 });
 
   // Act 2: the first execution's event, delivered again late
   const late = lateEvent && (await twin.deliverExecutionEvent(lateEvent));
 
   // Assert 2: refused by the claim condition; the record is still the newer run's
   expect(late).toMatchObject({ attempts: 1, result: { settled: false, reason: 'not-holding-the-claim' } });
-  expect(await storedRecord(mediaId)).toMatchObject({
+  expect(await mediaTable.record(mediaId)).toMatchObject({
     status: 'PROCESSING',
     claimedBy: expect.stringContaining(redrive.executionName),
   });

@@ -1,7 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../local/settings';
 import { startTwin, type Twin } from '../../local/twin';
+import { TwinMediaTable } from './support/media-table';
 import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-client';
 
 /*
@@ -13,48 +11,26 @@ import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-cli
 
 let twin: Twin;
 let token: string;
-let documents: DynamoDBDocumentClient;
+let mediaTable: TwinMediaTable;
 
 beforeAll(async () => {
   // A thumbnail invocation that fails with a Lambda service error waits 30 s before its retry:
   // long enough to stop the execution while it holds the claim.
   twin = await startTwin({ retryIntervalOverrides: { CreateThumbnails: 30_000 }, drainMs: 500 });
   token = await tokenFor(twin, 'alice');
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: twin.region,
-      endpoint: twin.dynamoDbEndpoint,
-      credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY },
-    }),
-  );
+  mediaTable = new TwinMediaTable(twin);
 }, 60_000);
 
 afterAll(async () => {
-  documents?.destroy();
+  mediaTable?.close();
   await twin?.stop();
 });
-
-async function storedRecord(mediaId: string): Promise<Record<string, unknown> | undefined> {
-  return (await documents.send(new GetCommand({ TableName: twin.mediaTableName, Key: { mediaId } }))).Item;
-}
-
-/** Polls until the media's run holds the claim; returns the execution's name. */
-async function claimedExecution(mediaId: string, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const record = await storedRecord(mediaId);
-    if (record?.status === 'PROCESSING' && typeof record.claimedBy === 'string')
-      return record.claimedBy.split(':').pop() ?? '';
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`media ${mediaId} was never claimed`);
-}
 
 it('settles the media of a stopped execution as FAILED PIPELINE_ABORTED', async () => {
   // Arrange: the run holds its claim, waiting to retry its thumbnail step
   twin.injectFault('CreateThumbnails', { name: 'Lambda.ServiceException', message: 'Lambda is unavailable' });
   const mediaId = await upload(twin, token, await photoJpeg(320, 240));
-  const execution = await claimedExecution(mediaId);
+  const execution = await mediaTable.claimedBy(mediaId);
 
   // Act
   const stopped = twin.stopExecution(execution);

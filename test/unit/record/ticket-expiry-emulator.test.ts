@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../../../functions/record/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb';
+import { emulatedTable, type EmulatedTable } from '../../fixtures/dynamodb';
 import { MEDIA_ID, UPLOAD } from './fixtures';
 
 /*
@@ -13,24 +13,15 @@ import { MEDIA_ID, UPLOAD } from './fixtures';
 
 const TABLE = 'ticket-expiry-test';
 const FORM_EXPIRES = '2026-11-28T17:00:00.000Z';
-let dynamo: DynamoDbEmulator;
+let table: EmulatedTable;
 let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbEmulator({ port: 0 });
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  await ensureTable(client, TABLE, mediaTable);
-  documents = DynamoDBDocumentClient.from(client);
+  table = await emulatedTable(TABLE, mediaTable);
+  documents = table.documents;
 });
 
-afterAll(async () => {
-  documents.destroy();
-  await dynamo.close();
-});
+afterAll(() => table.close());
 
 beforeEach(async () => {
   await documents.send(

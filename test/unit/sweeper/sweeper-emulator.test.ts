@@ -1,11 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as createRecordHandler } from '../../../functions/record/handler';
 import { CLAIM_INDEX_NAME, claimShardOf } from '../../../functions/shared/media';
 import { createHandler } from '../../../functions/sweeper/handler';
 import { createHandler as createWatcherHandler } from '../../../functions/watcher/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb';
+import { emulatedTable, type EmulatedTable } from '../../fixtures/dynamodb';
 
 /*
  * The sweeper against the DynamoDB emulator, with claims taken and settled by the real record and
@@ -26,7 +25,7 @@ const upload = (mediaId: string, sequencer = '0A') => ({
   sequencer,
 });
 
-let dynamo: DynamoDbEmulator;
+let table: EmulatedTable;
 let documents: DynamoDBDocumentClient;
 let counter = 0;
 
@@ -73,20 +72,11 @@ const sweeper = (client: DynamoDBDocumentClient = documents) =>
   createHandler({ documents: client, mediaTableName: TABLE, strandedClaimAgeSeconds: AGE_SECONDS, now: () => NOW });
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbEmulator({ port: 0 });
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  await ensureTable(client, TABLE, mediaTable);
-  documents = DynamoDBDocumentClient.from(client);
+  table = await emulatedTable(TABLE, mediaTable);
+  documents = table.documents;
 });
 
-afterAll(async () => {
-  documents.destroy();
-  await dynamo.close();
-});
+afterAll(() => table.close());
 
 describe('the held-claim index', () => {
   it('holds a claimed media, with its holder projected, and only until the record settles it', async () => {

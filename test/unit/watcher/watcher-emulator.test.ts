@@ -1,9 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as createRecordHandler } from '../../../functions/record/handler';
 import { createHandler } from '../../../functions/watcher/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb';
+import { emulatedTable, type EmulatedTable } from '../../fixtures/dynamodb';
 
 /*
  * The execution watcher against the DynamoDB emulator, so its conditional write is evaluated for
@@ -24,7 +24,7 @@ const upload = (sequencer: string) => ({
   sequencer,
 });
 
-let dynamo: DynamoDbEmulator;
+let table: EmulatedTable;
 let documents: DynamoDBDocumentClient;
 
 /** A status-change event as Step Functions sends it, with the execution's (transformed) input as a string. */
@@ -73,20 +73,11 @@ async function stored(): Promise<Record<string, unknown> | undefined> {
 }
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbEmulator({ port: 0 });
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  await ensureTable(client, TABLE, mediaTable);
-  documents = DynamoDBDocumentClient.from(client);
+  table = await emulatedTable(TABLE, mediaTable);
+  documents = table.documents;
 });
 
-afterAll(async () => {
-  documents.destroy();
-  await dynamo.close();
-});
+afterAll(() => table.close());
 
 describe('execution watcher', () => {
   const watcher = () =>
