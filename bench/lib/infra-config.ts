@@ -33,6 +33,7 @@ export function functionSettings(): { functions: Record<string, FunctionSettings
       record: pipeline.record,
       watcher: pipeline.watcher,
       takedown: pipeline.takedown,
+      sweeper: pipeline.sweeper.fn,
       articles: api.articles.fn,
       media: api.media.fn,
     };
