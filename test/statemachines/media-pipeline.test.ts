@@ -110,7 +110,7 @@ async function execute(
   for (const [state, names] of Object.entries(faultsAfter)) {
     (plan[state] ??= []).push(...names.map((fault) => ({ name: fault, afterHandler: true })));
   }
-  const pipeline = new Pipeline({
+  const pipeline = await Pipeline.create({
     aslPath: STATE_MACHINE_DEFINITION,
     patternPath: UPLOADED_PATTERN,
     inputPath: UPLOADED_INPUT,
