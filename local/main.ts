@@ -1,4 +1,5 @@
 import { mediaSettings } from '../functions/media/settings';
+import { sweeperSettings } from '../functions/sweeper/settings';
 import { checkSetting, type Setting } from '../functions/shared/settings';
 import { startTwin, type Twin } from './twin';
 
@@ -15,7 +16,9 @@ const USAGE = `Usage: npm start [-- --data-dir DIR] [--port N] [--s3-port N] [--
                DAILY_UPLOAD_QUOTA (upload URLs per user and UTC day, default 100),
                LAMBDA_CONCURRENCY (invocations the pipeline functions run at once, default 2 per core),
                THUMBNAIL_CONCURRENCY (thumbnail invocations at once, apart from the others, default 2 per core),
-               REKOGNITION_TPS (emulated Rekognition quota, calls per second per API; default none)`;
+               REKOGNITION_TPS (emulated Rekognition quota, calls per second per API; default none),
+               SWEEP_INTERVAL_SECONDS (seconds between the sweeper's runs, default 600; 0: only POST /_local/sweep),
+               STRANDED_CLAIM_AGE_SECONDS (age of a claim the sweeper settles, default 15300 as on AWS)`;
 
 interface CliOptions {
   port: number;
@@ -29,6 +32,8 @@ interface CliOptions {
   thumbnailConcurrency?: number;
   rekognitionTps?: number;
   allowedOrigins?: readonly string[];
+  sweepIntervalSeconds?: number;
+  strandedClaimAgeSeconds?: number;
 }
 
 /** A whole number in a range, or undefined when unset; anything else stops the start with the variable's name. */
@@ -87,6 +92,12 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
   const lambdaConcurrency = parseInteger('LAMBDA_CONCURRENCY', env.LAMBDA_CONCURRENCY, 1, 1000);
   const thumbnailConcurrency = parseInteger('THUMBNAIL_CONCURRENCY', env.THUMBNAIL_CONCURRENCY, 1, 1000);
   const rekognitionTps = parseRate('REKOGNITION_TPS', env.REKOGNITION_TPS);
+  const sweepIntervalSeconds = parseInteger('SWEEP_INTERVAL_SECONDS', env.SWEEP_INTERVAL_SECONDS, 0, 86_400);
+  const strandedClaimAgeSeconds = functionSetting(
+    env,
+    sweeperSettings.envNames.strandedClaimAgeSeconds,
+    sweeperSettings.fields.strandedClaimAgeSeconds,
+  );
   return {
     port: parsePort('PORT', flags.get('--port') ?? env.PORT, 3000),
     s3Port: parsePort('S3_PORT', flags.get('--s3-port') ?? env.S3_PORT, 4568),
@@ -100,6 +111,8 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv):
     ...(thumbnailConcurrency !== undefined ? { thumbnailConcurrency } : {}),
     ...(rekognitionTps !== undefined ? { rekognitionTps } : {}),
     ...(allowedOrigins !== undefined ? { allowedOrigins } : {}),
+    ...(sweepIntervalSeconds !== undefined ? { sweepIntervalSeconds } : {}),
+    ...(strandedClaimAgeSeconds !== undefined ? { strandedClaimAgeSeconds } : {}),
   };
 }
 
@@ -125,6 +138,7 @@ function describe(twin: Twin): string {
     `  Region           ${twin.region}   credentials S3RVER / S3RVER`,
     `  Lambda           ${twin.lambda.describe()} concurrent invocations (LAMBDA_CONCURRENCY, THUMBNAIL_CONCURRENCY); over it: TooManyRequestsException`,
     `  Rekognition      ${twin.detectorQuota ? `quota ${twin.detectorQuota.transactionsPerSecond} calls/s per API (REKOGNITION_TPS)` : 'no quota (REKOGNITION_TPS to emulate one)'}`,
+    `  Sweeper          POST ${twin.apiUrl}/_local/sweep runs it now (SWEEP_INTERVAL_SECONDS, STRANDED_CLAIM_AGE_SECONDS)`,
     `  Data             ${twin.persistent ? twin.dataDir : 'in memory (use --data-dir DIR to keep it)'}`,
     `  Started in       ${twin.startupMs} ms`,
     '',

@@ -25,7 +25,13 @@ import { RETENTION_SETTINGS, type MediaRetention } from '../infra/definitions/re
 import { LocalTokenIssuer } from './api/auth';
 import { applyLifecycle } from './lifecycle';
 import { startApiServer, type ApiServer } from './api/server';
-import { reservedConcurrency, strandedClaimAgeSeconds } from '../infra/definitions/pipeline';
+import {
+  reservedConcurrency,
+  strandedClaimAgeSeconds,
+  SWEEP_INTERVAL_MINUTES,
+  SWEEPER_TIMEOUT_SECONDS,
+} from '../infra/definitions/pipeline';
+import type { SweepReport } from '../functions/sweeper/sweeper';
 import { bundleApp, startWebServer } from './web/server';
 import {
   EXECUTION_ENDED_PATTERN,
@@ -148,6 +154,16 @@ export interface TwinOptions {
   iamTemplates?: StackTemplate[];
   /** Test-only: the executions' TimeoutSeconds instead of the ASL's (e.g. 1, to see a run time out). */
   executionTimeoutSeconds?: number;
+  /**
+   * The sweeper's stranded age (its `strandedClaimAgeSeconds`, STRANDED_CLAIM_AGE_SECONDS): a claim
+   * older than this is settled. @default as the stack sets it for a Standard workflow (4 h 15 min)
+   */
+  strandedClaimAgeSeconds?: number;
+  /**
+   * Seconds between the sweeper's scheduled runs (SWEEP_INTERVAL_SECONDS); 0 runs it only on
+   * POST /_local/sweep. @default the schedule's interval on AWS (SWEEP_INTERVAL_MINUTES)
+   */
+  sweepIntervalSeconds?: number;
   /** Where the twin says what it repaired or recovered at start. @default one line each on stdout */
   log?: (line: string) => void;
   /**
@@ -192,6 +208,8 @@ export interface Twin {
   stopExecution(name: string): boolean;
   /** Status-change events the execution watcher could not take after Lambda's retries (its dead-letter queue). */
   watcherDeadLetters: readonly DeadLetter[];
+  /** Runs the sweeper now, under its own role, as its schedule does (also POST /_local/sweep). */
+  sweep(): Promise<SweepReport>;
   /** What the start did about a crash before it (`--data-dir` only): objects repaired or set aside, runs settled. */
   recovery: { store: StoreRepairAction[]; runs: RecoveryReport | undefined };
   /** Sends a Step Functions status-change event through the watcher's rule again (late or twice, as EventBridge may). */
@@ -220,6 +238,8 @@ type HandlerModule = {
  * (events/execution-ended.pattern.json). Each runs under its own role, as the others do.
  */
 const EVENT_TARGET_FUNCTIONS = ['watcher'] as const;
+/** Functions EventBridge Scheduler runs: the sweeper (infra/constructs/claim-sweeper.ts), on a timer here. */
+const SCHEDULED_FUNCTIONS = ['sweeper'] as const;
 /** The watcher's Lambda timeout, as infra/constructs/media-pipeline.ts sets it. */
 const WATCHER_TIMEOUT_MS = 10_000;
 
@@ -425,11 +445,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       s3Client.destroy();
       dynamoClient.destroy();
     });
+    // A table kept in --data-dir that lacks an index of its definition is rebuilt with its items.
+    const tableOptions = { ...(persistent ? { backupDir: dataDir } : {}), log };
     await Promise.all([
-      ensureTable(dynamoClient, MEDIA_TABLE_NAME, mediaTable),
-      ensureTable(dynamoClient, ARTICLES_TABLE_NAME, articlesTable),
+      ensureTable(dynamoClient, MEDIA_TABLE_NAME, mediaTable, tableOptions),
+      ensureTable(dynamoClient, ARTICLES_TABLE_NAME, articlesTable, tableOptions),
       // dynalite has no TTL: old counters stay (they only matter with --data-dir, and are keyed by day).
-      ensureTable(dynamoClient, UPLOAD_QUOTA_TABLE_NAME, uploadQuotaTable),
+      ensureTable(dynamoClient, UPLOAD_QUOTA_TABLE_NAME, uploadQuotaTable, tableOptions),
     ]);
 
     const allowedOrigins = options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS;
@@ -449,6 +471,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         ...(options.pageTokenSecretMaxAge !== undefined
           ? { pageTokenSecretMaxAge: options.pageTokenSecretMaxAge }
           : {}),
+        ...(options.strandedClaimAgeSeconds !== undefined
+          ? { strandedClaimAgeSeconds: options.strandedClaimAgeSeconds }
+          : {}),
       }),
       POWERTOOLS_SERVICE_NAME: 'travel-guide-local',
       POWERTOOLS_METRICS_NAMESPACE: 'TravelGuideLocal',
@@ -466,6 +491,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         ...loadDefinition(aslPath, { region, account: LOCAL_ACCOUNT_ID }).tasks.map((t) => t.functionName),
         ...API_FUNCTIONS,
         ...EVENT_TARGET_FUNCTIONS,
+        ...SCHEDULED_FUNCTIONS,
       ]),
     ];
     const iam =
@@ -551,6 +577,46 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       },
     });
 
+    // EventBridge Scheduler -> the sweeper, as deployed: invoked under its own role, with its Lambda
+    // timeout, every sweepIntervalSeconds and on POST /_local/sweep.
+    const sweeperHandler = handlerFor('sweeper');
+    const sweep = async (via: string): Promise<SweepReport> => {
+      const timeoutMs = SWEEPER_TIMEOUT_SECONDS * 1000;
+      const context = lambdaContext({
+        functionName: 'travel-guide-local-sweeper',
+        region,
+        account: LOCAL_ACCOUNT_ID,
+        timeoutMs,
+      });
+      const invocation = runAsFunction({ fn: 'sweeper', via }, () => invokeAsLambda(sweeperHandler, {}, context));
+      return (await withFunctionTimeout(invocation, timeoutMs, context.awsRequestId)) as SweepReport;
+    };
+    const intervalSeconds = options.sweepIntervalSeconds ?? SWEEP_INTERVAL_MINUTES * 60;
+    let sweeping = false;
+    const sweepTimer =
+      intervalSeconds > 0
+        ? setInterval(() => {
+            // One run at a time: a run that outlasts the interval is not stacked on.
+            if (sweeping || stopping.closed) return;
+            sweeping = true;
+            sweep('SweeperSchedule')
+              .then((report) => {
+                if (report.settled.length > 0)
+                  log(
+                    `sweeper: settled ${report.settled.length} stranded media FAILED PIPELINE_STRANDED (${report.settled.join(', ')})`,
+                  );
+              })
+              .catch((error: unknown) =>
+                log(`sweeper: the run failed: ${error instanceof Error ? error.message : String(error)}`),
+              )
+              .finally(() => {
+                sweeping = false;
+              });
+          }, intervalSeconds * 1000)
+        : undefined;
+    sweepTimer?.unref();
+    cleanups.push(async () => clearInterval(sweepTimer));
+
     pipeline = await Pipeline.create({
       aslPath,
       patternPath: UPLOADED_PATTERN,
@@ -614,6 +680,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       },
       accountId: LOCAL_ACCOUNT_ID,
       region,
+      sweep: () => sweep('POST /_local/sweep'),
       lifecycle: (daysFromNow) =>
         applyLifecycle(s3Client, MEDIA_BUCKET_NAME, retention, new Date(Date.now() + daysFromNow * 86_400_000)),
       async health() {
@@ -744,6 +811,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       stopExecution: (name) => builtPipeline.stopExecution(name),
       watcherDeadLetters: executionEnded.deadLetters,
       deliverExecutionEvent: (event) => executionEnded.deliver(event),
+      sweep: () => sweep('SweeperSchedule'),
       recovery: { store: storeRepairs, runs: runRecovery },
       iamReport,
       stop,

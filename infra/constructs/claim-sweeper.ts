@@ -8,7 +8,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CLAIM_INDEX_NAME } from '../../functions/shared/media';
 import { sweeperSettings } from '../../functions/sweeper/settings';
-import { strandedClaimAgeSeconds, SWEEP_INTERVAL_MINUTES, type PipelineWorkflowType } from '../definitions/pipeline';
+import {
+  strandedClaimAgeSeconds,
+  SWEEP_INTERVAL_MINUTES,
+  SWEEPER_TIMEOUT_SECONDS,
+  type PipelineWorkflowType,
+} from '../definitions/pipeline';
 import { confusedDeputyConditions } from './media-pipeline';
 import { AppFunction } from './app-function';
 
@@ -69,7 +74,7 @@ export class ClaimSweeper extends Construct {
       serviceName: props.serviceName,
       metricsNamespace: props.metricsNamespace,
       logRetention: props.logRetention,
-      timeout: Duration.seconds(60),
+      timeout: Duration.seconds(SWEEPER_TIMEOUT_SECONDS),
       settings: sweeperSettings.toEnv({
         mediaTableName: mediaTable.tableName,
         strandedClaimAgeSeconds: strandedClaimAgeSeconds(props.workflowType),

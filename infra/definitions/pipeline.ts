@@ -51,6 +51,9 @@ export const STRANDED_CLAIM_MARGIN_SECONDS = 15 * 60;
 /** How often EventBridge Scheduler runs the sweeper (and the twin its timer). */
 export const SWEEP_INTERVAL_MINUTES = 10;
 
+/** The sweeper's Lambda timeout (the stack's and the twin's): a run settles at most a few hundred media. */
+export const SWEEPER_TIMEOUT_SECONDS = 60;
+
 /**
  * Age after which a held claim is stranded: no execution of this workflow type can still hold it.
  * The sweeper's `strandedClaimAgeSeconds`, for the stack and the twin alike.

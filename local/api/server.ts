@@ -37,6 +37,11 @@ export interface ApiServerOptions {
   health(): Promise<HealthReport>;
   /** Applies the bucket's expiry rules as if `daysFromNow` days had passed (POST /_local/lifecycle). */
   lifecycle?(daysFromNow: number): Promise<string[]>;
+  /**
+   * Runs the sweeper now, as its schedule would (POST /_local/sweep); resolves to its report, or
+   * rejects with what the invocation threw.
+   */
+  sweep?(): Promise<unknown>;
   allowedOrigins: readonly string[];
   accountId: string;
   region: string;
@@ -323,6 +328,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         send(res, 200, { daysFromNow: days, expired: options.lifecycle ? await options.lifecycle(days) : [] });
         return;
       }
+      case 'POST /_local/sweep': {
+        if (options.sweep === undefined) {
+          send(res, 404, errorBody('NOT_FOUND', 'Route not found'));
+          return;
+        }
+        try {
+          send(res, 200, { sweep: await options.sweep() });
+        } catch (error: unknown) {
+          // The invocation failed as Lambda reports it: the name and message, never a stack.
+          const failure = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          send(res, 502, errorBody('SWEEP_FAILED', failure));
+        }
+        return;
+      }
       default: {
         const known = [
           '/_local/health',
@@ -332,6 +351,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           '/_local/token',
           '/_local/executions',
           '/_local/lifecycle',
+          '/_local/sweep',
         ].includes(path);
         if (known) send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method not allowed on ${path}`));
         else send(res, 404, errorBody('NOT_FOUND', 'Route not found'));

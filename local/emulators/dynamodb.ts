@@ -1,9 +1,16 @@
 import {
+  type AttributeValue,
+  BatchWriteItemCommand,
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  ResourceNotFoundException,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import dynalite from 'dynalite';
 import {
   createServer,
@@ -126,11 +133,85 @@ function forward(
   });
 }
 
+/** How `ensureTable` keeps a table it must rebuild, and says what it did. */
+export interface EnsureTableOptions {
+  /** Folder for the copy of the items while a table is rebuilt (the `--data-dir`'s). @default no copy on disk */
+  backupDir?: string;
+  log?: (line: string) => void;
+}
+
 /**
  * Creates a table from the same definition the CDK construct uses (infra/definitions/tables.ts)
- * and waits until it is ACTIVE. An existing table (kept in --data-dir) is left as it is.
+ * and waits until it is ACTIVE. An existing table (kept in --data-dir) is kept with its items; if
+ * it lacks an index the definition has (a table made before the index existed), it is rebuilt
+ * with its items, as DynamoDB backfills an index added to a table: dynalite cannot add an index to
+ * a table. The items are written to `backupDir` first and restored from there if a crash cut the
+ * rebuild short.
  */
-export async function ensureTable(client: DynamoDBClient, tableName: string, table: TableDefinition): Promise<void> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  table: TableDefinition,
+  options: EnsureTableOptions = {},
+): Promise<void> {
+  const backup = options.backupDir === undefined ? undefined : join(options.backupDir, `${tableName}.rebuild.json`);
+  await createTable(client, tableName, table);
+  await waitActive(client, tableName);
+  if (backup !== undefined && existsSync(backup)) {
+    // A rebuild was cut short: the items are in the copy, and putting them again is harmless.
+    await restoreItems(client, tableName, JSON.parse(readFileSync(backup, 'utf8')) as Record<string, AttributeValue>[]);
+    rmSync(backup);
+    options.log?.(`recovery: table ${tableName} restored from its rebuild copy`);
+  }
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = table.globalSecondaryIndexes.filter((index) => !present.has(index.indexName));
+  if (missing.length === 0) return;
+  const items = await scanAll(client, tableName);
+  if (backup !== undefined) {
+    writeFileSync(`${backup}.tmp`, JSON.stringify(items));
+    renameSync(`${backup}.tmp`, backup);
+  }
+  await client.send(new DeleteTableCommand({ TableName: tableName }));
+  await waitDeleted(client, tableName);
+  if (!(await createTable(client, tableName, table))) throw new Error(`Table ${tableName} could not be created again`);
+  await waitActive(client, tableName);
+  await restoreItems(client, tableName, items);
+  if (backup !== undefined) rmSync(backup);
+  options.log?.(
+    `table ${tableName}: rebuilt with its ${items.length} items to add the index ${missing.map((index) => index.indexName).join(', ')}`,
+  );
+}
+
+async function scanAll(client: DynamoDBClient, tableName: string): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+async function restoreItems(
+  client: DynamoDBClient,
+  tableName: string,
+  items: readonly Record<string, AttributeValue>[],
+): Promise<void> {
+  for (let i = 0; i < items.length; i += 25) {
+    let pending: Record<string, { PutRequest: { Item: Record<string, AttributeValue> } }[]> | undefined = {
+      [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+    };
+    while (pending !== undefined && Object.keys(pending).length > 0) {
+      const answer = await client.send(new BatchWriteItemCommand({ RequestItems: pending }));
+      pending = answer.UnprocessedItems as typeof pending;
+    }
+  }
+}
+
+/** Creates the table; false when it already exists. */
+async function createTable(client: DynamoDBClient, tableName: string, table: TableDefinition): Promise<boolean> {
   const keyAttributes = [
     table.partitionKey,
     table.sortKey,
@@ -166,9 +247,27 @@ export async function ensureTable(client: DynamoDBClient, tableName: string, tab
           : {}),
       }),
     );
+    return true;
   } catch (error: unknown) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    return false;
   }
+}
+
+async function waitDeleted(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: tableName }));
+    } catch (error: unknown) {
+      if (error instanceof ResourceNotFoundException) return;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`Table ${tableName} was not deleted`);
+}
+
+async function waitActive(client: DynamoDBClient, tableName: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
