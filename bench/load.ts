@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
+import { MEDIA_STATUSES, TERMINAL_STATUSES } from '../functions/shared/media';
 import { textFile, truncatedJpeg } from '../test/fixtures/images';
 import { runChild } from './lib/child';
 import { prepareInputs, type BenchInput } from './lib/inputs';
@@ -22,7 +23,7 @@ import type { MachineLimitWorkerResult } from './sections/machine-limit';
  */
 
 const RESULTS_FILE = join(REPO_ROOT, 'bench', 'load-results.json');
-const TERMINAL = new Set(['READY', 'REJECTED', 'FAILED']);
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
 /** Uploads per user: the twin's daily upload quota is 100 per user. */
 const UPLOADS_PER_USER = 50;
 
@@ -472,7 +473,10 @@ async function main(): Promise<void> {
     ],
     [
       'final status',
-      `READY ${byStatus('READY')} · REJECTED ${byStatus('REJECTED')} · FAILED ${byStatus('FAILED')} · PROCESSING ${byStatus('PROCESSING')} · PENDING ${byStatus('PENDING')}${byStatus('CLIENT_ERROR') > 0 ? ` · client errors ${byStatus('CLIENT_ERROR')}` : ''}`,
+      // Every status of the record that some upload ended in (functions/shared/media.ts), then client errors.
+      [...MEDIA_STATUSES.filter((status) => byStatus(status) > 0).map((status) => `${status} ${byStatus(status)}`)]
+        .concat(byStatus('CLIENT_ERROR') > 0 ? [`client errors ${byStatus('CLIENT_ERROR')}`] : [])
+        .join(' · '),
     ],
     ['photos READY', `${photos.filter((r) => r.status === 'READY').length} of ${photos.length}`],
     ...(badOutcomes.length > 0 ? [['bad files', badOutcomes.join(' · ')]] : []),
@@ -542,9 +546,7 @@ async function main(): Promise<void> {
     ratio,
     wallMs,
     latencyMs: { p50: median(latencies), p95: percentile(latencies, 95), max: max(latencies) },
-    statuses: Object.fromEntries(
-      ['READY', 'REJECTED', 'FAILED', 'PROCESSING', 'PENDING', 'CLIENT_ERROR'].map((s) => [s, byStatus(s)]),
-    ),
+    statuses: Object.fromEntries([...MEDIA_STATUSES, 'CLIENT_ERROR'].map((s) => [s, byStatus(s)])),
     retries,
     lambda: health.lambda,
     rekognitionQuota: health.rekognitionQuota,

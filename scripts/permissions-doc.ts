@@ -206,7 +206,7 @@ export const WHY: Readonly<Record<string, string>> = {
  */
 const WHY_ON_RESOURCE: Readonly<Record<string, string>> = {
   'articles dynamodb:GetItem table:MediaTable':
-    "Reads the media record an article names as its cover (POST and PUT /articles) to check it is the author's own and not REJECTED or FAILED; the only media-table right of this role.",
+    "Reads the media record an article names as its cover (POST and PUT /articles) to check it is the author's own and not REJECTED, FAILED or EXPIRED; the only media-table right of this role.",
 };
 
 /** Optional roles: which stack holds them and what turns that stack on. */

@@ -1,5 +1,6 @@
 import type { Article } from '../functions/articles/ports';
 import type { MediaView, UploadTicket } from '../functions/media/media-service';
+import { TERMINAL_STATUSES } from '../functions/shared/media';
 import { encodeForm, send } from './http';
 
 /**
@@ -107,7 +108,8 @@ export async function upload(
   return ticket.mediaId;
 }
 
-export const TERMINAL_STATUSES: readonly string[] = ['READY', 'REJECTED', 'FAILED'];
+/** The record's final statuses (functions/shared/media.ts, the one list). */
+export { TERMINAL_STATUSES };
 
 export interface WaitOptions {
   /** @default 20000 */
@@ -123,7 +125,7 @@ export async function waitForTerminal(apiUrl: string, mediaId: string, options: 
   let last: JsonResponse<MediaView> | undefined;
   for (;;) {
     last = await requestJson<MediaView>(apiUrl, 'GET', `/media/${mediaId}`);
-    if (last.status === 200 && TERMINAL_STATUSES.includes(last.body.status)) return last.body;
+    if (last.status === 200 && (TERMINAL_STATUSES as readonly string[]).includes(last.body.status)) return last.body;
     if (Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }

@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from '../functions/shared/media';
 import { ApiCallError, TravelGuideApi, uploadToBucket, type MediaView, type PageConfig } from './api';
 
 /**
@@ -5,7 +6,8 @@ import { ApiCallError, TravelGuideApi, uploadToBucket, type MediaView, type Page
  * write articles with a cover, list them. No framework: a few DOM helpers over the API client.
  */
 
-const FINAL_STATUSES = new Set(['READY', 'REJECTED', 'FAILED']);
+/** The record's final statuses, from the one list the functions use. */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
 const POLL_MS = 400;
 /** How long the page keeps asking before it says the photo is still processing. */
 const POLL_GIVE_UP_MS = 120_000;

@@ -92,7 +92,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationContract>> = {
     operationId: 'createArticle',
     summary: 'Write an article',
     description:
-      'A cover (`coverMediaId`) must be media you uploaded that is not REJECTED or FAILED. Duplicate tags are dropped.',
+      'A cover (`coverMediaId`) must be media you uploaded that is not REJECTED, FAILED or EXPIRED. Duplicate tags are dropped.',
     tag: 'articles',
     success: { status: 201, description: 'The article as stored.', schema: 'Article' },
     errors: [415],

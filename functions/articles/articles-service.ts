@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError, ValidationError } from '../api/errors';
 import type { Clock, IdGenerator, MediaReader } from '../api/ports';
+import { TERMINAL_STATUSES } from '../shared/media';
 import type { PageTokenCodec } from './page-token';
 import type { Article, ArticleContent, ArticleStore, OwnedWriteOutcome } from './ports';
 import type { CreateArticleInput, UpdateArticleInput } from './schemas';
@@ -18,8 +19,8 @@ export interface ArticleListing {
   nextToken?: string;
 }
 
-/** Media in these states will never be shown, so it cannot become a cover. */
-const UNUSABLE_COVER_STATUSES = new Set(['REJECTED', 'FAILED']);
+/** Media in a final state other than READY will never be shown, so it cannot become a cover. */
+const UNUSABLE_COVER_STATUSES: ReadonlySet<string> = new Set(TERMINAL_STATUSES.filter((status) => status !== 'READY'));
 
 /**
  * Article use cases. Inputs arrive already shaped by schemas.ts; this adds the rules that need
@@ -74,7 +75,7 @@ export class ArticlesService {
 
   /**
    * A cover must be media this author uploaded (someone else's or unknown media get the same
-   * answer, so ids of other users' media cannot be probed) and must not be REJECTED or FAILED.
+   * answer, so ids of other users' media cannot be probed) and must not be REJECTED, FAILED or EXPIRED.
    * PENDING and PROCESSING are allowed: an article is typically saved right after the upload.
    */
   private async assertUsableCover(authorId: string, coverMediaId: string | undefined): Promise<void> {

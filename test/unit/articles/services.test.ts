@@ -37,12 +37,12 @@ describe('ArticlesService', () => {
     expect(article.coverMediaId).toBe('m1');
   });
 
-  it('refuses a FAILED cover', async () => {
+  it.each(['FAILED', 'REJECTED', 'EXPIRED'] as const)('refuses a %s cover', async (status) => {
     const { service, media } = articlesCore();
-    media.put({ mediaId: 'm1', ownerId: ALICE, status: 'FAILED' });
+    media.put({ mediaId: 'm1', ownerId: ALICE, status });
 
     await expect(service.create(ALICE, { title: 't', body: 'b', coverMediaId: 'm1' })).rejects.toThrow(
-      new ValidationError('coverMediaId', 'cannot use media with status FAILED'),
+      new ValidationError('coverMediaId', `cannot use media with status ${status}`),
     );
   });
 
