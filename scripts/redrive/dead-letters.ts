@@ -1,7 +1,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { join } from 'node:path';
 import { applyInputTransformer, loadInputTransformer } from '../../infra/definitions/input-transformer';
-import { UPLOAD_PREFIX } from '../../functions/shared/media';
+import { rulePattern, UPLOADED_INPUT, UPLOADED_PATTERN } from '../../infra/definitions/pipeline-sources';
+import { compileEventPattern, type EventMatcher } from '../../local/events/event-pattern';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
 
 /*
@@ -11,15 +11,16 @@ import type { ObjectCreatedEvent } from '../../local/events/object-created';
  * started, with the rule's input transformer applied, and its message is deleted once the start
  * succeeded. The execution is named after the event (`dlq-<event id>`), so running the command again
  * after an interruption never starts one event twice (Step Functions answers
- * ExecutionAlreadyExists, and the message is deleted). A message that is not an upload event
- * stays in the queue and is reported.
+ * ExecutionAlreadyExists, and the message is deleted). Only an event the upload rule itself
+ * matches is put back (its pattern and input transformer, from infra/definitions/pipeline-sources.ts,
+ * as the stack deploys them); any other message stays in the queue and is reported.
  */
-
-const UPLOADED_INPUT = join(__dirname, '..', '..', 'events', 'media-uploaded.input.json');
 
 export interface DeadLetterDeps {
   sqs: SQSClient;
   queueUrl: string;
+  /** The stage's media bucket: the upload rule's pattern names it. */
+  bucketName: string;
   /** Step Functions' StartExecution on the media pipeline. */
   startExecution(name: string, input: unknown): Promise<void>;
 }
@@ -36,21 +37,21 @@ export function deadLetterExecutionName(event: { id: string }): string {
   return `dlq-${event.id.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 80);
 }
 
-function uploadEventOf(body: string | undefined): ObjectCreatedEvent | string {
+function uploadEventOf(body: string | undefined, matchesUploadRule: EventMatcher): ObjectCreatedEvent | string {
   let event: Partial<ObjectCreatedEvent>;
   try {
     event = JSON.parse(body ?? '') as Partial<ObjectCreatedEvent>;
   } catch {
     return 'the body is not JSON';
   }
-  if (event['detail-type'] !== 'Object Created' || typeof event.id !== 'string') return 'not an Object Created event';
-  const key = event.detail?.object?.key;
-  if (typeof key !== 'string' || !key.startsWith(UPLOAD_PREFIX)) return `not an upload (key ${String(key)})`;
+  if (typeof event.id !== 'string' || !matchesUploadRule(event))
+    return `not an upload event the upload rule matches (${String(event['detail-type'])}, bucket ${String(event.detail?.bucket?.name)}, key ${String(event.detail?.object?.key)})`;
   return event as ObjectCreatedEvent;
 }
 
 export async function redriveDeadLetters(deps: DeadLetterDeps): Promise<DeadLetterReport> {
   const transformer = loadInputTransformer(UPLOADED_INPUT);
+  const matchesUploadRule = compileEventPattern(rulePattern(UPLOADED_PATTERN, { MediaBucketName: deps.bucketName }));
   const report: DeadLetterReport = { started: [], kept: [] };
   const seen = new Set<string>();
   for (;;) {
@@ -69,7 +70,7 @@ export async function redriveDeadLetters(deps: DeadLetterDeps): Promise<DeadLett
     for (const message of fresh) {
       const messageId = message.MessageId ?? '';
       seen.add(messageId);
-      const event = uploadEventOf(message.Body);
+      const event = uploadEventOf(message.Body, matchesUploadRule);
       if (typeof event === 'string') {
         report.kept.push({ messageId, reason: event });
         continue;

@@ -69,6 +69,7 @@ export async function stageDeadLetterDeps(stage: string): Promise<DeadLetterDeps
   return {
     sqs,
     queueUrl: output(STACK_OUTPUTS.uploadDeadLetterQueueUrl),
+    bucketName: output(STACK_OUTPUTS.mediaBucketName),
     async startExecution(name, input) {
       await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     },

@@ -26,6 +26,7 @@ function deps(): Parameters<typeof redriveDeadLetters>[0] {
   return {
     sqs,
     queueUrl: QUEUE,
+    bucketName: 'travel-guide-media-dev',
     async startExecution(name, input) {
       await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name, input: JSON.stringify(input) }));
     },
@@ -85,11 +86,13 @@ it('deletes the message of an event whose execution an earlier run already start
   expect(report.started).toEqual([deadLetterExecutionName(event)]);
 });
 
-it('keeps a message that is not an upload event, or whose start failed, and stops when only those come back', async () => {
+it('keeps a message the upload rule would not match (not JSON, another key or bucket), or whose start failed, and stops when only those come back', async () => {
   const derived = sample.replace('uploads/alice/', 'derived/');
+  const otherBucket = sample.replaceAll('travel-guide-media-dev', 'travel-guide-media-prod');
   const messages = [
     { MessageId: 'm-1', ReceiptHandle: 'r-1', Body: 'not json' },
     { MessageId: 'm-2', ReceiptHandle: 'r-2', Body: derived },
+    { MessageId: 'm-4', ReceiptHandle: 'r-4', Body: otherBucket },
     { MessageId: 'm-3', ReceiptHandle: 'r-3', Body: sample },
   ];
   sqsMock.on(ReceiveMessageCommand).resolves({ Messages: messages });
@@ -100,7 +103,8 @@ it('keeps a message that is not an upload event, or whose start failed, and stop
   expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);
   expect(report.kept).toEqual([
     { messageId: 'm-1', reason: 'the body is not JSON' },
-    { messageId: 'm-2', reason: expect.stringContaining('not an upload') },
+    { messageId: 'm-2', reason: expect.stringContaining('key derived/') },
+    { messageId: 'm-4', reason: expect.stringContaining('bucket travel-guide-media-prod') },
     { messageId: 'm-3', reason: 'ThrottlingException: Rate exceeded' },
   ]);
   expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(2);
