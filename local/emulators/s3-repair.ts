@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { TEMPORARY_SUFFIX } from './s3-atomic-put';
 
 /**
  * Repairs what a crash (`kill -9`, a power cut) can leave half-written in s3rver's folder, before
@@ -16,6 +17,8 @@ import { dirname, join, relative } from 'node:path';
  *   answered, so no client was told it was stored): moved, with their other files, under
  *   `set-aside/<time>/` next to the store, never deleted.
  * - Metadata or MD5 files whose bytes are missing: set aside the same way.
+ * - Temporary files of a write that was never published (s3-atomic-put.ts): set aside; the object
+ *   as it was before that write is kept.
  */
 
 const SUFFIX = '._S3rver_';
@@ -73,7 +76,12 @@ function isMetadata(text: string | undefined): boolean {
 export function repairS3Store(storeDirectory: string, setAsideDirectory: string): StoreRepairAction[] {
   if (!existsSync(storeDirectory)) return [];
   const bases = new Map<string, { object?: string; md5?: string; metadata?: string }>();
+  const unpublished: string[] = [];
   for (const file of filesUnder(storeDirectory)) {
+    if (file.endsWith(TEMPORARY_SUFFIX) && file.includes(SUFFIX)) {
+      unpublished.push(file);
+      continue;
+    }
     const kind = file.endsWith(MD5)
       ? 'md5'
       : file.endsWith(OBJECT)
@@ -103,6 +111,15 @@ export function repairS3Store(storeDirectory: string, setAsideDirectory: string)
     }
     actions.push({ object: relative(storeDirectory, base), action: 'set aside', reason, movedTo });
   };
+
+  for (const file of unpublished.sort()) {
+    const base = file.slice(0, file.lastIndexOf(SUFFIX));
+    setAside(
+      base,
+      [file],
+      `a write of it was cut off before it was published (${basename(file)}); the object as it was before that write, if any, is kept`,
+    );
+  }
 
   for (const [base, files] of [...bases.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (files.object === undefined) {

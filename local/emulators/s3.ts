@@ -9,6 +9,7 @@ import { listenOnLoopback } from '../listen';
 import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, LOOPBACK } from '../settings';
 import { S3AuthError, S3Authenticator } from './s3-auth';
 import { answerListVersions, listVersionsRequest, type S3rverListingStore } from './s3-versions';
+import { publishObjectsAtomically, type S3rverObjectStore } from './s3-atomic-put';
 
 export interface S3Emulator {
   endpoint: string;
@@ -297,7 +298,9 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   // the listen error unhandled, which crashes the process).
   await s3rver.configureBuckets();
   const koaCallback = s3rver.callback();
-  const store = (s3rver as unknown as { store: S3rverStore & S3rverListingStore }).store;
+  const store = (s3rver as unknown as { store: S3rverStore & S3rverListingStore & S3rverObjectStore }).store;
+  // As S3 does: an object is replaced whole, never seen (or left by a crash) half-written.
+  publishObjectsAtomically(store);
   const toS3rver = (req: IncomingMessage, res: ServerResponse): void =>
     requests.run({ method: req.method ?? 'GET', url: req.url ?? '/' }, () => koaCallback(req, res));
   const secrets = new Map([[EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY]]);

@@ -5,3 +5,9 @@ declare module 's3rver/lib/models/account' {
   }
   export const DUMMY_ACCOUNT: AWSAccount;
 }
+
+/** s3rver's object model (lib/models/object.js): the metadata it keeps of an upload. */
+declare module 's3rver/lib/models/object' {
+  const S3Object: { ALLOWED_METADATA: readonly string[] };
+  export = S3Object;
+}
