@@ -26,6 +26,7 @@ import { LocalTokenIssuer } from './api/auth';
 import { applyLifecycle } from './lifecycle';
 import { startApiServer, type ApiServer } from './api/server';
 import {
+  DEAD_LETTER_RETENTION_DAYS,
   reservedConcurrency,
   strandedClaimAgeSeconds,
   SWEEP_INTERVAL_MINUTES,
@@ -55,9 +56,11 @@ import { SequencerClock, toObjectCreatedEvent, type ObjectCreatedEvent } from '.
 import {
   ExecutionEndedRule,
   type DeadLetter,
+  type DeadLetterRedrive,
   type ExecutionStatusChangeEvent,
   type TargetDelivery,
 } from './events/execution-status';
+import { DeadLetterQueue } from './events/dead-letter-queue';
 import { invokeAsLambda, withFunctionTimeout } from './pipeline/lambda-invoke';
 import { lambdaContext } from './lambda-context';
 import { repairS3Store, type StoreRepairAction } from './emulators/s3-repair';
@@ -206,8 +209,13 @@ export interface Twin {
   injectFault(stateName: string, fault: { name: string; message?: string }): void;
   /** Step Functions' StopExecution: the running execution of this name ends ABORTED. False if none runs. */
   stopExecution(name: string): boolean;
-  /** Status-change events the execution watcher could not take after Lambda's retries (its dead-letter queue). */
-  watcherDeadLetters: readonly DeadLetter[];
+  /**
+   * Status-change events the execution watcher could not take after Lambda's retries (its
+   * dead-letter queue; with `--data-dir` kept in `DIR/dead-letters/watcher/` across restarts).
+   */
+  readonly watcherDeadLetters: readonly DeadLetter[];
+  /** Gives each event in the watcher's dead-letter queue to the watcher once; deletes those it took (POST /_local/dead-letters/redrive). */
+  redriveWatcherDeadLetters(): Promise<DeadLetterRedrive>;
   /** Runs the sweeper now, under its own role, as its schedule does (also POST /_local/sweep). */
   sweep(): Promise<SweepReport>;
   /** What the start did about a crash before it (`--data-dir` only): objects repaired or set aside, runs settled. */
@@ -558,7 +566,15 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     // FAILED, TIMED_OUT or ABORTED sends its status-change event through the rule's pattern file to
     // the real watcher handler, invoked asynchronously under the watcher's role.
     const watcherHandler = handlerFor('watcher');
+    // Kept as SQS keeps it: across restarts with --data-dir, until re-driven or its retention runs out.
+    const watcherDeadLetterQueue = new DeadLetterQueue<DeadLetter>({
+      retentionDays: DEAD_LETTER_RETENTION_DAYS,
+      ...(persistent ? { directory: join(dataDir, 'dead-letters', 'watcher') } : {}),
+    });
+    for (const entry of watcherDeadLetterQueue.discarded)
+      log(`recovery: discarded the half-written dead letter ${entry} (its write was cut off before it was kept)`);
     const executionEnded = new ExecutionEndedRule({
+      deadLetterQueue: watcherDeadLetterQueue,
       patternPath: EXECUTION_ENDED_PATTERN,
       stateMachineArn: Pipeline.stateMachineArnFor(region, LOCAL_ACCOUNT_ID),
       region,
@@ -655,6 +671,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       apiHandlers: { articles: apiHandler('articles'), media: apiHandler('media') },
       runLog,
       iamReport,
+      deadLetters: {
+        list: () => ({ watcher: executionEnded.deadLetterQueue.list() }),
+        redrive: async () => ({ watcher: await executionEnded.redriveDeadLetters() }),
+      },
       async startExecution(name, input) {
         // Started, not awaited: StartExecution answers at once; the run shows in /_local/runs.
         void builtPipeline.startExecution(name, input);
@@ -707,6 +727,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
           },
           stateMachine: { tasks: builtPipeline.tasks, running: builtPipeline.runningCount },
           functions,
+          deadLetters: { watcher: executionEnded.deadLetterQueue.list().length },
           detector: detector.displayName,
           lambda: lambda.snapshot(),
           ...(detectorQuota
@@ -809,7 +830,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       deliver: (event) => builtPipeline.deliver(event),
       injectFault: (stateName, fault) => builtPipeline.injectFault(stateName, fault),
       stopExecution: (name) => builtPipeline.stopExecution(name),
-      watcherDeadLetters: executionEnded.deadLetters,
+      get watcherDeadLetters() {
+        return executionEnded.deadLetters;
+      },
+      redriveWatcherDeadLetters: () => executionEnded.redriveDeadLetters(),
       deliverExecutionEvent: (event) => executionEnded.deliver(event),
       sweep: () => sweep('SweeperSchedule'),
       recovery: { store: storeRepairs, runs: runRecovery },

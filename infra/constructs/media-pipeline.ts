@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../config';
 import {
+  DEAD_LETTER_RETENTION_DAYS,
   renderPipelineDefinition,
   reservedConcurrency,
   STEP_FUNCTION_TIMEOUT_SECONDS,
@@ -300,7 +301,7 @@ export class MediaPipeline extends Construct {
     this.deadLetterQueue = new sqs.Queue(this, 'UploadEventsDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -342,7 +343,7 @@ export class MediaPipeline extends Construct {
     this.watcherDeadLetterQueue = new sqs.Queue(this, 'WatcherDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
     });
     Validations.of(this.watcherDeadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

@@ -62,6 +62,12 @@ export function strandedClaimAgeSeconds(workflowType: PipelineWorkflowType): num
   return EXECUTION_TIMEOUT_SECONDS[workflowType] + STRANDED_CLAIM_MARGIN_SECONDS;
 }
 
+/**
+ * Days the pipeline's dead-letter queues (the upload rule's, the watcher's) keep a message: SQS's
+ * maximum, the time an operator has to re-drive. The twin keeps its watcher dead letters as long.
+ */
+export const DEAD_LETTER_RETENTION_DAYS = 14;
+
 /** TimeoutSeconds of a Task that invokes this function. */
 export function taskTimeoutSeconds(name: StepFunctionName): number {
   return STEP_FUNCTION_TIMEOUT_SECONDS[name] + TASK_TIMEOUT_MARGIN_SECONDS;

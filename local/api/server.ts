@@ -32,6 +32,11 @@ export interface ApiServerOptions {
   runLog: RunLog;
   /** Step Functions' StartExecution for the media pipeline (POST /_local/executions {name, input}); resolves to the execution ARN. */
   startExecution?(name: string, input: unknown): Promise<string>;
+  /**
+   * The functions' dead-letter queues: GET /_local/dead-letters lists their messages, POST
+   * /_local/dead-letters/redrive gives each message's event to its function once and deletes those it took.
+   */
+  deadLetters?: { list(): unknown; redrive(): Promise<unknown> };
   /** Every IAM decision the twin made, per function (GET /_local/iam, and a table on the dashboard). */
   iamReport?(): IamReport;
   health(): Promise<HealthReport>;
@@ -246,6 +251,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       case 'GET /_local/iam':
         send(res, 200, iamReport());
         return;
+      case 'GET /_local/dead-letters':
+        send(res, 200, options.deadLetters?.list() ?? {});
+        return;
+      case 'POST /_local/dead-letters/redrive':
+        send(res, 200, (await options.deadLetters?.redrive()) ?? {});
+        return;
       case 'OPTIONS /_local/token':
         res.writeHead(204, {
           ...tokenCors(req),
@@ -352,6 +363,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           '/_local/executions',
           '/_local/lifecycle',
           '/_local/sweep',
+          '/_local/dead-letters',
+          '/_local/dead-letters/redrive',
         ].includes(path);
         if (known) send(res, 405, errorBody('METHOD_NOT_ALLOWED', `Method not allowed on ${path}`));
         else send(res, 404, errorBody('NOT_FOUND', 'Route not found'));

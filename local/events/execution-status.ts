@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { DEAD_LETTER_RETENTION_DAYS } from '../../infra/definitions/pipeline';
 import { rulePattern } from '../../infra/definitions/pipeline-sources';
+import { DeadLetterQueue } from './dead-letter-queue';
 import { compileEventPattern, type EventMatcher } from './event-pattern';
 
 /**
@@ -7,7 +9,8 @@ import { compileEventPattern, type EventMatcher } from './event-pattern';
  * that sends them to the execution watcher: the same pattern file CDK deploys
  * (events/execution-ended.pattern.json), matched by the twin's EventBridge matcher, and a target
  * invoked the way EventBridge invokes a Lambda function (asynchronously: Lambda retries a failed
- * invocation twice, then keeps the event in the function's dead-letter queue).
+ * invocation twice, then sends the event to the function's dead-letter queue, which keeps it
+ * until it is re-driven or its retention runs out).
  * See https://docs.aws.amazon.com/step-functions/latest/dg/eventbridge-integration.html
  */
 
@@ -114,14 +117,24 @@ export interface ExecutionEndedRuleOptions {
   invoke(event: ExecutionStatusChangeEvent): Promise<unknown>;
   /** Waits before Lambda's two retries of an asynchronous invocation. @default [1000, 2000] (Lambda: about 1 and 2 minutes) */
   retryDelaysMs?: readonly number[];
+  /** The function's dead-letter queue. @default one in memory, keeping messages DEAD_LETTER_RETENTION_DAYS */
+  deadLetterQueue?: DeadLetterQueue<DeadLetter>;
+}
+
+/** What a re-drive of the dead-letter queue did: messages whose event the target took (deleted), and those kept. */
+export interface DeadLetterRedrive {
+  redriven: string[];
+  kept: { messageId: string; error: string }[];
 }
 
 export class ExecutionEndedRule {
   private readonly matches: EventMatcher;
   /** Events the target could not take: the watcher's dead-letter queue. */
-  readonly deadLetters: DeadLetter[] = [];
+  readonly deadLetterQueue: DeadLetterQueue<DeadLetter>;
 
   constructor(private readonly options: ExecutionEndedRuleOptions) {
+    this.deadLetterQueue =
+      options.deadLetterQueue ?? new DeadLetterQueue<DeadLetter>({ retentionDays: DEAD_LETTER_RETENTION_DAYS });
     // Filled as the stack fills it (infra/definitions/pipeline-sources.ts).
     this.matches = compileEventPattern(rulePattern(options.patternPath, { StateMachineArn: options.stateMachineArn }));
   }
@@ -148,7 +161,34 @@ export class ExecutionEndedRule {
         if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-    this.deadLetters.push({ event, error: lastError, at: new Date().toISOString() });
+    this.deadLetterQueue.send({ event, error: lastError, at: new Date().toISOString() });
     return { event, attempts: delays.length + 1, error: lastError };
+  }
+
+  /** The events in the dead-letter queue, oldest first. */
+  get deadLetters(): DeadLetter[] {
+    return this.deadLetterQueue.list().map((message) => message.body);
+  }
+
+  /**
+   * What an operator does with the queue on AWS (README "Re-drive the dead-letter queues"): each
+   * message's event is given to the function once, synchronously, and the message deleted if the
+   * function took it. The watcher's write is conditional, so a late or repeated event is harmless.
+   */
+  async redriveDeadLetters(): Promise<DeadLetterRedrive> {
+    const report: DeadLetterRedrive = { redriven: [], kept: [] };
+    for (const message of this.deadLetterQueue.list()) {
+      try {
+        await this.options.invoke(message.body.event);
+        this.deadLetterQueue.delete(message.messageId);
+        report.redriven.push(message.messageId);
+      } catch (error: unknown) {
+        report.kept.push({
+          messageId: message.messageId,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+      }
+    }
+    return report;
   }
 }

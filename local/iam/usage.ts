@@ -40,7 +40,7 @@ export const NOT_EXERCISED_BY_THE_TWIN: Readonly<Record<string, string>> = {
   'xray:PutTraceSegments': "The Lambda runtime's X-Ray daemon sends the segments; the twin runs with tracing off.",
   'xray:PutTelemetryRecords': "The Lambda runtime's X-Ray daemon sends telemetry; the twin runs with tracing off.",
   'sqs:SendMessage':
-    "Lambda itself sends an asynchronous invocation's event to the function's dead-letter queue with the role once its retries fail; the twin has no SQS and keeps such events in memory (the watcher's: Twin.watcherDeadLetters).",
+    "Lambda itself sends an asynchronous invocation's event to the function's dead-letter queue with the role once its retries fail; the twin has no SQS and keeps such events itself (the watcher's: in memory, or in DIR/dead-letters/watcher/ with --data-dir; Twin.watcherDeadLetters).",
 };
 
 /** Writes one twin's report where the test run collects them (nothing when no folder is set). */

@@ -1,8 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DEAD_LETTER_RETENTION_DAYS } from '../../../infra/definitions/pipeline';
+import { DeadLetterQueue } from '../../../local/events/dead-letter-queue';
 import {
   ExecutionEndedRule,
   executionStatusChangeEvent,
+  type DeadLetter,
   type EndedExecution,
 } from '../../../local/events/execution-status';
 
@@ -32,7 +36,7 @@ function ended(status: EndedExecution['status'], stateMachineArn = MACHINE): End
   };
 }
 
-function rule(invoke: () => Promise<unknown>): ExecutionEndedRule {
+function rule(invoke: () => Promise<unknown>, deadLetterQueue?: DeadLetterQueue<DeadLetter>): ExecutionEndedRule {
   return new ExecutionEndedRule({
     patternPath: PATTERN,
     stateMachineArn: MACHINE,
@@ -40,8 +44,13 @@ function rule(invoke: () => Promise<unknown>): ExecutionEndedRule {
     account: '000000000000',
     invoke,
     retryDelaysMs: [0, 0],
+    ...(deadLetterQueue ? { deadLetterQueue } : {}),
   });
 }
+
+const failing = async (): Promise<never> => {
+  throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+};
 
 describe('execution status-change events in the twin', () => {
   it('have the fields of the documented event, with the input as a JSON string', () => {
@@ -89,5 +98,69 @@ describe('execution status-change events in the twin', () => {
     expect(delivery).toMatchObject({ attempts: 3, error: 'ProvisionedThroughputExceededException: Rate exceeded' });
     expect(watcherRule.deadLetters).toHaveLength(1);
     expect(watcherRule.deadLetters[0]?.event.detail.status).toBe('TIMED_OUT');
+  });
+});
+
+describe("the watcher's dead-letter queue in the twin", () => {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(path.join(tmpdir(), 'travel-guide-dlq-'));
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('keeps its dead letters in the data folder across a restart, as SQS keeps them', async () => {
+    const retentionDays = DEAD_LETTER_RETENTION_DAYS;
+    await rule(failing, new DeadLetterQueue({ retentionDays, directory })).executionEnded(ended('ABORTED'));
+
+    // A new process on the same folder
+    const restarted = rule(failing, new DeadLetterQueue({ retentionDays, directory }));
+
+    expect(restarted.deadLetters.map((letter) => letter.event.detail.status)).toEqual(['ABORTED']);
+    expect(restarted.deadLetters[0]?.error).toBe('ProvisionedThroughputExceededException: Rate exceeded');
+  });
+
+  it('re-drives each dead letter to the target once, deleting those it took and keeping the others', async () => {
+    const queue = new DeadLetterQueue<DeadLetter>({ retentionDays: DEAD_LETTER_RETENTION_DAYS, directory });
+    const watcherRule = rule(failing, queue);
+    await watcherRule.executionEnded(ended('ABORTED'));
+    await watcherRule.executionEnded(ended('TIMED_OUT'));
+    const invoke = jest.fn(async (event: { detail: { status: string } }) => {
+      if (event.detail.status === 'TIMED_OUT') await failing();
+      return { settled: true };
+    });
+    const fixed = new ExecutionEndedRule({
+      patternPath: PATTERN,
+      stateMachineArn: MACHINE,
+      region: 'eu-west-1',
+      account: '000000000000',
+      invoke,
+      deadLetterQueue: queue,
+    });
+
+    const report = await fixed.redriveDeadLetters();
+
+    expect(invoke).toHaveBeenCalledTimes(2);
+    expect(report.redriven).toHaveLength(1);
+    expect(report.kept).toEqual([
+      { messageId: expect.any(String), error: 'ProvisionedThroughputExceededException: Rate exceeded' },
+    ]);
+    expect(fixed.deadLetters.map((letter) => letter.event.detail.status)).toEqual(['TIMED_OUT']);
+    expect(readdirSync(directory)).toHaveLength(1);
+  });
+
+  it('drops a message past its retention, and a half-written one, when the folder is read', () => {
+    const sentAt = new Date('2026-11-01T00:00:00Z');
+    new DeadLetterQueue({ retentionDays: 14, directory, now: () => sentAt }).send({ note: 'old' });
+    writeFileSync(path.join(directory, 'cut-off.json.tmp'), '{"messa');
+
+    const fifteenDaysLater = new DeadLetterQueue({
+      retentionDays: 14,
+      directory,
+      now: () => new Date(sentAt.getTime() + 15 * 86_400_000),
+    });
+
+    expect(fifteenDaysLater.discarded).toEqual(['cut-off.json.tmp']);
+    expect(fifteenDaysLater.list()).toEqual([]);
+    expect(readdirSync(directory)).toEqual([]);
   });
 });
