@@ -171,7 +171,9 @@ async function main(): Promise<void> {
       process.exit(130);
     }
     stopping = true;
-    process.stdout.write(`\n${signal}: stopping (running executions get 3 s to finish)...\n`);
+    process.stdout.write(
+      `\n${signal}: stopping (running executions get 3 s to finish${twin.persistent ? '; the rest run again at the next start on this --data-dir' : ''})...\n`,
+    );
     // Whatever happens, do not hang: a stuck close is cut off.
     const deadline = setTimeout(() => process.exit(1), 10_000);
     deadline.unref();

@@ -125,7 +125,10 @@ export interface TwinOptions {
   dailyUploadQuota?: number;
   /** POWERTOOLS_LOG_LEVEL for the handlers. @default 'WARN' */
   logLevel?: string;
-  /** How long stop() lets running executions finish before aborting them. @default 3000 */
+  /**
+   * How long stop() lets running executions finish before cutting them off: ABORTED (and settled
+   * by the watcher) in memory, kept to run again at the next start with `dataDir`. @default 3000
+   */
   drainMs?: number;
   /**
    * Concurrent invocations the pipeline's functions share, as Lambda's account concurrency limit
@@ -791,7 +794,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         stopping.closed = true;
         await web?.close().catch(() => undefined);
         await api.close().catch(() => undefined);
-        await builtPipeline.drain(options.drainMs ?? 3000);
+        // With --data-dir, what the grace cuts off runs again at the next start (not ABORTED).
+        await builtPipeline.drain(options.drainMs ?? 3000, { suspend: persistent });
         // The app's own roles only: a test that changed a role must not count in the suite's report.
         if (iam !== undefined && options.iamTemplates === undefined) writeIamReport(iam.report());
         await cleanupAll();

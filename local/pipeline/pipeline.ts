@@ -98,6 +98,8 @@ export class Pipeline {
   private readonly matches: EventMatcher;
   private readonly transformer: InputTransformer;
   private readonly inFlight = new Map<string, { abort: () => void; done: Promise<void> }>();
+  /** Executions a stop cut off but kept in the journal, to run again at the next start (see drain). */
+  private readonly suspended = new Set<string>();
   private readonly remainingFaults: FaultPlan;
   private accepting = true;
 
@@ -341,11 +343,12 @@ export class Pipeline {
         run.durationMs = Date.now() - startedAt;
         this.options.runLog.finish(run);
         this.inFlight.delete(executionId);
-        this.options.journal?.ended(executionId);
+        if (!this.suspended.has(executionId)) this.options.journal?.ended(executionId);
       })
       .then(async () => {
         const status = run.executionStatus;
-        if (this.options.onExecutionEnded === undefined || status === 'RUNNING') return;
+        if (this.options.onExecutionEnded === undefined || status === 'RUNNING' || this.suspended.has(executionId))
+          return;
         const failure = thrown ?? run.failure ?? undefined;
         await this.options
           .onExecutionEnded(
@@ -368,8 +371,14 @@ export class Pipeline {
     return done.then(() => run);
   }
 
-  /** Stops taking events, gives running executions `graceMs` to finish, then aborts the rest. */
-  async drain(graceMs: number): Promise<void> {
+  /**
+   * Stops taking events, gives running executions `graceMs` to finish, then cuts off the rest.
+   * With `suspend` (a twin that keeps its data), those stay in the journal and run again at the
+   * next start, as Step Functions' executions outlive a host: nothing is ended ABORTED (which would
+   * fail a good photo with PIPELINE_ABORTED) only because the twin stopped. Without it, they end
+   * ABORTED and the watcher settles them.
+   */
+  async drain(graceMs: number, options: { suspend?: boolean } = {}): Promise<void> {
     this.accepting = false;
     const running = [...this.inFlight.values()];
     if (running.length === 0) return;
@@ -379,7 +388,10 @@ export class Pipeline {
     });
     await Promise.race([Promise.all(running.map((r) => r.done)), grace]);
     clearTimeout(timer);
-    for (const execution of this.inFlight.values()) execution.abort();
+    for (const [name, execution] of this.inFlight) {
+      if (options.suspend === true && this.options.journal !== undefined) this.suspended.add(name);
+      execution.abort();
+    }
     await Promise.all([...this.inFlight.values()].map((r) => r.done));
   }
 }
