@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { CLAIM_INDEX_NAME } from '../../functions/shared/media';
 import { sweeperSettings } from '../../functions/sweeper/settings';
 import {
+  DEAD_LETTER_RETENTION_DAYS,
   strandedClaimAgeSeconds,
   SWEEP_INTERVAL_MINUTES,
   SWEEPER_TIMEOUT_SECONDS,
@@ -107,7 +108,7 @@ export class ClaimSweeper extends Construct {
     this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

@@ -63,8 +63,9 @@ export function strandedClaimAgeSeconds(workflowType: PipelineWorkflowType): num
 }
 
 /**
- * Days the pipeline's dead-letter queues (the upload rule's, the watcher's) keep a message: SQS's
- * maximum, the time an operator has to re-drive. The twin keeps its watcher dead letters as long.
+ * Days the pipeline's dead-letter queues (the upload rule's, the watcher's, the sweeper schedule's)
+ * keep a message: SQS's maximum, the time an operator has to re-drive. The twin keeps its watcher
+ * dead letters as long.
  */
 export const DEAD_LETTER_RETENTION_DAYS = 14;
 
