@@ -59,7 +59,7 @@ it('serves the old object whole while a new one arrives, and a crash then keeps 
   const writing = s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: body, ContentLength: next.length }));
   body.write(next.subarray(0, next.length / 2));
   const folder = join(root, 's3', BUCKET, 'uploads', 'alice');
-  for (let i = 0; i < 200 && !filesOf(folder).some((file) => file.endsWith('.tmp')); i++) await sleep(10);
+  for (let i = 0; i < 1500 && !filesOf(folder).some((file) => file.endsWith('.tmp')); i++) await sleep(10);
 
   // Act: a reader now, and what a crash now would leave (a copy of the folder, repaired)
   const duringWrite = await read(KEY);
