@@ -1,11 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoMediaStore } from '../../../functions/api/media-records';
 import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores';
 import type { Article } from '../../../functions/articles/ports';
 import { createArticleSchema } from '../../../functions/articles/schemas';
 import { articlesTable, mediaTable } from '../../../infra/definitions/tables';
-import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb';
+import { emulatedTables, type EmulatedTables } from '../../fixtures/dynamodb';
 import { ALICE, BOB } from '../api/fakes';
 
 /**
@@ -15,8 +13,7 @@ import { ALICE, BOB } from '../api/fakes';
  * (expression syntax, reserved words, conditions, the GSI) and behaves as the core expects.
  */
 
-let emulator: DynamoDbEmulator;
-let raw: DynamoDBClient;
+let tables: EmulatedTables;
 let articles: DynamoArticleStore;
 let media: DynamoMediaStore;
 
@@ -34,22 +31,15 @@ function article(index: number, authorId = ALICE): Article {
 }
 
 beforeAll(async () => {
-  emulator = await startDynamoDbEmulator({ port: 0 });
-  raw = new DynamoDBClient({
-    endpoint: emulator.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await Promise.all([ensureTable(raw, articlesTable.id, articlesTable), ensureTable(raw, mediaTable.id, mediaTable)]);
-  const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  articles = new DynamoArticleStore(documents, articlesTable.id);
-  media = new DynamoMediaStore(documents, mediaTable.id);
+  tables = await emulatedTables(
+    { [articlesTable.id]: articlesTable, [mediaTable.id]: mediaTable },
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  articles = new DynamoArticleStore(tables.documents, articlesTable.id);
+  media = new DynamoMediaStore(tables.documents, mediaTable.id);
 });
 
-afterAll(async () => {
-  raw.destroy();
-  await emulator.close();
-});
+afterAll(() => tables.close());
 
 describe('DynamoDB adapters on an emulator', () => {
   it('pages newest first through the byNewest index without duplicates', async () => {

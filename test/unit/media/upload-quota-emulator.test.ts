@@ -1,12 +1,14 @@
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoUploadQuota,
   EXPIRES_AT_ATTRIBUTE,
   OWNER_DAY_ATTRIBUTE,
 } from '../../../functions/media/dynamodb-upload-quota';
 import { uploadQuotaTable } from '../../../infra/definitions/tables';
-import { ensureTable, startDynamoDbEmulator, type DynamoDbEmulator } from '../../../local/emulators/dynamodb';
+import { emulatedTables, type EmulatedTables } from '../../fixtures/dynamodb';
 import { ALICE, BOB } from '../api/fakes';
 
 /**
@@ -20,27 +22,19 @@ import { ALICE, BOB } from '../api/fakes';
 const LIMIT = 3;
 const TABLE = 'upload-quota';
 
-let emulator: DynamoDbEmulator;
+let tables: EmulatedTables;
 let raw: DynamoDBClient;
 let documents: DynamoDBDocumentClient;
 let quota: DynamoUploadQuota;
 
 beforeAll(async () => {
-  emulator = await startDynamoDbEmulator({ port: 0 });
-  raw = new DynamoDBClient({
-    endpoint: emulator.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await ensureTable(raw, TABLE, uploadQuotaTable);
-  documents = DynamoDBDocumentClient.from(raw);
+  tables = await emulatedTables({ [TABLE]: uploadQuotaTable });
+  raw = tables.client;
+  documents = tables.documents;
   quota = new DynamoUploadQuota(documents, TABLE, LIMIT);
 });
 
-afterAll(async () => {
-  raw.destroy();
-  await emulator.close();
-});
+afterAll(() => tables.close());
 
 async function takeTimes(ownerId: string, now: Date, times: number): Promise<boolean[]> {
   const granted: boolean[] = [];

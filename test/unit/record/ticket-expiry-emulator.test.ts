@@ -2,7 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../../../functions/record/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { emulatedTable, type EmulatedTable } from '../../fixtures/dynamodb';
+import { emulatedTables, type EmulatedTables } from '../../fixtures/dynamodb';
 import { MEDIA_ID, UPLOAD } from './fixtures';
 
 /*
@@ -13,11 +13,11 @@ import { MEDIA_ID, UPLOAD } from './fixtures';
 
 const TABLE = 'ticket-expiry-test';
 const FORM_EXPIRES = '2026-11-28T17:00:00.000Z';
-let table: EmulatedTable;
+let table: EmulatedTables;
 let documents: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  table = await emulatedTable(TABLE, mediaTable);
+  table = await emulatedTables({ [TABLE]: mediaTable });
   documents = table.documents;
 });
 

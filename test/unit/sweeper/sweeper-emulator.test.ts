@@ -4,7 +4,7 @@ import { CLAIM_INDEX_NAME, claimShardOf } from '../../../functions/shared/media'
 import { createHandler } from '../../../functions/sweeper/handler';
 import { createHandler as createWatcherHandler } from '../../../functions/watcher/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { emulatedTable, type EmulatedTable } from '../../fixtures/dynamodb';
+import { emulatedTables, type EmulatedTables } from '../../fixtures/dynamodb';
 
 /*
  * The sweeper against the DynamoDB emulator, with claims taken and settled by the real record and
@@ -25,7 +25,7 @@ const upload = (mediaId: string, sequencer = '0A') => ({
   sequencer,
 });
 
-let table: EmulatedTable;
+let table: EmulatedTables;
 let documents: DynamoDBDocumentClient;
 let counter = 0;
 
@@ -72,7 +72,7 @@ const sweeper = (client: DynamoDBDocumentClient = documents) =>
   createHandler({ documents: client, mediaTableName: TABLE, strandedClaimAgeSeconds: AGE_SECONDS, now: () => NOW });
 
 beforeAll(async () => {
-  table = await emulatedTable(TABLE, mediaTable);
+  table = await emulatedTables({ [TABLE]: mediaTable });
   documents = table.documents;
 });
 

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as createRecordHandler } from '../../../functions/record/handler';
 import { createHandler } from '../../../functions/watcher/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { emulatedTable, type EmulatedTable } from '../../fixtures/dynamodb';
+import { emulatedTables, type EmulatedTables } from '../../fixtures/dynamodb';
 
 /*
  * The execution watcher against the DynamoDB emulator, so its conditional write is evaluated for
@@ -24,7 +24,7 @@ const upload = (sequencer: string) => ({
   sequencer,
 });
 
-let table: EmulatedTable;
+let table: EmulatedTables;
 let documents: DynamoDBDocumentClient;
 
 /** A status-change event as Step Functions sends it, with the execution's (transformed) input as a string. */
@@ -73,7 +73,7 @@ async function stored(): Promise<Record<string, unknown> | undefined> {
 }
 
 beforeAll(async () => {
-  table = await emulatedTable(TABLE, mediaTable);
+  table = await emulatedTables({ [TABLE]: mediaTable });
   documents = table.documents;
 });
 
