@@ -15,7 +15,7 @@ import {
   SWEEPER_TIMEOUT_SECONDS,
   type PipelineWorkflowType,
 } from '../definitions/pipeline';
-import { confusedDeputyConditions } from './media-pipeline';
+import { confusedDeputyConditions } from '../definitions/trust';
 import { AppFunction } from './app-function';
 
 /**

@@ -33,6 +33,7 @@ import {
   UPLOADED_INPUT,
   UPLOADED_PATTERN,
 } from '../definitions/pipeline-sources';
+import { confusedDeputyConditions } from '../definitions/trust';
 import { AppFunction } from './app-function';
 import { ClaimSweeper } from './claim-sweeper';
 import { SharpLayer } from './sharp-layer';
@@ -82,21 +83,6 @@ export function eventPatternFrom(file: string, values: Record<string, string>): 
       value,
     ]),
   ) as events.EventPattern;
-}
-
-/**
- * The conditions AWS recommends on a service role's trust against the confused deputy: the
- * service may assume the role only on behalf of these resources (`aws:SourceArn`) of this account
- * (`aws:SourceAccount`).
- */
-export function confusedDeputyConditions(
-  account: string,
-  sourceArns: readonly string[],
-): Record<string, Record<string, unknown>> {
-  return {
-    ArnLike: { 'aws:SourceArn': sourceArns.length === 1 ? sourceArns[0] : [...sourceArns] },
-    StringEquals: { 'aws:SourceAccount': account },
-  };
 }
 
 /**
