@@ -79,6 +79,8 @@ export const REDRIVABLE_CODES = [
   'STORE_THROTTLED',
   'LAMBDA_THROTTLED',
   'PIPELINE_TIMEOUT',
+  // A stopped execution (StopExecution, a redeploy, the twin stopped): the upload was not at fault.
+  'PIPELINE_ABORTED',
   // The sweeper's code: the run ended unseen; nothing says the upload was at fault.
   'PIPELINE_STRANDED',
 ] as const;
@@ -489,7 +491,7 @@ const DEFAULT_MESSAGES: Record<string, string> = {
   ...Object.fromEntries(DOMAIN_ERRORS.map((ErrorClass) => [new ErrorClass('').code, ErrorClass.defaultMessage])),
   LAMBDA_THROTTLED: 'The pipeline was too busy to process this image; it can be processed again without a new upload.',
   [PIPELINE_TIMEOUT]: 'Processing took too long and was stopped.',
-  [PIPELINE_ABORTED]: 'Processing was stopped before it finished; please upload the image again.',
+  [PIPELINE_ABORTED]: 'Processing was stopped before it finished; it can be processed again without a new upload.',
   [PIPELINE_STRANDED]:
     'Processing stopped without a result and was given up; it can be processed again without a new upload.',
   [PIPELINE_ERROR]: 'The media could not be processed because of an internal error.',

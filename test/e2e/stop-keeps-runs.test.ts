@@ -9,7 +9,7 @@ import { photoJpeg, requestJson, tokenFor, upload } from './support/twin-client'
  * photos it was processing: an execution still running when the stop's grace ends is cut off but
  * stays in DIR/executions/, and the next start runs it again (local/recovery/recover.ts; the
  * `stopped` moment of `npm run crash` shows the whole round). It is not ended ABORTED, which the
- * watcher would settle as FAILED PIPELINE_ABORTED ("please upload the image again").
+ * watcher would settle as FAILED PIPELINE_ABORTED (re-drivable, but a failure the user sees).
  */
 
 let twin: Twin;

@@ -502,7 +502,7 @@ describe('re-drive', () => {
 
     // Assert
     expect(update.ConditionExpression).toBe(
-      '#status = :failed AND #error.#code IN (:code0, :code1, :code2, :code3, :code4)',
+      '#status = :failed AND #error.#code IN (:code0, :code1, :code2, :code3, :code4, :code5)',
     );
     expect(
       Object.entries(update.ExpressionAttributeValues)
