@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, cdkJsonContext } from '../../infra/build-app';
 import { stageConfig } from '../../infra/config';
+import { AppFunction } from '../../infra/constructs/app-function';
 
 /** What the benchmarks need to know of one function, as the CDK app configures it. */
 export interface FunctionSettings {
@@ -25,21 +26,15 @@ export function functionSettings(): { functions: Record<string, FunctionSettings
       outdir,
       context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true },
     });
-    const { pipeline, api } = buildApp(app, stageConfig('dev')).travelGuide;
-    const built = {
-      thumbnail: pipeline.thumbnail,
-      labels: pipeline.labels,
-      moderation: pipeline.moderation,
-      record: pipeline.record,
-      watcher: pipeline.watcher,
-      takedown: pipeline.takedown,
-      sweeper: pipeline.sweeper.fn,
-      articles: api.articles.fn,
-      media: api.media.fn,
-    };
+    // Every function the stage stack builds, found in the construct tree: a function added to the
+    // app is measured without a second list here.
+    const stack = buildApp(app, stageConfig('dev')).travelGuide;
+    const built = stack.node
+      .findAll()
+      .filter((construct): construct is AppFunction => construct instanceof AppFunction);
     const functions = Object.fromEntries(
-      Object.entries(built).map(([name, fn]) => [
-        name,
+      built.map((fn) => [
+        fn.name,
         {
           memoryMb: Number((fn.function.node.defaultChild as CfnFunction).memorySize ?? 128),
           externalModules: fn.externalModules,

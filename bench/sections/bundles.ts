@@ -230,7 +230,7 @@ export async function measureBundles(runs: number): Promise<BundleInfo[]> {
   const externalsOf = (name: string): readonly string[] => {
     const settings = functions[name];
     if (settings === undefined)
-      throw new Error(`functions/${name} has no function in the CDK app (bench/lib/infra-config.ts)`);
+      throw new Error(`functions/${name} has no AppFunction in the CDK app (infra/build-app.ts)`);
     return settings.externalModules;
   };
   // Bundled in parallel is fine (esbuild is fast); timed sequentially.

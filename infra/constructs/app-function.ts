@@ -124,9 +124,12 @@ export class AppFunction extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** Modules the bundle leaves out (see {@link bundleExternals}); the benchmarks bundle with the same list. */
   public readonly externalModules: readonly string[];
+  /** The folder of its handler: `functions/<name>/handler.ts`. */
+  public readonly name: string;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
+    this.name = props.name;
 
     const projectRoot = props.projectRoot ?? REPO_ROOT;
     const entry = functionEntry(props.name, projectRoot);
