@@ -1,15 +1,14 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CLAIM_INDEX_NAME } from '../../functions/shared/media';
 import { sweeperSettings } from '../../functions/sweeper/settings';
 import {
-  DEAD_LETTER_RETENTION_DAYS,
   strandedClaimAgeSeconds,
   SWEEP_INTERVAL_MINUTES,
   SWEEPER_TIMEOUT_SECONDS,
@@ -17,6 +16,7 @@ import {
 } from '../definitions/pipeline';
 import { confusedDeputyConditions } from '../definitions/trust';
 import { AppFunction } from './app-function';
+import { deadLetterQueue } from './dead-letter-queue';
 
 /**
  * The L2 Lambda target, with the invoke permission on the function's unqualified ARN only: the
@@ -105,16 +105,11 @@ export class ClaimSweeper extends Construct {
       description: 'Sweeper schedule: invokes exactly the sweeper function',
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the dead-letter queue of the sweeper's schedule: invocations the Scheduler could not deliver land here to be inspected.",
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'ScheduleDeadLetterQueue',
+      "This queue is itself the dead-letter queue of the sweeper's schedule: invocations the Scheduler could not deliver land here to be inspected.",
+    );
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleGroup: this.scheduleGroup,

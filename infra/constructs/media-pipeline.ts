@@ -7,11 +7,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AppConfig } from '../config';
 import {
-  DEAD_LETTER_RETENTION_DAYS,
   renderPipelineDefinition,
   reservedConcurrency,
   STEP_FUNCTION_TIMEOUT_SECONDS,
@@ -35,6 +34,7 @@ import {
 } from '../definitions/pipeline-sources';
 import { confusedDeputyConditions } from '../definitions/trust';
 import { AppFunction } from './app-function';
+import { deadLetterQueue } from './dead-letter-queue';
 import { ClaimSweeper } from './claim-sweeper';
 import { SharpLayer } from './sharp-layer';
 
@@ -284,16 +284,11 @@ export class MediaPipeline extends Construct {
         'Only the actions Step Functions requires on "*" because they have no resource type: CloudWatch Logs delivery (logs:CreateLogDelivery and friends) for execution logging, and X-Ray segment writes and sampling for tracing. Lambda invocation is on the four function ARNs.',
     });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'UploadEventsDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the upload rule; messages land here to be inspected and redriven.',
-    });
+    this.deadLetterQueue = deadLetterQueue(
+      this,
+      'UploadEventsDeadLetterQueue',
+      'This queue is itself the dead-letter queue of the upload rule; messages land here to be inspected and redriven.',
+    );
 
     this.ruleRole = new iam.Role(this, 'UploadRuleRole', {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
@@ -326,16 +321,11 @@ export class MediaPipeline extends Construct {
     // The watcher: what the ASL cannot catch (an execution that fails in RecordFailure, times out
     // or is stopped) still ends with the media settled. Standard workflows only: Step Functions
     // sends status-change events for them; the sweeper covers Express.
-    this.watcherDeadLetterQueue = new sqs.Queue(this, 'WatcherDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(DEAD_LETTER_RETENTION_DAYS),
-    });
-    Validations.of(this.watcherDeadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the watcher's dead-letter queue: status-change events it could not handle land here to be inspected and replayed.",
-    });
+    this.watcherDeadLetterQueue = deadLetterQueue(
+      this,
+      'WatcherDeadLetterQueue',
+      "This queue is itself the watcher's dead-letter queue: status-change events it could not handle land here to be inspected and replayed.",
+    );
     this.watcher = new AppFunction(this, 'Watcher', {
       ...common,
       name: 'watcher',

@@ -27,7 +27,7 @@ import {
   type TrustExpectation,
 } from './support/checks';
 import { collectGroups, type GroupView } from './support/groups';
-import { CORE_ROLES, PROJECT_ROLES, type CoreRole, type ProjectRole } from './support/project-roles';
+import { CORE_ROLES, FUNCTION_ROLES, PROJECT_ROLES, type CoreRole, type ProjectRole } from './support/project-roles';
 import { statementActions, statementResources } from './support/roles';
 import { simulate, simulateAssumeRole, simulateCaller, type Caller } from './support/simulate';
 import { synthApp, TEST_GITHUB_DEPLOY, withOptionalStacks } from './support/synth';
@@ -59,17 +59,6 @@ const SWEEPER_DEAD_LETTER_QUEUE = 'queue:PipelineSweeperScheduleDeadLetterQueue'
 const BY_CLAIM_AGE = `${MEDIA_TABLE}/index/byClaimAge`;
 const SWEEPER_SCHEDULE_GROUP = 'scheduleGroup:PipelineSweeperScheduleGroup';
 
-const FUNCTION_ROLES = [
-  'thumbnail',
-  'labels',
-  'moderation',
-  'record',
-  'watcher',
-  'sweeper',
-  'takedown',
-  'articles',
-  'media',
-] as const;
 type FunctionRole = (typeof FUNCTION_ROLES)[number];
 
 const FUNCTION: Record<FunctionRole, string> = {

@@ -7,8 +7,8 @@
 import type { CfnResolver } from './cfn-resolver';
 import { collectRoles, type RoleView } from './roles';
 
-/** Roles every stage has. */
-export const CORE_ROLES = [
+/** The functions' execution roles, one per function. */
+export const FUNCTION_ROLES = [
   'thumbnail',
   'labels',
   'moderation',
@@ -18,6 +18,11 @@ export const CORE_ROLES = [
   'takedown',
   'articles',
   'media',
+] as const;
+
+/** Roles every stage has. */
+export const CORE_ROLES = [
+  ...FUNCTION_ROLES,
   'stateMachine',
   'ruleTarget',
   'sweeperSchedule',
