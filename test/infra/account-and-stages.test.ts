@@ -1,7 +1,7 @@
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildApp, cdkJsonContext, type TravelGuideApp } from '../../infra/build-app';
+import { buildApp, type TravelGuideApp } from '../../infra/build-app';
 import { stageConfig, type AppConfig, type Stage } from '../../infra/config';
+import { testApp } from './support';
 
 /*
  * A deploy that works on a fresh account, and stages that share an account without sharing
@@ -10,10 +10,7 @@ import { stageConfig, type AppConfig, type Stage } from '../../infra/config';
  */
 
 function build(config: AppConfig): { built: TravelGuideApp; stage: Template; account: Template } {
-  const app = new App({
-    builtinCloudFormationValidation: false,
-    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
-  });
+  const app = testApp();
   const built = buildApp(app, config);
   return { built, stage: Template.fromStack(built.travelGuide), account: Template.fromStack(built.account) };
 }

@@ -1,10 +1,9 @@
 import type { Stack } from 'aws-cdk-lib';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildApp, cdkJsonContext } from '../../infra/build-app';
+import { buildApp } from '../../infra/build-app';
 import { COMPONENT_TAG, COMPONENTS, type Component } from '../../infra/components';
 import { stageConfig } from '../../infra/config';
-import { logicalId } from './support';
+import { logicalId, testApp } from './support';
 
 /**
  * The Component tag: every taggable resource of every stack carries exactly one of the
@@ -16,10 +15,7 @@ type Resources = Record<
   { Type: string; Properties?: { Tags?: { Key: string; Value: string }[]; UserPoolTags?: Record<string, string> } }
 >;
 
-const app = new App({
-  builtinCloudFormationValidation: false,
-  context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
-});
+const app = testApp();
 const built = buildApp(app, {
   ...stageConfig('dev'),
   withAccessAnalyzer: true,

@@ -1,21 +1,18 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildApp, cdkJsonContext, type TravelGuideApp } from '../../infra/build-app';
+import { buildApp, type TravelGuideApp } from '../../infra/build-app';
 import { type AppConfig, stageConfig } from '../../infra/config';
 import { MFA_SELF_SERVICE_ACTIONS } from '../../infra/stacks/developer-access-stack';
-import { logicalId } from './support';
+import { logicalId, testApp } from './support';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
 
 function build(config: AppConfig): { app: App; built: TravelGuideApp } {
-  const app = new App({
-    builtinCloudFormationValidation: false,
-    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
-  });
+  const app = testApp();
   return { app, built: buildApp(app, config) };
 }
 

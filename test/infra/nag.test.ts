@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { buildApp, cdkJsonContext } from '../../infra/build-app';
+import { buildApp } from '../../infra/build-app';
 import { type AppConfig, type Stage, stageConfig } from '../../infra/config';
+import { testApp } from './support';
 
 interface NagResult {
   /** Findings left unacknowledged, as "rule at construct path". */
@@ -14,10 +15,7 @@ interface NagResult {
 
 function synthWithNag(config: AppConfig): NagResult {
   // Template schema validation is left to the bundling suite; this one is about cdk-nag.
-  const app = new App({
-    builtinCloudFormationValidation: false,
-    context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
-  });
+  const app = testApp();
   buildApp(app, config);
 
   let outdir = app.outdir;

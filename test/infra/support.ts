@@ -4,6 +4,7 @@ import type { IConstruct } from 'constructs';
 import { buildApp, cdkJsonContext } from '../../infra/build-app';
 import { type AppConfig, stageConfig } from '../../infra/config';
 import type { TravelGuideStack } from '../../infra/stacks/travel-guide-stack';
+import { scratchFolder } from '../support/scratch';
 
 export interface SynthOptions {
   readonly config?: AppConfig;
@@ -27,18 +28,29 @@ export interface Synthesized {
  */
 export function synthStack(options: SynthOptions = {}): Synthesized {
   const config = options.config ?? stageConfig('dev');
-  const app = new App({
+  const app = testApp({ bundle: options.bundle });
+  const stack = buildApp(app, config).travelGuide;
+  return { app, stack, template: Template.fromStack(stack), config };
+}
+
+/**
+ * A CDK app as tests build it: the feature flags of cdk.json, and its cloud assembly in the test
+ * run's scratch folder (removed after the run, so no synth leaves a folder behind). Unless
+ * `bundle`, no function is bundled and no asset is copied (the sharp layer alone is 20 MB a copy):
+ * the assets stay placeholders that point at their sources.
+ */
+export function testApp(options: { readonly bundle?: boolean } = {}): App {
+  return new App({
+    outdir: scratchFolder('cdk.out-'),
     // The built-in CloudFormation schema validation (a WASM engine) costs ~10 s per synth and
     // its engine keeps the jest worker alive; `cdk synth` runs it on every real synth.
     builtinCloudFormationValidation: false,
     context: {
       ...cdkJsonContext(),
-      // An empty list means "bundle no stack": the assets stay placeholders.
-      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      // An empty list means "bundle no stack".
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true }),
     },
   });
-  const stack = buildApp(app, config).travelGuide;
-  return { app, stack, template: Template.fromStack(stack), config };
 }
 
 /** The logical id of a construct's CloudFormation resource. */
