@@ -153,6 +153,40 @@ async function mediaRecord(mediaId = MEDIA_ID): Promise<MediaRecord | undefined>
   return Item as MediaRecord | undefined;
 }
 
+/** Serves the sample upload and has moderation find a label above the rejection threshold in it. */
+async function serveUploadModerationRejects(): Promise<void> {
+  serveUpload(await jpegWithOrientationAndGps());
+  rekognitionMock.on(DetectModerationLabelsCommand).resolves({
+    ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
+  });
+}
+
+/** Serves the sample upload and has Rekognition's `command` reject it with `error`. */
+async function serveUploadRekognitionRejects(
+  command: typeof DetectLabelsCommand | typeof DetectModerationLabelsCommand,
+  error: Error,
+): Promise<void> {
+  serveUpload(await jpegWithOrientationAndGps());
+  rekognitionMock.on(command).rejects(error);
+}
+
+/**
+ * Executes the sample event to a FAILED record, through RecordFailure and then UploadRejected (a
+ * fault of the upload: the run succeeds) or PipelineFailed (a fault of the pipeline: the run fails).
+ */
+async function executeToFailedRecord(
+  fault: 'upload' | 'pipeline',
+): Promise<{ run: Awaited<ReturnType<typeof execute>>; record?: MediaRecord }> {
+  const run = await execute(eventFor());
+  expect(run.status).toBe(fault === 'upload' ? 'SUCCEEDED' : 'FAILED');
+  expect(statesEntered(run.history)).toEqual(
+    expect.arrayContaining(['RecordFailure', fault === 'upload' ? 'UploadRejected' : 'PipelineFailed']),
+  );
+  const record = await mediaRecord();
+  expect(record?.status).toBe('FAILED');
+  return { run, record };
+}
+
 function statesEntered(history: HistoryEvent[]): string[] {
   return history.flatMap((entry) => (entry.type === 'StateEntered' && entry.state ? [entry.state.name] : []));
 }
@@ -311,10 +345,7 @@ describe('media pipeline state machine', () => {
 
   it('marks media REJECTED when moderation finds a label above the threshold', async () => {
     // Arrange
-    serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock.on(DetectModerationLabelsCommand).resolves({
-      ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
-    });
+    await serveUploadModerationRejects();
 
     // Act
     const run = await execute(eventFor());
@@ -331,10 +362,7 @@ describe('media pipeline state machine', () => {
 
   it('takes rejected media down: no derived object left, the original moved from uploads/ to quarantine/', async () => {
     // Arrange
-    serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock.on(DetectModerationLabelsCommand).resolves({
-      ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
-    });
+    await serveUploadModerationRejects();
 
     // Act
     const run = await execute(eventFor());
@@ -349,10 +377,7 @@ describe('media pipeline state machine', () => {
 
   it('retries a takedown that failed half-way and still ends with nothing servable', async () => {
     // Arrange: the first attempt's answer is lost after the step ran.
-    serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock.on(DetectModerationLabelsCommand).resolves({
-      ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
-    });
+    await serveUploadModerationRejects();
 
     // Act
     const run = await execute(eventFor(), {}, { TakeDownRejected: ['Lambda.ServiceException'] });
@@ -365,10 +390,7 @@ describe('media pipeline state machine', () => {
 
   it('fails the execution (which alarms) when the takedown keeps failing, with the record still REJECTED', async () => {
     // Arrange
-    serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock.on(DetectModerationLabelsCommand).resolves({
-      ModerationLabels: [{ Name: 'Graphic Violence', ParentName: 'Violence', Confidence: 93.1 }],
-    });
+    await serveUploadModerationRejects();
 
     // Act
     const run = await execute(eventFor(), { TakeDownRejected: ['Error', 'Error', 'Error', 'Error'] });
@@ -384,14 +406,10 @@ describe('media pipeline state machine', () => {
     serveUpload(await truncatedJpeg());
 
     // Act
-    const run = await execute(eventFor());
+    const { run, record } = await executeToFailedRecord('upload');
 
     // Assert
-    expect(run.status).toBe('SUCCEEDED');
-    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RecordFailure', 'UploadRejected']));
     expect(retriesOf(run.history, 'CreateThumbnails')).toBe(0);
-    const record = await mediaRecord();
-    expect(record?.status).toBe('FAILED');
     expect(record?.error?.code).toBe('CORRUPT_IMAGE');
     expect(record?.error?.message).toMatch(/\S/);
     expect(rekognitionMock.calls()).toHaveLength(0);
@@ -405,12 +423,9 @@ describe('media pipeline state machine', () => {
     serveUpload(textFile());
 
     // Act
-    const run = await execute(eventFor());
+    const { record } = await executeToFailedRecord('upload');
 
     // Assert
-    expect(run.status).toBe('SUCCEEDED');
-    const record = await mediaRecord();
-    expect(record?.status).toBe('FAILED');
     expect(record?.error?.code).toBe('UNSUPPORTED_MEDIA');
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
@@ -420,13 +435,9 @@ describe('media pipeline state machine', () => {
     serveUpload(await jpegWithOrientationAndGps(), '0f343b0931126a20f133d67c2b018a3b');
 
     // Act
-    const run = await execute(eventFor());
+    const { record } = await executeToFailedRecord('upload');
 
     // Assert
-    expect(run.status).toBe('SUCCEEDED');
-    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RecordFailure', 'UploadRejected']));
-    const record = await mediaRecord();
-    expect(record?.status).toBe('FAILED');
     expect(record?.error).toEqual({ code: 'UPLOAD_CHANGED', message: expect.stringMatching(/replaced/) });
   });
 
@@ -448,14 +459,10 @@ describe('media pipeline state machine', () => {
     // Arrange: nothing under the key (the claim still finds the PENDING ticket)
 
     // Act
-    const run = await execute(eventFor());
+    const { run, record } = await executeToFailedRecord('upload');
 
     // Assert
-    expect(run.status).toBe('SUCCEEDED');
-    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RecordFailure', 'UploadRejected']));
     expect(retriesOf(run.history, 'CreateThumbnails')).toBe(0);
-    const record = await mediaRecord();
-    expect(record?.status).toBe('FAILED');
     expect(record?.error).toEqual({ code: 'UPLOAD_MISSING', message: expect.stringMatching(/deleted/) });
   });
 
@@ -741,8 +748,8 @@ describe('media pipeline state machine', () => {
 
   it('fails the execution, without retrying, when Rekognition cannot read the analysis image (a wiring fault, not a bad upload)', async () => {
     // Arrange: what Rekognition answers when the labels role may not read derived/ or the key is in another region
-    serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock.on(DetectLabelsCommand).rejects(
+    await serveUploadRekognitionRejects(
+      DetectLabelsCommand,
       new InvalidS3ObjectException({
         message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.',
         $metadata: {},
@@ -750,15 +757,11 @@ describe('media pipeline state machine', () => {
     );
 
     // Act
-    const run = await execute(eventFor());
+    const { run, record } = await executeToFailedRecord('pipeline');
 
     // Assert
-    expect(run.status).toBe('FAILED');
-    expect(statesEntered(run.history)).toEqual(expect.arrayContaining(['RecordFailure', 'PipelineFailed']));
     expect(statesEntered(run.history)).not.toContain('UploadRejected');
     expect(retriesOf(run.history, 'DetectLabels')).toBe(0);
-    const record = await mediaRecord();
-    expect(record?.status).toBe('FAILED');
     expect(record?.error).toEqual({
       code: 'DETECTOR_REFUSED_IMAGE',
       message: 'The media could not be processed because of an internal error.',
@@ -767,8 +770,8 @@ describe('media pipeline state machine', () => {
 
   it('marks media FAILED and fails the execution when a step fails with an unexpected error', async () => {
     // Arrange
-    serveUpload(await jpegWithOrientationAndGps());
-    rekognitionMock.on(DetectModerationLabelsCommand).rejects(
+    await serveUploadRekognitionRejects(
+      DetectModerationLabelsCommand,
       new AccessDeniedException({
         message: 'not authorized to perform rekognition:DetectModerationLabels',
         $metadata: {},
@@ -776,13 +779,9 @@ describe('media pipeline state machine', () => {
     );
 
     // Act
-    const run = await execute(eventFor());
+    const { record } = await executeToFailedRecord('pipeline');
 
     // Assert
-    expect(run.status).toBe('FAILED');
-    expect(statesEntered(run.history)).toContain('PipelineFailed');
-    const record = await mediaRecord();
-    expect(record?.status).toBe('FAILED');
     expect(record?.error?.message).not.toMatch(/at .*\.ts:\d+/);
   });
 

@@ -1,12 +1,21 @@
 import { createHandler } from '../../../functions/articles/handler';
 import type { Article } from '../../../functions/articles/ports';
-import { ALICE, BOB, apiEvent, errorOf, jsonEvent, parse } from '../api/fakes';
+import { ALICE, BOB, apiEvent, errorOf, jsonEvent, parse, type EventOptions } from '../api/fakes';
 import { articlesWorld, validArticle } from './fakes';
 
 /** The article routes end to end through createHandler, with in-memory stores. */
 
 function post(userId: string | undefined, json: unknown) {
   return jsonEvent({ method: 'POST', resource: '/articles', json, ...(userId === undefined ? {} : { userId }) });
+}
+
+/** POST /articles by ALICE with the headers and body as API Gateway hands them on. */
+function rawPost(request: Pick<EventOptions, 'headers' | 'body' | 'isBase64Encoded'>) {
+  return apiEvent({ method: 'POST', resource: '/articles', userId: ALICE, ...request });
+}
+
+function getArticle(id: string) {
+  return apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id } });
 }
 
 function put(userId: string, id: string, json: unknown) {
@@ -21,6 +30,14 @@ async function createArticle(
   const response = await handler(post(userId, validArticle(overrides)));
   if (response.statusCode !== 201) throw new Error(`setup failed: ${response.body}`);
   return JSON.parse(response.body) as Article;
+}
+
+/** A world holding one article of ALICE's, created through the handler. */
+async function withArticleOfAlice(overrides = {}) {
+  const world = articlesWorld();
+  const handler = createHandler(world.deps);
+  const created = await createArticle(handler, ALICE, overrides);
+  return { world, handler, created };
 }
 
 describe('POST /articles', () => {
@@ -147,10 +164,7 @@ describe('POST /articles', () => {
     // Arrange
     const world = articlesWorld();
     const handler = createHandler(world.deps);
-    const event = apiEvent({
-      method: 'POST',
-      resource: '/articles',
-      userId: ALICE,
+    const event = rawPost({
       headers: { 'content-type': 'application/json' },
       body,
     });
@@ -225,10 +239,7 @@ describe('POST /articles', () => {
     ],
   ])('returns 400 for %s', async (_case, body, message) => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({
-      method: 'POST',
-      resource: '/articles',
-      userId: ALICE,
+    const event = rawPost({
       headers: { 'content-type': 'application/json' },
       body,
     });
@@ -240,10 +251,7 @@ describe('POST /articles', () => {
 
   it('returns 400 for a base64 body that is not UTF-8', async () => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({
-      method: 'POST',
-      resource: '/articles',
-      userId: ALICE,
+    const event = rawPost({
       headers: { 'content-type': 'application/json' },
       body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('base64'),
       isBase64Encoded: true,
@@ -256,10 +264,7 @@ describe('POST /articles', () => {
 
   it('accepts a base64-encoded JSON body', async () => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({
-      method: 'POST',
-      resource: '/articles',
-      userId: ALICE,
+    const event = rawPost({
       headers: { 'content-type': 'application/json; charset=utf-8' },
       body: Buffer.from(JSON.stringify(validArticle())).toString('base64'),
       isBase64Encoded: true,
@@ -289,10 +294,7 @@ describe('POST /articles', () => {
 
   it('returns 413 for an oversized base64-encoded body', async () => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({
-      method: 'POST',
-      resource: '/articles',
-      userId: ALICE,
+    const event = rawPost({
       headers: { 'content-type': 'application/json' },
       body: Buffer.alloc(64 * 1024 + 1, 0x20).toString('base64'),
       isBase64Encoded: true,
@@ -310,10 +312,7 @@ describe('POST /articles', () => {
     ['JSON in another charset', 'application/json; charset=utf-16'],
   ])('returns 415 for content-type %s', async (_case, contentType) => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({
-      method: 'POST',
-      resource: '/articles',
-      userId: ALICE,
+    const event = rawPost({
       headers: { 'content-type': contentType },
       body: '{}',
     });
@@ -329,10 +328,7 @@ describe('POST /articles', () => {
 
   it('returns 415 when the content-type header is missing', async () => {
     const handler = createHandler(articlesWorld().deps);
-    const event = apiEvent({
-      method: 'POST',
-      resource: '/articles',
-      userId: ALICE,
+    const event = rawPost({
       body: JSON.stringify(validArticle()),
     });
 
@@ -353,56 +349,30 @@ describe('POST /articles', () => {
     expect(response.body).toMatchObject({ coverMediaId: 'media-1' });
   });
 
-  it('returns 400 for a cover image that belongs to someone else', async () => {
+  it.each([
+    ['belongs to someone else', { ownerId: BOB, status: 'READY' }, 'coverMediaId: must name media uploaded by you'],
+    ['does not exist', undefined, 'coverMediaId: must name media uploaded by you'],
+    [
+      'moderation rejected',
+      { ownerId: ALICE, status: 'REJECTED' },
+      'coverMediaId: cannot use media with status REJECTED',
+    ],
+  ] as const)('returns 400 for a cover image that %s', async (_case, stored, message) => {
     const world = articlesWorld();
-    world.media.put({ mediaId: 'media-1', ownerId: BOB, status: 'READY' });
+    if (stored) world.media.put({ mediaId: 'media-1', ...stored });
     const handler = createHandler(world.deps);
 
     const error = errorOf(await handler(post(ALICE, validArticle({ coverMediaId: 'media-1' }))));
 
-    expect(error).toEqual({
-      status: 400,
-      code: 'VALIDATION_ERROR',
-      message: 'coverMediaId: must name media uploaded by you',
-    });
-  });
-
-  it('returns 400 for a cover image that does not exist', async () => {
-    const handler = createHandler(articlesWorld().deps);
-
-    const error = errorOf(await handler(post(ALICE, validArticle({ coverMediaId: 'media-404' }))));
-
-    expect(error).toEqual({
-      status: 400,
-      code: 'VALIDATION_ERROR',
-      message: 'coverMediaId: must name media uploaded by you',
-    });
-  });
-
-  it('returns 400 for a cover image that moderation rejected', async () => {
-    const world = articlesWorld();
-    world.media.put({ mediaId: 'media-1', ownerId: ALICE, status: 'REJECTED' });
-    const handler = createHandler(world.deps);
-
-    const error = errorOf(await handler(post(ALICE, validArticle({ coverMediaId: 'media-1' }))));
-
-    expect(error).toEqual({
-      status: 400,
-      code: 'VALIDATION_ERROR',
-      message: 'coverMediaId: cannot use media with status REJECTED',
-    });
+    expect(error).toEqual({ status: 400, code: 'VALIDATION_ERROR', message });
   });
 });
 
 describe('GET /articles/{id}', () => {
   it('returns the article without authentication', async () => {
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE);
+    const { handler, created } = await withArticleOfAlice();
 
-    const response = parse(
-      await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: created.id } })),
-    );
+    const response = parse(await handler(getArticle(created.id)));
 
     expect(response.status).toBe(200);
     expect(response.body).toEqual(created);
@@ -411,9 +381,7 @@ describe('GET /articles/{id}', () => {
   it('returns 404 for an unknown id', async () => {
     const handler = createHandler(articlesWorld().deps);
 
-    const error = errorOf(
-      await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'nope' } })),
-    );
+    const error = errorOf(await handler(getArticle('nope')));
 
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Article not found' });
   });
@@ -421,9 +389,7 @@ describe('GET /articles/{id}', () => {
   it.each([['../etc'], ['a b'], ['x'.repeat(129)], ['']])('returns 400 naming id for the id %j', async (id) => {
     const handler = createHandler(articlesWorld().deps);
 
-    const error = errorOf(
-      await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id } })),
-    );
+    const error = errorOf(await handler(getArticle(id)));
 
     expect(error).toEqual({
       status: 400,
@@ -436,9 +402,7 @@ describe('GET /articles/{id}', () => {
 describe('PUT /articles/{id}', () => {
   it('replaces the editable fields and keeps id, author and createdAt', async () => {
     // Arrange
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE, {
+    const { world, handler, created } = await withArticleOfAlice({
       tags: ['food'],
       location: { name: 'Lisbon', lat: 1, lng: 2 },
     });
@@ -461,9 +425,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('removes optional fields left out (full replacement)', async () => {
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE, { location: { name: 'Lisbon', lat: 1, lng: 2 } });
+    const { world, handler, created } = await withArticleOfAlice({ location: { name: 'Lisbon', lat: 1, lng: 2 } });
 
     await handler(put(ALICE, created.id, { title: 't', body: 'b' }));
 
@@ -471,9 +433,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('returns 400 when a required field is left out', async () => {
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE);
+    const { handler, created } = await withArticleOfAlice();
 
     const error = errorOf(await handler(put(ALICE, created.id, { title: 'only the title' })));
 
@@ -481,9 +441,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it.each([['id'], ['authorId'], ['createdAt']])('returns 400 when the body tries to set %s', async (field) => {
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE);
+    const { handler, created } = await withArticleOfAlice();
 
     const error = errorOf(await handler(put(ALICE, created.id, validArticle({ [field]: 'x' }))));
 
@@ -491,9 +449,7 @@ describe('PUT /articles/{id}', () => {
   });
 
   it('returns 403 when someone other than the author tries', async () => {
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE);
+    const { world, handler, created } = await withArticleOfAlice();
 
     const error = errorOf(await handler(put(BOB, created.id, validArticle({ title: 'Hijacked' }))));
 
@@ -511,9 +467,7 @@ describe('PUT /articles/{id}', () => {
 
   it('returns 403 when the author changes between the read and the conditional write', async () => {
     // Arrange: the store's conditional write reports another author, as DynamoDB would after a race.
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE);
+    const { world, handler, created } = await withArticleOfAlice();
     world.articles.replaceContent = async () => ({ kind: 'forbidden' });
 
     // Act
@@ -564,9 +518,7 @@ describe('DELETE /articles/{id}', () => {
   }
 
   it('deletes the author’s article with 204 and no body', async () => {
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE);
+    const { world, handler, created } = await withArticleOfAlice();
 
     const response = await handler(del(ALICE, created.id));
 
@@ -576,9 +528,7 @@ describe('DELETE /articles/{id}', () => {
   });
 
   it('returns 403 for someone else’s article and keeps it', async () => {
-    const world = articlesWorld();
-    const handler = createHandler(world.deps);
-    const created = await createArticle(handler, ALICE);
+    const { world, handler, created } = await withArticleOfAlice();
 
     const error = errorOf(await handler(del(BOB, created.id)));
 

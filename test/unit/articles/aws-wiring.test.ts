@@ -3,8 +3,8 @@ import { DynamoArticleStore } from '../../../functions/articles/dynamodb-stores'
 import { awsDependencies, handler } from '../../../functions/articles/handler';
 import { SecretsManagerPageTokenKeys } from '../../../functions/articles/page-token-keys';
 import { articlesSettings } from '../../../functions/articles/settings';
-import { apiEvent, errorOf } from '../api/fakes';
 import { modulesLoadedBy } from '../api/loaded-modules';
+import { describeEntryPoint, restoreEnvAfterEach } from '../api/wiring';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
 
@@ -16,11 +16,7 @@ const ENV = {
 };
 
 describe('articles function environment', () => {
-  const saved = { ...process.env };
-
-  afterEach(() => {
-    process.env = { ...saved };
-  });
+  restoreEnvAfterEach();
 
   it('reads the origins, and the page-token secret by its ARN with a default cache age of 300 s', () => {
     Object.assign(process.env, ENV);
@@ -69,27 +65,7 @@ describe('articles function environment', () => {
   );
 });
 
-describe('the Lambda entry point', () => {
-  const saved = { ...process.env };
-
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-
-  it('wires itself from the environment and validates before calling AWS', async () => {
-    Object.assign(process.env, ENV);
-
-    const error = errorOf(
-      await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: '../x' } })),
-    );
-
-    expect(error).toEqual({
-      status: 400,
-      code: 'VALIDATION_ERROR',
-      message: 'id: must be 1 to 128 letters, digits, "-" or "_"',
-    });
-  });
-});
+describeEntryPoint(handler, '/articles/{id}', ENV);
 
 describe('the articles bundle', () => {
   it('does not load the S3 client or the presigners', () => {

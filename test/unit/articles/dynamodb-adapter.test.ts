@@ -49,6 +49,15 @@ function storedArticle(overrides: Record<string, unknown> = {}): Record<string, 
   };
 }
 
+/** PUT /articles/art-1, the stored article's id, by `userId`. */
+function putArticle1(userId: string, json: unknown) {
+  return jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId, json });
+}
+
+function deleteArticle1(userId: string) {
+  return apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId });
+}
+
 function conditionFailed(item?: Record<string, unknown>): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({
     message: 'The conditional request failed',
@@ -187,15 +196,7 @@ describe('articles over DynamoDB', () => {
     const handler = handlerOverDynamo();
 
     // Act
-    const response = await handler(
-      jsonEvent({
-        method: 'PUT',
-        resource: '/articles/{id}',
-        pathParameters: { id: 'art-1' },
-        userId: ALICE,
-        json: { title: 'New', body: 'B', tags: ['x'] },
-      }),
-    );
+    const response = await handler(putArticle1(ALICE, { title: 'New', body: 'B', tags: ['x'] }));
 
     // Assert
     expect(response.statusCode).toBe(200);
@@ -223,17 +224,7 @@ describe('articles over DynamoDB', () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed(storedArticle({ authorId: BOB })));
     const handler = handlerOverDynamo();
 
-    const error = errorOf(
-      await handler(
-        jsonEvent({
-          method: 'PUT',
-          resource: '/articles/{id}',
-          pathParameters: { id: 'art-1' },
-          userId: ALICE,
-          json: validArticle(),
-        }),
-      ),
-    );
+    const error = errorOf(await handler(putArticle1(ALICE, validArticle())));
 
     expect(error).toEqual({ status: 403, code: 'FORBIDDEN', message: 'Only the author may change this article' });
   });
@@ -243,17 +234,7 @@ describe('articles over DynamoDB', () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
     const handler = handlerOverDynamo();
 
-    const error = errorOf(
-      await handler(
-        jsonEvent({
-          method: 'PUT',
-          resource: '/articles/{id}',
-          pathParameters: { id: 'art-1' },
-          userId: ALICE,
-          json: validArticle(),
-        }),
-      ),
-    );
+    const error = errorOf(await handler(putArticle1(ALICE, validArticle())));
 
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Article not found' });
   });
@@ -262,17 +243,7 @@ describe('articles over DynamoDB', () => {
     dynamo.on(GetCommand, { TableName: ARTICLES_TABLE }).resolves({ Item: storedArticle() });
     const handler = handlerOverDynamo();
 
-    const error = errorOf(
-      await handler(
-        jsonEvent({
-          method: 'PUT',
-          resource: '/articles/{id}',
-          pathParameters: { id: 'art-1' },
-          userId: BOB,
-          json: validArticle(),
-        }),
-      ),
-    );
+    const error = errorOf(await handler(putArticle1(BOB, validArticle())));
 
     expect(error).toEqual({ status: 403, code: 'FORBIDDEN', message: 'Only the author may change this article' });
     expect(dynamo.commandCalls(UpdateCommand)).toHaveLength(0);
@@ -282,9 +253,7 @@ describe('articles over DynamoDB', () => {
     dynamo.on(DeleteCommand).resolves({});
     const handler = handlerOverDynamo();
 
-    const response = await handler(
-      apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE }),
-    );
+    const response = await handler(deleteArticle1(ALICE));
 
     expect(response.statusCode).toBe(204);
     expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({
@@ -301,11 +270,7 @@ describe('articles over DynamoDB', () => {
     dynamo.on(DeleteCommand).rejects(conditionFailed(storedArticle()));
     const handler = handlerOverDynamo();
 
-    const error = errorOf(
-      await handler(
-        apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: BOB }),
-      ),
-    );
+    const error = errorOf(await handler(deleteArticle1(BOB)));
 
     expect(error).toEqual({ status: 403, code: 'FORBIDDEN', message: 'Only the author may delete this article' });
   });
@@ -314,11 +279,7 @@ describe('articles over DynamoDB', () => {
     dynamo.on(DeleteCommand).rejects(conditionFailed());
     const handler = handlerOverDynamo();
 
-    const error = errorOf(
-      await handler(
-        apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'art-1' }, userId: ALICE }),
-      ),
-    );
+    const error = errorOf(await handler(deleteArticle1(ALICE)));
 
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Article not found' });
     expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);

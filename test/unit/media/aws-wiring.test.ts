@@ -5,8 +5,8 @@ import { mediaSettings } from '../../../functions/media/settings';
 import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-signers';
 import { S3MediaObjectEraser } from '../../../functions/media/s3-media-objects';
 import { SecretsManagerPageTokenKeys } from '../../../functions/articles/page-token-keys';
-import { apiEvent, errorOf } from '../api/fakes';
 import { modulesLoadedBy } from '../api/loaded-modules';
+import { describeEntryPoint, restoreEnvAfterEach } from '../api/wiring';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
 
@@ -19,11 +19,7 @@ const ENV = {
 };
 
 describe('media function environment', () => {
-  const saved = { ...process.env };
-
-  afterEach(() => {
-    process.env = { ...saved };
-  });
+  restoreEnvAfterEach();
 
   it('applies the documented defaults', () => {
     expect(mediaSettings.fromEnv(ENV)).toEqual({
@@ -122,27 +118,7 @@ describe('media function environment', () => {
   });
 });
 
-describe('the Lambda entry point', () => {
-  const saved = { ...process.env };
-
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-
-  it('wires itself from the environment and validates before calling AWS', async () => {
-    Object.assign(process.env, ENV);
-
-    const error = errorOf(
-      await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: '../x' } })),
-    );
-
-    expect(error).toEqual({
-      status: 400,
-      code: 'VALIDATION_ERROR',
-      message: 'id: must be 1 to 128 letters, digits, "-" or "_"',
-    });
-  });
-});
+describeEntryPoint(handler, '/media/{id}', ENV);
 
 describe('the media bundle', () => {
   it("signs with the SDK's two presigner libraries over the S3 client", () => {

@@ -2,6 +2,7 @@ import {
   claimRefusal,
   claimUpdate,
   completeUpdate,
+  type ConditionalUpdate,
   errorFromCatch,
   executionNameOf,
   failureUpdate,
@@ -12,7 +13,7 @@ import {
   strandedClaimError,
   TERMINAL_CONDITION,
 } from '../../../functions/record/record';
-import { CLAIM_SHARDS, claimShardOf, type ThumbnailResult } from '../../../functions/shared/media';
+import { CLAIM_SHARDS, claimShardOf, type ModerateResult, type ThumbnailResult } from '../../../functions/shared/media';
 import { APPROVED, DERIVED, LABELS, MEDIA_ID, REJECTED, SEQ, UPLOAD } from './fixtures';
 
 const NOW = '2026-11-28T17:20:15.000Z';
@@ -25,6 +26,16 @@ const THUMBNAIL: ThumbnailResult = {
     { name: 'small', width: 300, height: 400, format: 'jpeg', key: `${DERIVED}small.jpg`, bytes: 1394 },
   ],
   analysis: { bucket: 'media-bucket', key: `${DERIVED}analysis.jpg`, width: 300, height: 400, bytes: 1400 },
+};
+
+/** The terminal write of alice's upload, processed into THUMBNAIL and LABELS with this verdict. */
+const complete = (moderation: ModerateResult): ReturnType<typeof completeUpdate> =>
+  completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation }, NOW);
+
+/** The `#name` or `:value` placeholders an update's expressions use, sorted. */
+const placeholdersIn = (update: ConditionalUpdate, sigil: '#' | ':'): string[] => {
+  const text = `${update.UpdateExpression} ${update.ConditionExpression}`;
+  return [...new Set(text.match(sigil === '#' ? /#\w+/g : /:\w+/g))].sort();
 };
 
 describe('claimUpdate', () => {
@@ -123,8 +134,7 @@ describe('claimUpdate', () => {
     const update = claimUpdate(MEDIA_ID, 'alice', UPLOAD, NOW);
 
     // Assert
-    const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
-    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...used].sort());
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual(placeholdersIn(update, '#'));
   });
 });
 
@@ -181,13 +191,7 @@ describe('claimRefusal', () => {
 describe('completeUpdate', () => {
   it('writes READY with original, renditions, labels and moderation', () => {
     // Act
-    const update = completeUpdate(
-      MEDIA_ID,
-      'alice',
-      UPLOAD,
-      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
-      NOW,
-    );
+    const update = complete(APPROVED);
 
     // Assert
     expect(update.status).toBe('READY');
@@ -203,13 +207,7 @@ describe('completeUpdate', () => {
 
   it('writes only while the record is this version and PROCESSING', () => {
     // Act
-    const update = completeUpdate(
-      MEDIA_ID,
-      'alice',
-      UPLOAD,
-      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
-      NOW,
-    );
+    const update = complete(APPROVED);
 
     // Assert
     expect(update.ConditionExpression).toBe('#sourceSequencer = :seq AND #status = :processing');
@@ -218,13 +216,7 @@ describe('completeUpdate', () => {
 
   it('writes REJECTED without any rendition key the API could serve', () => {
     // Act
-    const update = completeUpdate(
-      MEDIA_ID,
-      'alice',
-      UPLOAD,
-      { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED },
-      NOW,
-    );
+    const update = complete(REJECTED);
 
     // Assert
     expect(update.status).toBe('REJECTED');
@@ -235,20 +227,8 @@ describe('completeUpdate', () => {
 
   it('points the original of REJECTED media at its quarantine key, never at uploads/', () => {
     // Act
-    const rejected = completeUpdate(
-      MEDIA_ID,
-      'alice',
-      UPLOAD,
-      { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED },
-      NOW,
-    );
-    const ready = completeUpdate(
-      MEDIA_ID,
-      'alice',
-      UPLOAD,
-      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
-      NOW,
-    );
+    const rejected = complete(REJECTED);
+    const ready = complete(APPROVED);
 
     // Assert
     expect(rejected.ExpressionAttributeValues[':original']).toEqual({
@@ -260,13 +240,7 @@ describe('completeUpdate', () => {
 
   it('keeps the keys of every derived object so they can be deleted later', () => {
     // Act
-    const update = completeUpdate(
-      MEDIA_ID,
-      'alice',
-      UPLOAD,
-      { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED },
-      NOW,
-    );
+    const update = complete(REJECTED);
 
     // Assert
     expect(update.ExpressionAttributeValues[':derivedKeys']).toEqual([
@@ -278,17 +252,10 @@ describe('completeUpdate', () => {
 
   it('declares a name for every placeholder it uses, and no other', () => {
     // Act
-    const update = completeUpdate(
-      MEDIA_ID,
-      'alice',
-      UPLOAD,
-      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
-      NOW,
-    );
+    const update = complete(APPROVED);
 
     // Assert
-    const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
-    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...used].sort());
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual(placeholdersIn(update, '#'));
   });
 });
 
@@ -353,10 +320,8 @@ describe('failureUpdate', () => {
     const update = failureUpdate(MEDIA_ID, 'alice', UPLOAD, { code: 'X', message: 'x' }, NOW, executionId);
 
     // Assert
-    const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
-    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...used].sort());
-    const values = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/:\w+/g));
-    expect(Object.keys(update.ExpressionAttributeValues).sort()).toEqual([...values].sort());
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual(placeholdersIn(update, '#'));
+    expect(Object.keys(update.ExpressionAttributeValues).sort()).toEqual(placeholdersIn(update, ':'));
   });
 });
 
@@ -367,13 +332,16 @@ describe('errorFromCatch', () => {
       errorMessage,
       trace: [`${errorType}: ${errorMessage}`, '    at createRenditions (/var/task/index.js:1:2)'],
     });
+  /** What the Catch hands on when a Lambda task throws `errorType`. */
+  const caughtFromLambda = (errorType: string, errorMessage: string): ReturnType<typeof errorFromCatch> =>
+    errorFromCatch({ Error: errorType, Cause: lambdaCause(errorType, errorMessage) });
 
   it("keeps a domain error's code and its message about the upload", () => {
     // Act
-    const error = errorFromCatch({
-      Error: 'UnsupportedMediaError',
-      Cause: lambdaCause('UnsupportedMediaError', 'Unsupported media: found text; expected JPEG, PNG or WebP'),
-    });
+    const error = caughtFromLambda(
+      'UnsupportedMediaError',
+      'Unsupported media: found text; expected JPEG, PNG or WebP',
+    );
 
     // Assert
     expect(error).toEqual({
@@ -393,7 +361,7 @@ describe('errorFromCatch', () => {
     ['StoreThrottledError', 'STORE_THROTTLED'],
     ['MalformedEventError', 'MALFORMED_EVENT'],
   ])('maps %s to %s', (name, code) => {
-    expect(errorFromCatch({ Error: name, Cause: lambdaCause(name, 'x') }).code).toBe(code);
+    expect(caughtFromLambda(name, 'x').code).toBe(code);
   });
 
   it.each([
@@ -401,7 +369,7 @@ describe('errorFromCatch', () => {
     ['UploadMissingError', 'UPLOAD_MISSING', 'The upload was deleted before it could be processed'],
   ])('shows the user the message of %s, which is about their upload', (name, code, message) => {
     // Act
-    const error = errorFromCatch({ Error: name, Cause: lambdaCause(name, message) });
+    const error = caughtFromLambda(name, message);
 
     // Assert
     expect(error).toEqual({ code, message });
@@ -421,10 +389,10 @@ describe('errorFromCatch', () => {
 
   it('never stores the stack trace', () => {
     // Act
-    const error = errorFromCatch({
-      Error: 'CorruptImageError',
-      Cause: lambdaCause('CorruptImageError', 'Image cannot be decoded: VipsJpeg: premature end of JPEG image'),
-    });
+    const error = caughtFromLambda(
+      'CorruptImageError',
+      'Image cannot be decoded: VipsJpeg: premature end of JPEG image',
+    );
 
     // Assert
     expect(JSON.stringify(error)).not.toMatch(/at createRenditions|\/var\/task|trace/);
@@ -432,10 +400,7 @@ describe('errorFromCatch', () => {
 
   it('hides the internal message of an unexpected error behind PIPELINE_ERROR', () => {
     // Act
-    const error = errorFromCatch({
-      Error: 'TypeError',
-      Cause: lambdaCause('TypeError', "Cannot read properties of undefined (reading 'key')"),
-    });
+    const error = caughtFromLambda('TypeError', "Cannot read properties of undefined (reading 'key')");
 
     // Assert
     expect(error).toEqual({
@@ -484,10 +449,7 @@ describe('errorFromCatch', () => {
 
   it('keeps only the first line of a message and caps its length', () => {
     // Act
-    const error = errorFromCatch({
-      Error: 'CorruptImageError',
-      Cause: lambdaCause('CorruptImageError', `${'x'.repeat(400)}\nsecond line`),
-    });
+    const error = caughtFromLambda('CorruptImageError', `${'x'.repeat(400)}\nsecond line`);
 
     // Assert
     expect(error.message).toHaveLength(300);
@@ -516,9 +478,7 @@ describe('re-drive', () => {
   it('declares a name for every placeholder it uses', () => {
     const update = redriveUpdate(MEDIA_ID, 'redrive-1', NOW);
 
-    const used = new Set(`${update.UpdateExpression} ${update.ConditionExpression}`.match(/#\w+/g));
-
-    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...used].sort());
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual(placeholdersIn(update, '#'));
   });
 
   it('reads the execution name from Standard and Express execution ARNs', () => {
@@ -545,16 +505,8 @@ describe('the held-claim index', () => {
   const FAILED_ERROR = { Error: 'States.TaskFailed', Cause: 'boom' };
 
   it.each([
-    [
-      'RecordResult (READY)',
-      () =>
-        completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED }, NOW),
-    ],
-    [
-      'RecordResult (REJECTED)',
-      () =>
-        completeUpdate(MEDIA_ID, 'alice', UPLOAD, { thumbnail: THUMBNAIL, labels: LABELS, moderation: REJECTED }, NOW),
-    ],
+    ['RecordResult (READY)', () => complete(APPROVED)],
+    ['RecordResult (REJECTED)', () => complete(REJECTED)],
     ['RecordFailure', () => failureUpdate(MEDIA_ID, 'alice', UPLOAD, errorFromCatch(FAILED_ERROR), NOW, EXECUTION)],
     ['the watcher', () => settleClaimUpdate(MEDIA_ID, EXECUTION, strandedClaimError(), NOW)],
     [
@@ -572,17 +524,11 @@ describe('the held-claim index', () => {
 
   it('keeps the conditions of the terminal writes as they were', () => {
     // Act
-    const complete = completeUpdate(
-      MEDIA_ID,
-      'alice',
-      UPLOAD,
-      { thumbnail: THUMBNAIL, labels: LABELS, moderation: APPROVED },
-      NOW,
-    );
+    const ready = complete(APPROVED);
     const failure = failureUpdate(MEDIA_ID, 'alice', UPLOAD, errorFromCatch(FAILED_ERROR), NOW, EXECUTION);
 
     // Assert
-    expect(complete.ConditionExpression).toBe(TERMINAL_CONDITION);
+    expect(ready.ConditionExpression).toBe(TERMINAL_CONDITION);
     expect(failure.ConditionExpression).toBe(
       `(${TERMINAL_CONDITION} AND #claimedBy = :claimedBy) OR (#status = :pending AND #ownerId = :ownerId)`,
     );
@@ -626,9 +572,8 @@ describe('the held-claim index', () => {
     const update = build();
 
     // Assert
-    const text = `${update.UpdateExpression} ${update.ConditionExpression}`;
-    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual([...new Set(text.match(/#\w+/g))].sort());
-    expect(Object.keys(update.ExpressionAttributeValues).sort()).toEqual([...new Set(text.match(/:\w+/g))].sort());
+    expect(Object.keys(update.ExpressionAttributeNames).sort()).toEqual(placeholdersIn(update, '#'));
+    expect(Object.keys(update.ExpressionAttributeValues).sort()).toEqual(placeholdersIn(update, ':'));
   });
 
   it('settles a stranded claim FAILED PIPELINE_STRANDED, which may be re-driven', () => {
