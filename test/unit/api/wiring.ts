@@ -31,3 +31,13 @@ export function describeEntryPoint(handler: ApiHandler, resource: string, env: R
     });
   });
 }
+
+/** `wire` (an API function's awsDependencies) refuses to start when any one of `names` is missing from `env`. */
+export function itFailsFastWithoutEach(names: string[], env: Record<string, string>, wire: () => unknown): void {
+  it.each(names)('fails fast without %s', (name) => {
+    Object.assign(process.env, env);
+    delete process.env[name];
+
+    expect(() => wire()).toThrow(name);
+  });
+}

@@ -4,7 +4,7 @@ import { awsDependencies, handler } from '../../../functions/articles/handler';
 import { SecretsManagerPageTokenKeys } from '../../../functions/articles/page-token-keys';
 import { articlesSettings } from '../../../functions/articles/settings';
 import { modulesLoadedBy } from '../api/loaded-modules';
-import { describeEntryPoint, restoreEnvAfterEach } from '../api/wiring';
+import { describeEntryPoint, itFailsFastWithoutEach, restoreEnvAfterEach } from '../api/wiring';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
 
@@ -54,14 +54,10 @@ describe('articles function environment', () => {
     expect(Object.keys(deps).sort()).toEqual(['articles', 'media', 'pageTokenKeys', 'settings']);
   });
 
-  it.each(['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME', 'PAGE_TOKEN_SECRET_ID', 'ALLOWED_ORIGINS'])(
-    'fails fast without %s',
-    (name) => {
-      Object.assign(process.env, ENV);
-      delete process.env[name];
-
-      expect(() => awsDependencies()).toThrow(name);
-    },
+  itFailsFastWithoutEach(
+    ['ARTICLES_TABLE_NAME', 'MEDIA_TABLE_NAME', 'PAGE_TOKEN_SECRET_ID', 'ALLOWED_ORIGINS'],
+    ENV,
+    awsDependencies,
   );
 });
 

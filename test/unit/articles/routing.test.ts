@@ -2,11 +2,27 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler } from '../../../functions/articles/handler';
 import { routes } from '../../../functions/api/routes';
 import { ALICE, ALLOWED_ORIGIN, apiEvent, errorOf, jsonEvent } from '../api/fakes';
+import {
+  itAnswers405WithTheAllowedMethods,
+  itAnswersAnUnexpectedFailureWithABare500,
+  itScopesTheLogContextToTheRequest,
+} from '../api/routing';
 import { articlesWorld, validArticle } from './fakes';
 
 /** Dispatch, authentication, CORS and the error envelope shared by every route. */
 
 describe('articles handler routing', () => {
+  const GET_ARTICLE = apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'a1' } });
+
+  /** A handler whose article store throws `failure` on every read. */
+  function handlerWhoseStoreFails(failure: Error, logger?: Logger) {
+    const world = articlesWorld(logger ? { logger } : {});
+    world.articles.get = async () => {
+      throw failure;
+    };
+    return createHandler(world.deps);
+  }
+
   it.each([
     ['GET', '/users'],
     ['GET', '/articles/{id}/comments'],
@@ -32,21 +48,13 @@ describe('articles handler routing', () => {
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Route not found' });
   });
 
-  it.each([
-    ['PATCH', '/articles/{id}', 'GET, PUT, DELETE'],
-    ['DELETE', '/articles', 'POST, GET'],
-  ])('returns 405 for %s on %s with the allowed methods', async (method, resource, allow) => {
-    const handler = createHandler(articlesWorld().deps);
-
-    const response = await handler(apiEvent({ method, resource, userId: ALICE }));
-
-    expect(errorOf(response)).toEqual({
-      status: 405,
-      code: 'METHOD_NOT_ALLOWED',
-      message: `Method ${method} is not allowed here`,
-    });
-    expect(response.headers?.allow).toBe(allow);
-  });
+  itAnswers405WithTheAllowedMethods(
+    () => createHandler(articlesWorld().deps),
+    [
+      ['PATCH', '/articles/{id}', 'GET, PUT, DELETE'],
+      ['DELETE', '/articles', 'POST, GET'],
+    ],
+  );
 
   it('does not echo a hostile method name', async () => {
     const handler = createHandler(articlesWorld().deps);
@@ -116,54 +124,23 @@ describe('articles handler routing', () => {
     expect(response.headers?.['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
   });
 
-  it('answers an unexpected failure with a bare 500 and no stack trace', async () => {
-    // Arrange
-    const world = articlesWorld();
-    world.articles.get = async () => {
-      throw new Error('connect ECONNREFUSED 10.0.0.1:443 at Socket.internal (/var/task/index.js:1:1)');
-    };
-    const handler = createHandler(world.deps);
+  itAnswersAnUnexpectedFailureWithABare500(handlerWhoseStoreFails, GET_ARTICLE);
 
-    // Act
-    const response = await handler(
-      apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'a1' } }),
-    );
-
-    // Assert
-    expect(response.statusCode).toBe(500);
-    expect(JSON.parse(response.body)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
-    expect(response.body).not.toContain('ECONNREFUSED');
-    expect(response.headers?.['content-type']).toBe('application/json');
-  });
-
-  it('appends request id, route and user to the log context and clears them afterwards', async () => {
-    // Arrange
-    const logger = new Logger({ logLevel: 'SILENT' });
-    const append = jest.spyOn(logger, 'appendKeys');
-    const reset = jest.spyOn(logger, 'resetKeys');
-    const handler = createHandler({ ...articlesWorld().deps, logger });
-
-    // Act
-    await handler(jsonEvent({ method: 'POST', resource: '/articles', userId: ALICE, json: validArticle() }));
-
-    // Assert
-    expect(append).toHaveBeenCalledWith({ requestId: 'request-1', route: 'POST /articles', userId: ALICE });
-    expect(reset).toHaveBeenCalledTimes(1);
-  });
+  itScopesTheLogContextToTheRequest(
+    (logger) => createHandler({ ...articlesWorld().deps, logger }),
+    jsonEvent({ method: 'POST', resource: '/articles', userId: ALICE, json: validArticle() }),
+    'POST /articles',
+  );
 
   it('logs an unexpected error with its stack', async () => {
     // Arrange
     const logger = new Logger({ logLevel: 'SILENT' });
     const logError = jest.spyOn(logger, 'error');
-    const world = articlesWorld({ logger });
     const failure = new Error('store down');
-    world.articles.get = async () => {
-      throw failure;
-    };
-    const handler = createHandler(world.deps);
+    const handler = handlerWhoseStoreFails(failure, logger);
 
     // Act
-    await handler(apiEvent({ method: 'GET', resource: '/articles/{id}', pathParameters: { id: 'a1' } }));
+    await handler(GET_ARTICLE);
 
     // Assert
     expect(logError).toHaveBeenCalledWith('Unexpected error', failure);

@@ -6,7 +6,7 @@ import { S3DownloadSigner, S3UploadSigner } from '../../../functions/media/s3-si
 import { S3MediaObjectEraser } from '../../../functions/media/s3-media-objects';
 import { SecretsManagerPageTokenKeys } from '../../../functions/articles/page-token-keys';
 import { modulesLoadedBy } from '../api/loaded-modules';
-import { describeEntryPoint, restoreEnvAfterEach } from '../api/wiring';
+import { describeEntryPoint, itFailsFastWithoutEach, restoreEnvAfterEach } from '../api/wiring';
 
 /** The Lambda wiring reads the environment that the CDK construct and the local twin set. */
 
@@ -104,18 +104,11 @@ describe('media function environment', () => {
     expect(deps.pageTokenKeys).toBeInstanceOf(SecretsManagerPageTokenKeys);
   });
 
-  it.each([
-    'MEDIA_TABLE_NAME',
-    'UPLOAD_QUOTA_TABLE_NAME',
-    'MEDIA_BUCKET_NAME',
-    'ALLOWED_ORIGINS',
-    'PAGE_TOKEN_SECRET_ID',
-  ])('fails fast without %s', (name) => {
-    Object.assign(process.env, ENV);
-    delete process.env[name];
-
-    expect(() => awsDependencies()).toThrow(name);
-  });
+  itFailsFastWithoutEach(
+    ['MEDIA_TABLE_NAME', 'UPLOAD_QUOTA_TABLE_NAME', 'MEDIA_BUCKET_NAME', 'ALLOWED_ORIGINS', 'PAGE_TOKEN_SECRET_ID'],
+    ENV,
+    awsDependencies,
+  );
 });
 
 describeEntryPoint(handler, '/media/{id}', ENV);

@@ -1,7 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { routes } from '../../../functions/api/routes';
 import { createHandler } from '../../../functions/media/handler';
 import { ALICE, ALLOWED_ORIGIN, apiEvent, errorOf, jsonEvent } from '../api/fakes';
+import {
+  itAnswers405WithTheAllowedMethods,
+  itAnswersAnUnexpectedFailureWithABare500,
+  itScopesTheLogContextToTheRequest,
+} from '../api/routing';
 import { mediaWorld } from './fakes';
 
 /** The media function serves the media routes only; the shared seam gives it the same envelope. */
@@ -31,22 +35,14 @@ describe('media handler routing', () => {
     },
   );
 
-  it.each([
-    ['GET', '/media/uploads', 'POST'],
-    ['PUT', '/media/{id}', 'GET, DELETE'],
-    ['POST', '/media', 'GET'],
-  ])('returns 405 for %s on %s with the allowed methods', async (method, resource, allow) => {
-    const handler = createHandler(mediaWorld().deps);
-
-    const response = await handler(apiEvent({ method, resource, userId: ALICE }));
-
-    expect(errorOf(response)).toEqual({
-      status: 405,
-      code: 'METHOD_NOT_ALLOWED',
-      message: `Method ${method} is not allowed here`,
-    });
-    expect(response.headers?.allow).toBe(allow);
-  });
+  itAnswers405WithTheAllowedMethods(
+    () => createHandler(mediaWorld().deps),
+    [
+      ['GET', '/media/uploads', 'POST'],
+      ['PUT', '/media/{id}', 'GET, DELETE'],
+      ['POST', '/media', 'GET'],
+    ],
+  );
 
   it('returns 401 for POST /media/uploads without claims', async () => {
     const world = mediaWorld();
@@ -83,42 +79,25 @@ describe('media handler routing', () => {
     expect(response.headers?.vary).toBe('Origin');
   });
 
-  it('answers an unexpected failure with a bare 500 and no stack trace', async () => {
-    // Arrange
-    const world = mediaWorld();
-    world.media.get = async () => {
-      throw new Error('connect ECONNREFUSED 10.0.0.1:443');
-    };
-    const handler = createHandler(world.deps);
+  itAnswersAnUnexpectedFailureWithABare500(
+    (failure) => {
+      const world = mediaWorld();
+      world.media.get = async () => {
+        throw failure;
+      };
+      return createHandler(world.deps);
+    },
+    apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: 'm1' } }),
+  );
 
-    // Act
-    const response = await handler(apiEvent({ method: 'GET', resource: '/media/{id}', pathParameters: { id: 'm1' } }));
-
-    // Assert
-    expect(response.statusCode).toBe(500);
-    expect(JSON.parse(response.body)).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
-    expect(response.body).not.toContain('ECONNREFUSED');
-  });
-
-  it('appends request id, route and user to the log context and clears them afterwards', async () => {
-    // Arrange
-    const logger = new Logger({ logLevel: 'SILENT' });
-    const append = jest.spyOn(logger, 'appendKeys');
-    const reset = jest.spyOn(logger, 'resetKeys');
-    const handler = createHandler({ ...mediaWorld().deps, logger });
-
-    // Act
-    await handler(
-      jsonEvent({
-        method: 'POST',
-        resource: '/media/uploads',
-        userId: ALICE,
-        json: { contentType: 'image/png', contentLength: 10 },
-      }),
-    );
-
-    // Assert
-    expect(append).toHaveBeenCalledWith({ requestId: 'request-1', route: 'POST /media/uploads', userId: ALICE });
-    expect(reset).toHaveBeenCalledTimes(1);
-  });
+  itScopesTheLogContextToTheRequest(
+    (logger) => createHandler({ ...mediaWorld().deps, logger }),
+    jsonEvent({
+      method: 'POST',
+      resource: '/media/uploads',
+      userId: ALICE,
+      json: { contentType: 'image/png', contentLength: 10 },
+    }),
+    'POST /media/uploads',
+  );
 });

@@ -3,8 +3,8 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { createHandler as CreateHandler } from '../../../functions/record/handler';
-import type { LabelsResult, ThumbnailResult } from '../../../functions/shared/media';
-import { APPROVED, MEDIA_ID, SEQ, UPLOAD } from './fixtures';
+import type { LabelsResult } from '../../../functions/shared/media';
+import { APPROVED, SEQ, THUMBNAIL, UPLOAD } from './fixtures';
 
 /*
  * The EMF the record function prints, read from stdout as CloudWatch would read it. The test setup
@@ -14,15 +14,6 @@ import { APPROVED, MEDIA_ID, SEQ, UPLOAD } from './fixtures';
 
 const documentsMock = mockClient(DynamoDBDocumentClient);
 const EXECUTION_ID = 'arn:aws:states:eu-west-1:111122223333:execution:MediaPipeline:run-1';
-const THUMBNAIL: ThumbnailResult = {
-  mediaId: MEDIA_ID,
-  ownerId: 'alice',
-  original: { key: UPLOAD.key, bytes: 184320, contentType: 'image/jpeg', width: 300, height: 400 },
-  renditions: [
-    { name: 'small', width: 300, height: 400, format: 'webp', key: `derived/${MEDIA_ID}/small.webp`, bytes: 432 },
-  ],
-  analysis: { bucket: 'media-bucket', key: `derived/${MEDIA_ID}/analysis.jpg`, width: 300, height: 400, bytes: 1400 },
-};
 const LABELS: LabelsResult = { labels: [] };
 
 interface EmfLine {

@@ -1,4 +1,4 @@
-import type { LabelsResult, ModerateResult, UploadRef } from '../../../functions/shared/media';
+import type { LabelsResult, ModerateResult, ThumbnailResult, UploadRef } from '../../../functions/shared/media';
 
 /** One upload as the record function's tests see it. */
 
@@ -19,4 +19,15 @@ export const APPROVED: ModerateResult = { verdict: 'APPROVED', labels: [] };
 export const REJECTED: ModerateResult = {
   verdict: 'REJECTED',
   labels: [{ name: 'Violence', parentName: '', confidence: 91 }],
+};
+/** What CreateThumbnails returns for UPLOAD: two renditions and the analysis image, all under DERIVED. */
+export const THUMBNAIL: ThumbnailResult = {
+  mediaId: MEDIA_ID,
+  ownerId: 'alice',
+  original: { key: UPLOAD.key, bytes: 184320, contentType: 'image/jpeg', width: 300, height: 400 },
+  renditions: [
+    { name: 'small', width: 300, height: 400, format: 'webp', key: `${DERIVED}small.webp`, bytes: 432 },
+    { name: 'small', width: 300, height: 400, format: 'jpeg', key: `${DERIVED}small.jpg`, bytes: 1394 },
+  ],
+  analysis: { bucket: 'media-bucket', key: `${DERIVED}analysis.jpg`, width: 300, height: 400, bytes: 1400 },
 };

@@ -7,19 +7,12 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createHandler } from '../../../functions/record/handler';
-import type { ThumbnailResult } from '../../../functions/shared/media';
-import { APPROVED, DERIVED, LABELS, MEDIA_ID, REJECTED, SEQ, UPLOAD } from './fixtures';
+import type { ModerateResult } from '../../../functions/shared/media';
+import { APPROVED, LABELS, MEDIA_ID, REJECTED, SEQ, THUMBNAIL, UPLOAD } from './fixtures';
 
 const documentsMock = mockClient(DynamoDBDocumentClient);
 const TABLE = 'MediaTable';
 const NOW = new Date('2026-11-28T17:20:15.000Z');
-const THUMBNAIL: ThumbnailResult = {
-  mediaId: MEDIA_ID,
-  ownerId: 'alice',
-  original: { key: UPLOAD.key, bytes: 184320, contentType: 'image/jpeg', width: 300, height: 400 },
-  renditions: [{ name: 'small', width: 300, height: 400, format: 'webp', key: `${DERIVED}small.webp`, bytes: 432 }],
-  analysis: { bucket: 'media-bucket', key: `${DERIVED}analysis.jpg`, width: 300, height: 400, bytes: 1400 },
-};
 
 const handler = createHandler({
   documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
@@ -129,15 +122,13 @@ describe('record handler: processing', () => {
 });
 
 describe('record handler: complete', () => {
+  /** The RecordResult step's call for UPLOAD, processed into THUMBNAIL and LABELS, with this verdict. */
+  const complete = (moderation: ModerateResult): ReturnType<typeof handler> =>
+    handler({ action: 'complete', upload: UPLOAD, thumbnail: THUMBNAIL, labels: LABELS, moderation });
+
   it('writes READY once, conditional on this version still PROCESSING', async () => {
     // Act
-    const result = await handler({
-      action: 'complete',
-      upload: UPLOAD,
-      thumbnail: THUMBNAIL,
-      labels: LABELS,
-      moderation: APPROVED,
-    });
+    const result = await complete(APPROVED);
 
     // Assert
     expect(result).toEqual({ written: true, mediaId: MEDIA_ID, status: 'READY' });
@@ -158,13 +149,7 @@ describe('record handler: complete', () => {
 
   it('writes REJECTED without renditions when moderation rejects', async () => {
     // Act
-    const result = await handler({
-      action: 'complete',
-      upload: UPLOAD,
-      thumbnail: THUMBNAIL,
-      labels: LABELS,
-      moderation: REJECTED,
-    });
+    const result = await complete(REJECTED);
 
     // Assert
     expect(result).toEqual({ written: true, mediaId: MEDIA_ID, status: 'REJECTED' });
@@ -178,13 +163,7 @@ describe('record handler: complete', () => {
     documentsMock.on(UpdateCommand).rejects(conditionFailed());
 
     // Act
-    const result = await handler({
-      action: 'complete',
-      upload: UPLOAD,
-      thumbnail: THUMBNAIL,
-      labels: LABELS,
-      moderation: APPROVED,
-    });
+    const result = await complete(APPROVED);
 
     // Assert
     expect(result).toEqual({ written: false, mediaId: MEDIA_ID, status: 'READY' });

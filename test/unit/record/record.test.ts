@@ -13,20 +13,10 @@ import {
   strandedClaimError,
   TERMINAL_CONDITION,
 } from '../../../functions/record/record';
-import { CLAIM_SHARDS, claimShardOf, type ModerateResult, type ThumbnailResult } from '../../../functions/shared/media';
-import { APPROVED, DERIVED, LABELS, MEDIA_ID, REJECTED, SEQ, UPLOAD } from './fixtures';
+import { CLAIM_SHARDS, claimShardOf, type ModerateResult } from '../../../functions/shared/media';
+import { APPROVED, DERIVED, LABELS, MEDIA_ID, REJECTED, SEQ, THUMBNAIL, UPLOAD } from './fixtures';
 
 const NOW = '2026-11-28T17:20:15.000Z';
-const THUMBNAIL: ThumbnailResult = {
-  mediaId: MEDIA_ID,
-  ownerId: 'alice',
-  original: { key: UPLOAD.key, bytes: 184320, contentType: 'image/jpeg', width: 300, height: 400 },
-  renditions: [
-    { name: 'small', width: 300, height: 400, format: 'webp', key: `${DERIVED}small.webp`, bytes: 432 },
-    { name: 'small', width: 300, height: 400, format: 'jpeg', key: `${DERIVED}small.jpg`, bytes: 1394 },
-  ],
-  analysis: { bucket: 'media-bucket', key: `${DERIVED}analysis.jpg`, width: 300, height: 400, bytes: 1400 },
-};
 
 /** The terminal write of alice's upload, processed into THUMBNAIL and LABELS with this verdict. */
 const complete = (moderation: ModerateResult): ReturnType<typeof completeUpdate> =>
@@ -156,22 +146,17 @@ describe('claimRefusal', () => {
     expect(claimRefusal({ status: 'READY', sourceSequencer: SEQ }, UPLOAD)).toBe('duplicate');
   });
 
-  it('calls a newer stored version superseded, however the sequencers are padded', () => {
-    expect(
-      claimRefusal(
-        { status: 'READY', sourceSequencer: '0000000000000000617F08299329D190' },
-        { ...UPLOAD, sequencer: '617f08299329d189' },
-      ),
-    ).toBe('superseded');
-  });
+  it.each([
+    [
+      'a newer stored version superseded, however the sequencers are padded',
+      '0000000000000000617F08299329D190',
+      'superseded',
+    ],
+    ['a newer upload on a ticket that was already processed reused', '0000000000000000617F08299329D188', 'reused'],
+  ])('calls %s', (_case, storedSequencer, refusal) => {
+    const newerUpload = { ...UPLOAD, sequencer: '617f08299329d189' };
 
-  it('calls a newer upload on a ticket that was already processed reused', () => {
-    expect(
-      claimRefusal(
-        { status: 'READY', sourceSequencer: '0000000000000000617F08299329D188' },
-        { ...UPLOAD, sequencer: '617f08299329d189' },
-      ),
-    ).toBe('reused');
+    expect(claimRefusal({ status: 'READY', sourceSequencer: storedSequencer }, newerUpload)).toBe(refusal);
   });
 
   it.each([
