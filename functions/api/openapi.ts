@@ -83,6 +83,22 @@ interface QueryParameter {
   schema: Record<string, unknown>;
 }
 
+/** The query of a listing that pages through `items`: the page size and the token of the next page. */
+function pageQuery(items: string): QueryParameter[] {
+  return [
+    {
+      name: 'limit',
+      description: `${items} per page (default ${LIST_LIMIT_DEFAULT}).`,
+      schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
+    },
+    {
+      name: 'nextToken',
+      description: 'The `nextToken` of the previous page: opaque and signed.',
+      schema: { type: 'string', minLength: 1 },
+    },
+  ];
+}
+
 /**
  * What routes.ts does not say about each route. Keyed by route, so a route added to routes.ts
  * without its contract here fails to compile.
@@ -105,18 +121,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationContract>> = {
     tag: 'articles',
     success: { status: 200, description: 'One page of articles.', schema: 'ArticleListing' },
     errors: [],
-    query: [
-      {
-        name: 'limit',
-        description: `Articles per page (default ${LIST_LIMIT_DEFAULT}).`,
-        schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
-      },
-      {
-        name: 'nextToken',
-        description: 'The `nextToken` of the previous page: opaque and signed.',
-        schema: { type: 'string', minLength: 1 },
-      },
-    ],
+    query: pageQuery('Articles'),
   },
   'GET /articles/{id}': {
     operationId: 'getArticle',
@@ -168,16 +173,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationContract>> = {
     errors: [],
     query: [
       { name: 'owner', description: 'Must be `me`: only your own media can be listed.', schema: { const: 'me' } },
-      {
-        name: 'limit',
-        description: `Media per page (default ${LIST_LIMIT_DEFAULT}).`,
-        schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
-      },
-      {
-        name: 'nextToken',
-        description: 'The `nextToken` of the previous page: opaque and signed.',
-        schema: { type: 'string', minLength: 1 },
-      },
+      ...pageQuery('Media'),
     ],
   },
   'DELETE /media/{id}': {

@@ -30,3 +30,11 @@ export const timestampSchema = z.iso.datetime();
 export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** Compiles only when given `true`. */
 export type Assert<T extends true> = T;
+
+/** One page of a listing, newest first: its items, and `nextToken` when more may follow (pass it back as `nextToken` to read them). */
+export function listingSchema<Item extends z.core.SomeType>(item: Item) {
+  return z.strictObject({
+    items: z.array(item),
+    nextToken: z.optional(z.string().check(z.minLength(1))),
+  });
+}

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { idSchema, timestampSchema, type Assert, type Same } from '../api/responses';
+import { idSchema, listingSchema, timestampSchema, type Assert, type Same } from '../api/responses';
 import type { ArticleListing } from './articles-service';
 import type { Article } from './ports';
 import { createArticleSchema } from './schemas';
@@ -28,11 +28,7 @@ export const articleSchema = z.strictObject({
 });
 
 /** GET /articles: newest first. */
-export const articleListingSchema = z.strictObject({
-  items: z.array(articleSchema),
-  /** Present when more articles may follow; pass it back as `nextToken` to read them. */
-  nextToken: z.optional(z.string().check(z.minLength(1))),
-});
+export const articleListingSchema = listingSchema(articleSchema);
 
 export type ArticleSchemaMatchesArticle = Assert<Same<z.output<typeof articleSchema>, Article>>;
 export type ListingSchemaMatchesListing = Assert<Same<z.output<typeof articleListingSchema>, ArticleListing>>;

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { MEDIA_STATUSES } from '../shared/media';
-import { idSchema, timestampSchema, type Assert, type Same } from '../api/responses';
+import { idSchema, listingSchema, timestampSchema, type Assert, type Same } from '../api/responses';
 import type { MediaListing, MediaView, UploadTicket } from './media-service';
 
 /** Response bodies of the media routes (see ../api/responses.ts). */
@@ -55,11 +55,7 @@ export const mediaViewSchema = z.strictObject({
 });
 
 /** GET /media?owner=me: one page of the caller's media, newest first. */
-export const mediaListingSchema = z.strictObject({
-  items: z.array(mediaViewSchema),
-  /** Present when more media may follow; pass it back as `nextToken` to read them. */
-  nextToken: z.optional(z.string().check(z.minLength(1))),
-});
+export const mediaListingSchema = listingSchema(mediaViewSchema);
 
 export type UploadTicketSchemaMatchesTicket = Assert<Same<z.output<typeof uploadTicketSchema>, UploadTicket>>;
 export type MediaViewSchemaMatchesView = Assert<Same<z.output<typeof mediaViewSchema>, MediaView>>;

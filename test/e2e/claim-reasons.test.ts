@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
 import { startTwin, type Twin } from '../../local/twin';
 import { send } from './support/http';
@@ -10,6 +10,7 @@ import {
   tokenFor,
   waitForTerminal,
   twinS3Client,
+  putPhotoWithS3,
 } from './support/twin-client';
 
 /**
@@ -55,14 +56,7 @@ describe('an object written to uploads/ without an upload ticket', () => {
   const key = 'uploads/mallory/01JDX3ZK2Q4V5W6X7Y8Z9NOTKT';
 
   beforeAll(async () => {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: twin.bucketName,
-        Key: key,
-        Body: await photoJpeg(64, 64),
-        ContentType: 'image/jpeg',
-      }),
-    );
+    await putPhotoWithS3(twin, s3, key);
     await finishedRuns(key, 1);
   }, 30_000);
 

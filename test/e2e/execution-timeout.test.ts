@@ -1,8 +1,7 @@
-import { startTwin, type Twin } from '../../local/twin';
 import { redriveMedia } from '../../scripts/redrive/redrive';
 import { twinDeps } from '../../scripts/redrive/targets';
-import { TwinMediaTable } from './support/media-table';
-import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-client';
+import { photoJpeg, upload, waitForTerminal } from './support/twin-client';
+import { LAMBDA_UNAVAILABLE, twinSession } from './support/twin-session';
 
 /*
  * An execution that times out, in the twin as on AWS (the machine's TimeoutSeconds, shortened to
@@ -11,30 +10,19 @@ import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-cli
  * delivered again late changes nothing: only the execution that holds the claim settles it.
  */
 
-let twin: Twin;
-let token: string;
-let mediaTable: TwinMediaTable;
-
-beforeAll(async () => {
-  // A thumbnail invocation that fails with a Lambda service error waits 30 s before its retry,
-  // so the run holds its claim until the execution's 4 s run out.
-  twin = await startTwin({
-    executionTimeoutSeconds: 4,
-    retryIntervalOverrides: { CreateThumbnails: 30_000 },
-    drainMs: 500,
-  });
-  token = await tokenFor(twin, 'alice');
-  mediaTable = new TwinMediaTable(twin);
-}, 60_000);
-
-afterAll(async () => {
-  mediaTable?.close();
-  await twin?.stop();
+// A thumbnail invocation that fails with a Lambda service error waits 30 s before its retry,
+// so the run holds its claim until the execution's 4 s run out.
+const session = twinSession({
+  executionTimeoutSeconds: 4,
+  retryIntervalOverrides: { CreateThumbnails: 30_000 },
+  drainMs: 500,
 });
 
 it('settles a timed-out run as FAILED PIPELINE_TIMEOUT, and a late event of it never overwrites a newer claim', async () => {
+  const { twin, token, mediaTable } = session;
+
   // Arrange: the first run holds its claim until the execution times out
-  twin.injectFault('CreateThumbnails', { name: 'Lambda.ServiceException', message: 'Lambda is unavailable' });
+  twin.injectFault('CreateThumbnails', LAMBDA_UNAVAILABLE);
   const mediaId = await upload(twin, token, await photoJpeg(320, 240));
 
   // Act 1: the execution times out
@@ -48,7 +36,7 @@ it('settles a timed-out run as FAILED PIPELINE_TIMEOUT, and a late event of it n
   expect(lateEvent?.detail.status).toBe('TIMED_OUT');
 
   // Arrange 2: a re-drive's execution holds a newer claim (waiting on its thumbnail retry)
-  twin.injectFault('CreateThumbnails', { name: 'Lambda.ServiceException', message: 'Lambda is unavailable' });
+  twin.injectFault('CreateThumbnails', LAMBDA_UNAVAILABLE);
   const deps = await twinDeps(twin.apiUrl);
   const redrive = await redriveMedia(deps, mediaId);
   deps.close();

@@ -1,6 +1,5 @@
-import { startTwin, type Twin } from '../../local/twin';
-import { TwinMediaTable } from './support/media-table';
-import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-client';
+import { photoJpeg, upload, waitForTerminal } from './support/twin-client';
+import { LAMBDA_UNAVAILABLE, twinSession } from './support/twin-session';
 
 /*
  * Executions that end without settling their media, in the twin as on AWS: the execution ends
@@ -9,26 +8,15 @@ import { photoJpeg, tokenFor, upload, waitForTerminal } from './support/twin-cli
  * watcher's role, and the media ends FAILED with the status's code.
  */
 
-let twin: Twin;
-let token: string;
-let mediaTable: TwinMediaTable;
-
-beforeAll(async () => {
-  // A thumbnail invocation that fails with a Lambda service error waits 30 s before its retry:
-  // long enough to stop the execution while it holds the claim.
-  twin = await startTwin({ retryIntervalOverrides: { CreateThumbnails: 30_000 }, drainMs: 500 });
-  token = await tokenFor(twin, 'alice');
-  mediaTable = new TwinMediaTable(twin);
-}, 60_000);
-
-afterAll(async () => {
-  mediaTable?.close();
-  await twin?.stop();
-});
+// A thumbnail invocation that fails with a Lambda service error waits 30 s before its retry:
+// long enough to stop the execution while it holds the claim.
+const session = twinSession({ retryIntervalOverrides: { CreateThumbnails: 30_000 }, drainMs: 500 });
 
 it('settles the media of a stopped execution as FAILED PIPELINE_ABORTED', async () => {
+  const { twin, token, mediaTable } = session;
+
   // Arrange: the run holds its claim, waiting to retry its thumbnail step
-  twin.injectFault('CreateThumbnails', { name: 'Lambda.ServiceException', message: 'Lambda is unavailable' });
+  twin.injectFault('CreateThumbnails', LAMBDA_UNAVAILABLE);
   const mediaId = await upload(twin, token, await photoJpeg(320, 240));
   const execution = await mediaTable.claimedBy(mediaId);
 
@@ -49,6 +37,8 @@ it('settles the media of a stopped execution as FAILED PIPELINE_ABORTED', async 
 }, 120_000);
 
 it('settles the media of an execution whose RecordFailure failed as FAILED PIPELINE_ERROR', async () => {
+  const { twin, token } = session;
+
   // Arrange: the thumbnail step fails (caught), then recording the failure fails (nothing catches it)
   twin.injectFault('CreateThumbnails', { name: 'Error', message: 'a bug in the step' });
   twin.injectFault('RecordFailure', { name: 'AccessDeniedException', message: 'no dynamodb:UpdateItem' });
@@ -69,6 +59,8 @@ it('settles the media of an execution whose RecordFailure failed as FAILED PIPEL
 }, 120_000);
 
 it('sends no event to the watcher for an execution that succeeded', async () => {
+  const { twin, token } = session;
+
   // Act
   const mediaId = await upload(twin, token, await photoJpeg(320, 240));
   const media = await waitForTerminal(twin, mediaId, 60_000);

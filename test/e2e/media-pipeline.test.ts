@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { startTwin, type Twin } from '../../local/twin';
 import type { ObjectCreatedEvent } from '../../local/events/object-created';
@@ -17,6 +17,7 @@ import {
   upload,
   waitForTerminal,
   twinS3Client,
+  putPhotoWithS3,
 } from './support/twin-client';
 
 /**
@@ -246,14 +247,7 @@ describe('an object key with a space, written with the S3 API', () => {
   let run: ReturnType<typeof runsFor>[number] | undefined;
 
   beforeAll(async () => {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: twin.bucketName,
-        Key: key,
-        Body: await photoJpeg(64, 64),
-        ContentType: 'image/jpeg',
-      }),
-    );
+    await putPhotoWithS3(twin, s3, key);
     const deadline = Date.now() + 10_000;
     do {
       await new Promise((resolve) => setTimeout(resolve, 50));

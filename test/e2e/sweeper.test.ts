@@ -1,12 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { claimUpdate } from '../../functions/record/record';
 import type { SweepReport } from '../../functions/sweeper/sweeper';
 import { executionStatusChangeEvent } from '../../local/events/execution-status';
 import { Pipeline } from '../../local/pipeline/pipeline';
-import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, LOCAL_ACCOUNT_ID } from '../../local/settings';
-import { startTwin, type Twin } from '../../local/twin';
-import { photoJpeg, presign, requestJson, tokenFor, upload, waitForTerminal } from './support/twin-client';
+import { LOCAL_ACCOUNT_ID } from '../../local/settings';
+import { photoJpeg, presign, requestJson, upload, waitForTerminal } from './support/twin-client';
+import { LAMBDA_UNAVAILABLE, twinSession } from './support/twin-session';
 
 /*
  * The sweeper in the twin, under its own role: POST /_local/sweep runs the real handler as its
@@ -20,75 +17,30 @@ import { photoJpeg, presign, requestJson, tokenFor, upload, waitForTerminal } fr
 const STRANDED_AGE_SECONDS = 12;
 const HOUR_AGO = (): Date => new Date(Date.now() - 60 * 60 * 1000);
 
-let twin: Twin;
-let token: string;
-let documents: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  // A thumbnail invocation that fails with a Lambda service error waits 60 s before its retry:
-  // the run holds a fresh claim meanwhile. The timer is off: only POST /_local/sweep sweeps.
-  twin = await startTwin({
-    strandedClaimAgeSeconds: STRANDED_AGE_SECONDS,
-    sweepIntervalSeconds: 0,
-    retryIntervalOverrides: { CreateThumbnails: 60_000 },
-    drainMs: 500,
-  });
-  token = await tokenFor(twin, 'alice');
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: twin.region,
-      endpoint: twin.dynamoDbEndpoint,
-      credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY },
-    }),
-  );
-}, 60_000);
-
-afterAll(async () => {
-  documents?.destroy();
-  await twin?.stop();
+// A thumbnail invocation that fails with a Lambda service error waits 60 s before its retry:
+// the run holds a fresh claim meanwhile. The timer is off: only POST /_local/sweep sweeps.
+const session = twinSession({
+  strandedClaimAgeSeconds: STRANDED_AGE_SECONDS,
+  sweepIntervalSeconds: 0,
+  retryIntervalOverrides: { CreateThumbnails: 60_000 },
+  drainMs: 500,
 });
 
 const executionArn = (name: string): string =>
-  `${Pipeline.stateMachineArnFor(twin.region, LOCAL_ACCOUNT_ID).replace(':stateMachine:', ':execution:')}:${name}`;
-
-async function stored(mediaId: string): Promise<Record<string, unknown> | undefined> {
-  return (await documents.send(new GetCommand({ TableName: twin.mediaTableName, Key: { mediaId } }))).Item;
-}
+  `${Pipeline.stateMachineArnFor(session.twin.region, LOCAL_ACCOUNT_ID).replace(':stateMachine:', ':execution:')}:${name}`;
 
 /** A ticket from POST /media/uploads whose upload a run claimed at `at` and never settled. */
 async function strandedClaim(at: Date, execution: string): Promise<{ mediaId: string; key: string }> {
+  const { twin, token, mediaTable } = session;
   const ticket = await presign(twin, token, 'image/jpeg', 2048);
   const key = String(ticket.fields.key);
-  const uploadRef = {
-    bucket: twin.bucketName,
-    key,
-    size: 2048,
-    etag: 'e1',
-    sequencer: '0A',
-    time: new Date().toISOString(),
-  };
-  await documents.send(
-    new UpdateCommand({
-      TableName: twin.mediaTableName,
-      ...claimUpdate(ticket.mediaId, 'alice', uploadRef, at.toISOString(), executionArn(execution)),
-    }),
-  );
+  await mediaTable.claimAsStranded(ticket.mediaId, key, at, executionArn(execution));
   return { mediaId: ticket.mediaId, key };
 }
 
-/** Polls the record until a run holds its claim; returns the execution's name. */
-async function claimedBy(mediaId: string, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const record = await stored(mediaId);
-    if (record?.status === 'PROCESSING' && typeof record.claimedBy === 'string')
-      return record.claimedBy.split(':').pop() ?? '';
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`media ${mediaId} was never claimed`);
-}
-
 it('settles a stranded claim FAILED PIPELINE_STRANDED and leaves a fresh claim and settled media alone', async () => {
+  const { twin, token, mediaTable } = session;
+
   // Arrange: a photo its run settled READY (its claim becomes older than the stranded age below)
   const ready = await upload(twin, token, await photoJpeg(320, 240));
   expect(await waitForTerminal(twin, ready, 60_000)).toMatchObject({ status: 'READY' });
@@ -116,9 +68,9 @@ it('settles a stranded claim FAILED PIPELINE_STRANDED and leaves a fresh claim a
   await new Promise((resolve) =>
     setTimeout(resolve, Math.max(0, readyAt + (STRANDED_AGE_SECONDS + 1) * 1000 - Date.now())),
   );
-  twin.injectFault('CreateThumbnails', { name: 'Lambda.ServiceException', message: 'Lambda is unavailable' });
+  twin.injectFault('CreateThumbnails', LAMBDA_UNAVAILABLE);
   const fresh = await upload(twin, token, await photoJpeg(320, 240));
-  const freshExecution = await claimedBy(fresh);
+  const freshExecution = await mediaTable.claimedBy(fresh);
 
   // Act
   const answer = await requestJson<{ sweep: SweepReport }>(twin, 'POST', '/_local/sweep');
@@ -129,13 +81,16 @@ it('settles a stranded claim FAILED PIPELINE_STRANDED and leaves a fresh claim a
   expect(answer.body.sweep).toMatchObject({ settled: [stranded.mediaId], notHeld: [], more: false });
   const view = await requestJson(twin, 'GET', `/media/${stranded.mediaId}`);
   expect(view.body).toMatchObject({ status: 'FAILED', error: { code: 'PIPELINE_STRANDED' } });
-  expect(await stored(stranded.mediaId)).not.toHaveProperty('claimedAt');
-  expect(await stored(fresh)).toMatchObject({
+  expect(await mediaTable.record(stranded.mediaId)).not.toHaveProperty('claimedAt');
+  expect(await mediaTable.record(fresh)).toMatchObject({
     status: 'PROCESSING',
     claimedBy: expect.stringContaining(freshExecution),
   });
-  expect(await stored(ready)).toMatchObject({ status: 'READY' });
-  expect(await stored(late.mediaId)).toMatchObject({ status: 'FAILED', error: { code: 'PIPELINE_ABORTED' } });
+  expect(await mediaTable.record(ready)).toMatchObject({ status: 'READY' });
+  expect(await mediaTable.record(late.mediaId)).toMatchObject({
+    status: 'FAILED',
+    error: { code: 'PIPELINE_ABORTED' },
+  });
 
   // A second sweep finds nothing more to do.
   const again = await requestJson<{ sweep: SweepReport }>(twin, 'POST', '/_local/sweep');
@@ -144,6 +99,8 @@ it('settles a stranded claim FAILED PIPELINE_STRANDED and leaves a fresh claim a
 }, 180_000);
 
 it("makes the sweeper's calls under its own role, each allowed", () => {
+  const { twin } = session;
+
   // Act
   const sweeper = twin.iamReport().functions.find((usage) => usage.fn === 'sweeper');
 

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { claimUpdate } from '../../../functions/record/record';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../../local/settings';
 import type { Twin } from '../../../local/twin';
 
@@ -37,6 +38,27 @@ export class TwinMediaTable {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`media ${mediaId} was never claimed${options.execution ? ` by ${options.execution}` : ''}`);
+  }
+
+  /**
+   * Takes the claim of alice's upload ticket `mediaId` (for its upload `key`) with the record
+   * function's own claim write, as a run of `executionArn` that started at `at` and never settled it.
+   */
+  async claimAsStranded(mediaId: string, key: string, at: Date, executionArn: string): Promise<void> {
+    const upload = {
+      bucket: this.twin.bucketName,
+      key,
+      size: 2048,
+      etag: 'e1',
+      sequencer: '0A',
+      time: new Date().toISOString(),
+    };
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.twin.mediaTableName,
+        ...claimUpdate(mediaId, 'alice', upload, at.toISOString(), executionArn),
+      }),
+    );
   }
 
   close(): void {

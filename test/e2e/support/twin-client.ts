@@ -1,8 +1,9 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY } from '../../../local/settings';
 import type { Twin } from '../../../local/twin';
 import * as api from '../../../smoke/api-client';
 import { send } from '../../../smoke/http';
+import { photoJpeg } from '../../../smoke/images';
 
 /**
  * The e2e tests' view of a running twin: the same REST API client the smoke command uses
@@ -57,4 +58,16 @@ export function twinS3Client(twin: Twin): S3Client {
     forcePathStyle: true,
     credentials: { accessKeyId: EMULATOR_ACCESS_KEY_ID, secretAccessKey: EMULATOR_SECRET_ACCESS_KEY },
   });
+}
+
+/** Writes a small JPEG to `key` in the twin's bucket with the S3 API, behind the API's back (no upload ticket). */
+export async function putPhotoWithS3(twin: Twin, s3: S3Client, key: string): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: twin.bucketName,
+      Key: key,
+      Body: await photoJpeg(64, 64),
+      ContentType: 'image/jpeg',
+    }),
+  );
 }

@@ -1,34 +1,20 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   applyInputTransformer,
   loadInputTransformer,
   renderInputTemplate,
 } from '../../../infra/definitions/input-transformer';
+import { SAMPLE_PIPELINE_INPUT, SAMPLE_UPLOAD_EVENT_TEXT } from '../../fixtures/upload-event';
 
 const ROOT = path.resolve(__dirname, '../../..');
-const sample = JSON.parse(readFileSync(path.join(ROOT, 'events/samples/object-created.json'), 'utf8')) as Record<
-  string,
-  unknown
->;
+const sample = JSON.parse(SAMPLE_UPLOAD_EVENT_TEXT) as Record<string, unknown>;
 const uploaded = loadInputTransformer(path.join(ROOT, 'events/media-uploaded.input.json'));
 
 describe('the upload rule input (events/media-uploaded.input.json)', () => {
   it('passes only bucket, key, size, ETag, sequencer and time to the state machine', () => {
     const input = applyInputTransformer(uploaded, sample);
 
-    expect(input).toEqual({
-      time: '2026-11-28T17:20:11Z',
-      detail: {
-        bucket: { name: 'travel-guide-media-dev' },
-        object: {
-          key: 'uploads/alice/01JDX3ZK2Q4V5W6X7Y8Z9A0B1C',
-          size: 184320,
-          etag: 'b1946ac92492d2347c6235b4d2611184',
-          sequencer: '00617F08299329D189',
-        },
-      },
-    });
+    expect(input).toEqual(SAMPLE_PIPELINE_INPUT);
   });
 
   it('leaves out the uploader IP address, the requester and the request id', () => {

@@ -1,9 +1,8 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient, StartExecutionCommand, ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { deadLetterExecutionName, redriveDeadLetters } from '../../../scripts/redrive/dead-letters';
+import { SAMPLE_PIPELINE_INPUT, SAMPLE_UPLOAD_EVENT_TEXT } from '../../fixtures/upload-event';
 
 /*
  * Re-driving the upload rule's dead-letter queue, with the real SDK clients and commands (SQS and
@@ -14,7 +13,7 @@ import { deadLetterExecutionName, redriveDeadLetters } from '../../../scripts/re
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/111122223333/UploadEventsDeadLetterQueue';
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:TravelGuide-dev-MediaPipeline';
-const sample = readFileSync(join(__dirname, '..', '..', '..', 'events', 'samples', 'object-created.json'), 'utf8');
+const sample = SAMPLE_UPLOAD_EVENT_TEXT;
 const event = JSON.parse(sample) as { id: string };
 
 const sqsMock = mockClient(SQSClient);
@@ -53,18 +52,7 @@ it('starts the execution the rule would have started for each upload event, then
   const start = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
   expect(start?.name).toBe(deadLetterExecutionName(event));
   // The rule's input transformer: only bucket, key, size, ETag, sequencer and time; no IP address or requester
-  expect(JSON.parse(start?.input ?? '')).toEqual({
-    time: '2026-11-28T17:20:11Z',
-    detail: {
-      bucket: { name: 'travel-guide-media-dev' },
-      object: {
-        key: 'uploads/alice/01JDX3ZK2Q4V5W6X7Y8Z9A0B1C',
-        size: 184320,
-        etag: 'b1946ac92492d2347c6235b4d2611184',
-        sequencer: '00617F08299329D189',
-      },
-    },
-  });
+  expect(JSON.parse(start?.input ?? '')).toEqual(SAMPLE_PIPELINE_INPUT);
   expect(sqsMock.commandCalls(DeleteMessageCommand).map((call) => call.args[0].input)).toEqual([
     { QueueUrl: QUEUE, ReceiptHandle: 'r-1' },
   ]);
