@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../articles/schemas';
 import { ValidationError } from './errors';
 
 /**
@@ -8,9 +7,13 @@ import { ValidationError } from './errors';
  * most once, and any parameter the route does not know is a 400 naming it.
  */
 
-/** The page size of every listing, written once (the OpenAPI contract reads the same constants). */
-export const DEFAULT_LIST_LIMIT = LIST_LIMIT_DEFAULT;
-export const MAX_LIST_LIMIT = LIST_LIMIT_MAX;
+/**
+ * The page size of every listing when `limit` is not given, and the largest `limit` accepted:
+ * written once (the OpenAPI contract reads the same constants). Kept here rather than beside the
+ * article body schemas, so a function that lists (media) does not build those schemas at load.
+ */
+export const DEFAULT_LIST_LIMIT = 20;
+export const MAX_LIST_LIMIT = 100;
 
 export interface ListQuery {
   limit: number;

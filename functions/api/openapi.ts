@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { articleListingSchema, articleSchema } from '../articles/responses';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX } from '../articles/schemas';
 import { mediaListingSchema, mediaViewSchema, uploadTicketSchema } from '../media/responses';
 import { BODY_SCHEMAS, type BodyModelName } from './body-models';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './list-query';
 import { ID_PATTERN } from './ids';
 import { errorResponseSchema } from './responses';
 import { routes, type ApiFunctionName, type RouteDefinition, type RouteKeyOf } from './routes';
@@ -88,8 +88,8 @@ function pageQuery(items: string): QueryParameter[] {
   return [
     {
       name: 'limit',
-      description: `${items} per page (default ${LIST_LIMIT_DEFAULT}).`,
-      schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
+      description: `${items} per page (default ${DEFAULT_LIST_LIMIT}).`,
+      schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT },
     },
     {
       name: 'nextToken',

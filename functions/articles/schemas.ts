@@ -30,10 +30,6 @@ export const BODY_MAX = 50_000;
 export const TAGS_MAX = 10;
 export const TAG_MAX = 30;
 export const PLACE_NAME_MAX = 200;
-/** GET /articles: page size when `limit` is not given, and the largest `limit` accepted. */
-export const LIST_LIMIT_DEFAULT = 20;
-export const LIST_LIMIT_MAX = 100;
-
 const title = z
   .string()
   .check(

@@ -1,10 +1,5 @@
-import { defineSettings, integerSetting, originsSetting, textSetting } from '../shared/settings';
-
-/**
- * Seconds a page-token key read from its secret is reused: how long a rotation takes to reach
- * every execution environment. One definition for both functions that sign page tokens.
- */
-export const pageTokenSecretMaxAgeSetting = () => integerSetting({ min: 1, max: 3600, default: 300 });
+import { defineSettings, originsSetting, textSetting } from '../shared/settings';
+import { pageTokenSecretMaxAgeSetting } from './page-token-settings';
 
 /** The articles function's environment (see ../shared/settings.ts). */
 export const articlesSettings = defineSettings({

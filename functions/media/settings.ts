@@ -1,4 +1,4 @@
-import { pageTokenSecretMaxAgeSetting } from '../articles/settings';
+import { pageTokenSecretMaxAgeSetting } from '../articles/page-token-settings';
 import { defineSettings, integerSetting, originsSetting, textSetting } from '../shared/settings';
 
 /** The media function's environment (see ../shared/settings.ts). */
