@@ -3,8 +3,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { functionBundling } from '../../infra/bundling';
+import { functionBuildOptions } from '../../infra/bundling';
 import { functionEntry } from '../../infra/repository';
 import { articlesSettings } from '../../functions/articles/settings';
 import { mediaSettings } from '../../functions/media/settings';
@@ -12,10 +11,11 @@ import { functionSettings } from '../lib/infra-config';
 import { BUNDLE_DIR, REPO_ROOT } from '../lib/paths';
 
 /*
- * Per-function bundles built with the options of infra/bundling.ts, as NodejsFunction builds
- * them (esbuild, platform node, the runtime's target, CJS, minified, main fields module,main, the
- * AWS SDK bundled, the construct's list of externals, external source map without sources), then
- * each bundle's module init time in a fresh Node process: the part of a cold start this code owns.
+ * Per-function bundles built with the esbuild options of infra/bundling.ts, as AppFunction builds
+ * them (platform node, the runtime's target, CJS, minified, main fields module,main, the AWS SDK
+ * bundled, the construct's list of externals, the event-stream serde's import() left out, external
+ * source map without sources), then each bundle's module init time in a fresh Node process: the
+ * part of a cold start this code owns.
  */
 
 /** The environment the constructs set (the handlers read their settings at import or first call). */
@@ -140,25 +140,14 @@ export function buildFunctionBundle(
   external: string[],
   plugins: Plugin[] = [],
 ): Promise<{ metafile: Metafile }> {
-  // The deployed options (infra/bundling.ts), as NodejsFunction hands them to esbuild.
-  const deployed = functionBundling([]);
-  return build({
-    entryPoints: [functionEntry(name)],
+  // The deployed options (infra/bundling.ts), as AppFunction hands them to esbuild.
+  const deployed = functionBuildOptions({
+    entry: functionEntry(name),
     outfile,
-    bundle: true,
-    platform: 'node',
-    ...(deployed.target !== undefined ? { target: deployed.target } : {}),
-    format: deployed.format === OutputFormat.ESM ? 'esm' : 'cjs',
-    minify: deployed.minify ?? false,
-    sourcemap: deployed.sourceMapMode === SourceMapMode.EXTERNAL ? 'external' : (deployed.sourceMap ?? false),
-    sourcesContent: deployed.sourcesContent ?? true,
-    ...(deployed.mainFields !== undefined ? { mainFields: deployed.mainFields } : {}),
-    external,
-    plugins,
-    metafile: true,
-    logLevel: 'silent',
-    absWorkingDir: REPO_ROOT,
+    externalModules: external,
+    projectRoot: REPO_ROOT,
   });
+  return build({ ...deployed, plugins: [...plugins, ...(deployed.plugins ?? [])], metafile: true, logLevel: 'silent' });
 }
 
 async function bundle(name: string, variant: BundleVariant, externals: readonly string[]): Promise<BundleInfo> {

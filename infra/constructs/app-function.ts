@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { bundleExternals, FUNCTION_RUNTIME, functionBundling } from '../bundling';
-import { functionEntry, lockFile, REPO_ROOT } from '../repository';
+import { FunctionBundler } from '../bundle-function';
+import { bundleExternals, FUNCTION_RUNTIME } from '../bundling';
+import { functionEntry, REPO_ROOT } from '../repository';
 
 /**
  * The only actions a function may hold on Resource "*": they have no resource type in IAM, so
@@ -117,7 +117,7 @@ export interface AppFunctionProps {
  */
 export class AppFunction extends Construct {
   /** The Lambda function. */
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   /** The function's own execution role; it trusts `lambda.amazonaws.com` only. */
   public readonly role: iam.Role;
   /** The function's own log group. */
@@ -157,11 +157,19 @@ export class AppFunction extends Construct {
       layerModules: props.externalModules,
     });
 
-    const defaults: nodejs.NodejsFunctionProps = {
-      entry,
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: lockFile(projectRoot),
+    // Bundled locally with esbuild as infra/bundling.ts sets it, like NodejsFunction does, but
+    // through esbuild's API (NodejsFunction runs its command line, which takes no plugins).
+    const code = lambda.Code.fromAsset(projectRoot, {
+      assetHashType: AssetHashType.OUTPUT,
+      bundling: {
+        image: FUNCTION_RUNTIME.bundlingImage,
+        local: new FunctionBundler(entry, this.externalModules, projectRoot),
+      },
+    });
+
+    const defaults: lambda.FunctionProps = {
+      code,
+      handler: 'index.handler',
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -170,7 +178,6 @@ export class AppFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      bundling: functionBundling(this.externalModules),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName,
@@ -179,7 +186,7 @@ export class AppFunction extends Construct {
       },
     };
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       ...defaults,
       ...(props.memorySize !== undefined ? { memorySize: props.memorySize } : {}),
       ...(props.timeout !== undefined ? { timeout: props.timeout } : {}),
