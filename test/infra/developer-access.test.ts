@@ -109,30 +109,26 @@ describe('developer access stack (withDeveloperAccess)', () => {
     });
   });
 
-  it('lets a member change only their own password', () => {
-    expect(statementWithSid(statements, 'AllowManageOwnPassword')).toEqual({
-      Sid: 'AllowManageOwnPassword',
+  it.each([
+    ['change only their own password', 'AllowManageOwnPassword', ['iam:ChangePassword', 'iam:GetUser'], ownUser],
+    [
+      'create and delete only the virtual MFA device named after them',
+      'AllowManageOwnVirtualMFADevice',
+      ['iam:CreateVirtualMFADevice', 'iam:DeleteVirtualMFADevice'],
+      ownMfaDevice,
+    ],
+    [
+      'enable, read and resync MFA only on their own user',
+      'AllowManageOwnUserMFA',
+      ['iam:EnableMFADevice', 'iam:GetMFADevice', 'iam:ListMFADevices', 'iam:ResyncMFADevice'],
+      ownUser,
+    ],
+  ])('lets a member %s', (_case, sid, actions, resource) => {
+    expect(statementWithSid(statements, sid)).toEqual({
+      Sid: sid,
       Effect: 'Allow',
-      Action: ['iam:ChangePassword', 'iam:GetUser'],
-      Resource: ownUser,
-    });
-  });
-
-  it('lets a member create and delete only the virtual MFA device named after them', () => {
-    expect(statementWithSid(statements, 'AllowManageOwnVirtualMFADevice')).toEqual({
-      Sid: 'AllowManageOwnVirtualMFADevice',
-      Effect: 'Allow',
-      Action: ['iam:CreateVirtualMFADevice', 'iam:DeleteVirtualMFADevice'],
-      Resource: ownMfaDevice,
-    });
-  });
-
-  it('lets a member enable, read and resync MFA only on their own user', () => {
-    expect(statementWithSid(statements, 'AllowManageOwnUserMFA')).toEqual({
-      Sid: 'AllowManageOwnUserMFA',
-      Effect: 'Allow',
-      Action: ['iam:EnableMFADevice', 'iam:GetMFADevice', 'iam:ListMFADevices', 'iam:ResyncMFADevice'],
-      Resource: ownUser,
+      Action: actions,
+      Resource: resource,
     });
   });
 
@@ -163,19 +159,7 @@ describe('developer access stack (withDeveloperAccess)', () => {
     expect(statementWithSid(statements, 'DenyAllExceptListedIfNoMFA')).toEqual({
       Sid: 'DenyAllExceptListedIfNoMFA',
       Effect: 'Deny',
-      NotAction: [
-        'iam:ChangePassword',
-        'iam:CreateVirtualMFADevice',
-        'iam:DeleteVirtualMFADevice',
-        'iam:EnableMFADevice',
-        'iam:GetAccountPasswordPolicy',
-        'iam:GetMFADevice',
-        'iam:GetUser',
-        'iam:ListMFADevices',
-        'iam:ListVirtualMFADevices',
-        'iam:ResyncMFADevice',
-        'sts:GetSessionToken',
-      ],
+      NotAction: [...MFA_SELF_SERVICE_ACTIONS],
       Resource: '*',
       Condition: { BoolIfExists: { 'aws:MultiFactorAuthPresent': 'false' } },
     });
@@ -235,50 +219,37 @@ describe('developer access stack (withDeveloperAccess)', () => {
       return response.overallResult;
     }
 
-    it('allows changing her own password before MFA', async () => {
-      await expect(decide('iam:ChangePassword', `arn:aws:iam::${ACCOUNT}:user/alice`, 'false')).resolves.toBe(
-        'Allowed',
-      );
+    const user = (name: string): string => `arn:aws:iam::${ACCOUNT}:user/${name}`;
+    const mfaDevice = (name: string): string => `arn:aws:iam::${ACCOUNT}:mfa/${name}`;
+    const DERIVED_OBJECT = 'arn:aws:s3:::media-bucket/derived/a.jpg';
+    type Mfa = 'true' | 'false' | 'absent';
+
+    it.each<[string, string, string, Mfa]>([
+      ['changing her own password before MFA', 'iam:ChangePassword', user('alice'), 'false'],
+      [
+        'creating the virtual MFA device named alice before MFA',
+        'iam:CreateVirtualMFADevice',
+        mfaDevice('alice'),
+        'false',
+      ],
+      ['work permissions granted elsewhere to apply once signed in with MFA', 's3:GetObject', DERIVED_OBJECT, 'true'],
+    ])('allows %s', async (_case, action, resource, mfa) => {
+      await expect(decide(action, resource, mfa)).resolves.toBe('Allowed');
     });
 
-    it("denies changing bob's password", async () => {
-      await expect(decide('iam:ChangePassword', `arn:aws:iam::${ACCOUNT}:user/bob`, 'true')).resolves.not.toBe(
-        'Allowed',
-      );
+    it.each<[string, string, string, Mfa]>([
+      ["changing bob's password", 'iam:ChangePassword', user('bob'), 'true'],
+      ['creating a virtual MFA device under another name', 'iam:CreateVirtualMFADevice', mfaDevice('bob'), 'true'],
+    ])('denies %s', async (_case, action, resource, mfa) => {
+      await expect(decide(action, resource, mfa)).resolves.not.toBe('Allowed');
     });
 
-    it('allows creating the virtual MFA device named alice before MFA', async () => {
-      await expect(decide('iam:CreateVirtualMFADevice', `arn:aws:iam::${ACCOUNT}:mfa/alice`, 'false')).resolves.toBe(
-        'Allowed',
-      );
-    });
-
-    it('denies creating a virtual MFA device under another name', async () => {
-      await expect(decide('iam:CreateVirtualMFADevice', `arn:aws:iam::${ACCOUNT}:mfa/bob`, 'true')).resolves.not.toBe(
-        'Allowed',
-      );
-    });
-
-    it('explicitly denies deactivating her MFA device without MFA', async () => {
-      await expect(decide('iam:DeactivateMFADevice', `arn:aws:iam::${ACCOUNT}:user/alice`, 'false')).resolves.toBe(
-        'ExplicitlyDenied',
-      );
-    });
-
-    it('explicitly denies work permissions granted elsewhere while MFA is false', async () => {
-      await expect(decide('s3:GetObject', 'arn:aws:s3:::media-bucket/derived/a.jpg', 'false')).resolves.toBe(
-        'ExplicitlyDenied',
-      );
-    });
-
-    it('explicitly denies work permissions to long-term keys, which carry no MFA key', async () => {
-      await expect(decide('s3:GetObject', 'arn:aws:s3:::media-bucket/derived/a.jpg', 'absent')).resolves.toBe(
-        'ExplicitlyDenied',
-      );
-    });
-
-    it('lets work permissions granted elsewhere apply once signed in with MFA', async () => {
-      await expect(decide('s3:GetObject', 'arn:aws:s3:::media-bucket/derived/a.jpg', 'true')).resolves.toBe('Allowed');
+    it.each<[string, string, string, Mfa]>([
+      ['deactivating her MFA device without MFA', 'iam:DeactivateMFADevice', user('alice'), 'false'],
+      ['work permissions granted elsewhere while MFA is false', 's3:GetObject', DERIVED_OBJECT, 'false'],
+      ['work permissions to long-term keys, which carry no MFA key', 's3:GetObject', DERIVED_OBJECT, 'absent'],
+    ])('explicitly denies %s', async (_case, action, resource, mfa) => {
+      await expect(decide(action, resource, mfa)).resolves.toBe('ExplicitlyDenied');
     });
   });
 });

@@ -40,6 +40,7 @@ import { loadDefinition } from '../../local/pipeline/definition';
 import type { HistoryEvent } from '../../local/pipeline/history';
 import { Pipeline, type FaultPlan } from '../../local/pipeline/pipeline';
 import { RunLog, type RunRecord } from '../../local/pipeline/runs';
+import { putUploadTicket } from '../fixtures/dynamodb';
 import { jpegWithOrientationAndGps, textFile, truncatedJpeg } from '../fixtures/images';
 import { objectBody } from '../fixtures/s3';
 
@@ -283,18 +284,7 @@ beforeEach(async () => {
   rekognitionMock.on(DetectModerationLabelsCommand).resolves({ ModerationLabels: [] });
   await documents.send(new DeleteCommand({ TableName: TABLE, Key: { mediaId: MEDIA_ID } }));
   // The upload ticket: POST /media/uploads writes this PENDING record before it signs the POST.
-  await documents.send(
-    new PutCommand({
-      TableName: TABLE,
-      Item: {
-        mediaId: MEDIA_ID,
-        ownerId: 'alice',
-        status: 'PENDING',
-        createdAt: '2026-11-28T17:20:00.000Z',
-        updatedAt: '2026-11-28T17:20:00.000Z',
-      },
-    }),
-  );
+  await putUploadTicket(documents, TABLE, MEDIA_ID, { createdAt: '2026-11-28T17:20:00.000Z' });
 });
 
 describe('media pipeline state machine', () => {

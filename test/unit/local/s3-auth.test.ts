@@ -28,15 +28,23 @@ async function form(
   return fields;
 }
 
+/** Posts the form's `fields` to `bucket` with a file of `fileSize` bytes, as a browser would. */
+function post(fields: Record<string, string>, { bucket = 'media', fileSize = 10 } = {}) {
+  return authenticator.authenticateForm({ bucket, fields: Object.entries(fields), fileSize });
+}
+
+/** S3's refusal of a form that breaks its policy's `condition`, which it names. */
+const accessDeniedFor = (condition: string) => ({
+  status: 403,
+  code: 'AccessDenied',
+  message: expect.stringContaining(condition),
+});
+
 describe('S3Authenticator.authenticateForm', () => {
   it('accepts a key under a starts-with prefix and names who signed', async () => {
     const fields = await form([['content-length-range', 1, 100]]);
 
-    const identity = await authenticator.authenticateForm({
-      bucket: 'media',
-      fields: Object.entries({ ...fields, key: 'uploads/alice/photo.jpg' }),
-      fileSize: 10,
-    });
+    const identity = await post({ ...fields, key: 'uploads/alice/photo.jpg' });
 
     expect(identity).toEqual({ accessKeyId: 'S3RVER', via: 'post-policy' });
   });
@@ -44,39 +52,23 @@ describe('S3Authenticator.authenticateForm', () => {
   it('refuses a key outside the starts-with prefix', async () => {
     const fields = await form([]);
 
-    const result = authenticator.authenticateForm({
-      bucket: 'media',
-      fields: Object.entries({ ...fields, key: 'derived/x/large.webp' }),
-      fileSize: 10,
-    });
+    const result = post({ ...fields, key: 'derived/x/large.webp' });
 
-    await expect(result).rejects.toMatchObject({
-      status: 403,
-      code: 'AccessDenied',
-      message: expect.stringContaining('"starts-with", "$key", "uploads/alice/"'),
-    });
+    await expect(result).rejects.toMatchObject(accessDeniedFor('"starts-with", "$key", "uploads/alice/"'));
   });
 
   it('refuses the form when it is posted to another bucket than its policy names', async () => {
     const fields = await form([], 'uploads/alice/a');
 
-    const result = authenticator.authenticateForm({
-      bucket: 'other-bucket',
-      fields: Object.entries(fields),
-      fileSize: 10,
-    });
+    const result = post(fields, { bucket: 'other-bucket' });
 
-    await expect(result).rejects.toMatchObject({
-      status: 403,
-      code: 'AccessDenied',
-      message: expect.stringContaining('{"bucket":"media"}'),
-    });
+    await expect(result).rejects.toMatchObject(accessDeniedFor('{"bucket":"media"}'));
   });
 
   it('refuses a file below the content-length-range minimum with 400 EntityTooSmall', async () => {
     const fields = await form([['content-length-range', 5, 100]], 'uploads/alice/a');
 
-    const result = authenticator.authenticateForm({ bucket: 'media', fields: Object.entries(fields), fileSize: 4 });
+    const result = post(fields, { fileSize: 4 });
 
     await expect(result).rejects.toMatchObject({ status: 400, code: 'EntityTooSmall' });
   });

@@ -1,8 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler } from '../../../functions/record/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { emulatedTables, type EmulatedTables } from '../../fixtures/dynamodb';
+import { emulatedTables, putUploadTicket, type EmulatedTables } from '../../fixtures/dynamodb';
 import { MEDIA_ID, UPLOAD } from './fixtures';
 
 /*
@@ -24,20 +24,10 @@ beforeAll(async () => {
 afterAll(() => table.close());
 
 beforeEach(async () => {
-  await documents.send(
-    new PutCommand({
-      TableName: TABLE,
-      Item: {
-        mediaId: MEDIA_ID,
-        ownerId: 'alice',
-        status: 'PENDING',
-        createdAt: 't',
-        updatedAt: 't',
-        uploadExpiresAt: FORM_EXPIRES,
-        removeAt: Date.parse(FORM_EXPIRES) / 1000 + 7 * 24 * 3600,
-      },
-    }),
-  );
+  await putUploadTicket(documents, TABLE, MEDIA_ID, {
+    uploadExpiresAt: FORM_EXPIRES,
+    removeAt: Date.parse(FORM_EXPIRES) / 1000 + 7 * 24 * 3600,
+  });
 });
 
 // The run itself comes a day later (a long burst): only the upload's time counts.

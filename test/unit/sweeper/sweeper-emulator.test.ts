@@ -1,10 +1,10 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as createRecordHandler } from '../../../functions/record/handler';
 import { CLAIM_INDEX_NAME, claimShardOf } from '../../../functions/shared/media';
 import { createHandler } from '../../../functions/sweeper/handler';
 import { createHandler as createWatcherHandler } from '../../../functions/watcher/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { emulatedTables, type EmulatedTables } from '../../fixtures/dynamodb';
+import { emulatedTables, putUploadTicket, type EmulatedTables } from '../../fixtures/dynamodb';
 
 /*
  * The sweeper against the DynamoDB emulator, with claims taken and settled by the real record and
@@ -33,12 +33,7 @@ let counter = 0;
 async function claimed(at: Date, executionArn: string | undefined = execution('run-1')): Promise<string> {
   counter += 1;
   const mediaId = `01JDX3ZK2Q4V5W6X7Y8Z9A${String(counter).padStart(4, '0')}`;
-  await documents.send(
-    new PutCommand({
-      TableName: TABLE,
-      Item: { mediaId, ownerId: 'alice', status: 'PENDING', createdAt: 't', updatedAt: 't' },
-    }),
-  );
+  await putUploadTicket(documents, TABLE, mediaId);
   const record = createRecordHandler({ documents, mediaTableName: TABLE, now: () => at });
   await record({
     action: 'processing',

@@ -41,33 +41,33 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const put = async (TableName: string, Item: Record<string, unknown>): Promise<void> => {
+  await documents.send(new PutCommand({ TableName, Item }));
+};
+
+/** Ensures the media table `tableName` as the twin does at start (rebuild copies in `dir`); returns what it logged. */
+async function ensureAtStart(tableName: string): Promise<string[]> {
+  const lines: string[] = [];
+  await ensureTable(client, tableName, mediaTable, { backupDir: dir, log: (line) => lines.push(line) });
+  return lines;
+}
+
 it('adds a missing index to a kept table, with its items and the index filled', async () => {
   // Arrange: an old table with a READY record and one claimed while PROCESSING
   await ensureTable(client, 'old-media', before);
-  await documents.send(
-    new PutCommand({
-      TableName: 'old-media',
-      Item: { mediaId: 'm-1', ownerId: 'alice', status: 'READY', createdAt: 'a' },
-    }),
-  );
-  await documents.send(
-    new PutCommand({
-      TableName: 'old-media',
-      Item: {
-        mediaId: 'm-2',
-        ownerId: 'alice',
-        status: 'PROCESSING',
-        createdAt: 'b',
-        claimShard: 1,
-        claimedAt: '2026-12-01T00:00:00.000Z',
-        claimedBy: 'run-1',
-      },
-    }),
-  );
-  const lines: string[] = [];
+  await put('old-media', { mediaId: 'm-1', ownerId: 'alice', status: 'READY', createdAt: 'a' });
+  await put('old-media', {
+    mediaId: 'm-2',
+    ownerId: 'alice',
+    status: 'PROCESSING',
+    createdAt: 'b',
+    claimShard: 1,
+    claimedAt: '2026-12-01T00:00:00.000Z',
+    claimedBy: 'run-1',
+  });
 
   // Act
-  await ensureTable(client, 'old-media', mediaTable, { backupDir: dir, log: (line) => lines.push(line) });
+  const lines = await ensureAtStart('old-media');
 
   // Assert
   const items = (await documents.send(new ScanCommand({ TableName: 'old-media' }))).Items ?? [];
@@ -91,10 +91,9 @@ it('finishes a rebuild a crash cut short, from the copy it wrote first', async (
     join(dir, 'cut-media.rebuild.json'),
     JSON.stringify([{ mediaId: { S: 'm-3' }, ownerId: { S: 'bob' }, status: { S: 'FAILED' }, createdAt: { S: 'c' } }]),
   );
-  const lines: string[] = [];
 
   // Act
-  await ensureTable(client, 'cut-media', mediaTable, { backupDir: dir, log: (line) => lines.push(line) });
+  const lines = await ensureAtStart('cut-media');
 
   // Assert
   const items = (await documents.send(new ScanCommand({ TableName: 'cut-media' }))).Items ?? [];
@@ -106,16 +105,10 @@ it('finishes a rebuild a crash cut short, from the copy it wrote first', async (
 it('leaves a table that has every index as it is', async () => {
   // Arrange
   await ensureTable(client, 'current-media', mediaTable);
-  await documents.send(
-    new PutCommand({
-      TableName: 'current-media',
-      Item: { mediaId: 'm-4', ownerId: 'carol', status: 'READY', createdAt: 'd' },
-    }),
-  );
-  const lines: string[] = [];
+  await put('current-media', { mediaId: 'm-4', ownerId: 'carol', status: 'READY', createdAt: 'd' });
 
   // Act
-  await ensureTable(client, 'current-media', mediaTable, { backupDir: dir, log: (line) => lines.push(line) });
+  const lines = await ensureAtStart('current-media');
 
   // Assert
   expect((await documents.send(new ScanCommand({ TableName: 'current-media' }))).Items).toHaveLength(1);

@@ -12,6 +12,19 @@ import { LambdaFunctionError, withFunctionTimeout } from '../../../local/pipelin
  */
 
 describe('Lambda concurrency in the twin', () => {
+  /** The refusal of an invocation beyond the environments set apart for its function. */
+  const BEYOND_ITS_OWN_POOL = expect.objectContaining({
+    reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+  }) as Error;
+
+  /** The twin's Lambda with `options`, two invocations of `fn` running. */
+  function withTwoRunning(options: ConstructorParameters<typeof LambdaConcurrency>[0], fn: string): LambdaConcurrency {
+    const lambda = new LambdaConcurrency(options);
+    lambda.acquire(fn);
+    lambda.acquire(fn);
+    return lambda;
+  }
+
   it('refuses an invocation beyond the account limit with Lambda.TooManyRequestsException', () => {
     // Arrange
     const lambda = new LambdaConcurrency({ accountLimit: 2 });
@@ -55,18 +68,14 @@ describe('Lambda concurrency in the twin', () => {
 
   it('limits a function with reserved concurrency to its reservation, apart from the shared pool', () => {
     // Arrange
-    const lambda = new LambdaConcurrency({ accountLimit: 1, reserved: { labels: 2 } });
-    lambda.acquire('labels');
-    lambda.acquire('labels');
+    const lambda = withTwoRunning({ accountLimit: 1, reserved: { labels: 2 } }, 'labels');
 
     // Act
     const third = (): unknown => lambda.acquire('labels');
     const shared = lambda.acquire('thumbnail');
 
     // Assert
-    expect(third).toThrow(
-      expect.objectContaining({ reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }) as Error,
-    );
+    expect(third).toThrow(BEYOND_ITS_OWN_POOL);
     expect(typeof shared).toBe('function');
     expect(lambda.snapshot().functions.labels).toMatchObject({
       limit: 2,
@@ -79,18 +88,14 @@ describe('Lambda concurrency in the twin', () => {
 
   it('gives the CPU-bound thumbnail function environments of its own, so the light steps never wait behind it', () => {
     // Arrange
-    const lambda = new LambdaConcurrency({ accountLimit: 1, cpuBound: 2 });
-    lambda.acquire('thumbnail');
-    lambda.acquire('thumbnail');
+    const lambda = withTwoRunning({ accountLimit: 1, cpuBound: 2 }, 'thumbnail');
 
     // Act
     const third = (): unknown => lambda.acquire('thumbnail');
     const record = lambda.acquire('record');
 
     // Assert
-    expect(third).toThrow(
-      expect.objectContaining({ reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }) as Error,
-    );
+    expect(third).toThrow(BEYOND_ITS_OWN_POOL);
     expect(typeof record).toBe('function');
     expect(() => lambda.acquire('labels')).toThrow(LambdaThrottledError);
     expect(lambda.snapshot()).toMatchObject({

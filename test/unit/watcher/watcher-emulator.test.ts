@@ -1,9 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHandler as createRecordHandler } from '../../../functions/record/handler';
 import { createHandler } from '../../../functions/watcher/handler';
 import { mediaTable } from '../../../infra/definitions/tables';
-import { emulatedTables, type EmulatedTables } from '../../fixtures/dynamodb';
+import { emulatedTables, putUploadTicket, type EmulatedTables } from '../../fixtures/dynamodb';
 
 /*
  * The execution watcher against the DynamoDB emulator, so its conditional write is evaluated for
@@ -58,12 +58,7 @@ function statusChange(executionArn: string, status: string): unknown {
 }
 
 async function claimFor(executionArn: string, sequencer = '0A'): Promise<void> {
-  await documents.send(
-    new PutCommand({
-      TableName: TABLE,
-      Item: { mediaId: MEDIA_ID, ownerId: 'alice', status: 'PENDING', createdAt: 't', updatedAt: 't' },
-    }),
-  );
+  await putUploadTicket(documents, TABLE, MEDIA_ID);
   const record = createRecordHandler({ documents, mediaTableName: TABLE });
   await record({ action: 'processing', upload: upload(sequencer), executionId: executionArn });
 }
