@@ -1,6 +1,6 @@
 import { ForbiddenError, NotFoundError, ValidationError } from '../api/errors';
 import type { Clock, IdGenerator, MediaReader } from '../api/ports';
-import { TERMINAL_STATUSES } from '../shared/media';
+import { statusAt, TERMINAL_STATUSES } from '../shared/media';
 import type { PageTokenCodec } from './page-token';
 import type { Article, ArticleContent, ArticleStore, OwnedWriteOutcome } from './ports';
 import type { CreateArticleInput, UpdateArticleInput } from './schemas';
@@ -75,17 +75,20 @@ export class ArticlesService {
 
   /**
    * A cover must be media this author uploaded (someone else's or unknown media get the same
-   * answer, so ids of other users' media cannot be probed) and must not be REJECTED, FAILED or EXPIRED.
-   * PENDING and PROCESSING are allowed: an article is typically saved right after the upload.
+   * answer, so ids of other users' media cannot be probed) and must not be REJECTED, FAILED or EXPIRED
+   * (a PENDING ticket past its end, as GET /media/{id} shows it). Media being deleted counts as
+   * gone, as GET /media/{id} answers 404 for it. PENDING and PROCESSING are allowed: an article is
+   * typically saved right after the upload.
    */
   private async assertUsableCover(authorId: string, coverMediaId: string | undefined): Promise<void> {
     if (coverMediaId === undefined) return;
     const media = await this.deps.media.get(coverMediaId);
-    if (!media || media.ownerId !== authorId) {
+    if (!media || media.ownerId !== authorId || media.status === 'DELETING') {
       throw new ValidationError('coverMediaId', 'must name media uploaded by you');
     }
-    if (UNUSABLE_COVER_STATUSES.has(media.status)) {
-      throw new ValidationError('coverMediaId', `cannot use media with status ${media.status}`);
+    const status = statusAt(media, this.deps.clock.now());
+    if (UNUSABLE_COVER_STATUSES.has(status)) {
+      throw new ValidationError('coverMediaId', `cannot use media with status ${status}`);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { DERIVED_PREFIX, EXPIRED_TICKET_KEPT_SECONDS, ticketEndsAt, uploadKeyFor } from '../shared/media';
+import { DERIVED_PREFIX, EXPIRED_TICKET_KEPT_SECONDS, statusAt, uploadKeyFor } from '../shared/media';
 import type { Label, MediaRecord, MediaStatus, ModerationVerdict } from '../shared/media';
 import {
   ConflictError,
@@ -202,11 +202,7 @@ export class MediaService {
       updatedAt: record.updatedAt,
     };
     // A ticket whose upload never came ends EXPIRED (DynamoDB TTL removes it later).
-    if (
-      record.status === 'PENDING' &&
-      record.uploadExpiresAt !== undefined &&
-      this.deps.clock.now() >= ticketEndsAt(record.uploadExpiresAt)
-    ) {
+    if (statusAt(record, this.deps.clock.now()) === 'EXPIRED') {
       view.status = 'EXPIRED';
       view.error = {
         code: 'UPLOAD_EXPIRED',

@@ -55,6 +55,18 @@ export function ticketEndsAt(uploadExpiresAt: string): Date {
   return new Date(Date.parse(uploadExpiresAt) + TICKET_UPLOAD_GRACE_SECONDS * 1000);
 }
 
+/**
+ * The status a record shows at `now`: its stored status, except a PENDING ticket past its end,
+ * which is EXPIRED (never stored: DynamoDB TTL removes the record later).
+ */
+export function statusAt(record: { status: MediaStatus; uploadExpiresAt?: string }, now: Date): MediaStatus {
+  return record.status === 'PENDING' &&
+    record.uploadExpiresAt !== undefined &&
+    now >= ticketEndsAt(record.uploadExpiresAt)
+    ? 'EXPIRED'
+    : record.status;
+}
+
 /** Where uploads land; the EventBridge rule matches only this prefix. */
 export const UPLOAD_PREFIX = 'uploads/';
 /** Where the pipeline writes; never under UPLOAD_PREFIX, so the pipeline cannot trigger itself. */

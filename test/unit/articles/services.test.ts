@@ -1,6 +1,7 @@
 import { ArticlesService } from '../../../functions/articles/articles-service';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../functions/api/errors';
 import { PageTokenCodec } from '../../../functions/articles/page-token';
+import { TICKET_UPLOAD_GRACE_SECONDS } from '../../../functions/shared/media';
 import { ALICE, BOB, FixedClock, InMemoryMediaStore, SequentialIds } from '../api/fakes';
 import { FakePageTokenKeys, InMemoryArticleStore } from './fakes';
 
@@ -37,12 +38,38 @@ describe('ArticlesService', () => {
     expect(article.coverMediaId).toBe('m1');
   });
 
-  it.each(['FAILED', 'REJECTED', 'EXPIRED'] as const)('refuses a %s cover', async (status) => {
+  it.each(['FAILED', 'REJECTED'] as const)('refuses a %s cover', async (status) => {
     const { service, media } = articlesCore();
     media.put({ mediaId: 'm1', ownerId: ALICE, status });
 
     await expect(service.create(ALICE, { title: 't', body: 'b', coverMediaId: 'm1' })).rejects.toThrow(
       new ValidationError('coverMediaId', `cannot use media with status ${status}`),
+    );
+  });
+
+  it('refuses a PENDING ticket past its end as EXPIRED, and takes one still open', async () => {
+    // The clock stands at 10:00; a ticket ends TICKET_UPLOAD_GRACE_SECONDS after its form expires.
+    const { service, media } = articlesCore();
+    const now = Date.parse('2026-05-01T10:00:00.000Z');
+    const expiredForm = new Date(now - TICKET_UPLOAD_GRACE_SECONDS * 1000).toISOString();
+    const openForm = new Date(now - TICKET_UPLOAD_GRACE_SECONDS * 1000 + 1000).toISOString();
+    media.put({ mediaId: 'ended', ownerId: ALICE, status: 'PENDING', uploadExpiresAt: expiredForm });
+    media.put({ mediaId: 'open', ownerId: ALICE, status: 'PENDING', uploadExpiresAt: openForm });
+
+    await expect(service.create(ALICE, { title: 't', body: 'b', coverMediaId: 'ended' })).rejects.toThrow(
+      new ValidationError('coverMediaId', 'cannot use media with status EXPIRED'),
+    );
+    await expect(service.create(ALICE, { title: 't', body: 'b', coverMediaId: 'open' })).resolves.toMatchObject({
+      coverMediaId: 'open',
+    });
+  });
+
+  it("refuses the author's media being deleted as unknown media", async () => {
+    const { service, media } = articlesCore();
+    media.put({ mediaId: 'm1', ownerId: ALICE, status: 'DELETING' });
+
+    await expect(service.create(ALICE, { title: 't', body: 'b', coverMediaId: 'm1' })).rejects.toThrow(
+      new ValidationError('coverMediaId', 'must name media uploaded by you'),
     );
   });
 
