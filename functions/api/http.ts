@@ -94,10 +94,18 @@ function decodeBody(raw: string, base64: boolean): Buffer {
 export function parseWith<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
   const result = safeParse(schema, value, { error: describeIssue });
   if (result.success) return result.data;
-  const problems = result.error.issues.flatMap(describeProblems);
+  // A value of the wrong type fails its type and then every check of that field (zod runs them
+  // all): only the type is reported, so `{"title": []}` does not also read "must not be blank".
+  const wrongType = new Set(
+    result.error.issues.filter((issue) => issue.code === 'invalid_type').map((issue) => fieldName(issue.path)),
+  );
+  const issues = result.error.issues.filter(
+    (issue) => issue.code === 'invalid_type' || !wrongType.has(fieldName(issue.path)),
+  );
+  const problems = issues.flatMap(describeProblems);
   const shown = problems.slice(0, MAX_REPORTED_PROBLEMS);
   const more = problems.length - shown.length;
-  const first = result.error.issues[0];
+  const first = issues[0];
   const field = first ? fieldName(first.path) : 'body';
   throw new ValidationError(field, 'is invalid', `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`);
 }

@@ -22,6 +22,15 @@ const SINGLE_LINE = /^[^\u0000-\u001f\u007f]*$/;
 /** Long text: line breaks and tabs are fine, other control characters are not. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const MULTI_LINE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+/**
+ * Well-formed Unicode: no lone UTF-16 surrogate (a pair is one code point, outside the range, under
+ * the `u` flag). A refinement, so it stays out of the model: a draft-04 `pattern` has no `u` flag,
+ * and the same class there would refuse every emoji.
+ */
+const WELL_FORMED = /^[^\uD800-\uDFFF]*$/u;
+const wellFormed = z.refine<string>((text) => WELL_FORMED.test(text), {
+  error: 'must be well-formed Unicode text (a lone surrogate is not)',
+});
 /** Lowercase words joined by single hyphens: `street-food`, `lisbon`, `2026`. */
 const TAG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -37,6 +46,7 @@ const title = z
     z.minLength(1, { error: 'must not be blank' }),
     z.maxLength(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` }),
     z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
+    wellFormed,
   );
 
 const body = z
@@ -45,6 +55,7 @@ const body = z
     z.minLength(1, { error: 'must not be empty' }),
     z.maxLength(BODY_MAX, { error: `must be at most ${BODY_MAX} characters` }),
     z.regex(MULTI_LINE, { error: 'must not contain control characters other than line breaks and tabs' }),
+    wellFormed,
   );
 
 /**
@@ -73,6 +84,7 @@ const location = z.strictObject({
       z.minLength(1, { error: 'must not be blank' }),
       z.maxLength(PLACE_NAME_MAX, { error: `must be at most ${PLACE_NAME_MAX} characters` }),
       z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
+      wellFormed,
     ),
   lat: coordinate(90),
   lng: coordinate(180),

@@ -104,6 +104,22 @@ describe('POST /articles', () => {
     ['title too long', { title: 'x'.repeat(201) }, 'title: must be at most 200 characters'],
     ['title with a control character', { title: 'a\u0000b' }, 'title: must not contain control characters'],
     ['title not a string', { title: 42 }, 'title: must be a string'],
+    ['title an empty array (its type only, not its length)', { title: [] }, 'title: must be a string'],
+    [
+      'title with a lone surrogate',
+      { title: 'a\uD800b' },
+      'title: must be well-formed Unicode text (a lone surrogate is not)',
+    ],
+    [
+      'body with a lone surrogate',
+      { body: 'x\uDC00' },
+      'body: must be well-formed Unicode text (a lone surrogate is not)',
+    ],
+    [
+      'location name with a lone surrogate',
+      { location: { name: '\uD83D', lat: 0, lng: 0 } },
+      'location.name: must be well-formed Unicode text (a lone surrogate is not)',
+    ],
     ['body missing', { body: undefined }, 'body: is required'],
     ['body empty', { body: '' }, 'body: must not be empty'],
     ['body too long', { body: 'x'.repeat(50_001) }, 'body: must be at most 50000 characters'],
@@ -115,6 +131,7 @@ describe('POST /articles', () => {
     ['tag with capitals', { tags: ['Food'] }, 'tags[0]: must be lowercase letters and digits joined by single hyphens'],
     ['tag too long', { tags: ['x'.repeat(31)] }, 'tags[0]: must be at most 30 characters'],
     ['tags not an array', { tags: 'food' }, 'tags: must be an array'],
+    ['tags an empty string (its type only, not its length)', { tags: '' }, 'tags: must be an array'],
     [
       'latitude out of range',
       { location: { name: 'Pole', lat: 91, lng: 0 } },

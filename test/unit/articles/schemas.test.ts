@@ -71,6 +71,17 @@ describe('createArticleSchema', () => {
     expect(parsed.body).toBe('line one\n\tline two\r\n');
   });
 
+  it('keeps text outside the Basic Multilingual Plane (surrogate pairs), which only a lone surrogate fails', () => {
+    const parsed = createArticleSchema.parse({
+      title: 'Porto \u{1F30A}',
+      body: '\u{1F600} \u{1D11E}',
+      location: { name: '\u{1F3D6}', lat: 41.1, lng: -8.6 },
+    });
+
+    expect(parsed).toMatchObject({ title: 'Porto \u{1F30A}', body: '\u{1F600} \u{1D11E}' });
+    expect(createArticleSchema.safeParse({ title: 'Porto \uD83C', body: 'b' }).success).toBe(false);
+  });
+
   it('rejects a tag with a double hyphen', () => {
     const result = createArticleSchema.safeParse({ title: 't', body: 'b', tags: ['street--food'] });
 
