@@ -11,8 +11,9 @@ import { stageDeadLetterDeps, stageDeps, twinDeps } from './redrive/targets';
  * sqs:DeleteMessage on the queue (output UploadDeadLetterQueueUrl) and states:StartExecution.
  *
  *
- * Runs media FAILED for a transient reason (DETECTOR_THROTTLED, STORE_THROTTLED,
- * LAMBDA_THROTTLED, PIPELINE_TIMEOUT) again from their stored upload; a bad upload is refused.
+ * Runs media FAILED for a transient reason (REDRIVABLE_CODES in functions/record/record.ts:
+ * throttling, a timeout, a stopped or stranded run) again from their stored upload; a bad upload
+ * is refused.
  * Against the twin by default (http://127.0.0.1:3000), or against a deployed stage with your
  * AWS credentials (it needs dynamodb:UpdateItem and Scan on the media table, states:StartExecution
  * on the state machine, cloudformation:DescribeStacks on the stage's stack).
