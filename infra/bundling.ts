@@ -18,7 +18,7 @@ export const FUNCTION_NODE_TARGET = 'node24';
  * Lambda always sets) were not found. Should one ever be needed, Node resolves it from the SDK v3
  * in the Lambda runtime. test/infra/bundling.test.ts loads every bundle with nothing beside it to
  * prove none is needed at init, and invokes some of them to prove none is needed by a call.
- * (@smithy/core's event-stream serde is left out by {@link bundleExternals}, only where no S3 client loads it.)
+ * (@smithy/core's event-stream serde is bundled only where a client imports it, see {@link eventStreamSerdeOnDemand}.)
  */
 export const SDK_MODULES_NOT_LOADED_ON_LAMBDA: readonly string[] = [
   '@aws-sdk/credential-provider-ini',
@@ -32,20 +32,12 @@ export const SDK_MODULES_NOT_LOADED_ON_LAMBDA: readonly string[] = [
   '@smithy/credential-provider-imds',
 ];
 
-/**
- * @smithy/core's event-stream serde. The SDK's HTTP protocol reaches it through import() only for
- * an operation that streams events (none here), but the S3 client also loads it at init: bundles
- * of functions that create an S3 client keep it, the others leave it out (~20 kB).
- */
+/** @smithy/core's event-stream serde, whose `import()` the bundles leave out ({@link eventStreamSerdeOnDemand}). */
 export const EVENT_STREAM_SERDE = '@smithy/core/event-streams';
 
 /** What a function's bundle leaves out, as {@link functionBuildOptions} hands it to esbuild. */
-export function bundleExternals(options: { usesS3Client: boolean; layerModules?: readonly string[] }): string[] {
-  return [
-    ...SDK_MODULES_NOT_LOADED_ON_LAMBDA,
-    ...(options.usesS3Client ? [] : [EVENT_STREAM_SERDE]),
-    ...(options.layerModules ?? []),
-  ];
+export function bundleExternals(options: { layerModules?: readonly string[] } = {}): string[] {
+  return [...SDK_MODULES_NOT_LOADED_ON_LAMBDA, ...(options.layerModules ?? [])];
 }
 
 /**
@@ -53,14 +45,15 @@ export function bundleExternals(options: { usesS3Client: boolean; layerModules?:
  * that `import()` only for an operation that streams events (none here). Bundled, it would make
  * esbuild wrap the serde and every module it depends on (most of @smithy/core, about 180 modules
  * in a bundle with an S3 client, whose client also imports the serde statically) in lazy
- * initializers, which costs about 7 % more CPU at init. The static imports stay bundled; should
- * the `import()` ever run, Node resolves it from the SDK v3 in the Lambda runtime, as for
+ * initializers, which costs about 7 % more CPU at init. A client's static import stays bundled
+ * (the S3 client loads the serde at init); a bundle without one carries none of it (~20 kB).
+ * Should the `import()` ever run, Node resolves it from the SDK v3 in the Lambda runtime, as for
  * {@link SDK_MODULES_NOT_LOADED_ON_LAMBDA}.
  */
 export const eventStreamSerdeOnDemand: Plugin = {
   name: 'event-stream-serde-on-demand',
   setup(build) {
-    build.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
+    build.onResolve({ filter: new RegExp(`^${EVENT_STREAM_SERDE}$`) }, (args) =>
       args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
     );
   },

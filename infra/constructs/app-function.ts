@@ -91,13 +91,6 @@ export interface AppFunctionProps {
    */
   readonly externalModules?: string[];
   /**
-   * The function's code creates an S3 client, which loads @smithy/core's event-stream serde at
-   * init, so the bundle must keep it. Other bundles leave it out (`EVENT_STREAM_SERDE`, infra/bundling.ts);
-   * test/infra/bundling.test.ts loads every bundle alone, so a wrong `false` fails there.
-   * @default false
-   */
-  readonly usesS3Client?: boolean;
-  /**
    * Folder holding `package-lock.json`, `node_modules` and `functions/<name>/handler.ts`.
    * @default the repository root
    */
@@ -152,10 +145,7 @@ export class AppFunction extends Construct {
     // statement on its own; stating it here keeps the role's contents readable in one place.
     this.allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
 
-    this.externalModules = bundleExternals({
-      usesS3Client: props.usesS3Client ?? false,
-      layerModules: props.externalModules,
-    });
+    this.externalModules = bundleExternals({ layerModules: props.externalModules });
 
     // Bundled locally with esbuild as infra/bundling.ts sets it, like NodejsFunction does, but
     // through esbuild's API (NodejsFunction runs its command line, which takes no plugins).

@@ -154,7 +154,6 @@ export class MediaPipeline extends Construct {
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.thumbnail),
       layers: [new SharpLayer(this, 'Sharp').layer],
       externalModules: ['sharp'],
-      usesS3Client: true,
       settings: thumbnailSettings.toEnv({}),
       runtimeEnvironment: {
         // glibc gives each of libvips' threads its own malloc arena; capping them keeps a warm
@@ -211,7 +210,6 @@ export class MediaPipeline extends Construct {
       ...common,
       name: 'takedown',
       timeout: Duration.seconds(STEP_FUNCTION_TIMEOUT_SECONDS.takedown),
-      usesS3Client: true,
       settings: takedownSettings.toEnv({}),
     })
       .allowListing(bucket, 's3:ListBucket', [UPLOAD_PREFIX, DERIVED_PREFIX])

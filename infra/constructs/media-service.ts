@@ -53,9 +53,6 @@ export class MediaService {
       ...apiFunctionDefaults(props),
       name: 'media',
       serviceName: `${config.serviceName}-${config.stage}-media-api`,
-      // The presigners read credentials, region and endpoint from an S3 client (no request is sent);
-      // DELETE /media/{id} sends requests with it, to erase a media's objects.
-      usesS3Client: true,
       settings: mediaSettings.toEnv({
         mediaTableName: mediaTable.tableName,
         uploadQuotaTableName: this.uploadQuotaTable.tableName,
