@@ -1,4 +1,10 @@
-import { DERIVED_PREFIX, EXPIRED_TICKET_KEPT_SECONDS, statusAt, uploadKeyFor } from '../shared/media';
+import {
+  DERIVED_PREFIX,
+  EXPIRED_TICKET_KEPT_SECONDS,
+  IMAGE_CONTENT_TYPES,
+  statusAt,
+  uploadKeyFor,
+} from '../shared/media';
 import type { Label, MediaRecord, MediaStatus, ModerationVerdict } from '../shared/media';
 import {
   ConflictError,
@@ -15,7 +21,7 @@ import { quotaExceeded } from './upload-quota';
 import type { UploadQuota } from './upload-quota';
 
 /** Types the pipeline can turn into renditions; the bytes are checked again by the thumbnail step. */
-export const ACCEPTED_UPLOAD_TYPES: readonly string[] = ['image/jpeg', 'image/png', 'image/webp'];
+export const ACCEPTED_UPLOAD_TYPES: readonly string[] = Object.values(IMAGE_CONTENT_TYPES);
 
 /** The limits the media core applies; the handler reads them from the environment. */
 export interface MediaServiceSettings {

@@ -67,6 +67,14 @@ export function statusAt(record: { status: MediaStatus; uploadExpiresAt?: string
     : record.status;
 }
 
+/**
+ * The image formats the pipeline takes, each with its Content-Type: the media function issues
+ * upload forms for these types only, the thumbnail step accepts the bytes of these formats only
+ * (whatever the declared type), and the front end's file picker offers them.
+ */
+export const IMAGE_CONTENT_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' } as const;
+export type ImageFormat = keyof typeof IMAGE_CONTENT_TYPES;
+
 /** Where uploads land; the EventBridge rule matches only this prefix. */
 export const UPLOAD_PREFIX = 'uploads/';
 /** Where the pipeline writes; never under UPLOAD_PREFIX, so the pipeline cannot trigger itself. */

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { CorruptImageError, ImageTooLargeError, UnsupportedMediaError } from '../shared/errors';
+import { IMAGE_CONTENT_TYPES, type ImageFormat } from '../shared/media';
 
 /*
  * Pure core of the thumbnail step: bytes in, encoded images out. No SDK, no environment.
@@ -15,13 +16,7 @@ import { CorruptImageError, ImageTooLargeError, UnsupportedMediaError } from '..
  * (peak RSS about 280 MB here), and the rendition buffer is at most 1280 px wide.
  */
 
-export type InputFormat = 'jpeg' | 'png' | 'webp';
-
-export const CONTENT_TYPES: Record<InputFormat, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-};
+export type InputFormat = ImageFormat;
 
 export interface RenditionSpec {
   name: string;
@@ -154,7 +149,7 @@ export async function createRenditions(
   }
   const source: SourceImage = {
     format,
-    contentType: CONTENT_TYPES[format],
+    contentType: IMAGE_CONTENT_TYPES[format],
     width: metadata.autoOrient.width,
     height: metadata.autoOrient.height,
   };

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { CorruptImageError, ImageTooLargeError, UnsupportedMediaError } from '../../../functions/shared/errors';
+import { IMAGE_CONTENT_TYPES, type ImageFormat } from '../../../functions/shared/media';
 import { analysisSize, createRenditions, detectImageFormat } from '../../../functions/thumbnail/renditions';
 import type { EncodedImage, RenditionSet } from '../../../functions/thumbnail/renditions';
 import { containsExifMarker, hasGpsIfd } from '../../fixtures/exif';
@@ -29,15 +30,19 @@ function allOutputs(set: RenditionSet): EncodedImage[] {
 }
 
 describe('detectImageFormat', () => {
-  it('recognises JPEG, PNG and WebP from their bytes', async () => {
-    // Arrange
-    const inputs = [await jpegWithOrientationAndGps(), await pngWithAlpha(), await webp()];
+  it('recognises every format the pipeline takes (JPEG, PNG and WebP) from its bytes', async () => {
+    // Arrange: one image of each format in IMAGE_CONTENT_TYPES (a format added there needs one here)
+    const samples: Record<ImageFormat, Buffer> = {
+      jpeg: await jpegWithOrientationAndGps(),
+      png: await pngWithAlpha(),
+      webp: await webp(),
+    };
 
     // Act
-    const formats = inputs.map((bytes) => detectImageFormat(bytes));
+    const formats = Object.values(samples).map((bytes) => detectImageFormat(bytes));
 
     // Assert
-    expect(formats).toEqual(['jpeg', 'png', 'webp']);
+    expect(formats).toEqual(Object.keys(IMAGE_CONTENT_TYPES));
   });
 
   it('names text when a text file is uploaded as an image', () => {
