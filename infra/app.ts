@@ -6,5 +6,5 @@ import { loadConfig } from './config';
 const app = new App();
 buildApp(
   app,
-  loadConfig((key) => app.node.tryGetContext(key)),
+  loadConfig((key) => app.node.tryGetContext(key), Object.keys(app.node.getAllContext() as Record<string, unknown>)),
 );

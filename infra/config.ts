@@ -307,11 +307,44 @@ function bootstrapQualifierFrom(value: unknown, fallback: string): string {
   return value;
 }
 
+/** A loose spelling of a context key: case, hyphens and underscores ignored. */
+const looseKey = (key: string): string => key.toLowerCase().replace(/[-_]/g, '');
+
 /**
  * Builds the configuration of one stage: the stage defaults, overridden by context values.
  * Unknown stages and malformed values fail the synth instead of deploying something unintended.
+ * `givenKeys`, every context key the app was given: a key that is one this function reads but for
+ * case, hyphens or underscores (`-c workflowtype=EXPRESS`) fails too, rather than being ignored.
  */
-export function loadConfig(read: ContextReader): AppConfig {
+export function loadConfig(readContext: ContextReader, givenKeys: readonly string[] = []): AppConfig {
+  const readKeys = new Set<string>();
+  const read: ContextReader = (key) => {
+    readKeys.add(key);
+    return readContext(key);
+  };
+  const config = configFrom(read);
+  const known = new Map([...readKeys].map((key) => [looseKey(key), key]));
+  for (const key of givenKeys) {
+    const meant = known.get(looseKey(key));
+    if (meant !== undefined && meant !== key) {
+      throw new Error(`Context ${key} is not a setting of this app; did you mean ${meant}?`);
+    }
+  }
+  return config;
+}
+
+/** A plausible e-mail address: something@domain.tld, no spaces. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function alarmEmailFrom(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !EMAIL.test(value)) {
+    throw new Error(`Context alarmEmail must be an e-mail address, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function configFrom(read: ContextReader): AppConfig {
   const stage = read('stage') ?? 'dev';
   if (!isStage(stage)) {
     throw new Error(`Context stage must be "dev" or "prod", got ${JSON.stringify(stage)}`);
@@ -322,7 +355,7 @@ export function loadConfig(read: ContextReader): AppConfig {
   if (workflowType !== 'STANDARD' && workflowType !== 'EXPRESS') {
     throw new Error(`Context workflowType must be STANDARD or EXPRESS, got ${JSON.stringify(workflowType)}`);
   }
-  const alarmEmail = read('alarmEmail');
+  const alarmEmail = alarmEmailFrom(read('alarmEmail'));
   const githubDeploy = githubDeployFrom(read);
   const rekognitionTps = positiveNumberFrom('rekognitionTps', read('rekognitionTps'));
 
@@ -363,7 +396,7 @@ export function loadConfig(read: ContextReader): AppConfig {
     bootstrapQualifier: bootstrapQualifierFrom(read('@aws-cdk/core:bootstrapQualifier'), base.bootstrapQualifier),
     ...(githubDeploy !== undefined ? { githubDeploy } : {}),
     ...(rekognitionTps !== undefined ? { rekognitionTps } : {}),
-    ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
+    ...(alarmEmail !== undefined ? { alarmEmail } : {}),
   };
 }
 

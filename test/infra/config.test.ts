@@ -174,4 +174,34 @@ describe('loadConfig', () => {
       );
     },
   );
+  it('fails on a context key that is a setting but for case, hyphens or underscores, naming the setting', () => {
+    const values = { workflowtype: 'EXPRESS' };
+
+    expect(() => loadConfig(reader(values), Object.keys(values))).toThrow(
+      'Context workflowtype is not a setting of this app; did you mean workflowType?',
+    );
+    expect(() => loadConfig(reader({ 'alarm-email': 'ops@example.com' }), ['alarm-email'])).toThrow(
+      /did you mean alarmEmail\?/,
+    );
+  });
+
+  it('leaves alone context keys that are not near a setting (CDK feature flags, lookups)', () => {
+    const values = {
+      stage: 'prod',
+      '@aws-cdk/aws-lambda:recognizeLayerVersion': true,
+      'availability-zones:account=111122223333:region=eu-west-1': ['eu-west-1a'],
+    };
+
+    expect(loadConfig(reader(values), Object.keys(values)).stage).toBe('prod');
+  });
+
+  it('takes an alarm e-mail address and refuses anything else', () => {
+    expect(loadConfig(reader({ alarmEmail: 'ops@example.com' })).alarmEmail).toBe('ops@example.com');
+    expect(loadConfig(reader({ alarmEmail: '' })).alarmEmail).toBeUndefined();
+    for (const alarmEmail of ['ops', 'ops@example', 'ops @example.com', 42]) {
+      expect(() => loadConfig(reader({ alarmEmail }))).toThrow(
+        `Context alarmEmail must be an e-mail address, got ${JSON.stringify(alarmEmail)}`,
+      );
+    }
+  });
 });
