@@ -122,7 +122,7 @@ function thumbnailSection(result: ThumbnailStepResult, inputs: Record<string, Be
       lastPutObjectMs: median(image.s3.lastPutMs),
       cpuMs: image.cpuMs,
       s3: image.s3,
-      // The target: the step against raw sharp doing the same transforms from memory.
+      // The target: the step against raw sharp doing the same transforms from memory.
       verdictVsRawSharp: verdict(vsPlain, TARGETS.thumbnailRatio),
       // Stricter: against this project's own core from memory, which beats raw sharp (one decode
       // for all outputs), so it leaves only S3 I/O and handler code in the ratio.
