@@ -7,6 +7,7 @@ import type { LabelDetector } from '../../../functions/shared/detectors';
 import { DetectorThrottledError } from '../../../functions/shared/errors';
 import type { Label } from '../../../functions/shared/media';
 import { RekognitionLabelDetector } from '../../../functions/shared/rekognition-detectors';
+import { ANALYSIS_IMAGE as IMAGE, fixedDetector } from '../../fixtures/detectors';
 
 const rekognitionMock = mockClient(RekognitionClient);
 
@@ -14,24 +15,14 @@ afterEach(() => {
   rekognitionMock.reset();
 });
 
-const IMAGE = { bucket: 'media-bucket', key: 'derived/m1/00AB/analysis.jpg' };
-
-/** A detector that answers from a list and remembers what it was asked. */
-function fixedDetector(labels: Label[]): LabelDetector & { calls: unknown[][] } {
-  const calls: unknown[][] = [];
-  return {
-    calls,
-    detectLabels: async (...args) => {
-      calls.push(args);
-      return labels;
-    },
-  };
-}
+/** A detector that answers `labels` and remembers what it was asked. */
+const detectorAnswering = (labels: Label[]): LabelDetector & { calls: unknown[][] } =>
+  fixedDetector('detectLabels', labels);
 
 describe('detectImageLabels', () => {
   it('sorts labels most confident first', async () => {
     // Arrange
-    const detector = fixedDetector([
+    const detector = detectorAnswering([
       { name: 'Sea', confidence: 80, parents: [] },
       { name: 'Beach', confidence: 95, parents: ['Nature'] },
     ]);
@@ -45,7 +36,7 @@ describe('detectImageLabels', () => {
 
   it('drops labels under the floor and beyond the cap even if the detector returned them', async () => {
     // Arrange
-    const detector = fixedDetector([
+    const detector = detectorAnswering([
       { name: 'A', confidence: 99, parents: [] },
       { name: 'B', confidence: 90, parents: [] },
       { name: 'C', confidence: 85, parents: [] },
@@ -63,7 +54,7 @@ describe('detectImageLabels', () => {
 describe('labels handler', () => {
   it('passes the image and the configured settings to the detector', async () => {
     // Arrange
-    const detector = fixedDetector([]);
+    const detector = detectorAnswering([]);
 
     // Act
     await createHandler({ detector, settings: { labelsMinConfidence: 75, labelsMax: 5 } })({ image: IMAGE });
@@ -74,7 +65,7 @@ describe('labels handler', () => {
 
   it('uses LABELS_MIN_CONFIDENCE and LABELS_MAX defaults of 70 and 20', async () => {
     // Arrange
-    const detector = fixedDetector([]);
+    const detector = detectorAnswering([]);
 
     // Act
     await createHandler({ detector })({ image: IMAGE });
@@ -85,7 +76,7 @@ describe('labels handler', () => {
 
   it('returns {labels} with name, confidence and parents', async () => {
     // Arrange
-    const detector = fixedDetector([{ name: 'Lighthouse', confidence: 97.5, parents: ['Building'] }]);
+    const detector = detectorAnswering([{ name: 'Lighthouse', confidence: 97.5, parents: ['Building'] }]);
 
     // Act
     const result = await createHandler({ detector })({ image: IMAGE });
@@ -111,7 +102,7 @@ describe('labels handler', () => {
 
   it('refuses an event without an image', async () => {
     // Act
-    const result = createHandler({ detector: fixedDetector([]) })({ thumbnail: {} });
+    const result = createHandler({ detector: detectorAnswering([]) })({ thumbnail: {} });
 
     // Assert
     await expect(result).rejects.toMatchObject({

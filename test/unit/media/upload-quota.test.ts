@@ -305,6 +305,12 @@ describe('POST /media/uploads under the daily quota', () => {
       dynamo.on(PutCommand).resolves({});
     });
 
+    /** POST /media/uploads while the quota table's counting update fails with `error`. */
+    async function requestUploadWhileCountingFails(error: Error) {
+      dynamo.on(UpdateCommand).rejects(error);
+      return parse(await handlerOverDynamo()(requestUpload()));
+    }
+
     it('counts the upload before it writes the PENDING record', async () => {
       dynamo.on(UpdateCommand).resolves({});
       const handler = handlerOverDynamo();
@@ -316,14 +322,10 @@ describe('POST /media/uploads under the daily quota', () => {
     });
 
     it('maps a failed quota condition to 429 with Retry-After, and writes nothing', async () => {
-      // Arrange
-      dynamo
-        .on(UpdateCommand)
-        .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-      const handler = handlerOverDynamo();
-
       // Act
-      const response = parse(await handler(requestUpload()));
+      const response = await requestUploadWhileCountingFails(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      );
 
       // Assert
       expect(response.status).toBe(429);
@@ -338,14 +340,10 @@ describe('POST /media/uploads under the daily quota', () => {
     });
 
     it('answers a throttled quota table with 500 INTERNAL_ERROR, never with an upload URL', async () => {
-      // Arrange
-      dynamo
-        .on(UpdateCommand)
-        .rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
-      const handler = handlerOverDynamo();
-
       // Act
-      const response = parse(await handler(requestUpload()));
+      const response = await requestUploadWhileCountingFails(
+        new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }),
+      );
 
       // Assert
       expect(response.status).toBe(500);

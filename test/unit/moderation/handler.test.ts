@@ -6,6 +6,7 @@ import { moderateImage, verdictFor } from '../../../functions/moderation/moderat
 import type { ModerationDetector } from '../../../functions/shared/detectors';
 import type { ModerationLabel } from '../../../functions/shared/media';
 import { RekognitionModerationDetector } from '../../../functions/shared/rekognition-detectors';
+import { ANALYSIS_IMAGE as IMAGE, fixedDetector } from '../../fixtures/detectors';
 
 const rekognitionMock = mockClient(RekognitionClient);
 
@@ -13,19 +14,11 @@ afterEach(() => {
   rekognitionMock.reset();
 });
 
-const IMAGE = { bucket: 'media-bucket', key: 'derived/m1/00AB/analysis.jpg' };
 const label = (confidence: number): ModerationLabel => ({ name: 'Violence', parentName: '', confidence });
 
-function fixedDetector(labels: ModerationLabel[]): ModerationDetector & { calls: unknown[][] } {
-  const calls: unknown[][] = [];
-  return {
-    calls,
-    detectModerationLabels: async (...args) => {
-      calls.push(args);
-      return labels;
-    },
-  };
-}
+/** A detector that answers `labels` and remembers what it was asked. */
+const detectorAnswering = (labels: ModerationLabel[]): ModerationDetector & { calls: unknown[][] } =>
+  fixedDetector('detectModerationLabels', labels);
 
 describe('verdictFor', () => {
   it('approves an image with no labels', () => {
@@ -48,7 +41,7 @@ describe('verdictFor', () => {
 describe('moderateImage', () => {
   it('asks for labels down to 50 so near misses are kept on the record', async () => {
     // Arrange
-    const detector = fixedDetector([]);
+    const detector = detectorAnswering([]);
 
     // Act
     await moderateImage(detector, IMAGE, { moderationMinConfidence: 80 });
@@ -59,7 +52,7 @@ describe('moderateImage', () => {
 
   it('asks for labels down to the threshold when it is below 50', async () => {
     // Arrange
-    const detector = fixedDetector([]);
+    const detector = detectorAnswering([]);
 
     // Act
     await moderateImage(detector, IMAGE, { moderationMinConfidence: 30 });
@@ -70,7 +63,7 @@ describe('moderateImage', () => {
 
   it('approves, and keeps, a label under the threshold', async () => {
     // Act
-    const result = await moderateImage(fixedDetector([label(60)]), IMAGE, { moderationMinConfidence: 80 });
+    const result = await moderateImage(detectorAnswering([label(60)]), IMAGE, { moderationMinConfidence: 80 });
 
     // Assert
     expect(result).toEqual({ verdict: 'APPROVED', labels: [label(60)] });
@@ -80,7 +73,7 @@ describe('moderateImage', () => {
 describe('moderation handler', () => {
   it('rejects with MODERATION_MIN_CONFIDENCE defaulting to 80', async () => {
     // Act
-    const result = await createHandler({ detector: fixedDetector([label(80)]) })({ image: IMAGE });
+    const result = await createHandler({ detector: detectorAnswering([label(80)]) })({ image: IMAGE });
 
     // Assert
     expect(result.verdict).toBe('REJECTED');
@@ -89,7 +82,7 @@ describe('moderation handler', () => {
   it('uses a configured threshold', async () => {
     // Act
     const result = await createHandler({
-      detector: fixedDetector([label(80)]),
+      detector: detectorAnswering([label(80)]),
       settings: { moderationMinConfidence: 90 },
     })({
       image: IMAGE,
@@ -103,14 +96,14 @@ describe('moderation handler', () => {
     'refuses to start with a threshold of %s, which would reject everything or nothing',
     (threshold) => {
       expect(() =>
-        createHandler({ detector: fixedDetector([]), settings: { moderationMinConfidence: threshold } }),
+        createHandler({ detector: detectorAnswering([]), settings: { moderationMinConfidence: threshold } }),
       ).toThrow(/must be a confidence in percent/);
     },
   );
 
   it('returns the labels with name, parent name and confidence, most confident first', async () => {
     // Arrange
-    const detector = fixedDetector([
+    const detector = detectorAnswering([
       { name: 'Weapons', parentName: 'Violence', confidence: 70 },
       { name: 'Violence', parentName: '', confidence: 90 },
     ]);
@@ -145,7 +138,7 @@ describe('moderation handler', () => {
 
   it('refuses an image reference without a key', async () => {
     // Act
-    const result = createHandler({ detector: fixedDetector([]) })({ image: { bucket: 'media-bucket' } });
+    const result = createHandler({ detector: detectorAnswering([]) })({ image: { bucket: 'media-bucket' } });
 
     // Assert
     await expect(result).rejects.toMatchObject({

@@ -73,6 +73,16 @@ beforeAll(async () => {
 
 afterAll(() => table.close());
 
+/** Run-1 settles its claim of `mediaId` as RecordFailure does, after a throttled detector. */
+async function settleByItsRun(mediaId: string): Promise<void> {
+  await createRecordHandler({ documents, mediaTableName: TABLE })({
+    action: 'failure',
+    upload: upload(mediaId),
+    executionId: execution('run-1'),
+    error: { Error: 'DetectorThrottledError', Cause: '{}' },
+  });
+}
+
 describe('the held-claim index', () => {
   it('holds a claimed media, with its holder projected, and only until the record settles it', async () => {
     // Arrange
@@ -80,12 +90,7 @@ describe('the held-claim index', () => {
     const whileHeld = await indexEntry(mediaId);
 
     // Act
-    await createRecordHandler({ documents, mediaTableName: TABLE })({
-      action: 'failure',
-      upload: upload(mediaId),
-      executionId: execution('run-1'),
-      error: { Error: 'DetectorThrottledError', Cause: '{}' },
-    });
+    await settleByItsRun(mediaId);
 
     // Assert
     expect(whileHeld).toEqual({
@@ -173,12 +178,7 @@ describe('sweeper', () => {
   it('leaves a media settled by its run (READY, REJECTED or FAILED): it is no longer in the index', async () => {
     // Arrange
     const mediaId = await claimed(LONG_AGO);
-    await createRecordHandler({ documents, mediaTableName: TABLE })({
-      action: 'failure',
-      upload: upload(mediaId),
-      executionId: execution('run-1'),
-      error: { Error: 'DetectorThrottledError', Cause: '{}' },
-    });
+    await settleByItsRun(mediaId);
 
     // Act
     const report = await sweeper()();

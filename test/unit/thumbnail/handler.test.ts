@@ -76,14 +76,7 @@ describe('thumbnail handler', () => {
 
   it('treats any 412 answer to the read as UploadChangedError, whatever error name the SDK gives it', async () => {
     // Arrange: a 412 without an error body (the SDK then names the error after the status)
-    s3Mock.on(GetObjectCommand).rejects(
-      new S3ServiceException({
-        name: 'Unknown',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 412 },
-        message: 'Unknown',
-      }),
-    );
+    s3Mock.on(GetObjectCommand).rejects(s3ClientError('Unknown', 412, 'Unknown'));
 
     // Act
     const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
@@ -269,14 +262,7 @@ describe('thumbnail handler', () => {
 
   it('lets any other S3 failure through unchanged, for the state machine to record as a pipeline fault', async () => {
     // Arrange: without s3:ListBucket, S3 also answers a deleted key this way; it cannot be told from a real denial
-    s3Mock.on(GetObjectCommand).rejects(
-      new S3ServiceException({
-        name: 'AccessDenied',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 403 },
-        message: 'Access Denied',
-      }),
-    );
+    s3Mock.on(GetObjectCommand).rejects(s3ClientError('AccessDenied', 403, 'Access Denied'));
 
     // Act
     const result = handlerWith()({ upload: { ...UPLOAD, size: 10 } });
@@ -300,11 +286,11 @@ describe('entityTag', () => {
   });
 });
 
+/** A client error as the SDK throws it for an S3 answer with `status` and the error code `name`. */
+function s3ClientError(name: string, status: number, message: string): S3ServiceException {
+  return new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message });
+}
+
 function preconditionFailed(): S3ServiceException {
-  return new S3ServiceException({
-    name: 'PreconditionFailed',
-    $fault: 'client',
-    $metadata: { httpStatusCode: 412 },
-    message: 'At least one of the pre-conditions you specified did not hold',
-  });
+  return s3ClientError('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
 }
