@@ -40,14 +40,14 @@ import {
   UPLOADED_INPUT,
   UPLOADED_PATTERN,
 } from '../infra/definitions/pipeline-sources';
-import { LocalImageDetector } from './detectors/local-image-detector';
+import { LazyLocalDetector } from './detectors/lazy-detector';
 import { RekognitionQuota } from './detectors/rekognition-quota';
 import { loadAppTemplates, twinRoles } from './iam/app-roles';
 import { runAsFunction } from './iam/caller';
 import { IamEnforcer, type IamReport } from './iam/enforcer';
 import { guardedDetector } from './iam/guarded-detector';
 import { writeIamReport } from './iam/usage';
-import { setSdkEnforcer } from './iam/sdk-guard';
+import { guardSdkClients, setSdkEnforcer } from './iam/sdk-guard';
 import type { StackTemplate } from '../test/iam/support/cfn-resolver';
 import { startDynamoDbEmulator, ensureTable, type DynamoDbEmulator } from './emulators/dynamodb';
 import { startS3Emulator, type S3Emulator } from './emulators/s3';
@@ -74,6 +74,7 @@ import {
   LambdaConcurrency,
 } from './pipeline/lambda-concurrency';
 import { Pipeline, type FaultPlan, type LambdaHandler } from './pipeline/pipeline';
+import { ColdStarts } from './pipeline/cold-start';
 import { RunLog, type RunRecord } from './pipeline/runs';
 import {
   ARTICLES_TABLE_NAME,
@@ -98,8 +99,6 @@ import {
  * second start in the same process (jest runs each test file in its own module registry and
  * environment, so each e2e file can start its own twin).
  */
-
-const REPO_ROOT = resolve(__dirname, '..');
 
 export interface TwinOptions {
   /** API port; 0 picks a free one. @default 0 */
@@ -322,8 +321,8 @@ function setHandlerEnvironment(values: Record<string, string>): void {
 }
 
 async function loadHandlerModule(functionName: string): Promise<HandlerModule> {
-  const modulePath = join(REPO_ROOT, 'functions', functionName, 'handler');
-  return (await import(modulePath)) as HandlerModule;
+  // A pattern esbuild can follow: local/start.cjs bundles every functions/<name>/handler.ts.
+  return (await import(`../functions/${functionName}/handler.ts`)) as HandlerModule;
 }
 
 /** The deployed defaults: the twin's S3 expires what a dev stage's bucket would. */
@@ -523,7 +522,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     cleanups.push(async () => setSdkEnforcer(undefined));
 
     // The only stand-in: Rekognition has no emulator, so both detector ports get local analysis.
-    const localDetector = new LocalImageDetector(s3Client);
+    const localDetector = new LazyLocalDetector(s3Client);
     const detectorQuota =
       options.rekognitionTps !== undefined ? new RekognitionQuota(localDetector, options.rekognitionTps) : undefined;
     const detector = detectorQuota ?? localDetector;
@@ -539,31 +538,19 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       labels: { detector: detectorPort },
       moderation: { detector: detectorPort },
     };
-    const handlers = new Map<string, LambdaHandler>();
-    const loadFailures = new Map<string, string>();
-    for (const name of functionNames) {
-      try {
-        const module = await loadHandlerModule(name);
-        const signing = iam !== undefined && SIGNING_FUNCTIONS.includes(name) && module.awsDependencies !== undefined;
-        const deps = signing ? module.awsDependencies?.({ credentials: signingCredentials(name) }) : portsFor[name];
-        const handler = deps && module.createHandler ? module.createHandler(deps) : module.handler;
-        if (typeof handler !== 'function')
-          throw new Error(`functions/${name}/handler exports no ${deps ? 'createHandler' : 'handler'}`);
-        handlers.set(name, handler);
-      } catch (error: unknown) {
-        loadFailures.set(name, error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error));
-      }
-    }
-    const handlerFor = (name: string): LambdaHandler =>
-      handlers.get(name) ??
-      (() => {
-        // What Lambda would say for a function that does not exist; the run records it.
-        const error = new Error(
-          `functions/${name}/handler could not be loaded: ${loadFailures.get(name) ?? 'unknown function'}`,
-        );
-        error.name = 'Lambda.ResourceNotFoundException';
-        throw error;
-      });
+    // Each handler module is imported on its function's first invocation, as Lambda's cold start.
+    const functions = new ColdStarts(functionNames, async (name) => {
+      // The IAM guard is in place before a handler can build its first SDK client.
+      if (iam !== undefined) await guardSdkClients();
+      const module = await loadHandlerModule(name);
+      const signing = iam !== undefined && SIGNING_FUNCTIONS.includes(name) && module.awsDependencies !== undefined;
+      const deps = signing ? module.awsDependencies?.({ credentials: signingCredentials(name) }) : portsFor[name];
+      const handler = deps && module.createHandler ? module.createHandler(deps) : module.handler;
+      if (typeof handler !== 'function')
+        throw new Error(`functions/${name}/handler exports no ${deps ? 'createHandler' : 'handler'}`);
+      return handler;
+    });
+    const handlerFor = (name: string): LambdaHandler => functions.handlerFor(name);
 
     // Step Functions -> EventBridge -> the execution watcher, as deployed: every execution that ends
     // FAILED, TIMED_OUT or ABORTED sends its status-change event through the rule's pattern file to
@@ -714,11 +701,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
           dynamoClient.send(new DescribeTableCommand({ TableName: UPLOAD_QUOTA_TABLE_NAME })),
         ]);
         const [bucket, media, articles, uploadQuota] = checks.map((c) => c.status === 'fulfilled');
-        const functions = Object.fromEntries(
-          functionNames.map((n) => [n, handlers.has(n) ? 'loaded' : `missing: ${loadFailures.get(n) ?? ''}`]),
-        );
         return {
-          ready: Boolean(bucket && media && articles && uploadQuota) && loadFailures.size === 0 && !stopping.closed,
+          // The functions are not part of it: each loads on its first invocation (its state is under `functions`).
+          ready: Boolean(bucket && media && articles && uploadQuota) && !stopping.closed,
           s3: { endpoint: s3.endpoint, bucket: MEDIA_BUCKET_NAME, ok: bucket },
           dynamodb: {
             endpoint: dynamo.endpoint,
@@ -729,7 +714,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
             },
           },
           stateMachine: { tasks: builtPipeline.tasks, running: builtPipeline.runningCount },
-          functions,
+          functions: functions.snapshot(),
           deadLetters: { watcher: executionEnded.deadLetterQueue.list().length },
           detector: detector.displayName,
           lambda: lambda.snapshot(),

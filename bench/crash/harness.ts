@@ -8,7 +8,7 @@ import { TERMINAL_STATUSES, uploadKeyFor } from '../../functions/shared/media';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, MEDIA_BUCKET_NAME } from '../../local/settings';
 import * as api from '../../smoke/api-client';
 import { send } from '../../smoke/http';
-import { REPO_ROOT } from '../lib/paths';
+import { REPO_ROOT, TWIN_START_SCRIPT } from '../lib/paths';
 
 /**
  * A crash run: a real twin process (`npm start -- --data-dir DIR`), a burst of uploads, `kill -9`
@@ -64,13 +64,13 @@ export async function freePorts(): Promise<CrashPorts> {
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /**
- * Starts `local/main.ts --data-dir DIR` as its own process (the twin must be this one process, which
- * SIGKILL ends: `node --import tsx`, not the tsx command), on the same ports every time: upload
- * forms name the S3 port.
+ * Starts the twin with `--data-dir DIR` as `npm start` does, but as its own process (the twin must
+ * be this one process, which SIGKILL ends: `node local/start.cjs`, not npm), on the same ports
+ * every time: upload forms name the S3 port.
  */
 async function startTwin(dataDir: string, ports: CrashPorts, dailyUploadQuota: number): Promise<TwinProcess> {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, [TWIN_START_SCRIPT, '--data-dir', dataDir], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

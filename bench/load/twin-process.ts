@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { REPO_ROOT } from '../lib/paths';
+import { REPO_ROOT, TWIN_START_SCRIPT } from '../lib/paths';
 
 /**
- * A twin started the way a user starts it (`npm start`, i.e. tsx local/main.ts) in its own
+ * A twin started the way a user starts it (`npm start`, i.e. `node local/start.cjs`) in its own
  * process, on free ports, with the given environment (LAMBDA_CONCURRENCY, REKOGNITION_TPS ...).
  */
 export interface TwinProcess {
@@ -14,7 +13,7 @@ export interface TwinProcess {
 }
 
 export async function startTwinProcess(env: Record<string, string>): Promise<TwinProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'local', 'main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, [TWIN_START_SCRIPT], {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: '0', S3_PORT: '0', DYNAMODB_PORT: '0', LOG_LEVEL: 'ERROR', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,9 +3,11 @@ import { createServer } from 'node:net';
 import { REPO_ROOT } from '../lib/paths';
 
 /**
- * Start-up of the twin as a user gets it: `npm start` in a new process, on free ports, until
- * `GET /_local/health` answers `ready: true` (the emulators listen, the tables exist, every
- * function's handler is loaded). Each start is then stopped with SIGTERM, as Ctrl-C would.
+ * Start-up of the twin as a user gets it: `npm start` in a new process (npm's own start included),
+ * on free ports, until `GET /_local/health` answers `ready: true` (the API answers, the S3 and
+ * DynamoDB emulators answer, the tables exist). The functions are not loaded yet then: each loads
+ * on its first invocation, as a Lambda cold start, so the first `GET /articles` after it is timed
+ * too. Each start is then stopped with SIGTERM, as Ctrl-C would.
  */
 
 export interface TwinStartupSample {
@@ -13,6 +15,8 @@ export interface TwinStartupSample {
   wallToHealthyMs: number;
   /** The twin's own "Started in" line: startTwin() from entry to return (imports excluded). */
   startedInMs: number;
+  /** The first `GET /articles?limit=1` once ready: the articles function's cold start and its first call. */
+  firstArticlesMs: number;
 }
 
 export interface TwinStartupResult {
@@ -89,7 +93,12 @@ async function startOnce(): Promise<TwinStartupSample> {
         throw new Error(`npm start printed no "Started in":\n${output.slice(-2000)}`);
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return { wallToHealthyMs, startedInMs };
+    const firstCallAt = performance.now();
+    const articles = await fetch(`http://127.0.0.1:${ports.PORT}/articles?limit=1`);
+    await articles.arrayBuffer();
+    if (articles.status !== 200) throw new Error(`GET /articles answered ${articles.status}:\n${output.slice(-2000)}`);
+    const firstArticlesMs = performance.now() - firstCallAt;
+    return { wallToHealthyMs, startedInMs, firstArticlesMs };
   } finally {
     await stop();
   }

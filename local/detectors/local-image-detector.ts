@@ -13,6 +13,7 @@ import type {
 } from '../../functions/shared/detectors';
 import type { ImageRef, Label, ModerationLabel } from '../../functions/shared/media';
 import { toDetectorError } from '../../functions/shared/rekognition-detectors';
+import { LOCAL_DETECTOR_NAME } from './lazy-detector';
 
 /**
  * Local image analysis (not Rekognition).
@@ -250,8 +251,7 @@ export async function checkRekognitionLimits(bytes: Buffer): Promise<void> {
 const RECENT_IMAGES = 64;
 
 export class LocalImageDetector implements LabelDetector, ModerationDetector {
-  /** Shown wherever a detector name is displayed, so nobody mistakes it for Rekognition. */
-  readonly displayName = 'Local image analysis (not Rekognition)';
+  readonly displayName = LOCAL_DETECTOR_NAME;
 
   /**
    * Measurements of recent images, by bucket and key. DetectLabels and DetectModerationLabels look

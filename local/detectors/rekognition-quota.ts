@@ -1,4 +1,3 @@
-import { ProvisionedThroughputExceededException } from '@aws-sdk/client-rekognition';
 import type {
   LabelDetectionOptions,
   LabelDetector,
@@ -6,7 +5,6 @@ import type {
   ModerationDetector,
 } from '../../functions/shared/detectors';
 import type { ImageRef, Label, ModerationLabel } from '../../functions/shared/media';
-import { toDetectorError } from '../../functions/shared/rekognition-detectors';
 
 /**
  * Rekognition's transactions-per-second quota, in front of the twin's local detector
@@ -72,11 +70,16 @@ export class RekognitionQuota implements LabelDetector, ModerationDetector {
     this.displayName = `${inner.displayName ?? 'detector'}, at most ${transactionsPerSecond} calls/s per API (REKOGNITION_TPS)`;
   }
 
-  private admit(api: RekognitionApi, image: ImageRef): void {
+  private async admit(api: RekognitionApi, image: ImageRef): Promise<void> {
     const stats = this.stats[api];
     stats.calls++;
     if (this.buckets[api].tryTake()) return;
     stats.throttled++;
+    // Loaded on the first refusal: the Rekognition client stays out of the twin's start.
+    const [{ ProvisionedThroughputExceededException }, { toDetectorError }] = await Promise.all([
+      import('@aws-sdk/client-rekognition'),
+      import('../../functions/shared/rekognition-detectors'),
+    ]);
     throw toDetectorError(
       new ProvisionedThroughputExceededException({
         message: 'Provisioned rate exceeded',
@@ -87,12 +90,12 @@ export class RekognitionQuota implements LabelDetector, ModerationDetector {
   }
 
   async detectLabels(image: ImageRef, options: LabelDetectionOptions): Promise<Label[]> {
-    this.admit('DetectLabels', image);
+    await this.admit('DetectLabels', image);
     return this.inner.detectLabels(image, options);
   }
 
   async detectModerationLabels(image: ImageRef, options: ModerationDetectionOptions): Promise<ModerationLabel[]> {
-    this.admit('DetectModerationLabels', image);
+    await this.admit('DetectModerationLabels', image);
     return this.inner.detectModerationLabels(image, options);
   }
 

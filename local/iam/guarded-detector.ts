@@ -1,4 +1,3 @@
-import { AccessDeniedException, InvalidS3ObjectException } from '@aws-sdk/client-rekognition';
 import type {
   LabelDetectionOptions,
   LabelDetector,
@@ -6,7 +5,6 @@ import type {
   ModerationDetector,
 } from '../../functions/shared/detectors';
 import type { ImageRef, Label, ModerationLabel } from '../../functions/shared/media';
-import { toDetectorError } from '../../functions/shared/rekognition-detectors';
 import { currentCaller, runAsTwin } from './caller';
 import type { IamEnforcer } from './enforcer';
 
@@ -27,17 +25,22 @@ export function guardedDetector(detector: Detector, iam: IamEnforcer): Detector 
     const caller = currentCaller();
     if (caller === undefined) return;
     const denied = await iam.authorize(caller, [{ action, resource: '*' }]);
-    if (denied !== undefined) throw new AccessDeniedException({ message: denied.message, $metadata: metadata });
-    const unreadable = await iam.authorize(caller, [
-      { action: 's3:GetObject', resource: iam.objectArn(image.bucket, image.key) },
+    const unreadable =
+      denied === undefined
+        ? await iam.authorize(caller, [{ action: 's3:GetObject', resource: iam.objectArn(image.bucket, image.key) }])
+        : undefined;
+    if (denied === undefined && unreadable === undefined) return;
+    // Loaded on the first refusal: the Rekognition client stays out of the twin's start.
+    const [{ AccessDeniedException, InvalidS3ObjectException }, { toDetectorError }] = await Promise.all([
+      import('@aws-sdk/client-rekognition'),
+      import('../../functions/shared/rekognition-detectors'),
     ]);
-    if (unreadable !== undefined) {
-      const error = new InvalidS3ObjectException({
-        message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.',
-        $metadata: metadata,
-      });
-      throw toDetectorError(error, image);
-    }
+    if (denied !== undefined) throw new AccessDeniedException({ message: denied.message, $metadata: metadata });
+    const error = new InvalidS3ObjectException({
+      message: 'Unable to get object metadata from S3. Check object key, region and/or access permissions.',
+      $metadata: metadata,
+    });
+    throw toDetectorError(error, image);
   };
   return {
     async detectLabels(image: ImageRef, options: LabelDetectionOptions): Promise<Label[]> {

@@ -1,7 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { RekognitionClient } from '@aws-sdk/client-rekognition';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { currentCaller } from './caller';
@@ -31,10 +29,13 @@ type Next = (args: GuardArgs) => Promise<unknown>;
 
 let enforcer: IamEnforcer | undefined;
 
-/** Turns the guard on for this process's SDK clients (the twin's start), or off (its stop). */
+/**
+ * Turns the guard on for this process's SDK clients (the twin's start), or off (its stop). The
+ * guard reaches a client once {@link guardSdkClients} has run (the twin awaits it before it loads
+ * a function's handler).
+ */
 export function setSdkEnforcer(active: IamEnforcer | undefined): void {
   enforcer = active;
-  if (active !== undefined) installGuard();
 }
 
 const operation = (commandName: string | undefined): string => (commandName ?? '').replace(/Command$/, '');
@@ -219,17 +220,25 @@ interface StackLike {
   add(middleware: unknown, options: { step: string; priority: string; name: string }): void;
 }
 
-let installed = false;
+let installed: Promise<void> | undefined;
 
-/** Wraps `send` of the SDK's client base class(es) once per process: each client gets the guard on first use. */
-function installGuard(): void {
-  if (installed) return;
-  installed = true;
+/**
+ * Wraps `send` of the SDK's client base class(es) once per process: each client gets the guard on
+ * first use. The Rekognition and Secrets Manager clients are loaded here, with the first
+ * function's cold start, rather than with the twin (only the handlers use them).
+ */
+export function guardSdkClients(): Promise<void> {
+  installed ??= Promise.all([import('@aws-sdk/client-rekognition'), import('@aws-sdk/client-secrets-manager')]).then(
+    ([{ RekognitionClient }, { SecretsManagerClient }]) =>
+      installGuard([S3Client, DynamoDBClient, RekognitionClient, SecretsManagerClient]),
+  );
+  return installed;
+}
+
+function installGuard(clients: readonly { prototype: object }[]): void {
   const guarded = new WeakSet<object>();
   const bases = new Set(
-    [S3Client, DynamoDBClient, RekognitionClient, SecretsManagerClient].map(
-      (client) => Object.getPrototypeOf(client.prototype) as { send: (...args: unknown[]) => unknown },
-    ),
+    clients.map((client) => Object.getPrototypeOf(client.prototype) as { send: (...args: unknown[]) => unknown }),
   );
   for (const base of bases) {
     const send = base.send;

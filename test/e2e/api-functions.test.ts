@@ -104,15 +104,18 @@ describe('the two API functions in the twin', () => {
     await twin?.stop();
   });
 
-  it('loads both handlers and reports them in the health check', async () => {
-    const response = await requestJson<{ ready: boolean; functions: Record<string, string> }>(
-      twin,
-      'GET',
-      '/_local/health',
-    );
+  it('loads a handler on its first invocation, as a cold start, and reports it warm in the health check', async () => {
+    const health = async (): Promise<Record<string, string>> =>
+      (await requestJson<{ functions: Record<string, string> }>(twin, 'GET', '/_local/health')).body.functions;
+    // Arrange: no article route has been called in this twin yet.
+    expect(await health()).toMatchObject({ articles: 'cold', media: 'cold' });
 
-    expect(response.status).toBe(200);
-    expect(response.body.functions).toMatchObject({ articles: 'loaded', media: 'loaded' });
+    // Act
+    const listed = await requestJson(twin, 'GET', '/articles?limit=1');
+
+    // Assert
+    expect(listed.status).toBe(200);
+    expect(await health()).toMatchObject({ articles: 'warm', media: 'cold' });
   });
 
   it('lets an author use media she uploaded through the media function as an article cover', async () => {

@@ -8,7 +8,7 @@ import {
 import { startSecretsManagerEmulator, type SecretsManagerEmulator } from '../../../local/emulators/secrets-manager';
 import { runAsFunction } from '../../../local/iam/caller';
 import type { IamEnforcer, IamRequest, Refusal } from '../../../local/iam/enforcer';
-import { setSdkEnforcer } from '../../../local/iam/sdk-guard';
+import { guardSdkClients, setSdkEnforcer } from '../../../local/iam/sdk-guard';
 
 /**
  * The twin's Secrets Manager, through the real SDK client: AWS's version stages on a rotation, its
@@ -93,7 +93,10 @@ describe("the twin's IAM guard in front of Secrets Manager", () => {
     },
   } as unknown as IamEnforcer;
 
-  beforeAll(() => setSdkEnforcer(enforcer));
+  beforeAll(async () => {
+    setSdkEnforcer(enforcer);
+    await guardSdkClients();
+  });
 
   it("asks for secretsmanager:GetSecretValue on the secret's ARN, whatever the version stage", async () => {
     asked.length = 0;
