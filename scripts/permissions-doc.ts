@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { NOT_EXERCISED_BY_THE_TWIN, readRecordedUsage } from '../local/iam/usage';
 import { CfnResolver, FAKE_ACCOUNT, FAKE_REGION, type StackTemplate } from '../test/iam/support/cfn-resolver';
+import { bucketGrants, collectBucketPolicies } from '../test/iam/support/bucket-policies';
 import { collectGroups, type GroupView } from '../test/iam/support/groups';
 import {
   OPTIONAL_ROLES,
@@ -232,6 +233,42 @@ const ROLE_TITLES: Readonly<Record<ProjectRole, string>> = {
   ciDeploy: 'CI deploy role for GitHub Actions',
 };
 
+/** The ARN of the AWS managed policy CDK's custom-resource providers attach to their roles. */
+const LAMBDA_BASIC_EXECUTION = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+
+/**
+ * Roles the app does not write itself (CDK's custom-resource providers), by name: why the app
+ * has each, and the reason for each AWS managed policy it carries. A role missing here renders as
+ * UNREVIEWED.
+ */
+export const OTHER_ROLES: Readonly<
+  Record<
+    string,
+    {
+      readonly why: string;
+      readonly managedPolicies: Readonly<Record<string, string>>;
+      /** Why each action a bucket policy grants the role (on the bucket and its objects). */
+      readonly bucketActions: Readonly<Record<string, string>>;
+    }
+  >
+> = {
+  CustomS3AutoDeleteObjectsCustomResourceProviderRole: {
+    why: "The role of CDK's `Custom::S3AutoDeleteObjects` provider, in stages whose removal policy is DESTROY (dev) only: on stack delete its function deletes every object version of the media bucket and of its access-log bucket, which CloudFormation cannot delete while they hold any. Its S3 rights come from the two bucket policies alone (below); prod retains its buckets and has no such role.",
+    managedPolicies: {
+      [LAMBDA_BASIC_EXECUTION]:
+        "Attached by CDK's provider and not configurable: lets the provider function create its own log group `/aws/lambda/<function name>` and write to it (logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents); it grants nothing on the app's data.",
+    },
+    bucketActions: {
+      's3:GetBucket*':
+        "Reads the bucket's tags (GetBucketTagging): it empties only a bucket still tagged `aws-cdk:auto-delete-objects=true`, so a bucket whose auto-delete was turned off is left alone.",
+      's3:PutBucketPolicy':
+        "Adds a Deny of s3:PutObject for everyone to the bucket's policy before emptying it, so no object lands while it deletes (GetBucketPolicy, under s3:GetBucket*, reads the policy first).",
+      's3:List*': 'Lists every object version and delete marker (ListObjectVersions), page by page.',
+      's3:DeleteObject*': 'Deletes each listed version and delete marker by version id (DeleteObjects).',
+    },
+  },
+};
+
 /** Optional groups: what turns their stack on. */
 const OPTIONAL_GROUP_NOTES: Readonly<Record<string, string>> = {
   Developers: 'Created only with `withDeveloperAccess` (`-c withDeveloperAccess=true`).',
@@ -295,17 +332,37 @@ function groupRows(group: GroupView): GroupRow[] {
   );
 }
 
-/** Every `role action` and group row the app grants that has no entry in WHY. */
+/**
+ * Every `role action` and group row the app grants that has no entry in WHY, and every other role
+ * (`other:<name>`) or managed policy of one (`other:<name> <arn>`) without an entry in OTHER_ROLES;
+ * an identity-policy action of such a role (`other:<name> <action>`) is always unreviewed, and so
+ * is an action a bucket policy grants it without an entry in its `bucketActions`.
+ */
 export function unreviewedPairs(stacks: readonly StackTemplate[]): string[] {
   const resolver = new CfnResolver(stacks);
-  const { project } = identifyRoles(resolver);
+  const { project, other } = identifyRoles(resolver);
+  const otherKeys = other.flatMap((role) => {
+    const reviewed = OTHER_ROLES[role.name];
+    if (reviewed === undefined) return [`other:${role.name}`];
+    // Such a role is reviewed as CDK makes it: a managed policy, and grants in resource policies.
+    const granted = bucketGrants(collectBucketPolicies(resolver)).filter((g) => g.principal === `AWS:${role.arn}`);
+    return [
+      ...allowedPairs(role).map((pair) => `other:${role.name} ${pair.action}`),
+      ...granted
+        .filter((grant) => reviewed.bucketActions[grant.action] === undefined)
+        .map((grant) => `other:${role.name} ${grant.action}`),
+      ...role.externalManagedPolicyArns
+        .filter((arn) => reviewed.managedPolicies[arn] === undefined)
+        .map((arn) => `other:${role.name} ${arn}`),
+    ];
+  });
   const roleKeys = PROJECT_ROLES.flatMap((roleKey) => {
     const role = project[roleKey];
     if (role === undefined) return [];
     return allowedPairs(role).map((pair) => `${roleKey} ${pair.action}`);
   });
   const keys = [...roleKeys, ...collectGroups(resolver).flatMap((group) => groupRows(group).map((row) => row.key))];
-  return [...new Set(keys)].filter((key) => WHY[key] === undefined);
+  return [...[...new Set(keys)].filter((key) => WHY[key] === undefined), ...otherKeys];
 }
 
 /** The group's policies as a table, one row per {@link GroupRow}. */
@@ -409,13 +466,25 @@ export function renderPermissionsDoc(
   if (other.length === 0) {
     lines.push('None: the app has no roles beyond the ones above (no CDK custom-resource providers).', '');
   } else {
+    const grants = bucketGrants(collectBucketPolicies(resolver));
     for (const role of other) {
-      lines.push(`### \`${role.name}\` (${UNREVIEWED})`, '');
+      const reviewed = OTHER_ROLES[role.name];
+      lines.push(`### \`${role.name}\`${reviewed === undefined ? ` (${UNREVIEWED})` : ''}`, '');
+      if (reviewed !== undefined) lines.push(reviewed.why, '');
       lines.push(`Assumed by ${trustedBy(role, names)}.`, '');
-      lines.push('| Action | Resource |', '|---|---|');
+      lines.push('| Granted by | Action | Resource | Why |', '|---|---|---|---|');
       for (const pair of allowedPairs(role))
-        lines.push(`| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\` |`);
-      for (const arn of role.externalManagedPolicyArns) lines.push(`| managed policy | \`${arn}\` |`);
+        lines.push(
+          `| identity policy | \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\` | ${UNREVIEWED} |`,
+        );
+      for (const arn of role.externalManagedPolicyArns)
+        lines.push(`| managed policy | \`${arn}\` | | ${cell(reviewed?.managedPolicies[arn] ?? UNREVIEWED)} |`);
+      for (const grant of grants.filter((g) => g.principal === `AWS:${role.arn}`)) {
+        const condition = grant.condition === undefined ? '' : ` (if \`${cell(grant.condition)}\`)`;
+        lines.push(
+          `| bucket policy | \`${grant.action}\` | \`${cell(names.readable(grant.resource))}\`${condition} | ${cell(reviewed?.bucketActions[grant.action] ?? UNREVIEWED)} |`,
+        );
+      }
       lines.push('');
     }
   }

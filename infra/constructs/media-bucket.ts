@@ -1,5 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
-import { Duration } from 'aws-cdk-lib';
+import { CfnResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { expiringPrefixes, type MediaRetention } from '../definitions/retention';
@@ -31,9 +30,10 @@ export interface MediaBucketProps {
  * to EventBridge, incomplete multipart uploads cleaned up, CORS only for the configured origins,
  * and server access logs in a second bucket of its own.
  *
- * A non-retained bucket is destroyed with the stack only once it is empty: there is no
- * auto-delete custom resource, whose Lambda and role would sit outside the least-privilege
- * table.
+ * A destroyed stage (removal policy DESTROY, dev) empties both buckets on stack delete: CDK's
+ * `Custom::S3AutoDeleteObjects` provider deletes every object version, which CloudFormation cannot
+ * do (it fails with BucketNotEmpty on a bucket holding any version or delete marker). A retained
+ * stage (prod) has no auto-delete: its buckets outlive the stack with their contents.
  */
 export class MediaBucket extends Construct {
   /** The media bucket: `uploads/` from users, `derived/` from the pipeline. */
@@ -44,6 +44,7 @@ export class MediaBucket extends Construct {
   constructor(scope: Construct, id: string, props: MediaBucketProps) {
     super(scope, id);
     const versioned = props.versioned ?? true;
+    const autoDeleteObjects = props.removalPolicy === RemovalPolicy.DESTROY;
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -58,6 +59,7 @@ export class MediaBucket extends Construct {
         },
       ],
       removalPolicy: props.removalPolicy,
+      autoDeleteObjects,
     });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
@@ -98,6 +100,7 @@ export class MediaBucket extends Construct {
         },
       ],
       removalPolicy: props.removalPolicy,
+      autoDeleteObjects,
     });
 
     // EventBridge notifications set on the bucket resource itself. The `eventBridgeEnabled`
@@ -105,5 +108,31 @@ export class MediaBucket extends Construct {
     // AWSLambdaBasicExecutionRole managed policy and s3:PutBucketNotification.
     const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
     cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+
+    if (autoDeleteObjects) tagAutoDeleteProvider(Stack.of(this), cfnBucket);
+  }
+}
+
+/** The construct id of CDK's auto-delete provider, one per stack (aws-cdk-lib/aws-s3). */
+const AUTO_DELETE_PROVIDER_ID = 'Custom::S3AutoDeleteObjectsCustomResourceProvider';
+
+/**
+ * CDK makes the auto-delete provider's role and function as plain CfnResources, which tag aspects
+ * cannot reach: they get the tags of the bucket they empty (Component, Service, Environment), as
+ * the bucket holds them once the app's aspects have run, without CDK's own `aws-cdk:` marker.
+ */
+function tagAutoDeleteProvider(stack: Stack, bucket: s3.CfnBucket): void {
+  const provider = stack.node.tryFindChild(AUTO_DELETE_PROVIDER_ID);
+  if (provider === undefined) throw new Error(`No ${AUTO_DELETE_PROVIDER_ID} in ${stack.stackName}`);
+  // renderTags gives the tags as CDK holds them ({ key, value }), before they are rendered for CloudFormation.
+  const tags = Lazy.any({
+    produce: () =>
+      ((bucket.tags.renderTags() ?? []) as { key: string; value: string }[])
+        .filter((tag) => !tag.key.startsWith('aws-cdk:'))
+        .map((tag) => ({ Key: tag.key, Value: tag.value })),
+  });
+  for (const child of provider.node.children) {
+    if (child instanceof CfnResource && ['AWS::IAM::Role', 'AWS::Lambda::Function'].includes(child.cfnResourceType))
+      child.addPropertyOverride('Tags', tags);
   }
 }

@@ -14,8 +14,10 @@
  * the simulator sees: `bucket:MediaBucket/uploads/...`, `table:MediaTable`, `logGroup:<construct>`.
  */
 import { readFileSync } from 'node:fs';
+import type { Stage } from '../../infra/config';
 import { DOC_PATH, REGENERATE_HINT, renderPermissionsDoc, unreviewedPairs } from '../../scripts/permissions-doc';
 import { appUnderTest, projectRole, type AppUnderTest } from './support/app-under-test';
+import { bucketGrants, collectBucketPolicies, type BucketPolicyView } from './support/bucket-policies';
 import { FAKE_ACCOUNT, FAKE_REGION } from './support/cfn-resolver';
 import {
   diffSets,
@@ -28,7 +30,7 @@ import {
 } from './support/checks';
 import { collectGroups, type GroupView } from './support/groups';
 import { CORE_ROLES, FUNCTION_ROLES, PROJECT_ROLES, type CoreRole, type ProjectRole } from './support/project-roles';
-import { statementActions, statementResources } from './support/roles';
+import { statementActions, statementResources, type RoleView } from './support/roles';
 import { simulate, simulateAssumeRole, simulateCaller, type Caller } from './support/simulate';
 import { synthApp, TEST_GITHUB_DEPLOY, withOptionalStacks } from './support/synth';
 
@@ -58,6 +60,8 @@ const WATCHER_DEAD_LETTER_QUEUE = 'queue:PipelineWatcherDeadLetterQueue';
 const SWEEPER_DEAD_LETTER_QUEUE = 'queue:PipelineSweeperScheduleDeadLetterQueue';
 const BY_CLAIM_AGE = `${MEDIA_TABLE}/index/byClaimAge`;
 const SWEEPER_SCHEDULE_GROUP = 'scheduleGroup:PipelineSweeperScheduleGroup';
+/** A bucket of someone else in the same account. */
+const OTHER_BUCKET = 'arn:aws:s3:::another-app-bucket';
 
 type FunctionRole = (typeof FUNCTION_ROLES)[number];
 
@@ -754,8 +758,20 @@ const TRUST_MATRIX: readonly (readonly [CoreRole, string, 'may' | 'may not', str
 /** Managed policy ARNs a role may carry. None: AWS managed policies cannot be reviewed offline. */
 const APPROVED_MANAGED_POLICIES: ReadonlySet<string> = new Set();
 
-/** Roles outside the project's roles (CDK custom-resource providers). None today; each needs a reason. */
-const APPROVED_OTHER_ROLES: readonly string[] = [];
+/**
+ * The role of CDK's `Custom::S3AutoDeleteObjects` provider: a stage whose buckets are destroyed
+ * with the stack (dev) has both buckets emptied of every object version on stack delete, which
+ * CloudFormation cannot do itself. Reviewed below ("CDK's auto-delete provider"), its reasons in
+ * OTHER_ROLES of scripts/permissions-doc.ts.
+ */
+const AUTO_DELETE_ROLE = 'CustomS3AutoDeleteObjectsCustomResourceProviderRole';
+
+/** Roles outside the project's roles (CDK custom-resource providers), per stage; each needs a reason. */
+const APPROVED_OTHER_ROLES: Readonly<Record<Stage, readonly string[]>> = {
+  dev: [AUTO_DELETE_ROLE],
+  // Prod retains its buckets: no auto-delete, no provider.
+  prod: [],
+};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -837,7 +853,7 @@ describe('exact set of allowed (action, resource) pairs', () => {
     const others = app.roles.other.map((role) => role.name).sort();
 
     // Assert
-    expect(others).toEqual([...APPROVED_OTHER_ROLES].sort());
+    expect(others).toEqual([...APPROVED_OTHER_ROLES.dev].sort());
   });
 });
 
@@ -937,6 +953,147 @@ describe('no wildcards, narrow trust, scoped invocation', () => {
     expect(permissions.length).toBeGreaterThan(0);
     expect(findings).toEqual([]);
   });
+});
+
+describe("CDK's auto-delete provider (dev: buckets destroyed with the stack)", () => {
+  // Its role is made by CDK's CustomResourceProvider as a plain CfnResource: no inline policy, the
+  // AWSLambdaBasicExecutionRole managed policy, and its S3 rights in the two bucket policies
+  // alone. A bucket policy is evaluated with the caller's identity policy, so the simulations
+  // below pass it as the resource policy.
+  const LAMBDA_BASIC_EXECUTION = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+  const LOGS_BUCKET = 'bucket:MediaAccessLogsBucket';
+  const LOGGING_SERVICE = 'Service:logging.s3.amazonaws.com';
+  /** What the provider needs on each bucket and its objects: read the tag, deny writes, list and delete versions. */
+  const PROVIDER_ACTIONS = ['s3:DeleteObject*', 's3:GetBucket*', 's3:List*', 's3:PutBucketPolicy'];
+  const APPROVED_PROVIDER_GRANTS = [BUCKET, LOGS_BUCKET].flatMap((bucket) =>
+    PROVIDER_ACTIONS.flatMap((action) => [`${action} ${bucket}`, `${action} ${bucket}/*`]),
+  );
+
+  let provider: RoleView;
+  let policies: BucketPolicyView[];
+  const policyOf = (bucket: string): BucketPolicyView => {
+    const arn = app.names.arn(bucket);
+    const policy = policies.find((p) => p.bucketArn === arn);
+    if (policy === undefined) throw new Error(`no bucket policy on ${bucket}`);
+    return policy;
+  };
+
+  beforeAll(() => {
+    const found = app.roles.other.find((role) => role.name === AUTO_DELETE_ROLE);
+    if (found === undefined) throw new Error(`no ${AUTO_DELETE_ROLE} in the dev stage`);
+    provider = found;
+    policies = collectBucketPolicies(app.resolver);
+  });
+
+  it('is assumed by Lambda alone', () => {
+    // Act
+    const findings = trustFindings(provider, 'lambda.amazonaws.com');
+
+    // Assert
+    expect(findings).toEqual([]);
+  });
+
+  it('holds no identity statement, only the managed policy CDK attaches for its logs', () => {
+    // Act
+    const identity = { policies: provider.policies, managed: provider.externalManagedPolicyArns };
+
+    // Assert
+    expect(identity).toEqual({ policies: [], managed: [LAMBDA_BASIC_EXECUTION] });
+  });
+
+  it('is granted exactly the approved S3 actions, by the policies of the two buckets', () => {
+    // Act
+    const granted = bucketGrants(policies)
+      .filter((grant) => grant.principal === `AWS:${provider.arn}`)
+      .map((grant) => `${grant.action} ${app.names.readable(grant.resource)}${grant.condition ?? ''}`)
+      .sort();
+
+    // Assert
+    expect(diffSets(granted, [...APPROVED_PROVIDER_GRANTS].sort())).toEqual({ extra: [], missing: [] });
+  });
+
+  it('is the only role a bucket policy grants anything; the log delivery service writes media/ logs only', () => {
+    // Act: every principal the bucket policies allow something, and what the service may do.
+    const principals = [...new Set(bucketGrants(policies).map((grant) => grant.principal))].sort();
+    const logDelivery = bucketGrants(policies)
+      .filter((grant) => grant.principal === LOGGING_SERVICE)
+      .map((grant) => `${grant.action} ${app.names.readable(grant.resource)}`);
+
+    // Assert
+    expect(principals).toEqual([`AWS:${provider.arn}`, LOGGING_SERVICE].sort());
+    expect(logDelivery).toEqual([`s3:PutObject ${LOGS_BUCKET}/media/*`]);
+  });
+
+  const MEDIA_OBJECT = UPLOAD;
+  const LOG_OBJECT = ACCESS_LOG;
+  const PROVIDER_MATRIX: readonly [verdict: 'may' | 'may not', action: string, resource: string][] = [
+    ['may', 's3:GetBucketTagging', BUCKET],
+    ['may', 's3:PutBucketPolicy', BUCKET],
+    ['may', 's3:ListBucketVersions', BUCKET],
+    ['may', 's3:DeleteObjectVersion', MEDIA_OBJECT],
+    ['may', 's3:DeleteObject', DERIVED],
+    ['may', 's3:GetBucketTagging', LOGS_BUCKET],
+    ['may', 's3:ListBucketVersions', LOGS_BUCKET],
+    ['may', 's3:DeleteObjectVersion', LOG_OBJECT],
+    // Never reads or writes content, never changes the bucket otherwise, never deletes it.
+    ['may not', 's3:GetObject', MEDIA_OBJECT],
+    ['may not', 's3:GetObjectVersion', MEDIA_OBJECT],
+    ['may not', 's3:GetObject', LOG_OBJECT],
+    ['may not', 's3:PutObject', MEDIA_OBJECT],
+    ['may not', 's3:PutBucketVersioning', BUCKET],
+    ['may not', 's3:PutLifecycleConfiguration', BUCKET],
+    ['may not', 's3:PutBucketTagging', BUCKET],
+    ['may not', 's3:DeleteBucket', BUCKET],
+    ['may not', 's3:DeleteBucketPolicy', BUCKET],
+    ['may not', 'dynamodb:DeleteItem', MEDIA_TABLE],
+  ];
+
+  it.each(PROVIDER_MATRIX)('%s call %s on %s (with the bucket policy)', async (verdict, action, resource) => {
+    // Arrange
+    const bucket = resource.startsWith(LOGS_BUCKET) ? LOGS_BUCKET : BUCKET;
+
+    // Act
+    const decision = await simulate(provider, action, app.names.arn(resource), undefined, policyOf(bucket).document);
+
+    // Assert
+    expect(decision).toBe(verdict === 'may' ? 'Allowed' : 'ImplicitlyDenied');
+  });
+
+  it('may not touch a bucket of someone else in the account', async () => {
+    // Act: that bucket's policy is not the app's; the role's identity allows no S3 action.
+    const decisions = await Promise.all(
+      ['s3:DeleteObjectVersion', 's3:ListBucketVersions'].map((action) =>
+        simulate(provider, action, action === 's3:ListBucketVersions' ? OTHER_BUCKET : `${OTHER_BUCKET}/key`),
+      ),
+    );
+
+    // Assert
+    expect(decisions).toEqual(['ImplicitlyDenied', 'ImplicitlyDenied']);
+  });
+
+  it.each(FUNCTION_ROLES)(
+    'changes no decision for the %s role: the bucket policies widen no project role',
+    async (role) => {
+      // Act: each request the provider is allowed, for the function's role with and without the bucket's policy.
+      const changed = await Promise.all(
+        PROVIDER_MATRIX.filter(([verdict, action]) => verdict === 'may' && action.startsWith('s3:')).map(
+          async ([, action, resource]) => {
+            const bucket = resource.startsWith(LOGS_BUCKET) ? LOGS_BUCKET : BUCKET;
+            const principal = projectRole(app, role);
+            const arn = app.names.arn(resource);
+            const [alone, withPolicy] = await Promise.all([
+              simulate(principal, action, arn),
+              simulate(principal, action, arn, undefined, policyOf(bucket).document),
+            ]);
+            return alone === withPolicy ? undefined : `${action} ${resource}: ${alone} → ${withPolicy}`;
+          },
+        ),
+      );
+
+      // Assert
+      expect(changed.filter((line) => line !== undefined)).toEqual([]);
+    },
+  );
 });
 
 describe('sensitivity', () => {
@@ -1095,7 +1252,15 @@ describe('prod stage', () => {
     const others = prod.roles.other.map((role) => role.name).sort();
 
     // Assert
-    expect(others).toEqual([...APPROVED_OTHER_ROLES].sort());
+    expect(others).toEqual([...APPROVED_OTHER_ROLES.prod].sort());
+  });
+
+  it('grants no role anything in a bucket policy: prod keeps its buckets, with no auto-delete provider', () => {
+    // Act
+    const principals = [...new Set(bucketGrants(collectBucketPolicies(prod.resolver)).map((g) => g.principal))];
+
+    // Assert
+    expect(principals).toEqual(['Service:logging.s3.amazonaws.com']);
   });
 });
 
@@ -1138,7 +1303,7 @@ describe('default dev stage (optional stacks off)', () => {
     const others = plain.roles.other.map((role) => role.name).sort();
 
     // Assert
-    expect(others).toEqual([...APPROVED_OTHER_ROLES].sort());
+    expect(others).toEqual([...APPROVED_OTHER_ROLES.dev].sort());
   });
 });
 

@@ -28,6 +28,8 @@ const STATEFUL_TYPES: Readonly<Record<string, string>> = {
   'AWS::StepFunctions::StateMachine': 'its execution history',
   'AWS::SNS::Topic': 'its confirmed e-mail subscriptions',
   'AWS::WAFv2::WebACL': 'its name, which a replacement would claim while the old one still holds it',
+  // The old one's delete runs CDK's provider, which empties a bucket still carrying its marker tag.
+  'Custom::S3AutoDeleteObjects': "its bucket's objects, every version (the replaced one's delete empties the bucket)",
 };
 
 const PINNED = JSON.parse(readFileSync(path.join(__dirname, 'stateful-resources.json'), 'utf8')) as Record<

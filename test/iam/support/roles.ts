@@ -13,6 +13,7 @@ export interface PolicyStatement {
   Resource?: string | string[];
   NotResource?: string | string[];
   Principal?: unknown;
+  NotPrincipal?: unknown;
   Condition?: Record<string, Record<string, unknown>>;
 }
 

@@ -4,7 +4,7 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { FAKE_ACCOUNT } from './cfn-resolver';
-import type { NamedPolicy, RoleView } from './roles';
+import type { NamedPolicy, PolicyDocument, RoleView } from './roles';
 
 export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
@@ -13,6 +13,8 @@ export interface Caller {
   principal: string;
   policies: readonly NamedPolicy[];
   contextVariables?: Record<string, string>;
+  /** The resource's own policy (a bucket policy), evaluated with the identity policies as AWS does. */
+  resourcePolicy?: PolicyDocument;
 }
 
 export async function simulateCaller(caller: Caller, action: string, resourceArn: string): Promise<Decision> {
@@ -30,6 +32,7 @@ export async function simulateCaller(caller: Caller, action: string, resourceArn
       })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      ...(caller.resourcePolicy !== undefined ? { resourcePolicy: caller.resourcePolicy } : {}),
     },
     {},
   );
@@ -53,12 +56,14 @@ export async function simulate(
   action: string,
   resourceArn: string,
   contextVariables?: Readonly<Record<string, string>>,
+  resourcePolicy?: PolicyDocument,
 ): Promise<Decision> {
   return simulateCaller(
     {
       principal: role.arn,
       policies: role.policies,
       ...(contextVariables !== undefined ? { contextVariables: { ...contextVariables } } : {}),
+      ...(resourcePolicy !== undefined ? { resourcePolicy } : {}),
     },
     action,
     resourceArn,
