@@ -40,6 +40,27 @@ async function withArticleOfAlice(overrides = {}) {
   return { world, handler, created };
 }
 
+describe('the article writes', () => {
+  it.each([
+    ['POST when the authorizer claims are missing', post(undefined, validArticle())],
+    [
+      'POST when the sub claim is not a safe id',
+      jsonEvent({ method: 'POST', resource: '/articles', json: validArticle(), claims: { sub: '../admin' } }),
+    ],
+    [
+      'PUT without claims',
+      jsonEvent({ method: 'PUT', resource: '/articles/{id}', pathParameters: { id: 'a' }, json: validArticle() }),
+    ],
+    ['DELETE without claims', apiEvent({ method: 'DELETE', resource: '/articles/{id}', pathParameters: { id: 'a' } })],
+  ])('return 401 for a %s', async (_case, event) => {
+    const handler = createHandler(articlesWorld().deps);
+
+    const error = errorOf(await handler(event));
+
+    expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
+  });
+});
+
 describe('POST /articles', () => {
   it('creates an article with server-chosen id, author and timestamps', async () => {
     // Arrange
@@ -74,28 +95,6 @@ describe('POST /articles', () => {
       updatedAt: '2026-05-01T10:00:00.000Z',
     });
     expect(world.articles.items.get('id-0001')?.authorId).toBe(ALICE);
-  });
-
-  it('returns 401 when the authorizer claims are missing', async () => {
-    const handler = createHandler(articlesWorld().deps);
-
-    const error = errorOf(await handler(post(undefined, validArticle())));
-
-    expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
-  });
-
-  it('returns 401 when the sub claim is not a safe id', async () => {
-    const handler = createHandler(articlesWorld().deps);
-    const event = jsonEvent({
-      method: 'POST',
-      resource: '/articles',
-      json: validArticle(),
-      claims: { sub: '../admin' },
-    });
-
-    const error = errorOf(await handler(event));
-
-    expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
   });
 
   it.each([
@@ -494,20 +493,6 @@ describe('PUT /articles/{id}', () => {
     expect(error).toEqual({ status: 403, code: 'FORBIDDEN', message: 'Only the author may change this article' });
   });
 
-  it('returns 401 without claims', async () => {
-    const handler = createHandler(articlesWorld().deps);
-    const event = jsonEvent({
-      method: 'PUT',
-      resource: '/articles/{id}',
-      pathParameters: { id: 'a' },
-      json: validArticle(),
-    });
-
-    const error = errorOf(await handler(event));
-
-    expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
-  });
-
   it('returns 400 for a cover image of another user', async () => {
     const world = articlesWorld();
     world.media.put({ mediaId: 'bobs', ownerId: BOB, status: 'READY' });
@@ -559,14 +544,6 @@ describe('DELETE /articles/{id}', () => {
     const error = errorOf(await handler(del(ALICE, 'missing')));
 
     expect(error).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Article not found' });
-  });
-
-  it('returns 401 without claims', async () => {
-    const handler = createHandler(articlesWorld().deps);
-
-    const error = errorOf(await handler(del(undefined, 'a')));
-
-    expect(error).toEqual({ status: 401, code: 'UNAUTHORIZED', message: 'Authentication required' });
   });
 
   it('returns 400 naming id for an id with illegal characters', async () => {
