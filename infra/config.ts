@@ -6,6 +6,12 @@ import { moderationSettings } from '../functions/moderation/settings';
 import { checkSetting, type Setting } from '../functions/shared/settings';
 
 import { STAGE_ALLOWED_ORIGINS } from './definitions/cors';
+import {
+  DETECTOR_FUNCTIONS,
+  LAMBDA_DEFAULT_CONCURRENCY_QUOTA,
+  LAMBDA_MIN_UNRESERVED_CONCURRENCY,
+  detectorReservedConcurrency,
+} from './definitions/pipeline';
 import { RETENTION_SETTINGS } from './definitions/retention';
 
 const RETENTION_DEFAULTS = {
@@ -307,6 +313,29 @@ function bootstrapQualifierFrom(value: unknown, fallback: string): string {
   return value;
 }
 
+/**
+ * The detector functions' reserved concurrency for `rekognitionTps` must fit in what Lambda lets an
+ * account reserve, or the deploy fails at PutFunctionConcurrency. `lambdaConcurrencyQuota` (context)
+ * is the account's quota where it has been raised; other stages in the account reserve their own.
+ */
+function checkReservable(rekognitionTps: number, quotaValue: unknown): void {
+  const quota = positiveNumberFrom('lambdaConcurrencyQuota', quotaValue) ?? LAMBDA_DEFAULT_CONCURRENCY_QUOTA;
+  if (!Number.isInteger(quota)) {
+    throw new Error(`Context lambdaConcurrencyQuota must be a whole number, got ${JSON.stringify(quotaValue)}`);
+  }
+  const each = detectorReservedConcurrency(rekognitionTps);
+  const reserved = each * DETECTOR_FUNCTIONS.length;
+  const reservable = quota - LAMBDA_MIN_UNRESERVED_CONCURRENCY;
+  if (reserved > reservable) {
+    throw new Error(
+      `Context rekognitionTps=${rekognitionTps} reserves ${reserved} concurrent executions (${each} for each of ` +
+        `${DETECTOR_FUNCTIONS.join(' and ')}), more than the ${reservable} Lambda lets an account with a concurrency ` +
+        `quota of ${quota} reserve (it keeps ${LAMBDA_MIN_UNRESERVED_CONCURRENCY} unreserved). Lower rekognitionTps, or ` +
+        'raise the Lambda concurrency quota (Service Quotas) and pass it as -c lambdaConcurrencyQuota=<quota>.',
+    );
+  }
+}
+
 /** A loose spelling of a context key: case, hyphens and underscores ignored. */
 const looseKey = (key: string): string => key.toLowerCase().replace(/[-_]/g, '');
 
@@ -358,6 +387,8 @@ function configFrom(read: ContextReader): AppConfig {
   const alarmEmail = alarmEmailFrom(read('alarmEmail'));
   const githubDeploy = githubDeployFrom(read);
   const rekognitionTps = positiveNumberFrom('rekognitionTps', read('rekognitionTps'));
+  const lambdaConcurrencyQuota = read('lambdaConcurrencyQuota');
+  if (rekognitionTps !== undefined) checkReservable(rekognitionTps, lambdaConcurrencyQuota);
 
   return {
     ...base,

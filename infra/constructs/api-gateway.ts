@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -93,7 +93,7 @@ export class ApiGateway {
     this.accessLogGroup = new logs.LogGroup(scope, 'AccessLogs', {
       // Who called which route, when and with what result: an audit log.
       retention: config.auditLogRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: config.removalPolicy,
     });
 
     this.restApi = new apigw.RestApi(scope, 'Api', {

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -89,8 +89,14 @@ export class ClaimSweeper extends Construct {
 
     // Named after the stack, so a second stage deploys beside the first and the role's trust can
     // name the group before the schedule exists.
+    // Deleted with the stack in every stage (CDK retains a schedule group by default): it holds
+    // nothing but the schedule, and a group kept under this fixed name would make the stage's next
+    // deploy fail with a ConflictException.
     const scheduleGroupName = `${stack.stackName}-Sweeper`;
-    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', { scheduleGroupName });
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, 'ScheduleGroup', {
+      scheduleGroupName,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const scheduleGroupArn = stack.formatArn({
       service: 'scheduler',
       resource: 'schedule-group',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -225,7 +225,7 @@ export class MediaPipeline extends Construct {
       logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-MediaPipeline`,
       // The execution history of every upload: an audit log.
       retention: config.auditLogRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: config.removalPolicy,
     });
 
     // The state machine and the rule get names derived from the stack name (a second stage still

@@ -109,6 +109,14 @@ export function detectorReservedConcurrency(rekognitionTps: number): number {
   return Math.max(1, Math.floor(rekognitionTps));
 }
 
+/**
+ * Lambda's concurrency quota of an account and region unless raised (Service Quotas), and the part
+ * of it Lambda never lets functions reserve: PutFunctionConcurrency fails when reserving would leave
+ * fewer than 100 concurrent executions unreserved.
+ */
+export const LAMBDA_DEFAULT_CONCURRENCY_QUOTA = 1000;
+export const LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100;
+
 /** The functions that call Rekognition, one API each. */
 export const DETECTOR_FUNCTIONS = ['labels', 'moderation'] as const satisfies readonly StepFunctionName[];
 

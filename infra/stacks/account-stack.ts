@@ -85,6 +85,9 @@ export class AccountStack extends Stack {
       this.apiGatewayAccount = new apigw.CfnAccount(this, 'ApiGatewayAccount', {
         cloudWatchRoleArn: this.apiGatewayCloudWatchRole.roleArn,
       });
+      // API Gateway checks the role's permissions when the setting is applied: the role's policy is
+      // a resource of its own, so the setting waits for the role and its policy, not its ARN alone.
+      this.apiGatewayAccount.node.addDependency(this.apiGatewayCloudWatchRole);
       new CfnOutput(this, 'ApiGatewayCloudWatchRoleArn', { value: this.apiGatewayCloudWatchRole.roleArn });
     }
 

@@ -71,6 +71,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig(reader({ rekognitionTps: value }))).toThrow(/rekognitionTps must be a positive number/);
   });
 
+  it('accepts a Rekognition quota whose reserved concurrency leaves Lambda its 100 unreserved', () => {
+    // 450 for each detector function: 900 of the default 1,000.
+    expect(loadConfig(reader({ rekognitionTps: '450.9' })).rekognitionTps).toBe(450.9);
+    expect(loadConfig(reader({ rekognitionTps: '1450', lambdaConcurrencyQuota: '3000' })).rekognitionTps).toBe(1450);
+  });
+
+  it.each([
+    [{ rekognitionTps: '451' }, /reserves 902 concurrent executions.*more than the 900.*quota of 1000/],
+    [{ rekognitionTps: '1000', lambdaConcurrencyQuota: '2000' }, /reserves 2000 .*more than the 1900/],
+    [{ rekognitionTps: '5', lambdaConcurrencyQuota: '10.5' }, /lambdaConcurrencyQuota must be a whole number/],
+    [{ rekognitionTps: '5', lambdaConcurrencyQuota: 'lots' }, /lambdaConcurrencyQuota must be a positive number/],
+  ])('refuses %p: the deploy would fail at PutFunctionConcurrency', (context, message) => {
+    expect(() => loadConfig(reader(context))).toThrow(message);
+  });
+
   it('refuses a boolean flag that is neither true nor false', () => {
     expect(() => loadConfig(reader({ withAccessAnalyzer: 'yes' }))).toThrow(/withAccessAnalyzer/);
   });
