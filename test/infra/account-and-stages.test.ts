@@ -73,6 +73,20 @@ describe('account stack', () => {
     }
   });
 
+  it('applies the API Gateway account setting only once its role and the role policy exist', () => {
+    // API Gateway checks the role's permissions when the setting is applied; a reference to the
+    // role's ARN alone would let CloudFormation create the setting and the policy at the same time.
+    const { account } = stages.dev;
+    const [[policyId] = []] = ofType(account, 'AWS::IAM::Policy');
+    const [[roleId] = []] = ofType(account, 'AWS::IAM::Role');
+    const [[, setting] = []] = ofType(account, 'AWS::ApiGateway::Account');
+
+    expect(policyId).toBeDefined();
+    expect((setting as { DependsOn?: string[] } | undefined)?.DependsOn).toEqual(
+      expect.arrayContaining([policyId, roleId]),
+    );
+  });
+
   it('leaves out what the account already has when told so', () => {
     const { account } = build(stageConfig('dev', { apiGatewayCloudWatchRole: false, withAccessAnalyzer: false }));
 

@@ -2,7 +2,7 @@ import { type Stage, stageConfig } from '../../infra/config';
 import { logicalId, resourcesOfType, synthStack, type Synthesized } from './support';
 
 /*
- * What a stack delete does to the buckets (README "Cleanup"). A stage whose removal policy is
+ * What a stack delete does to the buckets and the other resources README "Cleanup" names. A stage whose removal policy is
  * DESTROY (dev) deletes both: CloudFormation cannot delete a bucket that holds any object version
  * or delete marker, so CDK's Custom::S3AutoDeleteObjects empties each one first, every version of
  * it. Prod retains both, contents and all, and has no such custom resource.
@@ -116,4 +116,36 @@ describe.each<[Stage, 'Delete' | 'Retain']>([
       expect(tagged).toEqual([]);
     });
   }
+});
+
+describe.each<[Stage, 'Delete' | 'Retain']>([
+  ['dev', 'Delete'],
+  ['prod', 'Retain'],
+])('other resources of the %s stage on stack delete', (stage, auditPolicy) => {
+  let synth: Synthesized;
+  let resources: Record<string, RawResource>;
+
+  beforeAll(() => {
+    synth = synthStack({ config: stageConfig(stage) });
+    resources = synth.template.toJSON().Resources as Record<string, RawResource>;
+  });
+
+  it(`gives the two audit log groups (API access log, execution log) DeletionPolicy ${auditPolicy}`, () => {
+    // Act
+    const policies = [synth.stack.api.gateway.accessLogGroup, synth.stack.pipeline.stateMachineLogGroup].map(
+      (group) => resources[logicalId(group)]?.DeletionPolicy,
+    );
+
+    // Assert
+    expect(policies).toEqual([auditPolicy, auditPolicy]);
+  });
+
+  it("deletes the sweeper's schedule group, whose fixed name would block the stage's next deploy", () => {
+    // Act
+    const group = resources[logicalId(synth.stack.pipeline.sweeper.scheduleGroup)];
+
+    // Assert
+    expect(group?.Type).toBe('AWS::Scheduler::ScheduleGroup');
+    expect([group?.DeletionPolicy, group?.UpdateReplacePolicy]).toEqual(['Delete', 'Delete']);
+  });
 });
