@@ -1,6 +1,7 @@
 import { mediaSettings } from '../functions/media/settings';
 import { sweeperSettings } from '../functions/sweeper/settings';
 import { checkSetting, type Setting } from '../functions/shared/settings';
+import { DEFAULT_ALLOWED_ORIGINS } from './settings';
 import { startTwin, type Twin } from './twin';
 
 /**
@@ -18,7 +19,8 @@ const USAGE = `Usage: npm start [-- --data-dir DIR] [--port N] [--s3-port N] [--
                THUMBNAIL_CONCURRENCY (thumbnail invocations at once, apart from the others, default 2 per core),
                REKOGNITION_TPS (emulated Rekognition quota, calls per second per API; default none),
                SWEEP_INTERVAL_SECONDS (seconds between the sweeper's runs, default 600; 0: only POST /_local/sweep),
-               STRANDED_CLAIM_AGE_SECONDS (age of a claim the sweeper settles, default 15300 as on AWS)`;
+               STRANDED_CLAIM_AGE_SECONDS (age of a claim the sweeper settles, default 15300 as on AWS),
+               IAM (off: the functions' AWS calls are not checked against their roles; default enforced)`;
 
 interface CliOptions {
   port: number;
@@ -121,12 +123,27 @@ function frontEndUrl(twin: Twin): string {
   return twin.webUrl?.replace('//127.0.0.1:', '//localhost:') ?? 'not served';
 }
 
-function describe(twin: Twin): string {
+/** A warning when the twin's own page is served from an origin the API does not answer CORS for. */
+function frontEndOriginWarning(twin: Twin, allowedOrigins: readonly string[]): string[] {
+  if (twin.webUrl === undefined) return [];
+  const origin = new URL(frontEndUrl(twin)).origin;
+  if (allowedOrigins.includes(origin)) return [];
+  return [
+    `                   ${origin} is not in ALLOWED_ORIGINS (${allowedOrigins.join(', ')}): the browser will`,
+    `                   block the API's answers to this page; add it, e.g. ALLOWED_ORIGINS=${[...allowedOrigins, origin].join(',')}`,
+  ];
+}
+
+function describe(twin: Twin, allowedOrigins: readonly string[]): string {
+  const iam = twin.iamReport().enforcing
+    ? "each function's AWS calls checked against its synthesized role (IAM=off to turn off)"
+    : 'off (IAM=off): AWS calls are not checked';
   return [
     '',
     'Travel Guide local twin is running (no AWS account needed).',
     '',
     `  Front end        ${frontEndUrl(twin)}   (calls the API from another origin)`,
+    ...frontEndOriginWarning(twin, allowedOrigins),
     `  REST API         ${twin.apiUrl}   (functions articles, media)   OpenAPI ${twin.apiUrl}/openapi.json`,
     `  Token            POST ${twin.tokenUrl}  {"userId":"alice"}`,
     `  Health           ${twin.healthUrl}`,
@@ -139,6 +156,7 @@ function describe(twin: Twin): string {
     `  Lambda           ${twin.lambda.describe()} concurrent invocations (LAMBDA_CONCURRENCY, THUMBNAIL_CONCURRENCY); over it: TooManyRequestsException`,
     `  Rekognition      ${twin.detectorQuota ? `quota ${twin.detectorQuota.transactionsPerSecond} calls/s per API (REKOGNITION_TPS)` : 'no quota (REKOGNITION_TPS to emulate one)'}`,
     `  Sweeper          POST ${twin.apiUrl}/_local/sweep runs it now (SWEEP_INTERVAL_SECONDS, STRANDED_CLAIM_AGE_SECONDS)`,
+    `  IAM              ${iam}; report GET ${twin.apiUrl}/_local/iam`,
     `  Data             ${twin.persistent ? twin.dataDir : 'in memory (use --data-dir DIR to keep it)'}`,
     `  Started in       ${twin.startupMs} ms`,
     '',
@@ -162,7 +180,7 @@ async function main(): Promise<void> {
     ...options,
     ...(process.env.LOG_LEVEL ? { logLevel: process.env.LOG_LEVEL } : {}),
   });
-  process.stdout.write(describe(twin));
+  process.stdout.write(describe(twin, options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS));
 
   let stopping = false;
   const shutdown = (signal: string): void => {

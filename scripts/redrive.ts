@@ -1,3 +1,4 @@
+import '../local/sdk-notice';
 import { findRedrivable, redriveMedia } from './redrive/redrive';
 import { redriveDeadLetters } from './redrive/dead-letters';
 import { stageDeadLetterDeps, stageDeps, twinDeps } from './redrive/targets';

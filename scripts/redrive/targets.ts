@@ -18,7 +18,13 @@ import type { DeadLetterDeps } from './dead-letters';
 
 /** The twin at `url`: its DynamoDB emulator and POST /_local/executions. */
 export async function twinDeps(url: string): Promise<RedriveDeps & { close(): void }> {
-  const response = await fetch(`${url}/_local/health`);
+  const response = await fetch(`${url}/_local/health`).catch((error: unknown) => {
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    throw new Error(
+      `Cannot reach the local twin at ${url} (GET /_local/health${cause}). Start it with \`npm start\`, ` +
+        'or name another one with --twin URL, or a deployed stage with --stage dev|prod.',
+    );
+  });
   const health = (await response.json()) as { s3?: { bucket?: string }; dynamodb?: { endpoint?: string } };
   if (health.s3?.bucket === undefined || health.dynamodb?.endpoint === undefined)
     throw new Error(`${url} is not a local twin (no /_local/health)`);
