@@ -126,6 +126,12 @@ export interface AppConfig {
   /** E-mail address subscribed to the alarm topic, if any. */
   readonly alarmEmail?: string;
   /**
+   * The sender of the user pool's e-mails (verification codes, password resets), an address or an
+   * address of a domain verified in Amazon SES in the stack's region. Unset, Cognito's own sender
+   * sends them, which allows only a limited number a day: fine for dev, not for public sign-up.
+   */
+  readonly signUpEmailFrom?: string;
+  /**
    * Rekognition's quota in this account and region, in calls per second per API (DetectLabels,
    * DetectModerationLabels; see the Service Quotas console). When set, each detector function gets
    * the reserved concurrency `detectorReservedConcurrency` derives from it, so a burst is admitted
@@ -365,10 +371,10 @@ export function loadConfig(readContext: ContextReader, givenKeys: readonly strin
 /** A plausible e-mail address: something@domain.tld, no spaces. */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function alarmEmailFrom(value: unknown): string | undefined {
+function emailFrom(key: string, value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string' || !EMAIL.test(value)) {
-    throw new Error(`Context alarmEmail must be an e-mail address, got ${JSON.stringify(value)}`);
+    throw new Error(`Context ${key} must be an e-mail address, got ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -384,7 +390,8 @@ function configFrom(read: ContextReader): AppConfig {
   if (workflowType !== 'STANDARD' && workflowType !== 'EXPRESS') {
     throw new Error(`Context workflowType must be STANDARD or EXPRESS, got ${JSON.stringify(workflowType)}`);
   }
-  const alarmEmail = alarmEmailFrom(read('alarmEmail'));
+  const alarmEmail = emailFrom('alarmEmail', read('alarmEmail'));
+  const signUpEmailFrom = emailFrom('signUpEmailFrom', read('signUpEmailFrom'));
   const githubDeploy = githubDeployFrom(read);
   const rekognitionTps = positiveNumberFrom('rekognitionTps', read('rekognitionTps'));
   const lambdaConcurrencyQuota = read('lambdaConcurrencyQuota');
@@ -428,6 +435,7 @@ function configFrom(read: ContextReader): AppConfig {
     ...(githubDeploy !== undefined ? { githubDeploy } : {}),
     ...(rekognitionTps !== undefined ? { rekognitionTps } : {}),
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+    ...(signUpEmailFrom !== undefined ? { signUpEmailFrom } : {}),
   };
 }
 

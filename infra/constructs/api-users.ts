@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import type { AppConfig } from '../config';
@@ -52,6 +52,16 @@ export class ApiUsers {
       ...(plus ? { standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION } : {}),
       deletionProtection: retained,
       removalPolicy: config.removalPolicy,
+      // Cognito's own sender allows only a limited number of e-mails a day; with a sender verified
+      // in SES (same region as the pool), the limits are the SES account's.
+      ...(config.signUpEmailFrom !== undefined
+        ? {
+            email: cognito.UserPoolEmail.withSES({
+              fromEmail: config.signUpEmailFrom,
+              sesRegion: Stack.of(scope).region,
+            }),
+          }
+        : {}),
     });
     Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG2',

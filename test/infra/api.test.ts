@@ -286,6 +286,38 @@ describe('Cognito', () => {
     });
   });
 
+  it("sends its e-mails with Cognito's own sender unless a sender verified in SES is configured", () => {
+    // Arrange
+    const pools = (template: Synthesized['template']) =>
+      Object.values(resourcesOfType(template, 'AWS::Cognito::UserPool')).map((pool) => pool.EmailConfiguration);
+    const withSes = synthStack({ config: stageConfig('prod', { signUpEmailFrom: 'hello@guide.example' }) });
+
+    // Act
+    const [defaultSender] = pools(synth.template);
+    const [sesSender] = pools(withSes.template);
+
+    // Assert
+    expect(defaultSender).toBeUndefined();
+    expect(sesSender).toEqual({
+      EmailSendingAccount: 'DEVELOPER',
+      From: 'hello@guide.example',
+      SourceArn: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':ses:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':identity/hello@guide.example',
+          ],
+        ],
+      },
+    });
+  });
+
   it('has a public web client signing in with SRP only', () => {
     synth.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,

@@ -210,6 +210,14 @@ describe('loadConfig', () => {
     expect(loadConfig(reader(values), Object.keys(values)).stage).toBe('prod');
   });
 
+  it('takes the sign-up e-mail sender as an address, and leaves it unset by default', () => {
+    expect(loadConfig(reader({})).signUpEmailFrom).toBeUndefined();
+    expect(loadConfig(reader({ signUpEmailFrom: 'hello@guide.example' })).signUpEmailFrom).toBe('hello@guide.example');
+    expect(() => loadConfig(reader({ signUpEmailFrom: 'guide.example' }))).toThrow(
+      'Context signUpEmailFrom must be an e-mail address, got "guide.example"',
+    );
+  });
+
   it('takes an alarm e-mail address and refuses anything else', () => {
     expect(loadConfig(reader({ alarmEmail: 'ops@example.com' })).alarmEmail).toBe('ops@example.com');
     expect(loadConfig(reader({ alarmEmail: '' })).alarmEmail).toBeUndefined();
