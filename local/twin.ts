@@ -391,10 +391,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     log(`recovery: discarded the half-written execution entry ${entry} (that execution had not started)`);
 
   try {
+    const allowedOrigins = options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS;
     const s3: S3Emulator = await startS3Emulator({
       port: options.s3Port ?? 0,
       directory: s3Directory,
       bucket: MEDIA_BUCKET_NAME,
+      allowedOrigins,
       region,
       ...(enforcing
         ? {
@@ -464,7 +466,6 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       ensureTable(dynamoClient, UPLOAD_QUOTA_TABLE_NAME, uploadQuotaTable, tableOptions),
     ]);
 
-    const allowedOrigins = options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS;
     const handlerEnvironment: Record<string, string> = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,

@@ -2,6 +2,7 @@ import { CfnResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { expiringPrefixes, type MediaRetention } from '../definitions/retention';
+import { BUCKET_CORS_RULE } from '../definitions/cors';
 
 /** Properties of a {@link MediaBucket}. */
 export interface MediaBucketProps {
@@ -93,10 +94,10 @@ export class MediaBucket extends Construct {
       cors: [
         {
           // Browsers upload with the presigned POST form and read renditions with signed GET URLs.
-          allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+          allowedMethods: BUCKET_CORS_RULE.allowedMethods.map((method) => s3.HttpMethods[method]),
           allowedOrigins: [...props.allowedOrigins],
-          allowedHeaders: ['content-type'],
-          maxAge: 3000,
+          allowedHeaders: [...BUCKET_CORS_RULE.allowedHeaders],
+          maxAge: BUCKET_CORS_RULE.maxAgeSeconds,
         },
       ],
       removalPolicy: props.removalPolicy,

@@ -44,3 +44,28 @@ export function preflightHeaders(
     'Access-Control-Max-Age': String(API_CORS_PREFLIGHT.maxAgeSeconds),
   };
 }
+
+/**
+ * The media bucket's CORS rule, for the stack (infra/constructs/media-bucket.ts) and the twin's S3
+ * (local/emulators/s3.ts) alike: browsers of the allowed origins upload with the presigned POST
+ * form and read renditions with signed GET URLs; only the Content-Type header may be sent, and no
+ * response header is exposed. test/infra/twin-cors.test.ts compares both with it.
+ */
+export const BUCKET_CORS_RULE = {
+  allowedMethods: ['POST', 'GET', 'HEAD'],
+  allowedHeaders: ['content-type'],
+  maxAgeSeconds: 3000,
+} as const;
+
+const xmlText = (value: string): string => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** {@link BUCKET_CORS_RULE} for `allowedOrigins` as S3's CORSConfiguration document (PutBucketCors). */
+export function bucketCorsXml(allowedOrigins: readonly string[]): string {
+  const elements = [
+    ...allowedOrigins.map((origin) => `<AllowedOrigin>${xmlText(origin)}</AllowedOrigin>`),
+    ...BUCKET_CORS_RULE.allowedMethods.map((method) => `<AllowedMethod>${method}</AllowedMethod>`),
+    ...BUCKET_CORS_RULE.allowedHeaders.map((header) => `<AllowedHeader>${header}</AllowedHeader>`),
+    `<MaxAgeSeconds>${BUCKET_CORS_RULE.maxAgeSeconds}</MaxAgeSeconds>`,
+  ];
+  return `<CORSConfiguration><CORSRule>${elements.join('')}</CORSRule></CORSConfiguration>`;
+}

@@ -6,10 +6,17 @@ import S3rver from 's3rver';
 import { DUMMY_ACCOUNT } from 's3rver/lib/models/account';
 import type { S3RequestInfo, S3rverRecord } from '../events/object-created';
 import { listenOnLoopback } from '../listen';
-import { DEFAULT_REGION, EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY, LOOPBACK } from '../settings';
+import {
+  DEFAULT_ALLOWED_ORIGINS,
+  DEFAULT_REGION,
+  EMULATOR_ACCESS_KEY_ID,
+  EMULATOR_SECRET_ACCESS_KEY,
+  LOOPBACK,
+} from '../settings';
 import { S3AuthError, S3Authenticator } from './s3-auth';
 import { answerListVersions, listVersionsRequest, type S3rverListingStore } from './s3-versions';
 import { publishObjectsAtomically, type S3rverObjectStore } from './s3-atomic-put';
+import { bucketCorsXml } from '../../infra/definitions/cors';
 
 export interface S3Emulator {
   endpoint: string;
@@ -24,6 +31,8 @@ export interface S3EmulatorOptions {
   /** s3rver always stores on disk: a temporary folder, or the user's --data-dir. */
   directory: string;
   bucket: string;
+  /** Browser origins the bucket answers CORS for (the API's, as the stack's bucket has them). @default DEFAULT_ALLOWED_ORIGINS */
+  allowedOrigins?: readonly string[];
   /** Called for every record s3rver emits, with the request that caused it. */
   onRecord(record: S3rverRecord, request: S3RequestInfo | undefined): void;
   /** The region SigV4 signatures must be scoped to. @default DEFAULT_REGION */
@@ -48,19 +57,6 @@ export interface SignedS3Request {
   key: string;
   kind: 'presigned GET' | 'presigned POST';
 }
-
-/** Browsers upload with the presigned POST from another origin; the real bucket has CORS for it too. */
-const BUCKET_CORS = `<CORSConfiguration>
-  <CORSRule>
-    <AllowedOrigin>*</AllowedOrigin>
-    <AllowedMethod>GET</AllowedMethod>
-    <AllowedMethod>HEAD</AllowedMethod>
-    <AllowedMethod>POST</AllowedMethod>
-    <AllowedHeader>*</AllowedHeader>
-    <ExposeHeader>ETag</ExposeHeader>
-    <MaxAgeSeconds>3000</MaxAgeSeconds>
-  </CORSRule>
-</CORSConfiguration>`;
 
 interface S3rverEvent {
   Records?: S3rverRecord[];
@@ -281,7 +277,10 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
     // Path style: vhost matching would treat "127.0.0.1" oddly and the SDK is set to path style.
     // (s3rver still takes the bucket from a {bucket}.s3.amazonaws.com Host; see conditionalRead.)
     vhostBuckets: false,
-    configureBuckets: [{ name: options.bucket, configs: [BUCKET_CORS] }],
+    // The stack's CORS rule for the bucket (infra/definitions/cors.ts), for the same origins.
+    configureBuckets: [
+      { name: options.bucket, configs: [bucketCorsXml(options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS)] },
+    ],
   });
 
   // s3rver's records cannot tell a multipart completion from a form POST. Each request runs in

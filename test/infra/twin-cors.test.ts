@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { stageConfig } from '../../infra/config';
+import { startS3Emulator, type S3Emulator } from '../../local/emulators/s3';
 import { LocalTokenIssuer } from '../../local/api/auth';
 import { startApiServer, type ApiServer } from '../../local/api/server';
 import { RunLog } from '../../local/pipeline/runs';
@@ -123,3 +127,84 @@ function firstPreflight(): (typeof preflights)[number] {
 function pick(headers: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(names.map((name) => [name, headers[name]]));
 }
+
+interface CorsRule {
+  AllowedOrigins: string[];
+  AllowedMethods: string[];
+  AllowedHeaders?: string[];
+  ExposedHeaders?: string[];
+  MaxAge?: number;
+}
+
+/**
+ * The twin's S3 answers a CORS preflight for the bucket as the synthesized bucket's CORS rule says
+ * (S3 answers 200 with the matching rule's origin, methods and headers, and 403 when no rule
+ * matches the origin, the method or a requested header).
+ */
+describe("the twin's S3 CORS", () => {
+  const [bucket] = Object.values(synth.template.toJSON().Resources as Resources).filter(
+    (resource) => resource.Type === 'AWS::S3::Bucket' && resource.Properties.CorsConfiguration !== undefined,
+  );
+  const rules = (bucket?.Properties.CorsConfiguration as { CorsRules: CorsRule[] } | undefined)?.CorsRules ?? [];
+  let root: string;
+  let emulator: S3Emulator;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'twin-s3-cors-'));
+    emulator = await startS3Emulator({
+      port: 0,
+      directory: join(root, 's3'),
+      bucket: 'cors-bucket',
+      allowedOrigins: ORIGINS,
+      onRecord: () => undefined,
+    });
+  });
+
+  afterAll(async () => {
+    await emulator?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Whether the synthesized rule allows this preflight. */
+  function stackAllows(origin: string, method: string, headers: readonly string[]): boolean {
+    return rules.some(
+      (rule) =>
+        rule.AllowedOrigins.includes(origin) &&
+        rule.AllowedMethods.includes(method) &&
+        headers.every((header) => (rule.AllowedHeaders ?? []).includes(header.toLowerCase())),
+    );
+  }
+
+  it('has one CORS rule on the media bucket to compare with, exposing no header', () => {
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.AllowedOrigins).toEqual(ORIGINS);
+    expect(rules[0]?.ExposedHeaders).toBeUndefined();
+  });
+
+  it.each([
+    ['an allowed origin posting a form', ORIGINS[1] ?? '', 'POST', []],
+    ['an allowed origin posting with Content-Type', ORIGINS[2] ?? '', 'POST', ['content-type']],
+    ['an allowed origin reading', ORIGINS[0] ?? '', 'GET', []],
+    ['an origin that is not allowed', 'https://evil.example', 'POST', []],
+    ['an allowed origin asking for another header', ORIGINS[0] ?? '', 'POST', ['x-amz-meta-note']],
+    ['an allowed origin asking for PUT', ORIGINS[0] ?? '', 'PUT', []],
+  ])("answers %s as the stack's rule does", async (_case, origin, method, headers) => {
+    // Act
+    const response = await send(`${emulator.endpoint}/cors-bucket/uploads/u/m`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': method,
+        ...(headers.length > 0 ? { 'access-control-request-headers': headers.join(',') } : {}),
+      },
+    });
+
+    // Assert: s3rver answers a matched preflight with `*` where S3 echoes the origin; a browser
+    // accepts either for the uncredentialed requests of a presigned POST or a signed GET.
+    const allowed = stackAllows(origin, method, headers);
+    expect(response.status).toBe(allowed ? 200 : 403);
+    if (allowed) expect(['*', origin]).toContain(response.headers['access-control-allow-origin']);
+    else expect(response.headers['access-control-allow-origin']).toBeUndefined();
+    expect(response.headers['access-control-expose-headers']).toBeUndefined();
+  });
+});
