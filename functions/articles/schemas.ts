@@ -31,6 +31,14 @@ const WELL_FORMED = /^[^\uD800-\uDFFF]*$/u;
 const wellFormed = z.refine<string>((text) => WELL_FORMED.test(text), {
   error: 'must be well-formed Unicode text (a lone surrogate is not)',
 });
+/**
+ * Something a reader can see: a character that is neither white space nor an invisible format
+ * character (U+200B zero-width space, U+2060 word joiner, ...), which trim() leaves in place. A
+ * refinement, like {@link wellFormed}, so it stays out of the model.
+ */
+const VISIBLE = /[^\p{White_Space}\p{Cf}]/u;
+// An empty string is minLength's to report (it is in the model too).
+const notBlank = z.refine<string>((text) => text === '' || VISIBLE.test(text), { error: 'must not be blank' });
 /** Lowercase words joined by single hyphens: `street-food`, `lisbon`, `2026`. */
 const TAG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -47,6 +55,7 @@ const title = z
     z.maxLength(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` }),
     z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
     wellFormed,
+    notBlank,
   );
 
 const body = z
@@ -85,6 +94,7 @@ const location = z.strictObject({
       z.maxLength(PLACE_NAME_MAX, { error: `must be at most ${PLACE_NAME_MAX} characters` }),
       z.regex(SINGLE_LINE, { error: 'must not contain control characters' }),
       wellFormed,
+      notBlank,
     ),
   lat: coordinate(90),
   lng: coordinate(180),

@@ -100,6 +100,12 @@ describe('POST /articles', () => {
   it.each([
     ['title missing', { title: undefined }, 'title: is required'],
     ['title blank', { title: '   ' }, 'title: must not be blank'],
+    ['title of invisible characters only', { title: ' \u200B\u2060\uFEFF ' }, 'title: must not be blank'],
+    [
+      'location name of a zero-width space',
+      { location: { name: '\u200B', lat: 0, lng: 0 } },
+      'location.name: must not be blank',
+    ],
     ['title too long', { title: 'x'.repeat(201) }, 'title: must be at most 200 characters'],
     ['title with a control character', { title: 'a\u0000b' }, 'title: must not contain control characters'],
     ['title not a string', { title: 42 }, 'title: must be a string'],
