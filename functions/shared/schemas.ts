@@ -20,6 +20,8 @@ export const uploadRefSchema = z.object({
   sequencer: z.string().check(z.regex(/^[0-9A-Fa-f]{1,64}$/, 'must be a hexadecimal S3 sequencer')),
   // When S3 stored the object (the event's time): a ticket takes no upload stored after it ended.
   time: z.optional(z.iso.datetime()),
+  // The object's version, in a versioned bucket: what a reused upload's removal deletes.
+  versionId: z.optional(nonEmptyString()),
 });
 
 export const imageRefSchema = z.object({

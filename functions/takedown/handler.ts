@@ -19,12 +19,17 @@ import { parseStepInput, runStep } from '../shared/step';
  * RemoveUnissuedUpload: an object no upload ticket covers (its media was deleted before the upload
  * arrived, or it was written without a ticket) is deleted from uploads/, and nothing else is
  * touched: no record names it, and derived/{mediaId}/ may belong to a live media of another owner.
+ * RemoveReusedUpload: an upload form posted again after its media's run claimed the ticket wrote a
+ * new version over the upload; exactly that version of exactly that key is deleted, so the previous
+ * version is current again (the original a READY or PROCESSING media was made from, or the delete
+ * marker the move of a REJECTED or FAILED original left). Only with the event's version id: in an
+ * unversioned bucket the key holds the only bytes, and S3's version "null" would delete them.
  * Idempotent, so the ASL may retry it after any failure: a copy made twice is the same object, and
  * what was already deleted is simply not found again. In a versioned bucket the deletes leave
  * noncurrent versions, which no role may read and the noncurrent-version rule expires.
  */
 
-export type TakedownAction = 'quarantine' | 'discard' | 'remove';
+export type TakedownAction = 'quarantine' | 'discard' | 'remove' | 'remove-version';
 
 export interface TakedownResult {
   mediaId: string;
@@ -34,6 +39,8 @@ export interface TakedownResult {
   derivedDeleted: number;
   /** remove: whether there was an object to delete. */
   removed?: boolean;
+  /** remove-version: the version deleted (already gone counts as deleted). */
+  removedVersion?: string;
 }
 
 export interface TakedownDeps {
@@ -41,7 +48,7 @@ export interface TakedownDeps {
 }
 
 const inputSchema = z.object({
-  action: z.enum(['quarantine', 'discard', 'remove']),
+  action: z.enum(['quarantine', 'discard', 'remove', 'remove-version']),
   upload: uploadRefSchema,
 });
 
@@ -59,6 +66,16 @@ export function createHandler(deps: TakedownDeps): (event: unknown, context?: Co
       logger.appendKeys({ mediaId });
       tracer.putAnnotation('mediaId', mediaId);
 
+      if (action === 'remove-version') {
+        const versionId = upload.versionId;
+        if (versionId === undefined || versionId === 'null')
+          throw new Error(
+            `remove-version needs the object's version id; "${versionId ?? ''}" would name the only bytes`,
+          );
+        await removeVersion(s3, upload.bucket, upload.key, versionId);
+        logger.info('Reused upload version removed', { versionId });
+        return { mediaId, derivedDeleted: 0, removedVersion: versionId };
+      }
       if (action === 'remove') {
         const removed = await removeObject(s3, upload.bucket, upload.key);
         logger.info('Unissued upload removed', { removed });
@@ -136,6 +153,20 @@ async function removeObject(s3: S3Client, bucket: string, key: string): Promise<
   if (!exists) return false;
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   return true;
+}
+
+/**
+ * Deletes one version of the key. S3 answers a version that is already gone with success, so a
+ * retry after a delete that went through is simply done again; a NoSuchVersion answer (as some
+ * S3-compatible stores give) means the same.
+ */
+async function removeVersion(s3: S3Client, bucket: string, key: string, versionId: string): Promise<void> {
+  try {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'NoSuchVersion' || error.name === 'NoSuchKey')) return;
+    throw error;
+  }
 }
 
 let defaultHandler: ReturnType<typeof createHandler> | undefined;

@@ -8,7 +8,7 @@ export interface S3rverRecord {
   responseElements?: { 'x-amz-request-id'?: string };
   s3: {
     bucket: { name: string };
-    object: { key: string; size?: number; eTag?: string };
+    object: { key: string; size?: number; eTag?: string; versionId?: string };
   };
 }
 
@@ -31,7 +31,8 @@ export interface ObjectCreatedEvent {
   detail: {
     version: '0';
     bucket: { name: string };
-    object: { key: string; size: number; etag: string; sequencer: string };
+    /** `version-id`: only in a versioned bucket (the twin's keeps no versions, as an unversioned bucket). */
+    object: { key: string; size: number; etag: string; 'version-id'?: string; sequencer: string };
     'request-id': string;
     requester: string;
     'source-ip-address': string;
@@ -105,6 +106,9 @@ export function toObjectCreatedEvent(
         key: record.s3.object.key,
         size: record.s3.object.size ?? 0,
         etag: record.s3.object.eTag ?? '',
+        // S3 names the version only when the bucket keeps versions; the pipeline deletes exactly
+        // that version of a reused upload, and nothing without one.
+        ...(record.s3.object.versionId !== undefined ? { 'version-id': record.s3.object.versionId } : {}),
         sequencer: options.sequencer,
       },
       'request-id':

@@ -11,10 +11,19 @@ const sample = JSON.parse(SAMPLE_UPLOAD_EVENT_TEXT) as Record<string, unknown>;
 const uploaded = loadInputTransformer(path.join(ROOT, 'events/media-uploaded.input.json'));
 
 describe('the upload rule input (events/media-uploaded.input.json)', () => {
-  it('passes only bucket, key, size, ETag, sequencer and time to the state machine', () => {
+  it('passes only bucket, key, size, ETag, sequencer, version id and time to the state machine', () => {
     const input = applyInputTransformer(uploaded, sample);
 
     expect(input).toEqual(SAMPLE_PIPELINE_INPUT);
+  });
+
+  it('passes no version id for an unversioned bucket, whose events carry none', () => {
+    const unversioned = structuredClone(sample) as { detail: { object: Record<string, unknown> } };
+    delete unversioned.detail.object['version-id'];
+
+    const input = applyInputTransformer(uploaded, unversioned) as { detail: { object: Record<string, unknown> } };
+
+    expect(input.detail.object.versionId).toBeNull();
   });
 
   it('leaves out the uploader IP address, the requester and the request id', () => {
@@ -27,7 +36,7 @@ describe('the upload rule input (events/media-uploaded.input.json)', () => {
 
   it('is the InputTemplate EventBridge receives: whole-value placeholders unquoted', () => {
     expect(uploaded.inputTemplate).toBe(
-      '{"time":<time>,"detail":{"bucket":{"name":<bucket>},"object":{"key":<key>,"size":<size>,"etag":<etag>,"sequencer":<sequencer>}}}',
+      '{"time":<time>,"detail":{"bucket":{"name":<bucket>},"object":{"key":<key>,"size":<size>,"etag":<etag>,"sequencer":<sequencer>,"versionId":<versionId>}}}',
     );
     expect(uploaded.inputPathsMap).toEqual({
       bucket: '$.detail.bucket.name',
@@ -35,6 +44,7 @@ describe('the upload rule input (events/media-uploaded.input.json)', () => {
       size: '$.detail.object.size',
       etag: '$.detail.object.etag',
       sequencer: '$.detail.object.sequencer',
+      versionId: '$.detail.object.version-id',
       time: '$.time',
     });
   });
