@@ -90,6 +90,8 @@ export const WHY: Readonly<Record<string, string>> = {
     'Writes the moved original: REJECTED media to quarantine/ (kept for review or appeal, no API role may read it), FAILED media to failed/; lifecycle rules expire both.',
   'takedown s3:DeleteObject':
     'Deletes the original from uploads/ once copied, and every derived object of REJECTED or FAILED media, so nothing of it stays servable.',
+  'takedown s3:DeleteObjectVersion':
+    'Deletes the one version of uploads/{ownerId}/{mediaId} that an upload form posted again after its ticket was used wrote (RemoveReusedUpload, the version the event names), so the version before it is current again; under uploads/ only.',
   'takedown logs:CreateLogStream': LOGS,
   'takedown logs:PutLogEvents': LOGS,
   'takedown xray:PutTraceSegments': XRAY,
@@ -119,7 +121,7 @@ export const WHY: Readonly<Record<string, string>> = {
   'media s3:ListBucketVersions':
     "Finds every version and delete marker of one media's objects for DELETE /media/{id} (real erasure in a versioned bucket); only for prefixes under uploads/, derived/ and failed/ (s3:prefix condition), the keys taken from the record.",
   'media s3:DeleteObjectVersion':
-    "Erases each version of the media's original (in uploads/, or in failed/ for a bad upload) and derived objects for DELETE /media/{id}, so nothing stays recoverable; no other role may delete object versions.",
+    "Erases each version of the media's original (in uploads/, or in failed/ for a bad upload) and derived objects for DELETE /media/{id}, so nothing stays recoverable; no other role may delete object versions but the takedown, the one version a re-posted upload form wrote.",
   'media secretsmanager:GetSecretValue':
     'Reads the page-token HMAC key at run time (GET /media?owner=me signs and checks `nextToken`, under a context of its own, so a token of the articles listing never verifies here): AWSCURRENT, and AWSPREVIOUS for a token signed before a rotation; cached for PAGE_TOKEN_SECRET_MAX_AGE. This one secret only; no DescribeSecret, no write.',
   'media dynamodb:UpdateItem':

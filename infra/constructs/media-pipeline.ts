@@ -205,7 +205,9 @@ export class MediaPipeline extends Construct {
     // Takedown: the only step that moves originals out of uploads/ and deletes derived objects
     // (current versions only: noncurrent ones are for no role to read, and expire). It lists only
     // under uploads/ and derived/, to tell a missing object from a refused one and to find every
-    // derived object of a media; it may write only under quarantine/ and failed/.
+    // derived object of a media; it may write only under quarantine/ and failed/. It may delete one
+    // version under uploads/ only: the one a re-posted upload form wrote (RemoveReusedUpload), so
+    // the version before it is current again.
     this.takedown = new AppFunction(this, 'Takedown', {
       ...common,
       name: 'takedown',
@@ -213,7 +215,7 @@ export class MediaPipeline extends Construct {
       settings: takedownSettings.toEnv({}),
     })
       .allowListing(bucket, 's3:ListBucket', [UPLOAD_PREFIX, DERIVED_PREFIX])
-      .allowObjects(bucket, UPLOAD_PREFIX, ['s3:GetObject', 's3:DeleteObject'])
+      .allowObjects(bucket, UPLOAD_PREFIX, ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'])
       .allowObjects(bucket, DERIVED_PREFIX, ['s3:DeleteObject'])
       .allowObjects(bucket, QUARANTINE_PREFIX, ['s3:PutObject'])
       .allowObjects(bucket, FAILED_PREFIX, ['s3:PutObject']);

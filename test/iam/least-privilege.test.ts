@@ -279,6 +279,8 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       listing('s3:ListBucket', 'derived/media-1/'),
       ['s3:GetObject', UPLOAD],
       ['s3:DeleteObject', UPLOAD],
+      // RemoveReusedUpload: the version a re-posted upload form wrote, and no other prefix's.
+      ['s3:DeleteObjectVersion', UPLOAD],
       ['s3:DeleteObject', DERIVED],
       ['s3:DeleteObject', ANALYSIS],
       ['s3:PutObject', QUARANTINED],
@@ -286,14 +288,16 @@ const MATRIX: Record<ProjectRole, { allow: Request[]; deny: Request[] }> = {
       ...functionBasics('takedown'),
     ],
     deny: [
-      // Never reads what it moved, never erases versions (that is the owner's DELETE), never
-      // lists elsewhere, writes nothing servable, touches no record.
+      // Never reads what it moved, never erases versions outside uploads/ (that is the owner's
+      // DELETE), never lists versions or elsewhere, writes nothing servable, touches no record.
       ['s3:GetObject', QUARANTINED],
       ['s3:GetObject', DERIVED],
       ['s3:DeleteObject', QUARANTINED],
       ['s3:DeleteObject', FAILED_ORIGINAL],
-      ['s3:DeleteObjectVersion', UPLOAD],
       ['s3:DeleteObjectVersion', DERIVED],
+      ['s3:DeleteObjectVersion', ANALYSIS],
+      ['s3:DeleteObjectVersion', QUARANTINED],
+      ['s3:DeleteObjectVersion', FAILED_ORIGINAL],
       ['s3:PutObject', UPLOAD],
       ['s3:PutObject', DERIVED],
       ['s3:PutObject', OTHER_PREFIX],
@@ -596,6 +600,7 @@ const APPROVED: Record<ProjectRole, string[]> = {
   takedown: [
     `s3:DeleteObject ${BUCKET}/derived/*`,
     `s3:DeleteObject ${BUCKET}/uploads/*`,
+    `s3:DeleteObjectVersion ${BUCKET}/uploads/*`,
     `s3:GetObject ${BUCKET}/uploads/*`,
     `s3:ListBucket ${BUCKET} if {"StringLike":{"s3:prefix":["uploads/*","derived/*"]}}`,
     `s3:PutObject ${BUCKET}/failed/*`,
