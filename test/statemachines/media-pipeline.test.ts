@@ -59,7 +59,10 @@ const BUCKET = 'travel-guide-media-dev';
 const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
 const sampleEvent = JSON.parse(readFileSync(path.join(ROOT, 'events/samples/object-created.json'), 'utf8')) as {
-  detail: { bucket: { name: string }; object: { key: string; size: number; etag: string; sequencer: string } };
+  detail: {
+    bucket: { name: string };
+    object: { key: string; size: number; etag: string; 'version-id'?: string; sequencer: string };
+  };
 };
 const MEDIA_ID = '01JDX3ZK2Q4V5W6X7Y8Z9A0B1C';
 
@@ -135,11 +138,14 @@ async function execute(
 /** The rule target's input transformer: an execution receives the transformed event, never the raw one. */
 const uploadedInput = loadInputTransformer(UPLOADED_INPUT);
 
-function eventFor(overrides: { key?: string; sequencer?: string } = {}): unknown {
+/** The sample event through the rule; `versionId: null` is an unversioned bucket's event, which names no version. */
+function eventFor(overrides: { key?: string; sequencer?: string; versionId?: string | null } = {}): unknown {
   const event = structuredClone(sampleEvent);
   event.detail.bucket.name = BUCKET;
   if (overrides.key !== undefined) event.detail.object.key = overrides.key;
   if (overrides.sequencer !== undefined) event.detail.object.sequencer = overrides.sequencer;
+  if (overrides.versionId === null) delete event.detail.object['version-id'];
+  else if (overrides.versionId !== undefined) event.detail.object['version-id'] = overrides.versionId;
   return applyInputTransformer(uploadedInput, event);
 }
 
@@ -321,7 +327,8 @@ describe('media pipeline state machine', () => {
       [
         'AnalyseImage',
         'CreateThumbnails',
-        'DescribeUpload',
+        'HasVersionId',
+        'DescribeVersionedUpload',
         'DetectLabels',
         'IsFirstDelivery',
         'MarkProcessing',
@@ -891,6 +898,120 @@ describe('media pipeline state machine', () => {
       status: 'READY',
       sourceSequencer: '00617F08299329D189'.padStart(32, '0'),
     });
+  });
+
+  /** The DeleteObject calls that named a version: only RemoveReusedUpload's. */
+  function versionDeletes(): { Key?: string; VersionId?: string }[] {
+    return s3Mock
+      .commandCalls(DeleteObjectCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.VersionId !== undefined);
+  }
+
+  it('deletes exactly the version a form re-posted after a READY run wrote, and keeps the media READY', async () => {
+    // Arrange: the first post ran to READY; the same form posted again wrote a new version.
+    serveUpload(await jpegWithOrientationAndGps());
+    await execute(eventFor({ sequencer: '00617F08299329D189' }));
+    const callsAfterFirst = rekognitionMock.calls().length;
+    const putsAfterFirst = s3Mock.commandCalls(PutObjectCommand).length;
+
+    // Act
+    const reused = await execute(eventFor({ sequencer: '00617F0829FFFFFFFF', versionId: 'second-post-version' }));
+
+    // Assert
+    expect(reused.status).toBe('SUCCEEDED');
+    expect(statesEntered(reused.history)).toEqual(
+      expect.arrayContaining(['DescribeVersionedUpload', 'RemoveReusedUpload', 'IgnoreDuplicate']),
+    );
+    expect(statesEntered(reused.history)).not.toContain('CreateThumbnails');
+    expect(versionDeletes()).toEqual([
+      { Bucket: BUCKET, Key: sampleEvent.detail.object.key, VersionId: 'second-post-version' },
+    ]);
+    expect(rekognitionMock.calls()).toHaveLength(callsAfterFirst);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(putsAfterFirst);
+    expect(await mediaRecord()).toMatchObject({
+      status: 'READY',
+      sourceSequencer: '00617F08299329D189'.padStart(32, '0'),
+    });
+  });
+
+  it('deletes the version a form re-posted after a FAILED run wrote, and keeps the record FAILED', async () => {
+    // Arrange: a text file posted as a photo ended FAILED, moved to failed/.
+    serveUpload(textFile());
+    await executeToFailedRecord('upload');
+
+    // Act
+    const reused = await execute(eventFor({ sequencer: '00617F0829FFFFFFFF', versionId: 'second-post-version' }));
+
+    // Assert
+    expect(statesEntered(reused.history)).toEqual(expect.arrayContaining(['RemoveReusedUpload', 'IgnoreDuplicate']));
+    expect(versionDeletes()).toEqual([
+      { Bucket: BUCKET, Key: sampleEvent.detail.object.key, VersionId: 'second-post-version' },
+    ]);
+    expect((await mediaRecord())?.status).toBe('FAILED');
+  });
+
+  it('keeps a reused upload in an unversioned bucket, whose key holds the only bytes', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    await execute(eventFor({ sequencer: '00617F08299329D189', versionId: null }));
+
+    // Act
+    const reused = await execute(eventFor({ sequencer: '00617F0829FFFFFFFF', versionId: null }));
+
+    // Assert
+    expect(statesEntered(reused.history)).toEqual(expect.arrayContaining(['DescribeUpload', 'IgnoreDuplicate']));
+    expect(statesEntered(reused.history)).not.toContain('RemoveReusedUpload');
+    expect(s3Mock.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    expect([...objects.keys()]).toContain(sampleEvent.detail.object.key);
+  });
+
+  it('treats version "null" (an object written without versioning) as no version', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    await execute(eventFor({ sequencer: '00617F08299329D189', versionId: 'null' }));
+
+    // Act
+    const reused = await execute(eventFor({ sequencer: '00617F0829FFFFFFFF', versionId: 'null' }));
+
+    // Assert
+    expect(statesEntered(reused.history)).toContain('DescribeUpload');
+    expect(statesEntered(reused.history)).not.toContain('RemoveReusedUpload');
+    expect(s3Mock.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['a duplicate delivery of the first version', '00617F08299329D189', '00617F08299329D189'],
+    ['a late delivery of an older version', '00617F0829FFFFFFFF', '00617F08299329D189'],
+  ])('removes nothing for %s', async (_case, first, second) => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    await execute(eventFor({ sequencer: first }));
+
+    // Act
+    const again = await execute(eventFor({ sequencer: second }));
+
+    // Assert
+    expect(statesEntered(again.history)).toContain('IgnoreDuplicate');
+    expect(statesEntered(again.history)).not.toContain('RemoveReusedUpload');
+    expect(versionDeletes()).toEqual([]);
+    expect((await mediaRecord())?.status).toBe('READY');
+  });
+
+  it('fails the execution (which alarms) when a reused upload version cannot be removed', async () => {
+    // Arrange
+    serveUpload(await jpegWithOrientationAndGps());
+    await execute(eventFor({ sequencer: '00617F08299329D189' }));
+
+    // Act
+    const reused = await execute(eventFor({ sequencer: '00617F0829FFFFFFFF', versionId: 'second-post-version' }), {
+      RemoveReusedUpload: ['Error', 'Error', 'Error', 'Error'],
+    });
+
+    // Assert
+    expect(reused.status).toBe('FAILED');
+    expect(statesEntered(reused.history)).toContain('RemoveFailed');
+    expect((await mediaRecord())?.status).toBe('READY');
   });
 
   it('fails without writing a record when the key is not uploads/{ownerId}/{mediaId}', async () => {
