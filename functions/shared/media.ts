@@ -157,7 +157,7 @@ export interface MediaRecord {
   updatedAt: string;
 }
 
-/** `$.upload` in the state machine: built by DescribeUpload from the EventBridge event. */
+/** `$.upload` in the state machine: built by DescribeUpload (or DescribeVersionedUpload) from the EventBridge event. */
 export interface UploadRef {
   bucket: string;
   key: string;
@@ -166,6 +166,8 @@ export interface UploadRef {
   sequencer: string;
   /** When S3 stored the object (the event's `time`, ISO 8601). */
   time?: string;
+  /** The object's version id, only in a versioned bucket (DescribeVersionedUpload). */
+  versionId?: string;
 }
 
 /** An object the detectors read: the analysis JPEG written by the thumbnail step. */
@@ -219,7 +221,8 @@ export interface ClaimResult {
   mediaId: string;
   /**
    * duplicate: this object version was already claimed; superseded: a newer version was; reused: a
-   * second upload with a ticket that was already used; unissued: no upload ticket (PENDING record
+   * second upload with a ticket that was already used (in a versioned bucket the run then deletes
+   * exactly that object version: RemoveReusedUpload); unissued: no upload ticket (PENDING record
    * of this owner) exists for the key, e.g. its media was deleted (or is being deleted) before
    * the upload arrived. The run then removes the object (RemoveUnissuedUpload).
    */

@@ -202,7 +202,8 @@ export class PipelineMonitoring {
       new cloudwatch.GraphWidget({
         // Runs that ended at IgnoreDuplicate, by why the claim was refused: duplicate and superseded
         // deliveries are S3/EventBridge being at-least-once; reused upload forms and objects written
-        // without a ticket (unissued) are clients going around POST /media/uploads.
+        // without a ticket (unissued) are clients going around POST /media/uploads. Both runs remove
+        // what was written (a reused form's object by its version, in a versioned bucket).
         title: 'Refused claims by reason',
         width: 24,
         left: CLAIM_REFUSALS.map(

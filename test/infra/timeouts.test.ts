@@ -68,6 +68,7 @@ describe('timeouts in the synthesized definition', () => {
         'Moderate',
         'RecordFailure',
         'RecordResult',
+        'RemoveReusedUpload',
         'RemoveUnissuedUpload',
         'TakeDownRejected',
       ].sort(),
