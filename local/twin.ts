@@ -114,6 +114,11 @@ export interface TwinOptions {
    * how long a rotation takes to reach it. @default the function's default
    */
   pageTokenSecretMaxAge?: number;
+  /**
+   * Keep object versions in the bucket, as the stack's bucket does by default (in memory: a
+   * restart forgets noncurrent versions). @default false (an unversioned bucket)
+   */
+  bucketVersioning?: boolean;
   /** Keep S3 objects and tables in this folder across restarts. @default in memory (a temp folder for s3rver, removed on stop) */
   dataDir?: string;
   /** @default process.env.AWS_REGION or eu-west-1 */
@@ -398,6 +403,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       bucket: MEDIA_BUCKET_NAME,
       allowedOrigins,
       region,
+      versioning: options.bucketVersioning ?? false,
       ...(enforcing
         ? {
             async authorizeSigned(request) {

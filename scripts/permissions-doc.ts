@@ -13,7 +13,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { notExercisedReason, readRecordedUsage } from '../local/iam/usage';
+import { NOT_EXERCISED_BY_THE_TWIN, readRecordedUsage } from '../local/iam/usage';
 import { CfnResolver, FAKE_ACCOUNT, FAKE_REGION, type StackTemplate } from '../test/iam/support/cfn-resolver';
 import { bucketGrants, collectBucketPolicies } from '../test/iam/support/bucket-policies';
 import { collectGroups, type GroupView } from '../test/iam/support/groups';
@@ -40,9 +40,9 @@ export const DOC_PATH = path.resolve(__dirname, '..', 'docs', 'permissions.md');
  * grant in the recorded e2e run; for a grant only AWS itself uses, who (the first clause of its
  * reviewed reason in local/iam/usage.ts); else "nothing" (which the unused-grant check refuses).
  */
-function exercisedCell(vias: readonly string[] | undefined, roleKey: string, action: string): string {
+function exercisedCell(vias: readonly string[] | undefined, action: string): string {
   if (vias !== undefined) return vias.map((via) => `\`${via}\``).join(', ');
-  const awsOnly = notExercisedReason(roleKey, action);
+  const awsOnly = NOT_EXERCISED_BY_THE_TWIN[action];
   return awsOnly === undefined ? 'nothing' : `AWS only: ${awsOnly.split(/[;.]/)[0] ?? awsOnly}`;
 }
 export const UNREVIEWED = 'UNREVIEWED';
@@ -430,11 +430,7 @@ export function renderPermissionsDoc(
         WHY_ON_RESOURCE[`${roleKey} ${pair.action} ${names.readable(pair.resource)}`] ??
         WHY[`${roleKey} ${pair.action}`] ??
         UNREVIEWED;
-      const exercised = exercisedCell(
-        usage[`${roleKey} ${pair.action} ${names.readable(pair.resource)}`],
-        roleKey,
-        pair.action,
-      );
+      const exercised = exercisedCell(usage[`${roleKey} ${pair.action} ${names.readable(pair.resource)}`], pair.action);
       lines.push(
         `| \`${pair.action}\` | \`${cell(names.readable(pair.resource))}\`${condition} | ${cell(why)} |${twinRuns ? ` ${cell(exercised)} |` : ''}`,
       );

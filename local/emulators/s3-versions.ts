@@ -7,6 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * deleting version "null" (DeleteObjects with that VersionId, which s3rver takes as a plain delete)
  * deletes the object. That is what the media function's erasure reads, so the same code erases in
  * the twin and in a versioned bucket on AWS. Restoring an older version cannot be tried here.
+ * (A twin started with bucketVersioning keeps versions, s3-object-versions.ts, but this listing
+ * still shows only the current objects.)
  */
 
 /** The part of s3rver's object store (lib/stores/filesystem.js) the listing reads; @types/s3rver omits it. */

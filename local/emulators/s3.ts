@@ -15,7 +15,8 @@ import {
 } from '../settings';
 import { S3AuthError, S3Authenticator } from './s3-auth';
 import { answerListVersions, listVersionsRequest, type S3rverListingStore } from './s3-versions';
-import { publishObjectsAtomically, type S3rverObjectStore } from './s3-atomic-put';
+import { publishObjectsAtomically } from './s3-atomic-put';
+import { ObjectVersions, type S3rverVersionedStore } from './s3-object-versions';
 import { bucketCorsXml } from '../../infra/definitions/cors';
 
 export interface S3Emulator {
@@ -37,6 +38,12 @@ export interface S3EmulatorOptions {
   onRecord(record: S3rverRecord, request: S3RequestInfo | undefined): void;
   /** The region SigV4 signatures must be scoped to. @default DEFAULT_REGION */
   region?: string;
+  /**
+   * Keeps object versions as a versioned bucket does (s3-object-versions.ts): events name each
+   * object's version, and DeleteObject with a version id deletes exactly that version.
+   * @default false (an unversioned bucket)
+   */
+  versioning?: boolean;
   /**
    * Checks every request's SigV4 signature (and a POST form's policy) before s3rver sees it.
    * @default one that knows the emulator's own access key (S3RVER / S3RVER), in `region`
@@ -116,6 +123,20 @@ function objectRead(req: IncomingMessage): { bucket: string; key: string } | und
   if (slash <= 0 || slash === resource.length - 1) return undefined; // the service or a bucket, not an object
   try {
     return { bucket: decodeURIComponent(resource.slice(0, slash)), key: decodeURIComponent(resource.slice(slash + 1)) };
+  } catch {
+    return undefined; // a malformed escape: s3rver answers it
+  }
+}
+
+/** A DeleteObject that names a version (`DELETE /{bucket}/{key}?versionId=`), or undefined for any other request. */
+function deleteVersionRequest(req: IncomingMessage): { bucket: string; key: string; versionId: string } | undefined {
+  if (req.method !== 'DELETE') return undefined;
+  const url = new URL(req.url ?? '/', 'http://twin');
+  const versionId = url.searchParams.get('versionId');
+  const match = /^\/([^/]+)\/(.+)$/.exec(url.pathname);
+  if (versionId === null || versionId === '' || match?.[1] === undefined || match[2] === undefined) return undefined;
+  try {
+    return { bucket: decodeURIComponent(match[1]), key: decodeURIComponent(match[2]), versionId };
   } catch {
     return undefined; // a malformed escape: s3rver answers it
   }
@@ -288,7 +309,14 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   const requests = new AsyncLocalStorage<S3RequestInfo>();
   const emitter = s3rver as unknown as NodeJS.EventEmitter;
   emitter.on('event', (event: S3rverEvent) => {
-    for (const record of event.Records ?? []) options.onRecord(record, requests.getStore());
+    for (const record of event.Records ?? []) {
+      // s3rver emits right after its store wrote the object: the current version is this one.
+      const versionId = record.eventName.startsWith('ObjectCreated:')
+        ? objectVersions?.currentVersionId(record.s3.bucket.name, record.s3.object.key)
+        : undefined;
+      if (versionId !== undefined) record.s3.object.versionId = versionId;
+      options.onRecord(record, requests.getStore());
+    }
   });
   // Koa emits 'error' for every failed request; without a listener it would print stack traces.
   emitter.on('error', () => undefined);
@@ -297,9 +325,10 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
   // the listen error unhandled, which crashes the process).
   await s3rver.configureBuckets();
   const koaCallback = s3rver.callback();
-  const store = (s3rver as unknown as { store: S3rverStore & S3rverListingStore & S3rverObjectStore }).store;
+  const store = (s3rver as unknown as { store: S3rverStore & S3rverListingStore & S3rverVersionedStore }).store;
   // As S3 does: an object is replaced whole, never seen (or left by a crash) half-written.
   publishObjectsAtomically(store);
+  const objectVersions = options.versioning === true ? new ObjectVersions(store) : undefined;
   const toS3rver = (req: IncomingMessage, res: ServerResponse): void =>
     requests.run({ method: req.method ?? 'GET', url: req.url ?? '/' }, () => koaCallback(req, res));
   const secrets = new Map([[EMULATOR_ACCESS_KEY_ID, EMULATOR_SECRET_ACCESS_KEY]]);
@@ -361,6 +390,17 @@ export async function startS3Emulator(options: S3EmulatorOptions): Promise<S3Emu
     const versions = listVersionsRequest(req);
     if (versions !== undefined) {
       await answerListVersions(store, versions, res);
+      return;
+    }
+    const versionDelete = deleteVersionRequest(req);
+    if (objectVersions !== undefined && versionDelete !== undefined) {
+      await objectVersions.deleteVersion(versionDelete.bucket, versionDelete.key, versionDelete.versionId);
+      res
+        .writeHead(204, {
+          'x-amz-version-id': versionDelete.versionId,
+          'x-amz-request-id': randomBytes(8).toString('hex').toUpperCase(),
+        })
+        .end();
       return;
     }
     const read = conditionalRead(req);

@@ -29,9 +29,8 @@ export function readRecordedUsage(file = USAGE_FILE): Record<string, string[]> {
 
 /**
  * Grants the twin cannot exercise, each with the reason; every other grant of a function's role
- * must be used by some call of the e2e suite. Keyed by action (any role), or by `function action`
- * (that role only), on whatever resource the role has it (the approved sets in test/iam pin the
- * resource).
+ * must be used by some call of the e2e suite. Keyed by action, on whatever resource the role has
+ * it (the approved sets in test/iam pin the resource).
  */
 export const NOT_EXERCISED_BY_THE_TWIN: Readonly<Record<string, string>> = {
   'logs:CreateLogStream':
@@ -42,18 +41,7 @@ export const NOT_EXERCISED_BY_THE_TWIN: Readonly<Record<string, string>> = {
   'xray:PutTelemetryRecords': "The Lambda runtime's X-Ray daemon sends telemetry; the twin runs with tracing off.",
   'sqs:SendMessage':
     "Lambda itself sends an asynchronous invocation's event to the function's dead-letter queue with the role once its retries fail; the twin has no SQS and keeps such events itself (the watcher's: in memory, or in DIR/dead-letters/watcher/ with --data-dir; Twin.watcherDeadLetters).",
-  'takedown s3:DeleteObjectVersion':
-    "Only a versioned bucket's events name a version, and the twin's bucket keeps none; so RemoveReusedUpload never runs there (test/statemachines runs it on the ASL, test/unit/takedown on the handler).",
 };
-
-/** The reviewed reason a function's grant of `action` goes unused in the twin, if there is one. */
-export function notExercisedReason(
-  fn: string,
-  action: string,
-  reviewed: Readonly<Record<string, string>> = NOT_EXERCISED_BY_THE_TWIN,
-): string | undefined {
-  return reviewed[`${fn} ${action}`] ?? reviewed[action];
-}
 
 /** Writes one twin's report where the test run collects them (nothing when no folder is set). */
 export function writeIamReport(report: IamReport, dir = process.env[REPORT_DIR_VARIABLE]): void {
@@ -130,7 +118,7 @@ export function unusedGrants(
 ): string[] {
   return report.functions.flatMap((usage) =>
     usage.grants
-      .filter((grant) => notExercisedReason(usage.fn, grant.action, reviewed) === undefined)
+      .filter((grant) => reviewed[grant.action] === undefined)
       .filter(
         (grant) =>
           !usage.decisions.some(
